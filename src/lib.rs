@@ -1,0 +1,13 @@
+//! nabla: a proof checker and calculator for the math of machine learning.
+//!
+//! The pipeline: `syntax` (text to a spanned tree) → `lower` (names resolved,
+//! expressions into the hash-consed `expr::Store`) → `check` (each claim and
+//! derivation step to a verdict, using `simplify`, `diff` and `eval`) →
+//! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
+//! command line; `main.rs` only calls `cli::main`.
+
+pub mod diagnostic;
+pub mod domain;
+pub mod expr;
+pub mod span;
+pub mod syntax;
