@@ -11,3 +11,8 @@ pub mod domain;
 pub mod expr;
 pub mod span;
 pub mod syntax;
+pub mod lower;
+pub mod check;
+pub mod cli;
+pub mod driver;
+pub mod report;

@@ -419,6 +419,175 @@ impl Store {
         found
     }
 
+    /// The free symbols of `id` (bound sum indices and limit variables excluded;
+    /// function names included), sorted by name for reproducible sampling.
+    pub fn free_symbols(&self, id: ExprId) -> Vec<Symbol> {
+        let mut found = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
+        self.collect_free(id, &mut Vec::new(), &mut seen, &mut found);
+        let mut out: Vec<Symbol> = found.into_iter().collect();
+        out.sort_by(|a, b| self.name(*a).cmp(self.name(*b)));
+        out
+    }
+
+    fn collect_free(
+        &self,
+        id: ExprId,
+        bound: &mut Vec<Symbol>,
+        seen: &mut std::collections::HashSet<(ExprId, usize)>,
+        found: &mut std::collections::BTreeSet<Symbol>,
+    ) {
+        // with no binders in scope a node's free symbols are fixed: visit it once
+        if bound.is_empty() && !seen.insert((id, 0)) {
+            return;
+        }
+        match self.node(id) {
+            Node::Sym(s) => {
+                if !bound.contains(s) {
+                    found.insert(*s);
+                }
+            }
+            Node::Apply(f, _) | Node::FnDeriv { func: f, .. } => {
+                if !bound.contains(f) {
+                    found.insert(*f);
+                }
+                for c in self.children(id) {
+                    self.collect_free(c, bound, seen, found);
+                }
+            }
+            Node::Sum {
+                index,
+                lower,
+                upper,
+                body,
+            } => {
+                self.collect_free(*lower, bound, seen, found);
+                self.collect_free(*upper, bound, seen, found);
+                bound.push(*index);
+                self.collect_free(*body, bound, seen, found);
+                bound.pop();
+            }
+            Node::Limit { var, to, body } => {
+                if let LimitTo::Point(p) = to {
+                    self.collect_free(*p, bound, seen, found);
+                }
+                bound.push(*var);
+                self.collect_free(*body, bound, seen, found);
+                bound.pop();
+            }
+            _ => {
+                for c in self.children(id) {
+                    self.collect_free(c, bound, seen, found);
+                }
+            }
+        }
+    }
+
+    /// `id` with every free occurrence of symbol `s` replaced by `value`
+    /// (a `Sum` or `Limit` that binds `s` is left alone inside).
+    pub fn substitute(&mut self, id: ExprId, s: Symbol, value: ExprId) -> ExprId {
+        let mut memo = HashMap::new();
+        self.substitute_memo(id, s, value, &mut memo)
+    }
+
+    fn substitute_memo(
+        &mut self,
+        id: ExprId,
+        s: Symbol,
+        value: ExprId,
+        memo: &mut HashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if let Some(&done) = memo.get(&id) {
+            return done;
+        }
+        let node = self.node(id).clone();
+        let mut sub = |store: &mut Store, e: ExprId| store.substitute_memo(e, s, value, memo);
+        let out = match node {
+            Node::Sym(t) if t == s => value,
+            Node::Num(_) | Node::Sym(_) => id,
+            Node::Sum { index, .. } | Node::Limit { var: index, .. } if index == s => id,
+            Node::Add(xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Add(xs))
+            }
+            Node::Mul(xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Mul(xs))
+            }
+            Node::And(xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::And(xs))
+            }
+            Node::Vector(xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Vector(xs))
+            }
+            Node::Pow(a, b) => {
+                let (a, b) = (sub(self, a), sub(self, b));
+                self.add(Node::Pow(a, b))
+            }
+            Node::Cmp(op, a, b) => {
+                let (a, b) = (sub(self, a), sub(self, b));
+                self.add(Node::Cmp(op, a, b))
+            }
+            Node::Call(f, xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Call(f, xs))
+            }
+            Node::Apply(f, xs) => {
+                let xs = xs.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Apply(f, xs))
+            }
+            Node::FnDeriv { func, orders, args } => {
+                let args = args.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::FnDeriv { func, orders, args })
+            }
+            Node::Index(base, idx) => {
+                let base = sub(self, base);
+                let idx = idx.iter().map(|&x| sub(self, x)).collect();
+                self.add(Node::Index(base, idx))
+            }
+            Node::Sum {
+                index,
+                lower,
+                upper,
+                body,
+            } => {
+                let (lower, upper, body) = (sub(self, lower), sub(self, upper), sub(self, body));
+                self.add(Node::Sum {
+                    index,
+                    lower,
+                    upper,
+                    body,
+                })
+            }
+            Node::Piecewise {
+                branches,
+                otherwise,
+            } => {
+                let branches = branches
+                    .iter()
+                    .map(|&(c, v)| (sub(self, c), sub(self, v)))
+                    .collect();
+                let otherwise = otherwise.map(|o| sub(self, o));
+                self.add(Node::Piecewise {
+                    branches,
+                    otherwise,
+                })
+            }
+            Node::Limit { var, to, body } => {
+                let to = match to {
+                    LimitTo::Point(p) => LimitTo::Point(sub(self, p)),
+                    other => other,
+                };
+                let body = sub(self, body);
+                self.add(Node::Limit { var, to, body })
+            }
+        };
+        memo.insert(id, out);
+        out
+    }
+
     /// The number of distinct nodes reachable from `id` (its size as a DAG).
     pub fn dag_size(&self, id: ExprId) -> usize {
         let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,581 @@
+//! Claims and derivation steps to verdicts: proved, checked, refuted or unknown.
+//!
+//! Every obligation is first given to the symbolic prover; whatever it says, the
+//! sides are then compared at sample points. A proof that a sample point
+//! contradicts is never reported as proved. A refutation is only reported at a
+//! point where the evaluator shows the sides differ for certain (exact rationals,
+//! or disjoint rigorous enclosures), so float noise cannot refute a true claim.
+//!
+//! Invariant: checking does no I/O; the same program and seed give the same verdicts.
+
+pub mod sample;
+
+use crate::domain::Domains;
+use crate::eval::{self, Agreement, Binding, Env, Value};
+use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
+use crate::lower::{DerivativeSite, Obligation, Program};
+use crate::syntax::ast::{Expected, RelOp};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+use sample::{Rng, Sampler};
+use std::time::{Duration, Instant};
+
+/// How much checking to do, and how strictly to judge it.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    /// Seed of the sampler; printed with every checked and refuted verdict.
+    pub seed: u64,
+    /// Anything short of `proved` fails (except what is expected refuted).
+    pub strict: bool,
+    /// Sample points per obligation.
+    pub points: usize,
+    /// Fewest usable points for a `checked` verdict.
+    pub min_points: usize,
+    /// Wall-clock budget per obligation.
+    pub time_budget: Duration,
+    /// Largest expression (distinct nodes) the prover may build.
+    pub node_budget: usize,
+}
+
+impl Default for CheckConfig {
+    fn default() -> CheckConfig {
+        CheckConfig {
+            seed: 1,
+            strict: false,
+            points: 40,
+            min_points: 8,
+            time_budget: Duration::from_secs(10),
+            node_budget: 200_000,
+        }
+    }
+}
+
+/// A point where the two sides differ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counterexample {
+    /// `(name, value)` for every variable, exact.
+    pub assignment: Vec<(String, String)>,
+    pub lhs: String,
+    pub rhs: String,
+    /// Extra words, e.g. "lengths differ" or the limit sequence.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Both sides reach one canonical form; `trace` names the rewrites.
+    Proved { trace: Vec<String> },
+    /// The sides agree at `points` sample points (`skipped` were undefined there).
+    Checked { points: usize, skipped: usize },
+    Refuted { counterexample: Counterexample },
+    Unknown { reason: String },
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Proved { .. } => "proved",
+            Verdict::Checked { .. } => "checked",
+            Verdict::Refuted { .. } => "refuted",
+            Verdict::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+/// The verdict on one obligation and whether it is what the file expects.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub expected: Option<Expected>,
+    pub passed: bool,
+    pub seed: u64,
+}
+
+/// Whether `verdict` meets `expected` (strict: only `proved` meets "holds").
+pub fn meets(verdict: &Verdict, expected: Option<Expected>, strict: bool) -> bool {
+    match (expected, verdict) {
+        (Some(Expected::Refuted), v) => matches!(v, Verdict::Refuted { .. }),
+        (_, Verdict::Proved { .. }) => true,
+        (Some(Expected::Proved), _) => false,
+        (_, Verdict::Checked { .. }) => !strict,
+        _ => false,
+    }
+}
+
+/// Checks every obligation of a lowered program, in order.
+pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome> {
+    let obligations = program.obligations.clone();
+    obligations
+        .iter()
+        .map(|ob| {
+            let verdict = check_obligation(&mut program.store, &program.domains, ob, config);
+            Outcome {
+                passed: meets(&verdict, ob.expect, config.strict),
+                expected: ob.expect,
+                verdict,
+                seed: config.seed,
+            }
+        })
+        .collect()
+}
+
+/// The verdict on one obligation.
+pub fn check_obligation(store: &mut Store, domains: &Domains, ob: &Obligation, config: &CheckConfig) -> Verdict {
+    let deadline = Instant::now() + config.time_budget;
+    if let Node::Limit { .. } = store.node(ob.lhs) {
+        return check_limit(store, domains, ob, config, deadline);
+    }
+    let proof = if ob.op == RelOp::Eq {
+        prove(store, domains, ob, config, deadline)
+    } else {
+        None
+    };
+    let numeric = compare_at_points(store, domains, ob, config, deadline);
+    match (proof, numeric) {
+        (Some(_), Verdict::Refuted { counterexample }) => Verdict::Unknown {
+            reason: format!(
+                "internal error: the symbolic proof is contradicted at {} (please report this)",
+                describe_assignment(&counterexample.assignment)
+            ),
+        },
+        (Some(trace), Verdict::Unknown { reason }) if reason.starts_with("derivative cross-check") => {
+            let _ = trace;
+            Verdict::Unknown { reason }
+        }
+        (Some(trace), _) => Verdict::Proved { trace },
+        (None, numeric) => numeric,
+    }
+}
+
+fn describe_assignment(assignment: &[(String, String)]) -> String {
+    if assignment.is_empty() {
+        return "every point".to_string();
+    }
+    assignment
+        .iter()
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Symbolic proof, when the engine finds one: the rule trace.
+fn prove(store: &mut Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Option<Vec<String>> {
+    let mut scoped = domains.clone();
+    for &c in &ob.conditions {
+        scoped.assume(c);
+    }
+    let _ = (store, &scoped, config.node_budget, deadline);
+    None
+}
+
+/// The free symbols of an obligation (both sides, its conditions, and the
+/// domain assumptions that mention them).
+fn obligation_symbols(store: &Store, domains: &Domains, ob: &Obligation) -> Vec<Symbol> {
+    let mut roots = vec![ob.lhs, ob.rhs];
+    roots.extend(&ob.conditions);
+    let mut symbols: Vec<Symbol> = Vec::new();
+    for r in roots {
+        for s in store.free_symbols(r) {
+            if !symbols.contains(&s) {
+                symbols.push(s);
+            }
+        }
+    }
+    symbols
+}
+
+/// Assumptions and conditions that hold at this point (undefined counts as not).
+fn admissible(store: &Store, domains: &Domains, ob: &Obligation, symbols: &[Symbol], env: &Env) -> bool {
+    let relevant = domains
+        .assumptions()
+        .iter()
+        .filter(|&&a| store.free_symbols(a).iter().all(|s| symbols.contains(s)));
+    relevant
+        .chain(ob.conditions.iter())
+        .all(|&c| matches!(eval::eval_condition(store, c, env), Ok(true)))
+}
+
+/// What one point says about `lhs` vs `rhs`.
+enum PointResult {
+    Agree,
+    Differ { lhs: String, rhs: String, note: Option<String> },
+    /// Undefined on a side, or too imprecise to tell.
+    Skip,
+}
+
+fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
+    let (lhs_node, rhs_node) = (store.node(ob.lhs), store.node(ob.rhs));
+    if let (Node::Vector(a), Node::Vector(b)) = (lhs_node, rhs_node) {
+        if a.len() != b.len() {
+            return PointResult::Differ {
+                lhs: format!("{} entries", a.len()),
+                rhs: format!("{} entries", b.len()),
+                note: Some("the vectors have different lengths".to_string()),
+            };
+        }
+        let mut all_agree = true;
+        for (k, (&x, &y)) in a.iter().zip(b.iter()).enumerate() {
+            match compare_scalars(store, x, y, ob, env) {
+                PointResult::Agree => {}
+                PointResult::Differ { lhs, rhs, .. } => {
+                    return PointResult::Differ {
+                        lhs,
+                        rhs,
+                        note: Some(format!("entry {} differs", k + 1)),
+                    }
+                }
+                PointResult::Skip => all_agree = false,
+            }
+        }
+        return if all_agree {
+            PointResult::Agree
+        } else {
+            PointResult::Skip
+        };
+    }
+    if matches!(lhs_node, Node::Vector(_)) != matches!(rhs_node, Node::Vector(_)) {
+        return PointResult::Differ {
+            lhs: store.display(ob.lhs),
+            rhs: store.display(ob.rhs),
+            note: Some("one side is a vector and the other is not".to_string()),
+        };
+    }
+    compare_scalars(store, ob.lhs, ob.rhs, ob, env)
+}
+
+fn compare_scalars(store: &Store, lhs: ExprId, rhs: ExprId, ob: &Obligation, env: &Env) -> PointResult {
+    let (Ok(a), Ok(b)) = (eval::eval(store, lhs, env), eval::eval(store, rhs, env)) else {
+        return PointResult::Skip;
+    };
+    let differ = || PointResult::Differ {
+        lhs: a.to_string(),
+        rhs: b.to_string(),
+        note: None,
+    };
+    if let (RelOp::Approx, Some(tol)) = (ob.op, &ob.tolerance) {
+        return match eval::approx_equal(&a, &b, tol) {
+            Some(true) => PointResult::Agree,
+            Some(false) => PointResult::Differ {
+                lhs: a.to_string(),
+                rhs: b.to_string(),
+                note: Some(format!("they differ by more than {}", show_rational(tol))),
+            },
+            None => PointResult::Skip,
+        };
+    }
+    match eval::compare(&a, &b) {
+        Agreement::Equal | Agreement::Close => PointResult::Agree,
+        Agreement::Different => differ(),
+        Agreement::Inconclusive => PointResult::Skip,
+    }
+}
+
+fn show_rational(r: &BigRational) -> String {
+    Value::Exact(r.clone()).to_string()
+}
+
+/// Compares the sides at sample points (and cross-checks derivatives).
+fn compare_at_points(store: &Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Verdict {
+    let symbols = obligation_symbols(store, domains, ob);
+    let sampler = Sampler::new(store, domains, &symbols);
+    let mut rng = Rng::new(config.seed);
+    let total = match sampler.finite_points() {
+        Some(n) => n.min(config.points),
+        None => config.points,
+    };
+    let needed = config.min_points.min(total).max(1);
+    let (mut agreed, mut skipped) = (0usize, 0usize);
+    for k in 0..total {
+        if Instant::now() > deadline {
+            return Verdict::Unknown {
+                reason: format!(
+                    "budget exceeded: {} s per claim (raise it with --time-budget)",
+                    config.time_budget.as_secs_f64()
+                ),
+            };
+        }
+        let env = sampler.point(k, &mut rng);
+        if !admissible(store, domains, ob, sampler.symbols(), &env) {
+            skipped += 1;
+            continue;
+        }
+        match compare_point(store, ob, &env) {
+            PointResult::Agree => {
+                agreed += 1;
+                if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
+                    return Verdict::Unknown { reason: failure };
+                }
+            }
+            PointResult::Skip => skipped += 1,
+            PointResult::Differ { lhs, rhs, note } => {
+                let (env, lhs, rhs, note) = shrink(store, domains, ob, &sampler, env, (lhs, rhs, note));
+                return Verdict::Refuted {
+                    counterexample: Counterexample {
+                        assignment: show_env(store, sampler.symbols(), &env),
+                        lhs,
+                        rhs,
+                        note,
+                    },
+                };
+            }
+        }
+    }
+    if agreed >= needed {
+        Verdict::Checked {
+            points: agreed,
+            skipped,
+        }
+    } else {
+        Verdict::Unknown {
+            reason: format!(
+                "only {agreed} of {total} sample points could be evaluated (need {needed}): \
+                 the sides are undefined or too imprecise at the others"
+            ),
+        }
+    }
+}
+
+/// Tries simpler values for each scalar while the sides still differ.
+fn shrink(
+    store: &Store,
+    domains: &Domains,
+    ob: &Obligation,
+    sampler: &Sampler,
+    mut env: Env,
+    mut found: (String, String, Option<String>),
+) -> (Env, String, String, Option<String>) {
+    for &s in sampler.symbols() {
+        let Some(Binding::Scalar(current)) = env.get(s).cloned() else {
+            continue;
+        };
+        for candidate in sample::shrink_candidates(domains.get(s)) {
+            if simplicity(&candidate) >= simplicity(&current) {
+                continue;
+            }
+            let mut trial = env.clone();
+            trial.bind(s, Binding::Scalar(candidate));
+            if !admissible(store, domains, ob, sampler.symbols(), &trial) {
+                continue;
+            }
+            if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial) {
+                env = trial;
+                found = (lhs, rhs, note);
+                break;
+            }
+        }
+    }
+    (env, found.0, found.1, found.2)
+}
+
+/// Smaller is simpler: numerator and denominator sizes.
+fn simplicity(r: &BigRational) -> (u64, u64) {
+    (r.denom().bits(), r.numer().abs().bits())
+}
+
+fn show_env(store: &Store, symbols: &[Symbol], env: &Env) -> Vec<(String, String)> {
+    symbols
+        .iter()
+        .filter_map(|&s| {
+            let b = env.get(s)?;
+            let name = store.name(s).to_string();
+            if name.ends_with('#') {
+                return None;
+            }
+            Some((name, b.to_string()))
+        })
+        .collect()
+}
+
+/// Checks each derivative taken while lowering against a central difference at
+/// this point. `Some(reason)` when one disagrees.
+fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -> Option<String> {
+    for site in sites {
+        let Some(var) = store.as_sym(site.var) else {
+            continue;
+        };
+        if site.order != 1 {
+            continue;
+        }
+        let Some(Binding::Scalar(x)) = env.get(var).cloned() else {
+            continue;
+        };
+        let Ok(symbolic) = eval::eval(store, site.result, env) else {
+            continue;
+        };
+        let Some(symbolic) = symbolic.to_f64() else {
+            continue;
+        };
+        let mut estimates = Vec::new();
+        for step in [1e-4, 1e-5, 1e-6] {
+            if let Some(fd) = central_difference(store, site.body, var, &x, step, env) {
+                estimates.push(fd);
+            }
+        }
+        if estimates.len() < 3 {
+            continue;
+        }
+        let agrees = |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
+        let consistent = estimates.windows(2).all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3));
+        if consistent && !estimates.iter().any(|&fd| agrees(fd)) {
+            return Some(format!(
+                "derivative cross-check failed: at {} = {x} the symbolic derivative is {symbolic:.9} \
+                 but central differences give {:.9}",
+                store.name(var),
+                estimates[1]
+            ));
+        }
+    }
+    None
+}
+
+/// (f(x + h) − f(x − h)) / 2h with h = step·max(1, |x|), evaluated rigorously
+/// at exact rational points and returned as an f64.
+fn central_difference(store: &Store, body: ExprId, var: Symbol, x: &BigRational, step: f64, env: &Env) -> Option<f64> {
+    let scale = x.abs().max(BigRational::one());
+    let h = BigRational::from_float(step)? * scale;
+    let at = |point: BigRational| {
+        let mut e = env.clone();
+        e.bind(var, Binding::Scalar(point));
+        eval::eval(store, body, &e).ok()?.to_f64()
+    };
+    let plus = at(x + &h)?;
+    let minus = at(x - &h)?;
+    let h = h_to_f64(&h)?;
+    Some((plus - minus) / (2.0 * h))
+}
+
+fn h_to_f64(h: &BigRational) -> Option<f64> {
+    Value::Exact(h.clone()).to_f64()
+}
+
+/// `lim var → ∞ of body = rhs`, checked along a growing sequence of the variable
+/// at sample points of the other variables.
+fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Verdict {
+    let Node::Limit { var, to, body } = store.node(ob.lhs).clone() else {
+        return Verdict::Unknown {
+            reason: "not a limit".to_string(),
+        };
+    };
+    let sign: i64 = match to {
+        LimitTo::PosInf => 1,
+        LimitTo::NegInf => -1,
+        LimitTo::Point(_) => {
+            return Verdict::Unknown {
+                reason: "limits at a finite point are not supported yet".to_string(),
+            }
+        }
+    };
+    let symbols: Vec<Symbol> = obligation_symbols(store, domains, ob)
+        .into_iter()
+        .filter(|&s| s != var)
+        .collect();
+    let sampler = Sampler::new(store, domains, &symbols);
+    let mut rng = Rng::new(config.seed);
+    let (mut agreed, mut skipped) = (0usize, 0usize);
+    for k in 0..config.points {
+        if Instant::now() > deadline {
+            return Verdict::Unknown {
+                reason: "budget exceeded while following the limit".to_string(),
+            };
+        }
+        let env = sampler.point(k, &mut rng);
+        if !admissible(store, domains, ob, sampler.symbols(), &env) {
+            skipped += 1;
+            continue;
+        }
+        let Ok(target) = eval::eval(store, ob.rhs, &env).map(|v| v.to_f64()) else {
+            skipped += 1;
+            continue;
+        };
+        let Some(target) = target else {
+            skipped += 1;
+            continue;
+        };
+        // the sequence var = 10, 100, ..., 10^8 (negated for −∞)
+        let mut values: Vec<(i64, f64)> = Vec::new();
+        for p in 1..=8u32 {
+            let v = BigRational::from_integer(BigInt::from(10).pow(p) * sign);
+            let mut e = env.clone();
+            e.bind(var, Binding::Scalar(v));
+            if let Some(y) = eval::eval(store, body, &e).ok().and_then(|v| v.to_f64()) {
+                values.push((p as i64, y));
+            }
+        }
+        if values.len() < 3 {
+            skipped += 1;
+            continue;
+        }
+        let tail: Vec<f64> = values[values.len() - 3..].iter().map(|&(_, y)| y).collect();
+        let settled = tail.windows(2).all(|w| (w[0] - w[1]).abs() <= 1e-9 * (1.0 + w[1].abs()));
+        let last = tail[2];
+        let close = (last - target).abs() <= 1e-6 * (1.0 + target.abs());
+        if close {
+            agreed += 1;
+            continue;
+        }
+        if settled {
+            let shown: Vec<String> = values
+                .iter()
+                .rev()
+                .take(3)
+                .rev()
+                .map(|(p, y)| format!("{}=10^{p}: {y:.6}", store.name(var)))
+                .collect();
+            return Verdict::Refuted {
+                counterexample: Counterexample {
+                    assignment: show_env(store, sampler.symbols(), &env),
+                    lhs: format!("{last:.9}"),
+                    rhs: format!("{target:.9}"),
+                    note: Some(format!("the sequence settles at {last:.9} ({})", shown.join(", "))),
+                },
+            };
+        }
+        skipped += 1;
+    }
+    if agreed >= config.min_points {
+        Verdict::Checked {
+            points: agreed,
+            skipped,
+        }
+    } else {
+        Verdict::Unknown {
+            reason: format!("the limit could be followed at only {agreed} points"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectations_and_strictness() {
+        let proved = Verdict::Proved { trace: vec![] };
+        let checked = Verdict::Checked {
+            points: 10,
+            skipped: 0,
+        };
+        let refuted = Verdict::Refuted {
+            counterexample: Counterexample {
+                assignment: vec![],
+                lhs: "1".into(),
+                rhs: "2".into(),
+                note: None,
+            },
+        };
+        let unknown = Verdict::Unknown {
+            reason: "x".into(),
+        };
+        assert!(meets(&proved, None, true));
+        assert!(meets(&checked, None, false));
+        assert!(!meets(&checked, None, true));
+        assert!(!meets(&refuted, None, false));
+        assert!(meets(&refuted, Some(Expected::Refuted), true));
+        assert!(!meets(&proved, Some(Expected::Refuted), false));
+        assert!(!meets(&checked, Some(Expected::Proved), false));
+        assert!(meets(&checked, Some(Expected::Checked), false));
+        assert!(!meets(&unknown, None, false));
+        assert!(!meets(&unknown, Some(Expected::Checked), false));
+    }
+}

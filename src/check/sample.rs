@@ -1,0 +1,277 @@
+//! Sample points: values for every free symbol, drawn from its declared domain.
+//!
+//! Simple values come first (0, ±1, ±1/2, ±2), then seeded random rationals over
+//! several magnitudes, so a counterexample is as readable as can be and a run
+//! can be replayed with the same seed.
+
+use crate::domain::{Domains, VarDomain};
+use crate::eval::{Binding, Env};
+use crate::expr::{ExprId, Store, Symbol};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+/// A small, fixed pseudo-random generator (SplitMix64): the same seed gives
+/// the same points on every machine and every version.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        debug_assert!(lo <= hi);
+        let span = (hi - lo) as u64 + 1;
+        lo + (self.next_u64() % span) as i64
+    }
+}
+
+fn ratio(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+fn int(n: i64) -> BigRational {
+    BigRational::from_integer(BigInt::from(n))
+}
+
+/// The simple reals tried first, in order.
+pub fn simple_reals() -> Vec<BigRational> {
+    vec![
+        int(0),
+        int(1),
+        int(-1),
+        ratio(1, 2),
+        ratio(-1, 2),
+        int(2),
+        int(-2),
+        int(3),
+        ratio(-3, 2),
+        ratio(1, 3),
+    ]
+}
+
+/// A random rational with a small denominator, over magnitudes 10^-2 .. 10^2.
+fn random_real(rng: &mut Rng) -> BigRational {
+    let denominators = [1, 2, 3, 4, 5, 7, 8, 10, 16, 100];
+    let d = denominators[rng.range(0, denominators.len() as i64 - 1) as usize];
+    let scale = [1, 10, 100][rng.range(0, 2) as usize];
+    let n = rng.range(-1000, 1000);
+    ratio(n, d * scale)
+}
+
+fn random_positive(rng: &mut Rng) -> BigRational {
+    let r = random_real(rng).abs();
+    if r.is_zero() {
+        ratio(1, 7)
+    } else {
+        r
+    }
+}
+
+/// Concrete sizes used for symbolic `dim`s, in order.
+pub const SIZES: [i64; 5] = [2, 3, 1, 5, 4];
+
+/// Builds the environment of sample point `k` for the given symbols.
+///
+/// Sizes are chosen before the vectors and indices that depend on them.
+pub struct Sampler<'a> {
+    store: &'a Store,
+    domains: &'a Domains,
+    symbols: Vec<Symbol>,
+}
+
+impl<'a> Sampler<'a> {
+    /// `symbols`: the free symbols to give values to (sizes used by their
+    /// domains are added automatically).
+    pub fn new(store: &'a Store, domains: &'a Domains, symbols: &[Symbol]) -> Sampler<'a> {
+        let mut all: Vec<Symbol> = Vec::new();
+        for &s in symbols {
+            for dep in size_symbols(store, domains, s) {
+                if !all.contains(&dep) {
+                    all.push(dep);
+                }
+            }
+        }
+        for &s in symbols {
+            if !all.contains(&s) {
+                all.push(s);
+            }
+        }
+        // sizes first, then indices (which need sizes), then everything else
+        all.sort_by_key(|&s| match domains.get(s) {
+            Some(VarDomain::Dim) => 0,
+            Some(VarDomain::Index { .. }) => 2,
+            _ => 1,
+        });
+        Sampler {
+            store,
+            domains,
+            symbols: all,
+        }
+    }
+
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
+    }
+
+    /// Whether every symbol has a finite domain small enough to enumerate.
+    pub fn finite_points(&self) -> Option<usize> {
+        let mut count: usize = 1;
+        for &s in &self.symbols {
+            let n = match self.domains.get(s) {
+                Some(VarDomain::Set(values)) => values.len(),
+                _ => return None,
+            };
+            count = count.checked_mul(n)?;
+        }
+        Some(count)
+    }
+
+    /// The environment for point number `k`; the first points use simple values.
+    pub fn point(&self, k: usize, rng: &mut Rng) -> Env {
+        let mut env = Env::new();
+        for (v, &s) in self.symbols.iter().enumerate() {
+            let binding = self.value_for(s, k, v, rng, &env);
+            env.bind(s, binding);
+        }
+        env
+    }
+
+    fn value_for(&self, s: Symbol, k: usize, v: usize, rng: &mut Rng, env: &Env) -> Binding {
+        let simple = k < 10;
+        // vary which simple value each variable gets so pairs differ
+        let pick = |len: usize| (k + v * 3) % len;
+        match self.domains.get(s) {
+            Some(VarDomain::Positive) => {
+                let options = [int(1), ratio(1, 2), int(2), int(3), ratio(1, 3), int(10)];
+                let value = if simple {
+                    options[pick(options.len())].clone()
+                } else {
+                    random_positive(rng)
+                };
+                Binding::Scalar(value)
+            }
+            Some(VarDomain::Integer) => Binding::Scalar(int(if simple {
+                [0, 1, -1, 2, -2, 3, -3, 5, 7, -4][pick(10)]
+            } else {
+                rng.range(-20, 20)
+            })),
+            Some(VarDomain::Natural) => Binding::Scalar(int(if simple {
+                [0, 1, 2, 3, 5, 4, 7, 10, 6, 8][pick(10)]
+            } else {
+                rng.range(0, 30)
+            })),
+            Some(VarDomain::Set(values)) => {
+                // enumerate the product of finite sets in mixed radix
+                let radix: usize = self.symbols[..v]
+                    .iter()
+                    .map(|&t| match self.domains.get(t) {
+                        Some(VarDomain::Set(vs)) => vs.len(),
+                        _ => 1,
+                    })
+                    .product();
+                Binding::Scalar(values[(k / radix.max(1)) % values.len()].clone())
+            }
+            Some(VarDomain::Dim) => Binding::Scalar(int(SIZES[(k + v) % SIZES.len()])),
+            Some(VarDomain::Index { size }) => {
+                let n = self.size_value(*size, env).unwrap_or(1).max(1);
+                Binding::Scalar(int(rng.range(1, n)))
+            }
+            Some(VarDomain::Vector { size }) => {
+                let n = self.size_value(*size, env).unwrap_or(1).max(1);
+                Binding::Vector((0..n).map(|_| random_real(rng)).collect())
+            }
+            Some(VarDomain::OneHot { size }) => {
+                let n = self.size_value(*size, env).unwrap_or(1).max(1);
+                let hot = rng.range(0, n - 1);
+                Binding::Vector(
+                    (0..n)
+                        .map(|i| if i == hot { BigRational::one() } else { BigRational::zero() })
+                        .collect(),
+                )
+            }
+            Some(VarDomain::Matrix { rows, cols }) => {
+                let r = self.size_value(*rows, env).unwrap_or(1).max(1);
+                let c = self.size_value(*cols, env).unwrap_or(1).max(1);
+                Binding::Matrix {
+                    rows: r as usize,
+                    cols: c as usize,
+                    data: (0..r * c).map(|_| random_real(rng)).collect(),
+                }
+            }
+            Some(VarDomain::Function { .. }) => Binding::random_function(rng.next_u64()),
+            Some(VarDomain::Real) | None => {
+                let options = simple_reals();
+                Binding::Scalar(if simple {
+                    options[pick(options.len())].clone()
+                } else {
+                    random_real(rng)
+                })
+            }
+        }
+    }
+
+    /// The concrete value of a size expression under `env` (sizes are bound first).
+    fn size_value(&self, size: ExprId, env: &Env) -> Option<i64> {
+        let value = crate::eval::eval(self.store, size, env).ok()?;
+        value.exact()?.to_integer().to_i64()
+    }
+}
+
+/// The `dim` symbols a symbol's domain depends on.
+fn size_symbols(store: &Store, domains: &Domains, s: Symbol) -> Vec<Symbol> {
+    let sizes: Vec<ExprId> = match domains.get(s) {
+        Some(VarDomain::Vector { size } | VarDomain::OneHot { size } | VarDomain::Index { size }) => vec![*size],
+        Some(VarDomain::Matrix { rows, cols }) => vec![*rows, *cols],
+        _ => Vec::new(),
+    };
+    sizes
+        .into_iter()
+        .flat_map(|e| store.free_symbols(e))
+        .collect()
+}
+
+/// Simpler values to try for one scalar when shrinking a counterexample.
+pub fn shrink_candidates(domain: Option<&VarDomain>) -> Vec<BigRational> {
+    match domain {
+        Some(VarDomain::Positive) => vec![int(1), int(2), ratio(1, 2), int(3), int(10)],
+        Some(VarDomain::Integer) => vec![int(0), int(1), int(-1), int(2), int(-2)],
+        Some(VarDomain::Natural) => vec![int(0), int(1), int(2), int(3)],
+        Some(VarDomain::Real) | None => {
+            let mut v = simple_reals();
+            v.extend([int(-3), int(4), int(5), int(10), int(-10)]);
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_is_reproducible() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        let xs: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+        let ys: Vec<u64> = (0..5).map(|_| b.next_u64()).collect();
+        assert_eq!(xs, ys);
+        assert_ne!(xs[0], xs[1]);
+        for _ in 0..1000 {
+            let r = a.range(-3, 3);
+            assert!((-3..=3).contains(&r));
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! One file from bytes to a report: read, parse, lower, check. Also the walk
+//! that turns command-line paths into files.
+//!
+//! Every failure here is a located diagnostic in the file's report, so one bad
+//! file never hides the results of the others.
+
+use crate::check::{self, CheckConfig};
+use crate::diagnostic::Diagnostic;
+use crate::lower::{self, LowerConfig, Origin};
+use crate::report::{FileReport, ResultRow};
+use crate::span::{SourceFile, Span};
+use crate::syntax::{self, ast};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused instead of read.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Deepest folder nesting walked when a folder is given.
+const MAX_WALK_DEPTH: usize = 64;
+
+/// A report for a path that could not be read or parsed as a whole.
+pub fn error_report(name: &str, message: impl Into<String>) -> FileReport {
+    FileReport {
+        source: SourceFile::new(name, ""),
+        diagnostics: vec![Diagnostic::error(Span::default(), message)],
+        results: Vec::new(),
+    }
+}
+
+/// Expands folders into their `*.nabla` files (recursively, sorted); paths that
+/// do not exist or hold no derivation files come back as error reports.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(error_report(&shown, format!("cannot read `{shown}`: {}", io_reason(&e)))),
+            Ok(meta) if meta.is_dir() => {
+                let mut found = Vec::new();
+                let mut visited = HashSet::new();
+                if let Err(message) = walk(path, 0, &mut visited, &mut found) {
+                    errors.push(error_report(&shown, message));
+                }
+                if found.is_empty() {
+                    errors.push(error_report(&shown, format!("no .nabla files in `{shown}`")));
+                }
+                found.sort();
+                files.extend(found);
+            }
+            Ok(_) => files.push(path.clone()),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, depth: usize, visited: &mut HashSet<PathBuf>, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    if depth > MAX_WALK_DEPTH {
+        return Err(format!("folders nest deeper than {MAX_WALK_DEPTH} levels at `{}`", dir.display()));
+    }
+    // a symlink loop shows up as a folder we have already been in
+    let canonical = std::fs::canonicalize(dir).map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, depth + 1, visited, found)?;
+        } else if path.extension().is_some_and(|e| e == "nabla") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string().to_lowercase(),
+    }
+}
+
+/// Reads a file as UTF-8 text, refusing binary, invalid and oversized input
+/// with a located message.
+pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error_report(
+            &name,
+            format!("`{name}` is {} bytes; the limit is {MAX_FILE_BYTES} bytes", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    source_from_bytes(&name, bytes)
+}
+
+/// Text from raw bytes: a NUL byte means a binary file; bad UTF-8 is located.
+pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, FileReport> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(located_byte_error(name, &bytes, at, "this is a binary file (it contains a NUL byte)"));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            Err(located_byte_error(name, &bytes, at, format!("invalid UTF-8 at byte {at}")))
+        }
+    }
+}
+
+fn located_byte_error(name: &str, bytes: &[u8], at: usize, message: impl Into<String>) -> FileReport {
+    // keep the valid prefix so the error can point at its line and column
+    let prefix = String::from_utf8_lossy(&bytes[..at]).into_owned();
+    let len = prefix.len();
+    FileReport {
+        source: SourceFile::new(name, prefix),
+        diagnostics: vec![Diagnostic::error(Span::new(len, len), message)],
+        results: Vec::new(),
+    }
+}
+
+/// Definitions brought in with `--defs`: their declarations are visible in every file.
+#[derive(Clone, Debug, Default)]
+pub struct Defs {
+    pub items: Vec<ast::Item>,
+}
+
+/// Parses a `--defs` file: only its declarations are kept (its claims are not checked here).
+pub fn load_defs(path: &Path) -> Result<Defs, FileReport> {
+    let source = read_source(path)?;
+    let parsed = syntax::parse_file(&source.text);
+    if !parsed.errors.is_empty() {
+        return Err(FileReport {
+            source,
+            diagnostics: parsed.errors,
+            results: Vec::new(),
+        });
+    }
+    let items = parsed
+        .file
+        .items
+        .into_iter()
+        .filter(|i| !matches!(i.kind, ast::ItemKind::Claim(_) | ast::ItemKind::Derive(_)))
+        .collect();
+    Ok(Defs { items })
+}
+
+/// Parses, lowers and checks one source.
+pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> FileReport {
+    let parsed = syntax::parse_file(&source.text);
+    let mut diagnostics = parsed.errors;
+    let mut file = parsed.file;
+    file.items.splice(0..0, defs.items.iter().cloned());
+    let mut program = lower::lower_file(&file, LowerConfig::default());
+    diagnostics.append(&mut program.diagnostics);
+    let outcomes = check::check_program(&mut program, config);
+    let results = program
+        .obligations
+        .iter()
+        .zip(outcomes)
+        .map(|(ob, outcome)| {
+            let at = source.line_col(ob.span.start as usize);
+            let (kind, step) = match &ob.origin {
+                Origin::Claim => ("claim", None),
+                Origin::Step { step, .. } => ("step", Some(*step)),
+            };
+            ResultRow {
+                span: ob.span,
+                line: at.line,
+                column: at.col,
+                kind,
+                name: ob.name.clone(),
+                step,
+                text: first_line(source.snippet(ob.span)),
+                verdict: outcome.verdict,
+                expected: outcome.expected,
+                passed: outcome.passed,
+                seed: outcome.seed,
+            }
+        })
+        .collect();
+    diagnostics.sort_by_key(|d| d.span.start);
+    FileReport {
+        source,
+        diagnostics,
+        results,
+    }
+}
+
+/// The first line of a snippet, trimmed and cut to a readable length.
+fn first_line(snippet: &str) -> String {
+    let line = snippet.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 100 {
+        let cut: String = line.chars().take(99).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+/// Checks every path (files and folders); the reports come back in path order.
+pub fn check_paths(paths: &[PathBuf], defs: &Defs, config: &CheckConfig) -> Vec<FileReport> {
+    let (files, mut reports) = collect_files(paths);
+    for path in files {
+        match read_source(&path) {
+            Ok(source) => reports.push(check_source(source, defs, config)),
+            Err(report) => reports.push(report),
+        }
+    }
+    reports
+}

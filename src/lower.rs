@@ -1,0 +1,1087 @@
+//! Lowering: the syntax tree to store expressions, every name resolved.
+//!
+//! Declarations (`var`, `dim`, `def`, `net`) are collected first, so their order
+//! in the file does not matter. User `def`s are inlined at each use (hash-consing
+//! keeps the copies shared). Derivatives written in the file (`d/dx f`) are taken
+//! here with `crate::diff`, and each one is recorded as a `DerivativeSite` so the
+//! checker can cross-check it against finite differences.
+//!
+//! Invariant: every `Obligation` refers only to symbols declared in `domains`
+//! (or bound inside it by a `Sum` or `Limit`).
+
+use crate::diagnostic::Diagnostic;
+use crate::domain::{Domains, VarDomain};
+use crate::expr::{CmpOp, ExprId, Func, LimitTo, Node, Store, Symbol};
+use crate::span::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind, Expected, RelOp};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// How names that were never declared are treated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LowerConfig {
+    /// Unknown plain names become real variables (for one-off `nabla simplify`
+    /// and `nabla diff` expressions); in files they are errors.
+    pub declare_unknown_as_real: bool,
+}
+
+/// A derivative taken while lowering: `result` is d^order(body)/d(var)^order.
+#[derive(Clone, Debug)]
+pub struct DerivativeSite {
+    pub body: ExprId,
+    pub var: ExprId,
+    pub order: u32,
+    pub result: ExprId,
+    pub span: Span,
+}
+
+/// Where an obligation comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Claim,
+    /// Step `step` (1-based) of a derive chain.
+    Step {
+        chain: Option<String>,
+        step: usize,
+    },
+}
+
+/// One thing to check: `lhs op rhs` wherever `conditions` hold.
+#[derive(Clone, Debug)]
+pub struct Obligation {
+    pub origin: Origin,
+    pub name: Option<String>,
+    /// The claim, or the step from its `=` to its end.
+    pub span: Span,
+    pub lhs: ExprId,
+    pub rhs: ExprId,
+    pub op: RelOp,
+    /// For `≈`: the largest allowed |lhs − rhs| (stated with `within`, or from the
+    /// number of decimals written on the right).
+    pub tolerance: Option<BigRational>,
+    pub conditions: Vec<ExprId>,
+    pub expect: Option<Expected>,
+    pub derivatives: Vec<DerivativeSite>,
+}
+
+/// A net declared in the file (its shapes are computed by `crate::shape`).
+#[derive(Clone, Debug)]
+pub struct NetDecl {
+    pub net: ast::Net,
+    pub span: Span,
+}
+
+/// A lowered file.
+#[derive(Debug, Default)]
+pub struct Program {
+    pub store: Store,
+    pub domains: Domains,
+    pub obligations: Vec<Obligation>,
+    pub nets: Vec<NetDecl>,
+    /// Name errors and warnings (parse errors are reported separately).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What a declared name stands for.
+#[derive(Clone, Debug)]
+enum Entity {
+    Scalar(Symbol),
+    Dim(Symbol),
+    Vector { sym: Symbol, size: ExprId },
+    Matrix { sym: Symbol },
+    Function { sym: Symbol },
+    Def(Rc<ast::Def>),
+    Net(usize),
+}
+
+/// A name bound inside an expression: a def parameter, a sum index, a limit variable.
+#[derive(Clone, Debug)]
+enum Local {
+    Scalar(ExprId),
+    /// A def parameter bound to a vector variable.
+    Vector { sym: Symbol, size: ExprId },
+}
+
+type Locals = Vec<(String, Local)>;
+
+type Lowered = Result<ExprId, Diagnostic>;
+
+/// Deepest inlining of user definitions (a def that calls itself never ends).
+const MAX_DEF_DEPTH: usize = 64;
+
+/// Lowers a parsed file.
+pub fn lower_file(file: &ast::File, config: LowerConfig) -> Program {
+    let mut lowerer = Lowerer::new(config);
+    lowerer.declare_all(file);
+    for item in &file.items {
+        lowerer.lower_item(item);
+    }
+    lowerer.finish()
+}
+
+/// Lowers one expression against the declarations of `defs` (may be empty).
+/// Returns the program (for its store and domains) and the expression.
+pub fn lower_standalone(
+    defs: &ast::File,
+    expr: &ast::Expr,
+    config: LowerConfig,
+) -> (Program, Result<ExprId, Diagnostic>) {
+    let mut lowerer = Lowerer::new(config);
+    lowerer.declare_all(defs);
+    let result = lowerer.expr(expr, &mut Vec::new());
+    (lowerer.finish(), result)
+}
+
+/// Resolves a variable name (for `--wrt x`) in a lowered program.
+pub fn variable(program: &mut Program, name: &str) -> Option<ExprId> {
+    let s = program.store.find_symbol(name)?;
+    program.domains.get(s)?;
+    Some(program.store.add(Node::Sym(s)))
+}
+
+struct Lowerer {
+    store: Store,
+    domains: Domains,
+    names: HashMap<String, (Entity, Span)>,
+    config: LowerConfig,
+    obligations: Vec<Obligation>,
+    nets: Vec<NetDecl>,
+    diagnostics: Vec<Diagnostic>,
+    /// Derivatives taken while lowering the current obligation.
+    sites: Vec<DerivativeSite>,
+    def_depth: usize,
+}
+
+fn err(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(span, message)
+}
+
+impl Lowerer {
+    fn new(config: LowerConfig) -> Lowerer {
+        Lowerer {
+            store: Store::new(),
+            domains: Domains::new(),
+            names: HashMap::new(),
+            config,
+            obligations: Vec::new(),
+            nets: Vec::new(),
+            diagnostics: Vec::new(),
+            sites: Vec::new(),
+            def_depth: 0,
+        }
+    }
+
+    fn finish(self) -> Program {
+        Program {
+            store: self.store,
+            domains: self.domains,
+            obligations: self.obligations,
+            nets: self.nets,
+            diagnostics: self.diagnostics,
+        }
+    }
+
+    // ----- declarations -----
+
+    fn define(&mut self, ident: &ast::Ident, entity: Entity) {
+        if let Some((_, first)) = self.names.get(&ident.name) {
+            let d = err(ident.span, format!("`{}` is declared twice", ident.name))
+                .with_label(*first, "first declared here");
+            self.diagnostics.push(d);
+            return;
+        }
+        if Func::from_name(&ident.name).is_some() && !matches!(entity, Entity::Def(_)) {
+            let d = err(
+                ident.span,
+                format!("`{}` is a built-in function and cannot be a variable", ident.name),
+            );
+            self.diagnostics.push(d);
+            return;
+        }
+        self.names.insert(ident.name.clone(), (entity, ident.span));
+    }
+
+    /// Declares every name first (two passes: sizes before the vectors using them).
+    fn declare_all(&mut self, file: &ast::File) {
+        for item in &file.items {
+            match &item.kind {
+                ast::ItemKind::Dim(names) => {
+                    for n in names {
+                        let s = self.store.symbol(&n.name);
+                        self.domains.declare(s, VarDomain::Dim);
+                        self.define(n, Entity::Dim(s));
+                    }
+                }
+                ast::ItemKind::Def(def) => {
+                    self.define(&def.name, Entity::Def(Rc::new(def.clone())));
+                }
+                ast::ItemKind::Net(net) => {
+                    self.define(&net.name, Entity::Net(self.nets.len()));
+                    self.nets.push(NetDecl {
+                        net: net.clone(),
+                        span: item.span,
+                    });
+                }
+                _ => {}
+            }
+        }
+        for item in &file.items {
+            if let ast::ItemKind::Var(decl) = &item.kind {
+                self.declare_var(decl);
+            }
+        }
+    }
+
+    fn declare_var(&mut self, decl: &ast::VarDecl) {
+        for name in &decl.names {
+            let s = self.store.symbol(&name.name);
+            match self.var_domain(&decl.domain) {
+                Ok(domain) => {
+                    let entity = match &domain {
+                        VarDomain::Vector { size } | VarDomain::OneHot { size } => {
+                            Entity::Vector { sym: s, size: *size }
+                        }
+                        VarDomain::Matrix { .. } => Entity::Matrix { sym: s },
+                        VarDomain::Function { .. } => Entity::Function { sym: s },
+                        _ => Entity::Scalar(s),
+                    };
+                    self.domains.declare(s, domain);
+                    self.define(name, entity);
+                }
+                Err(d) => self.diagnostics.push(d),
+            }
+        }
+        for cond in &decl.assumptions {
+            match self.expr(cond, &mut Vec::new()) {
+                Ok(c) => self.domains.assume(c),
+                Err(d) => self.diagnostics.push(d),
+            }
+        }
+    }
+
+    fn var_domain(&mut self, domain: &ast::Domain) -> Result<VarDomain, Diagnostic> {
+        use ast::DomainKind as K;
+        Ok(match &domain.kind {
+            K::Real => VarDomain::Real,
+            K::Positive => VarDomain::Positive,
+            K::Integer => VarDomain::Integer,
+            K::Natural => VarDomain::Natural,
+            K::Set(values) => {
+                let mut out = Vec::new();
+                for v in values {
+                    let e = self.expr(v, &mut Vec::new())?;
+                    match self.store.as_num(e) {
+                        Some(r) => out.push(r.clone()),
+                        None => return Err(err(v.span, "set entries must be numbers")),
+                    }
+                }
+                if out.is_empty() {
+                    return Err(err(domain.span, "a set needs at least one value"));
+                }
+                VarDomain::Set(out)
+            }
+            K::Vector(size) => VarDomain::Vector {
+                size: self.size(size)?,
+            },
+            K::Matrix(rows, cols) => VarDomain::Matrix {
+                rows: self.size(rows)?,
+                cols: self.size(cols)?,
+            },
+            K::OneHot(size) => VarDomain::OneHot {
+                size: self.size(size)?,
+            },
+            K::Function(from, to) => VarDomain::Function {
+                input: self.function_side(from)?,
+                output: self.function_side(to)?,
+            },
+        })
+    }
+
+    fn function_side(&mut self, d: &ast::Domain) -> Result<Option<ExprId>, Diagnostic> {
+        match &d.kind {
+            ast::DomainKind::Real => Ok(None),
+            ast::DomainKind::Vector(size) => Ok(Some(self.size(size)?)),
+            _ => Err(err(
+                d.span,
+                "a function maps R or R^n to R or R^m",
+            )),
+        }
+    }
+
+    /// A size: a positive integer or an expression in `dim`s.
+    fn size(&mut self, e: &ast::Expr) -> Lowered {
+        let id = self.expr(e, &mut Vec::new())?;
+        if let Some(r) = self.store.as_num(id) {
+            if !r.is_integer() || !r.is_positive() {
+                return Err(err(e.span, format!("a size must be a positive integer, not {r}")));
+            }
+        }
+        Ok(id)
+    }
+
+    // ----- items -----
+
+    fn lower_item(&mut self, item: &ast::Item) {
+        match &item.kind {
+            ast::ItemKind::Claim(claim) => self.lower_claim(claim, item.span),
+            ast::ItemKind::Derive(derive) => self.lower_derive(derive),
+            _ => {}
+        }
+    }
+
+    fn conditions(&mut self, conds: &[ast::Expr]) -> Result<Vec<ExprId>, Diagnostic> {
+        conds.iter().map(|c| self.expr(c, &mut Vec::new())).collect()
+    }
+
+    fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
+        self.sites.clear();
+        let lowered = (|| {
+            let conditions = self.conditions(&claim.conditions)?;
+            let lhs = self.expr(&claim.lhs, &mut Vec::new())?;
+            let rhs = self.expr(&claim.rhs, &mut Vec::new())?;
+            let tolerance = self.tolerance(claim)?;
+            Ok((conditions, lhs, rhs, tolerance))
+        })();
+        match lowered {
+            Ok((conditions, lhs, rhs, tolerance)) => {
+                let derivatives = std::mem::take(&mut self.sites);
+                self.obligations.push(Obligation {
+                    origin: Origin::Claim,
+                    name: claim.name.clone(),
+                    span,
+                    lhs,
+                    rhs,
+                    op: claim.op,
+                    tolerance,
+                    conditions,
+                    expect: claim.expect.map(|e| e.verdict),
+                    derivatives,
+                });
+            }
+            Err(d) => self.diagnostics.push(d),
+        }
+    }
+
+    fn tolerance(&mut self, claim: &ast::Claim) -> Result<Option<BigRational>, Diagnostic> {
+        if claim.op != RelOp::Approx {
+            return Ok(None);
+        }
+        if let Some(t) = &claim.tolerance {
+            let id = self.expr(t, &mut Vec::new())?;
+            return match self.store.as_num(id) {
+                Some(r) if !r.is_negative() => Ok(Some(r.clone())),
+                _ => Err(err(t.span, "a tolerance must be a non-negative number")),
+            };
+        }
+        Ok(Some(default_tolerance(&claim.rhs)))
+    }
+
+    fn lower_derive(&mut self, derive: &ast::Derive) {
+        let conditions = match self.conditions(&derive.conditions) {
+            Ok(c) => c,
+            Err(d) => {
+                self.diagnostics.push(d);
+                return;
+            }
+        };
+        self.sites.clear();
+        let mut previous: Option<(ExprId, Vec<DerivativeSite>)> =
+            match self.expr(&derive.start, &mut Vec::new()) {
+                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
+                Err(d) => {
+                    self.diagnostics.push(d);
+                    None
+                }
+            };
+        for (k, step) in derive.steps.iter().enumerate() {
+            self.sites.clear();
+            let current = match self.expr(&step.rhs, &mut Vec::new()) {
+                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
+                Err(d) => {
+                    self.diagnostics.push(d);
+                    None
+                }
+            };
+            if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&previous, &current) {
+                let mut derivatives = lhs_sites.clone();
+                derivatives.extend(rhs_sites.iter().cloned());
+                let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
+                self.obligations.push(Obligation {
+                    origin: Origin::Step {
+                        chain: derive.name.clone(),
+                        step: k + 1,
+                    },
+                    name: derive.name.clone(),
+                    span: step.span,
+                    lhs: *lhs,
+                    rhs: *rhs,
+                    op: step.op,
+                    tolerance,
+                    conditions: conditions.clone(),
+                    expect: step.expect.or(derive.expect).map(|e| e.verdict),
+                    derivatives,
+                });
+            }
+            previous = current;
+        }
+    }
+
+    // ----- expressions -----
+
+    fn expr(&mut self, e: &ast::Expr, locals: &mut Locals) -> Lowered {
+        match &e.kind {
+            ExprKind::Number(r) => Ok(self.store.num(r.clone())),
+            ExprKind::Ident(name) => self.ident(name, e.span, locals),
+            ExprKind::Path(_) => Err(err(
+                e.span,
+                "a layer path like `net.layer` only goes inside shape(...) or params(...)",
+            )),
+            ExprKind::Call { func, primes, args } => self.call(func, *primes, args, None, e.span, locals),
+            ExprKind::Subscript { base, indices } => self.subscript(base, indices, e.span, locals),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.expr(lhs, locals)?;
+                let b = self.expr(rhs, locals)?;
+                Ok(match op {
+                    BinOp::Add => self.store.sum(vec![a, b]),
+                    BinOp::Sub => self.store.sub(a, b),
+                    BinOp::Mul | BinOp::Hadamard => self.store.product(vec![a, b]),
+                    BinOp::Div => self.store.div(a, b),
+                    BinOp::Pow => self.store.pow(a, b),
+                })
+            }
+            ExprKind::Neg(inner) => {
+                let a = self.expr(inner, locals)?;
+                Ok(self.store.neg(a))
+            }
+            ExprKind::Abs(inner) => {
+                let a = self.expr(inner, locals)?;
+                Ok(self.store.call1(Func::Abs, a))
+            }
+            ExprKind::Vector(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.expr(item, locals)?);
+                }
+                Ok(self.store.add(Node::Vector(out.into())))
+            }
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => {
+                let mut out = Vec::with_capacity(branches.len());
+                for (value, cond) in branches {
+                    let v = self.expr(value, locals)?;
+                    let c = self.expr(cond, locals)?;
+                    out.push((c, v));
+                }
+                let otherwise = match otherwise {
+                    Some(o) => Some(self.expr(o, locals)?),
+                    None => None,
+                };
+                Ok(self.store.add(Node::Piecewise {
+                    branches: out.into(),
+                    otherwise,
+                }))
+            }
+            ExprKind::Sum {
+                index,
+                lower,
+                upper,
+                body,
+            } => self.sum(index, lower.as_deref(), upper.as_deref(), body, locals),
+            ExprKind::Derivative { order, var, body } => {
+                let var_id = self.expr(var, locals)?;
+                if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
+                    return Err(err(var.span, "can only differentiate with respect to a variable"));
+                }
+                let body_id = self.expr(body, locals)?;
+                self.derivative(body_id, var_id, *order, e.span)
+            }
+            ExprKind::Grad { .. } | ExprKind::Transpose(_) | ExprKind::Norm(_) => Err(err(
+                e.span,
+                "vector and matrix notation is not supported yet; write it with components",
+            )),
+            ExprKind::Limit { var, to, body } => {
+                let s = self.store.symbol(&var.name);
+                let sym = self.store.add(Node::Sym(s));
+                let to = match to {
+                    ast::LimitPoint::PosInf => LimitTo::PosInf,
+                    ast::LimitPoint::NegInf => LimitTo::NegInf,
+                    ast::LimitPoint::Finite(p) => LimitTo::Point(self.expr(p, locals)?),
+                };
+                locals.push((var.name.clone(), Local::Scalar(sym)));
+                let body = self.expr(body, locals);
+                locals.pop();
+                Ok(self.store.add(Node::Limit {
+                    var: s,
+                    to,
+                    body: body?,
+                }))
+            }
+            ExprKind::Compare { op, lhs, rhs } => {
+                let a = self.expr(lhs, locals)?;
+                let b = self.expr(rhs, locals)?;
+                Ok(self.store.cmp(cmp_op(*op), a, b))
+            }
+            ExprKind::And(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.expr(item, locals)?);
+                }
+                Ok(self.store.add(Node::And(out.into())))
+            }
+        }
+    }
+
+    fn lookup_local<'l>(locals: &'l Locals, name: &str) -> Option<&'l Local> {
+        locals.iter().rev().find(|(n, _)| n == name).map(|(_, l)| l)
+    }
+
+    fn ident(&mut self, name: &str, span: Span, locals: &mut Locals) -> Lowered {
+        if let Some(local) = Self::lookup_local(locals, name) {
+            return match local {
+                Local::Scalar(e) => Ok(*e),
+                Local::Vector { .. } => Err(err(
+                    span,
+                    format!("`{name}` is a vector here; use a component such as `{name}_i`"),
+                )),
+            };
+        }
+        if let Some((entity, _)) = self.names.get(name).cloned() {
+            return match entity {
+                Entity::Scalar(s) | Entity::Dim(s) => Ok(self.store.add(Node::Sym(s))),
+                Entity::Vector { .. } | Entity::Matrix { .. } => Err(err(
+                    span,
+                    format!("`{name}` is a vector or matrix; use a component such as `{name}_i`"),
+                )),
+                Entity::Function { .. } => {
+                    Err(err(span, format!("`{name}` is a function; call it: `{name}(...)`")))
+                }
+                Entity::Def(def) if def.params.is_empty() && def.index.is_none() => {
+                    self.inline_def(&def, &[], None, span)
+                }
+                Entity::Def(_) => Err(err(span, format!("`{name}` needs arguments"))),
+                Entity::Net(_) => Err(err(
+                    span,
+                    format!("`{name}` is a net; use shape({name}.layer) or params({name})"),
+                )),
+            };
+        }
+        if let Some(component) = self.split_component(name, span, locals)? {
+            return Ok(component);
+        }
+        if name == "e" {
+            let one = self.store.one();
+            return Ok(self.store.call1(Func::Exp, one));
+        }
+        if Func::from_name(name).is_some() {
+            return Err(err(span, format!("`{name}` is a function; call it: `{name}(...)`")));
+        }
+        if self.config.declare_unknown_as_real {
+            let s = self.store.symbol(name);
+            self.domains.declare(s, VarDomain::Real);
+            self.names
+                .insert(name.to_string(), (Entity::Scalar(s), span));
+            return Ok(self.store.add(Node::Sym(s)));
+        }
+        Err(err(span, format!("unknown name `{name}`"))
+            .with_note(format!("declare it, e.g. `var {name} : real`")))
+    }
+
+    /// `v_i` where `v` is a vector: the component. `None` when `name` is not of that form.
+    fn split_component(&mut self, name: &str, span: Span, locals: &mut Locals) -> Result<Option<ExprId>, Diagnostic> {
+        let Some((base, sub)) = name.rsplit_once('_') else {
+            return Ok(None);
+        };
+        if base.is_empty() || sub.is_empty() {
+            return Ok(None);
+        }
+        let vector = match Self::lookup_local(locals, base) {
+            Some(Local::Vector { sym, size }) => Some((*sym, *size)),
+            Some(Local::Scalar(_)) => None,
+            None => match self.names.get(base) {
+                Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
+                _ => None,
+            },
+        };
+        let Some((sym, size)) = vector else {
+            return Ok(None);
+        };
+        let index = self.index_name(sub, size, span, locals)?;
+        let base_id = self.store.add(Node::Sym(sym));
+        Ok(Some(self.store.add(Node::Index(base_id, vec![index].into()))))
+    }
+
+    /// An index written as a name or number; an undeclared name becomes a free
+    /// index ranging over `1..=size`.
+    fn index_name(&mut self, sub: &str, size: ExprId, span: Span, locals: &mut Locals) -> Lowered {
+        if let Ok(n) = sub.parse::<i64>() {
+            return Ok(self.store.int(n));
+        }
+        if Self::lookup_local(locals, sub).is_some() || self.names.contains_key(sub) {
+            return self.ident(sub, span, locals);
+        }
+        let s = self.store.symbol(sub);
+        if self.domains.get(s).is_none() {
+            self.domains.declare(s, VarDomain::Index { size });
+        }
+        Ok(self.store.add(Node::Sym(s)))
+    }
+
+    fn subscript(&mut self, base: &ast::Expr, indices: &[ast::Expr], span: Span, locals: &mut Locals) -> Lowered {
+        if let ExprKind::Call { func, primes, args } = &base.kind {
+            if let Some((Entity::Def(def), _)) = self.names.get(&func.name).cloned() {
+                if def.index.is_some() {
+                    if indices.len() != 1 {
+                        return Err(err(span, "an indexed definition takes one index"));
+                    }
+                    if *primes > 0 {
+                        return Err(err(func.span, "primes on an indexed definition are not supported"));
+                    }
+                    let index = self.expr(&indices[0], locals)?;
+                    let _ = args;
+                    return self.call(func, 0, args, Some(index), span, locals);
+                }
+            }
+        }
+        let (sym, size) = match &base.kind {
+            ExprKind::Ident(name) => {
+                let found = match Self::lookup_local(locals, name) {
+                    Some(Local::Vector { sym, size }) => Some((*sym, Some(*size))),
+                    Some(Local::Scalar(_)) => None,
+                    None => match self.names.get(name) {
+                        Some((Entity::Vector { sym, size }, _)) => Some((*sym, Some(*size))),
+                        Some((Entity::Matrix { sym }, _)) => Some((*sym, None)),
+                        _ => None,
+                    },
+                };
+                match found {
+                    Some(f) => f,
+                    None => return Err(err(base.span, format!("`{name}` is not a vector or matrix"))),
+                }
+            }
+            _ => {
+                return Err(err(
+                    base.span,
+                    "components of vector expressions are not supported yet; index a variable",
+                ))
+            }
+        };
+        let mut idx = Vec::with_capacity(indices.len());
+        for (k, i) in indices.iter().enumerate() {
+            let size_k = match (size, self.domains.get(sym)) {
+                (Some(s), _) => s,
+                (None, Some(VarDomain::Matrix { rows, cols })) => {
+                    if k == 0 {
+                        *rows
+                    } else {
+                        *cols
+                    }
+                }
+                _ => self.store.one(),
+            };
+            idx.push(match &i.kind {
+                ExprKind::Ident(n) => self.index_name(n, size_k, i.span, locals)?,
+                _ => self.expr(i, locals)?,
+            });
+        }
+        let base_id = self.store.add(Node::Sym(sym));
+        Ok(self.store.add(Node::Index(base_id, idx.into())))
+    }
+
+    fn sum(
+        &mut self,
+        index: &ast::Ident,
+        lower: Option<&ast::Expr>,
+        upper: Option<&ast::Expr>,
+        body: &ast::Expr,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let s = self.store.symbol(&index.name);
+        let sym = self.store.add(Node::Sym(s));
+        let lower = match lower {
+            Some(l) => self.expr(l, locals)?,
+            None => self.store.one(),
+        };
+        let explicit_upper = match upper {
+            Some(u) => Some(self.expr(u, locals)?),
+            None => None,
+        };
+        locals.push((index.name.clone(), Local::Scalar(sym)));
+        let body_id = self.expr(body, locals);
+        locals.pop();
+        let body_id = body_id?;
+        let upper = match explicit_upper {
+            Some(u) => u,
+            None => self.infer_range(body_id, s).ok_or_else(|| {
+                err(
+                    index.span,
+                    format!(
+                        "cannot tell the range of `{0}`; write sum_({0}=1)^n",
+                        index.name
+                    ),
+                )
+            })?,
+        };
+        Ok(self.store.add(Node::Sum {
+            index: s,
+            lower,
+            upper,
+            body: body_id,
+        }))
+    }
+
+    /// The size of the first vector indexed directly by `index` in `body`.
+    fn infer_range(&self, body: ExprId, index: Symbol) -> Option<ExprId> {
+        let mut stack = vec![body];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(e) = stack.pop() {
+            if !seen.insert(e) {
+                continue;
+            }
+            if let Node::Index(base, idx) = self.store.node(e) {
+                if let Some(v) = self.store.as_sym(*base) {
+                    for (k, &i) in idx.iter().enumerate() {
+                        if self.store.as_sym(i) != Some(index) {
+                            continue;
+                        }
+                        match self.domains.get(v) {
+                            Some(VarDomain::Vector { size } | VarDomain::OneHot { size }) => return Some(*size),
+                            Some(VarDomain::Matrix { rows, cols }) => {
+                                return Some(if k == 0 { *rows } else { *cols })
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            stack.extend(self.store.children(e));
+        }
+        None
+    }
+
+    fn derivative(&mut self, body: ExprId, var: ExprId, order: u32, span: Span) -> Lowered {
+        let mut result = body;
+        for _ in 0..order {
+            result = take_derivative(&mut self.store, &self.domains, result, var)
+                .map_err(|message| err(span, message))?;
+        }
+        self.sites.push(DerivativeSite {
+            body,
+            var,
+            order,
+            result,
+            span,
+        });
+        Ok(result)
+    }
+
+    fn call(
+        &mut self,
+        func: &ast::Ident,
+        primes: u32,
+        args: &[ast::Arg],
+        index: Option<ExprId>,
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let name = func.name.as_str();
+        if let Some(special) = self.special_call(name, args, span, locals)? {
+            return Ok(special);
+        }
+        if let Some(arg) = args.iter().find(|a| a.name.is_some()) {
+            let arg_name = arg.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
+            return Err(err(
+                arg.value.span,
+                format!("`{name}` takes no named argument `{arg_name}`"),
+            ));
+        }
+        // a local or a declared scalar followed by parentheses is a product: d_h(d + 1)
+        let local_scalar = matches!(Self::lookup_local(locals, name), Some(Local::Scalar(_)));
+        let declared_scalar = matches!(self.names.get(name), Some((Entity::Scalar(_) | Entity::Dim(_), _)));
+        if (local_scalar || (declared_scalar && Self::lookup_local(locals, name).is_none())) && primes == 0 {
+            let factor = self.ident(name, func.span, locals)?;
+            let mut factors = vec![factor];
+            for a in args {
+                factors.push(self.expr(&a.value, locals)?);
+            }
+            return Ok(self.store.product(factors));
+        }
+        match self.names.get(name).cloned() {
+            Some((Entity::Def(def), _)) => {
+                if def.index.is_some() && index.is_none() {
+                    return Err(err(span, format!("`{name}` is indexed: write `{name}(...)_i`")));
+                }
+                if primes == 0 {
+                    let bound = self.bind_params(&def, args, span, locals)?;
+                    return self.inline_def(&def, &bound, index, span);
+                }
+                if def.params.len() != 1 || args.len() != 1 {
+                    return Err(err(span, "primes (f') need a function of one variable"));
+                }
+                let param = self.store.symbol(&format!("{}#", def.params[0].name));
+                self.domains.declare(param, VarDomain::Real);
+                let param_id = self.store.add(Node::Sym(param));
+                let body = self.inline_def(&def, &[Local::Scalar(param_id)], index, span)?;
+                let arg = self.expr(&args[0].value, locals)?;
+                self.derivative_at(body, param, param_id, primes, arg, span)
+            }
+            Some((Entity::Function { sym }, _)) => {
+                let mut lowered = Vec::with_capacity(args.len());
+                for a in args {
+                    lowered.push(self.function_arg(&a.value, locals)?);
+                }
+                let applied = if primes == 0 {
+                    self.store.add(Node::Apply(sym, lowered.into()))
+                } else if lowered.len() == 1 {
+                    self.store.add(Node::FnDeriv {
+                        func: sym,
+                        orders: vec![primes].into(),
+                        args: lowered.into(),
+                    })
+                } else {
+                    return Err(err(span, "primes (f') need a function of one variable"));
+                };
+                Ok(match index {
+                    Some(i) => self.store.add(Node::Index(applied, vec![i].into())),
+                    None => applied,
+                })
+            }
+            _ => self.builtin_call(func, primes, args, span, locals),
+        }
+    }
+
+    /// An argument of an uninterpreted function: a scalar, or a whole vector variable.
+    fn function_arg(&mut self, e: &ast::Expr, locals: &mut Locals) -> Lowered {
+        if let ExprKind::Ident(n) = &e.kind {
+            let vector = match Self::lookup_local(locals, n) {
+                Some(Local::Vector { sym, .. }) => Some(*sym),
+                Some(_) => None,
+                None => match self.names.get(n) {
+                    Some((Entity::Vector { sym, .. }, _)) => Some(*sym),
+                    _ => None,
+                },
+            };
+            if let Some(sym) = vector {
+                return Ok(self.store.add(Node::Sym(sym)));
+            }
+        }
+        self.expr(e, locals)
+    }
+
+    fn builtin_call(&mut self, func: &ast::Ident, primes: u32, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Lowered {
+        let name = func.name.as_str();
+        let Some(f) = Func::from_name(name) else {
+            return Err(err(func.span, format!("unknown function `{name}`")).with_note(format!(
+                "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
+            )));
+        };
+        if args.len() != f.arity() {
+            return Err(err(
+                span,
+                format!("`{name}` takes {} argument{}, not {}", f.arity(), if f.arity() == 1 { "" } else { "s" }, args.len()),
+            ));
+        }
+        let mut lowered = Vec::with_capacity(args.len());
+        for a in args {
+            lowered.push(self.expr(&a.value, locals)?);
+        }
+        if primes == 0 {
+            return Ok(self.store.call(f, lowered));
+        }
+        if lowered.len() != 1 {
+            return Err(err(span, "primes (f') need a function of one variable"));
+        }
+        let param = self.store.symbol("t#");
+        self.domains.declare(param, VarDomain::Real);
+        let param_id = self.store.add(Node::Sym(param));
+        let body = self.store.call1(f, param_id);
+        self.derivative_at(body, param, param_id, primes, lowered[0], span)
+    }
+
+    /// `body`'s `order`-th derivative in `param`, evaluated at `arg`.
+    fn derivative_at(&mut self, body: ExprId, param: Symbol, param_id: ExprId, order: u32, arg: ExprId, span: Span) -> Lowered {
+        let d = self.derivative(body, param_id, order, span)?;
+        // the recorded site is in terms of the parameter; move it to the argument
+        if let Some(site) = self.sites.last_mut() {
+            site.body = self.store.substitute(body, param, arg);
+            site.result = self.store.substitute(d, param, arg);
+            site.var = arg;
+            if !matches!(self.store.node(arg), Node::Sym(_)) {
+                // a cross-check by finite differences needs a variable to move
+                self.sites.pop();
+            }
+        }
+        Ok(self.store.substitute(d, param, arg))
+    }
+
+    fn bind_params(&mut self, def: &ast::Def, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Result<Vec<Local>, Diagnostic> {
+        if args.len() != def.params.len() {
+            return Err(err(
+                span,
+                format!(
+                    "`{}` takes {} argument{}, not {}",
+                    def.name.name,
+                    def.params.len(),
+                    if def.params.len() == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            ));
+        }
+        let mut bound = Vec::with_capacity(args.len());
+        for a in args {
+            let vector = match &a.value.kind {
+                ExprKind::Ident(n) => match Self::lookup_local(locals, n) {
+                    Some(Local::Vector { sym, size }) => Some((*sym, *size)),
+                    Some(_) => None,
+                    None => match self.names.get(n) {
+                        Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
+                        _ => None,
+                    },
+                },
+                _ => None,
+            };
+            bound.push(match vector {
+                Some((sym, size)) => Local::Vector { sym, size },
+                None => Local::Scalar(self.expr(&a.value, locals)?),
+            });
+        }
+        Ok(bound)
+    }
+
+    fn inline_def(&mut self, def: &ast::Def, bound: &[Local], index: Option<ExprId>, span: Span) -> Lowered {
+        if self.def_depth >= MAX_DEF_DEPTH {
+            return Err(err(
+                span,
+                format!("definitions nest deeper than {MAX_DEF_DEPTH} levels (is `{}` recursive?)", def.name.name),
+            ));
+        }
+        let mut inner: Locals = def
+            .params
+            .iter()
+            .zip(bound)
+            .map(|(p, l)| (p.name.clone(), l.clone()))
+            .collect();
+        if let (Some(i), Some(ix)) = (&def.index, index) {
+            inner.push((i.name.clone(), Local::Scalar(ix)));
+        }
+        self.def_depth += 1;
+        let out = self.expr(&def.body, &mut inner);
+        self.def_depth -= 1;
+        out
+    }
+
+    /// Calls with their own meaning: `diff(e, x)`, `ind(cond)`.
+    fn special_call(&mut self, name: &str, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Result<Option<ExprId>, Diagnostic> {
+        if self.names.contains_key(name) || Self::lookup_local(locals, name).is_some() {
+            return Ok(None);
+        }
+        match name {
+            "diff" => {
+                let (body, var, order) = match args {
+                    [b, v] => (b, v, 1),
+                    [b, v, n] => {
+                        let n_id = self.expr(&n.value, locals)?;
+                        let order = self
+                            .store
+                            .as_num(n_id)
+                            .filter(|r| r.is_integer() && r.is_positive())
+                            .and_then(|r| r.to_integer().to_u32())
+                            .ok_or_else(|| err(n.value.span, "the order must be a positive integer"))?;
+                        (b, v, order)
+                    }
+                    _ => return Err(err(span, "diff takes (expression, variable[, order])")),
+                };
+                let var_id = self.expr(&var.value, locals)?;
+                if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
+                    return Err(err(var.value.span, "can only differentiate with respect to a variable"));
+                }
+                let body_id = self.expr(&body.value, locals)?;
+                Ok(Some(self.derivative(body_id, var_id, order, span)?))
+            }
+            "ind" => {
+                let [cond] = args else {
+                    return Err(err(span, "ind takes one condition: ind(x > 0)"));
+                };
+                let c = self.expr(&cond.value, locals)?;
+                if !matches!(self.store.node(c), Node::Cmp(..) | Node::And(_)) {
+                    return Err(err(cond.value.span, "ind needs a condition such as x > 0"));
+                }
+                let one = self.store.one();
+                let zero = self.store.zero();
+                Ok(Some(self.store.add(Node::Piecewise {
+                    branches: vec![(c, one)].into(),
+                    otherwise: Some(zero),
+                })))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+fn cmp_op(op: ast::CmpOp) -> CmpOp {
+    match op {
+        ast::CmpOp::Lt => CmpOp::Lt,
+        ast::CmpOp::Le => CmpOp::Le,
+        ast::CmpOp::Gt => CmpOp::Gt,
+        ast::CmpOp::Ge => CmpOp::Ge,
+        ast::CmpOp::Eq => CmpOp::Eq,
+        ast::CmpOp::Ne => CmpOp::Ne,
+    }
+}
+
+/// Half a unit in the last decimal place written on the right of `≈`
+/// (`≈ 2.302585` allows 0.0000005); 10^-9 when no decimals are written.
+fn default_tolerance(rhs: &ast::Expr) -> BigRational {
+    let decimals = max_decimals(rhs);
+    match decimals {
+        Some(d) => BigRational::new(BigInt::one(), BigInt::from(2) * BigInt::from(10).pow(d)),
+        None => BigRational::new(BigInt::one(), BigInt::from(10).pow(9)),
+    }
+}
+
+/// The most decimals of any number literal in `e` (from the exact value's
+/// denominator: 2.302585 has denominator dividing 10^6).
+fn max_decimals(e: &ast::Expr) -> Option<u32> {
+    let mut best: Option<u32> = None;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Number(r) if !r.is_integer() => {
+                let mut d = 0u32;
+                let mut denom = r.denom().clone();
+                while !denom.is_one() && d < 40 {
+                    let ten = BigInt::from(10);
+                    if (&denom % &ten).is_zero() {
+                        denom /= ten;
+                    } else if (&denom % BigInt::from(2)).is_zero() {
+                        denom /= 2;
+                    } else if (&denom % BigInt::from(5)).is_zero() {
+                        denom /= 5;
+                    } else {
+                        return None;
+                    }
+                    d += 1;
+                }
+                best = Some(best.map_or(d, |b| b.max(d)));
+            }
+            ExprKind::Neg(inner) => stack.push(inner),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            _ => {}
+        }
+    }
+    best.or(Some(0)).filter(|&d| d > 0)
+}
+
+/// The derivative used while lowering. Until the symbolic engine lands this
+/// says so instead of guessing.
+fn take_derivative(store: &mut Store, domains: &Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+    let _ = (store, domains, e, var);
+    Err("derivatives need the symbolic engine, which is not built yet".to_string())
+}

@@ -1,0 +1,487 @@
+//! Results to text a person or a CI job reads: text, JSON, JUnit XML, GitHub
+//! annotations and a Markdown table.
+//!
+//! The JSON schema is documented in `docs/json.md` and versioned by its
+//! `"version"` field; fields are only ever added.
+
+use crate::check::{Counterexample, Verdict};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::span::{SourceFile, Span};
+use crate::syntax::ast::Expected;
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term;
+use serde_json::{json, Value as Json};
+use std::fmt::Write as _;
+
+/// One checked claim or step, located in its file.
+#[derive(Clone, Debug)]
+pub struct ResultRow {
+    pub span: Span,
+    pub line: usize,
+    pub column: usize,
+    /// "claim" or "step"
+    pub kind: &'static str,
+    pub name: Option<String>,
+    /// 1-based step number for steps of a derive chain.
+    pub step: Option<usize>,
+    /// The source text of the claim or step (first line).
+    pub text: String,
+    pub verdict: Verdict,
+    pub expected: Option<Expected>,
+    pub passed: bool,
+    pub seed: u64,
+}
+
+/// Everything one file produced.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub source: SourceFile,
+    /// Input errors (I/O, parse, names) and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    pub results: Vec<ResultRow>,
+}
+
+impl FileReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Github,
+    Markdown,
+}
+
+/// How to render text output.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Show the rule trace under every proved result.
+    pub explain: bool,
+}
+
+/// Counts over all files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub proved: usize,
+    pub checked: usize,
+    pub refuted: usize,
+    pub unknown: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+pub fn summarize(reports: &[FileReport]) -> Summary {
+    let mut s = Summary {
+        files: reports.len(),
+        ..Summary::default()
+    };
+    for r in reports {
+        s.errors += r.diagnostics.iter().filter(|d| d.is_error()).count();
+        for row in &r.results {
+            match row.verdict {
+                Verdict::Proved { .. } => s.proved += 1,
+                Verdict::Checked { .. } => s.checked += 1,
+                Verdict::Refuted { .. } => s.refuted += 1,
+                Verdict::Unknown { .. } => s.unknown += 1,
+            }
+            if row.passed {
+                s.passed += 1;
+            } else {
+                s.failed += 1;
+            }
+        }
+    }
+    s
+}
+
+/// 0 when every result is as expected, 1 when some result failed, 2 on input errors.
+pub fn exit_code(reports: &[FileReport]) -> u8 {
+    let s = summarize(reports);
+    if s.errors > 0 {
+        2
+    } else if s.failed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+pub fn render(reports: &[FileReport], format: Format, options: TextOptions) -> String {
+    match format {
+        Format::Text => render_text(reports, options),
+        Format::Json => serde_json::to_string_pretty(&to_json(reports)).unwrap_or_default() + "\n",
+        Format::Junit => render_junit(reports),
+        Format::Github => render_github(reports),
+        Format::Markdown => render_markdown(reports),
+    }
+}
+
+// ----- shared wording -----
+
+/// "claim \"name\"" or "step 2 of \"chain\"".
+pub fn title(row: &ResultRow) -> String {
+    match (row.kind, &row.name, row.step) {
+        ("step", Some(n), Some(k)) => format!("step {k} of \"{n}\""),
+        ("step", None, Some(k)) => format!("step {k}"),
+        (_, Some(n), _) => format!("claim \"{n}\""),
+        _ => "claim".to_string(),
+    }
+}
+
+pub fn describe_counterexample(c: &Counterexample) -> String {
+    let at = if c.assignment.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = c.assignment.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        format!("at {}: ", parts.join(", "))
+    };
+    let mut out = format!("{at}left = {}, right = {}", c.lhs, c.rhs);
+    if let Some(note) = &c.note {
+        let _ = write!(out, " ({note})");
+    }
+    out
+}
+
+/// One line about the verdict: "refuted: at x = 0: left = 1, right = 2".
+pub fn verdict_detail(row: &ResultRow) -> String {
+    match &row.verdict {
+        Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
+        Verdict::Checked { points, skipped } => {
+            format!("agrees at {points} sample points ({skipped} skipped), seed {}", row.seed)
+        }
+        Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
+        Verdict::Unknown { reason } => reason.clone(),
+    }
+}
+
+fn expectation_word(e: Option<Expected>) -> &'static str {
+    match e {
+        None => "holds",
+        Some(Expected::Proved) => "proved",
+        Some(Expected::Checked) => "checked",
+        Some(Expected::Refuted) => "refuted",
+    }
+}
+
+// ----- text -----
+
+fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
+    let severity = match d.severity {
+        Severity::Error => cs::Severity::Error,
+        Severity::Warning => cs::Severity::Warning,
+    };
+    let mut labels = vec![cs::Label::primary((), d.span.range())];
+    labels.extend(d.labels.iter().map(|(s, m)| cs::Label::secondary((), s.range()).with_message(m.clone())));
+    cs::Diagnostic::new(severity)
+        .with_message(d.message.clone())
+        .with_labels(labels)
+        .with_notes(d.notes.clone())
+}
+
+/// A diagnostic with its source snippet and caret.
+pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> String {
+    let file = SimpleFile::new(source.name.clone(), source.text.as_str());
+    let mut buffer = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    let config = term::Config::default();
+    if term::emit(&mut buffer, &config, &file, &to_codespan(d)).is_err() {
+        let at = source.line_col(d.span.start as usize);
+        return format!("{}:{at}: {}\n", source.name, d.message);
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn render_text(reports: &[FileReport], options: TextOptions) -> String {
+    let mut out = String::new();
+    for report in reports {
+        let _ = writeln!(out, "{}", paint(options.color, "1", &report.source.name));
+        for d in &report.diagnostics {
+            out.push_str(&render_diagnostic(&report.source, d, options.color));
+        }
+        for row in &report.results {
+            let mark = if row.passed {
+                paint(options.color, "32", "✓")
+            } else {
+                paint(options.color, "31", "✗")
+            };
+            let verdict = format!("{:<8}", row.verdict.word());
+            let expected = match (row.expected, row.passed) {
+                (Some(Expected::Refuted), true) => " (expected)".to_string(),
+                (Some(e), false) => format!(" (expected {})", expectation_word(Some(e))),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {mark} {verdict} {:>4}:{:<3} {}{expected}: {}",
+                row.line,
+                row.column,
+                title(row),
+                row.text
+            );
+            match &row.verdict {
+                Verdict::Refuted { counterexample } if row.passed => {
+                    let _ = writeln!(out, "      counterexample {}", describe_counterexample(counterexample));
+                }
+                Verdict::Proved { trace } if options.explain => {
+                    for step in trace {
+                        let _ = writeln!(out, "      {step}");
+                    }
+                }
+                Verdict::Checked { .. } if options.explain => {
+                    let _ = writeln!(out, "      {}", verdict_detail(row));
+                }
+                _ => {}
+            }
+            if !row.passed {
+                let message = match &row.verdict {
+                    Verdict::Refuted { .. } => format!("{} is refuted", title(row)),
+                    Verdict::Unknown { .. } => format!("{} could not be decided", title(row)),
+                    v => format!("{} is only {}, expected {}", title(row), v.word(), expectation_word(row.expected)),
+                };
+                let d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
+                out.push_str(&render_diagnostic(&report.source, &d, options.color));
+            }
+        }
+    }
+    let s = summarize(reports);
+    let _ = writeln!(
+        out,
+        "\nsummary: {} proved, {} checked, {} refuted, {} unknown; {} as expected, {} failed; {} input error{} in {} file{}",
+        s.proved,
+        s.checked,
+        s.refuted,
+        s.unknown,
+        s.passed,
+        s.failed,
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+    );
+    out
+}
+
+// ----- JSON -----
+
+fn verdict_json(row: &ResultRow) -> Json {
+    match &row.verdict {
+        Verdict::Proved { trace } => json!({ "trace": trace }),
+        Verdict::Checked { points, skipped } => json!({ "points": points, "skipped": skipped }),
+        Verdict::Refuted { counterexample: c } => json!({
+            "counterexample": {
+                "assignment": c.assignment.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+                "lhs": c.lhs,
+                "rhs": c.rhs,
+                "note": c.note,
+            }
+        }),
+        Verdict::Unknown { reason } => json!({ "reason": reason }),
+    }
+}
+
+pub fn to_json(reports: &[FileReport]) -> Json {
+    let files: Vec<Json> = reports
+        .iter()
+        .map(|r| {
+            let errors: Vec<Json> = r
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let at = r.source.line_col(d.span.start as usize);
+                    json!({
+                        "severity": if d.is_error() { "error" } else { "warning" },
+                        "line": at.line,
+                        "column": at.col,
+                        "message": d.message,
+                        "notes": d.notes,
+                    })
+                })
+                .collect();
+            let results: Vec<Json> = r
+                .results
+                .iter()
+                .map(|row| {
+                    let mut obj = json!({
+                        "line": row.line,
+                        "column": row.column,
+                        "kind": row.kind,
+                        "name": row.name,
+                        "step": row.step,
+                        "text": row.text,
+                        "verdict": row.verdict.word(),
+                        "expected": row.expected.map(|e| expectation_word(Some(e))),
+                        "passed": row.passed,
+                        "seed": row.seed,
+                    });
+                    if let (Json::Object(o), Json::Object(extra)) = (&mut obj, verdict_json(row)) {
+                        o.extend(extra);
+                    }
+                    obj
+                })
+                .collect();
+            json!({ "file": r.source.name, "diagnostics": errors, "results": results })
+        })
+        .collect();
+    let s = summarize(reports);
+    json!({
+        "version": 1,
+        "files": files,
+        "summary": {
+            "files": s.files, "proved": s.proved, "checked": s.checked, "refuted": s.refuted,
+            "unknown": s.unknown, "passed": s.passed, "failed": s.failed, "errors": s.errors,
+        },
+    })
+}
+
+// ----- JUnit XML -----
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn render_junit(reports: &[FileReport]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nabla\">\n");
+    for r in reports {
+        let failures = r.results.iter().filter(|x| !x.passed).count();
+        let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+            xml_escape(&r.source.name),
+            r.results.len() + errors
+        );
+        for d in r.diagnostics.iter().filter(|d| d.is_error()) {
+            let at = r.source.line_col(d.span.start as usize);
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{at} input\" classname=\"{}\"><error message=\"{}\"/></testcase>",
+                xml_escape(&r.source.name),
+                xml_escape(&d.message)
+            );
+        }
+        for row in &r.results {
+            let name = format!("{}:{} {}: {}", row.line, row.column, title(row), row.text);
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\">",
+                xml_escape(&name),
+                xml_escape(&r.source.name)
+            );
+            if !row.passed {
+                let _ = write!(
+                    out,
+                    "<failure message=\"{}\">{}</failure>",
+                    xml_escape(&format!("{} ({})", row.verdict.word(), expectation_word(row.expected))),
+                    xml_escape(&verdict_detail(row))
+                );
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+// ----- GitHub annotations -----
+
+fn github_escape(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn render_github(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        for d in &r.diagnostics {
+            let at = r.source.line_col(d.span.start as usize);
+            let level = if d.is_error() { "error" } else { "warning" };
+            let _ = writeln!(
+                out,
+                "::{level} file={},line={},col={}::{}",
+                r.source.name,
+                at.line,
+                at.col,
+                github_escape(&d.message)
+            );
+        }
+        for row in r.results.iter().filter(|x| !x.passed) {
+            let _ = writeln!(
+                out,
+                "::error file={},line={},col={}::{}",
+                r.source.name,
+                row.line,
+                row.column,
+                github_escape(&format!("{} is {}: {}", title(row), row.verdict.word(), verdict_detail(row)))
+            );
+        }
+    }
+    let s = summarize(reports);
+    let _ = writeln!(out, "{} passed, {} failed", s.passed, s.failed);
+    out
+}
+
+// ----- Markdown -----
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn render_markdown(reports: &[FileReport]) -> String {
+    let mut out = String::from("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");
+    for r in reports {
+        for row in &r.results {
+            let details = match &row.verdict {
+                Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
+                Verdict::Unknown { reason } => reason.clone(),
+                _ => String::new(),
+            };
+            let verdict = match (row.passed, row.expected) {
+                (true, Some(Expected::Refuted)) => "refuted (expected)".to_string(),
+                (true, _) => row.verdict.word().to_string(),
+                (false, _) => format!("**{}** (expected {})", row.verdict.word(), expectation_word(row.expected)),
+            };
+            let _ = writeln!(
+                out,
+                "| {}:{} | {} | `{}` | {} | {} |",
+                md_cell(&r.source.name),
+                row.line,
+                md_cell(&title(row)),
+                md_cell(&row.text).replace('`', "'"),
+                verdict,
+                md_cell(&details)
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,278 @@
+//! Integration tests: the real `nabla` executable, run in a temporary folder,
+//! judged by its exit code and output.
+
+mod util;
+
+use util::{repo_root, Dir};
+
+const HEADER: &str = "var x, y : real\n";
+
+fn check_one(contents: &str) -> util::Run {
+    let dir = Dir::new();
+    dir.create("t.nabla", contents);
+    dir.run(&["check", "t.nabla"])
+}
+
+// ----- verdicts and exit codes -----
+
+#[test]
+fn true_claim_passes_with_exit_0() {
+    let run = check_one(&format!("{HEADER}claim \"square\": (x + 1)^2 = x^2 + 2*x + 1\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("claim \"square\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ proved") || run.stdout.contains("✓ checked"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn false_claim_is_refuted_with_a_counterexample_and_exit_1() {
+    let run = check_one(&format!("{HEADER}claim \"wrong\": (x + 1)^2 = x^2 + 1\n"));
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("✗ refuted"), "{}", run.stdout);
+    // the simplest counterexample: (x+1)^2 - x^2 - 1 = 2x is non-zero first at x = 1
+    assert!(run.stdout.contains("at x = 1: left = 4, right = 2"), "{}", run.stdout);
+    assert!(run.stdout.contains("t.nabla:2:1"), "{}", run.stdout);
+}
+
+#[test]
+fn expected_refutation_passes() {
+    let run = check_one(&format!("{HEADER}expect refuted: claim softplus(x) = ln(exp(x))\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("✓ refuted"), "{}", run.stdout);
+    assert!(run.stdout.contains("(expected)"), "{}", run.stdout);
+    assert!(run.stdout.contains("counterexample at x = 0"), "{}", run.stdout);
+}
+
+#[test]
+fn derive_chain_reports_each_step_and_names_the_broken_one() {
+    let text = format!(
+        "{HEADER}derive \"chain\":\n    (x + 1)*(x - 1)\n  = x^2 - 1\n  = x^2 + 1\n  = 1 + x^2\n"
+    );
+    let run = check_one(&text);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("step 1 of \"chain\""), "{}", run.stdout);
+    assert!(run.stdout.contains("step 2 of \"chain\" is refuted"), "{}", run.stdout);
+    // the chain goes on after the broken step
+    assert!(run.stdout.contains("step 3 of \"chain\""), "{}", run.stdout);
+    assert!(run.stdout.contains("t.nabla:4:3"), "{}", run.stdout);
+}
+
+#[test]
+fn decimals_are_exact() {
+    let run = check_one("claim 0.1 + 0.2 = 0.3\nexpect refuted: claim 0.1 + 0.2 = 0.30000000000000004\n");
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn approximate_claims_use_the_written_precision() {
+    let run = check_one("claim -ln(0.1) ≈ 2.302585\nexpect refuted: claim -ln(0.1) ≈ 2.3026\nclaim -ln(0.1) ≈ 2.3 within 0.01\n");
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn strict_fails_checked_claims() {
+    let dir = Dir::new();
+    // a limit is only ever checked numerically
+    dir.create("t.nabla", "var x : real\nclaim lim k -> inf of 1/(1 + exp(-k*x)) = H(x)\n");
+    let relaxed = dir.run(&["check", "t.nabla"]);
+    assert_eq!(relaxed.code, 0, "{}", relaxed.all());
+    assert!(relaxed.stdout.contains("checked"), "{}", relaxed.stdout);
+    let strict = dir.run(&["check", "--strict", "t.nabla"]);
+    assert_eq!(strict.code, 1, "{}", strict.all());
+}
+
+#[test]
+fn wrong_limit_is_refuted() {
+    let run = check_one("var x : real\nclaim lim k -> inf of 1/(1 + exp(-k*x)) = 1/2\n");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("refuted"), "{}", run.stdout);
+}
+
+#[test]
+fn domain_conditions_restrict_the_claim() {
+    let run = check_one("var x : real\nclaim sqrt(x^2) = x where x >= 0\nexpect refuted: claim sqrt(x^2) = x\n");
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn vector_literals_compare_exactly() {
+    let run = check_one("claim [1/4, 0.5] = [0.25, 1/2]\nexpect refuted: claim [1, 2] = [1, 2, 3]\n");
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+// ----- output formats -----
+
+#[test]
+fn json_output_is_valid_and_complete() {
+    let dir = Dir::new();
+    dir.create("t.nabla", format!("{HEADER}claim \"ok\": x + x = 2*x\nclaim \"bad\": x + x = x\n"));
+    let run = dir.run(&["check", "--format", "json", "t.nabla"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert_eq!(v["version"], 1);
+    let results = v["files"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["name"], "ok");
+    assert_eq!(results[0]["passed"], true);
+    assert_eq!(results[0]["line"], 2);
+    assert_eq!(results[1]["verdict"], "refuted");
+    assert_eq!(results[1]["counterexample"]["assignment"][0]["name"], "x");
+    assert_eq!(results[1]["counterexample"]["assignment"][0]["value"], "1");
+    assert_eq!(v["summary"]["failed"], 1);
+}
+
+#[test]
+fn junit_and_github_formats() {
+    let dir = Dir::new();
+    dir.create("t.nabla", format!("{HEADER}claim \"bad\": x + x = x\n"));
+    let junit = dir.run(&["check", "--format", "junit", "t.nabla"]);
+    assert_eq!(junit.code, 1);
+    assert!(junit.stdout.starts_with("<?xml"), "{}", junit.stdout);
+    assert!(junit.stdout.contains("<failure message=\"refuted (holds)\">"), "{}", junit.stdout);
+    let gh = dir.run(&["check", "--format", "github", "t.nabla"]);
+    assert!(gh.stdout.contains("::error file=t.nabla,line=2,col=1::claim \"bad\" is refuted"), "{}", gh.stdout);
+}
+
+// ----- bad input -----
+
+#[test]
+fn parse_error_is_located_with_exit_2() {
+    let run = check_one("var x : real\nclaim (x + 1 = x\n");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("t.nabla:2:"), "{}", run.stdout);
+    assert!(run.stdout.contains("expected `)`"), "{}", run.stdout);
+}
+
+#[test]
+fn unknown_function_is_an_error_and_other_claims_still_run() {
+    let run = check_one("var x : real\nclaim frob(x) = x\nclaim \"fine\": x = x\n");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("unknown function `frob`"), "{}", run.stdout);
+    assert!(run.stdout.contains("claim \"fine\""), "{}", run.stdout);
+}
+
+#[test]
+fn unknown_name_is_an_error() {
+    let run = check_one("claim q + 1 = 1 + q\n");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("unknown name `q`"), "{}", run.stdout);
+}
+
+#[test]
+fn empty_file_is_a_quick_success() {
+    let run = check_one("");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn binary_file_is_refused() {
+    let dir = Dir::new();
+    dir.create("b.nabla", [0x7f, b'E', b'L', b'F', 0, 1, 2]);
+    let run = dir.run(&["check", "b.nabla"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("binary file"), "{}", run.stdout);
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    let dir = Dir::new();
+    dir.create("u.nabla", b"var x : real\nclaim x = \xff\n");
+    let run = dir.run(&["check", "u.nabla"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("invalid UTF-8 at byte 23"), "{}", run.stdout);
+    assert!(run.stdout.contains("u.nabla:2:11"), "{}", run.stdout);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("var x : real\nclaim {}x{} = x\n", "(".repeat(100_000), ")".repeat(100_000));
+    let run = check_one(&deep);
+    assert_eq!(run.code, 2, "{}", &run.all()[..run.all().len().min(2000)]);
+    assert!(run.stdout.contains("nesting deeper than"), "{}", &run.stdout[..run.stdout.len().min(2000)]);
+}
+
+#[test]
+fn large_file_is_checked() {
+    // about 10 MB of comments and one claim
+    let mut text = String::from("var x : real\n");
+    let line = "# a long comment line to make this file large, about eighty characters long....\n";
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(line);
+    }
+    text.push_str("claim \"last\": x + 0 = x\n");
+    let run = check_one(&text);
+    assert_eq!(run.code, 0, "{}", &run.all()[..run.all().len().min(2000)]);
+    assert!(run.stdout.contains("claim \"last\""));
+}
+
+#[test]
+fn missing_path_and_empty_folder_are_errors_and_others_still_run() {
+    let dir = Dir::new();
+    dir.create("good.nabla", "claim \"one\": 1 + 1 = 2\n");
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let run = dir.run(&["check", "missing.nabla", "empty", "good.nabla"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("cannot read `missing.nabla`: no such file or folder"), "{}", run.stdout);
+    assert!(run.stdout.contains("no .nabla files in `empty`"), "{}", run.stdout);
+    assert!(run.stdout.contains("claim \"one\""), "{}", run.stdout);
+}
+
+#[test]
+fn folders_are_walked_recursively() {
+    let dir = Dir::new();
+    dir.create("d/a.nabla", "claim \"a\": 1 = 1\n");
+    dir.create("d/sub/b.nabla", "claim \"b\": 2 = 2\n");
+    dir.create("d/sub/notes.txt", "not a derivation");
+    let run = dir.run(&["check", "d"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("claim \"a\"") && run.stdout.contains("claim \"b\""), "{}", run.stdout);
+    assert!(run.stdout.contains("in 2 files"), "{}", run.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = Dir::new();
+    assert_eq!(dir.run(&["check"]).code, 2);
+    assert_eq!(dir.run(&["frobnicate"]).code, 2);
+    assert_eq!(dir.run(&["--help"]).code, 0);
+}
+
+#[test]
+fn broken_pipe_does_not_panic() {
+    use std::io::Read;
+    let dir = Dir::new();
+    let mut text = String::from("var x : real\n");
+    for k in 0..200 {
+        text.push_str(&format!("claim \"c{k}\": x + {k} = {k} + x\n"));
+    }
+    dir.create("t.nabla", text);
+    let mut child = dir
+        .command(&["check", "t.nabla"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is now closed
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.code().is_some());
+}
+
+// ----- the corpus -----
+
+#[test]
+fn bundled_derivations_hold() {
+    let dir = Dir::new();
+    let corpus = repo_root().join("derivations");
+    let run = dir.run(&["check", corpus.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
