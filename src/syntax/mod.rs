@@ -1,7 +1,11 @@
 //! Text to syntax tree: a nom parser that never panics and always locates its errors.
 
 pub mod ast;
+mod expression;
+mod lex;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 use crate::diagnostic::Diagnostic;
 
