@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod domain;
+pub mod eval;
 pub mod expr;
 pub mod span;
 pub mod syntax;
