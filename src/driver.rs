@@ -178,7 +178,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
                 kind,
                 name: ob.name.clone(),
                 step,
-                text: first_line(source.snippet(ob.span)),
+                text: first_line(source.snippet(ob.text_span)),
                 verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,

@@ -56,6 +56,8 @@ pub struct Obligation {
     pub name: Option<String>,
     /// The claim, or the step from its `=` to its end.
     pub span: Span,
+    /// What to show as the text of the claim: `lhs = rhs` without the name.
+    pub text_span: Span,
     pub lhs: ExprId,
     pub rhs: ExprId,
     pub op: RelOp,
@@ -352,6 +354,7 @@ impl Lowerer {
                     origin: Origin::Claim,
                     name: claim.name.clone(),
                     span,
+                    text_span: claim.lhs.span.join(claim.rhs.span),
                     lhs,
                     rhs,
                     op: claim.op,
@@ -416,6 +419,7 @@ impl Lowerer {
                     },
                     name: derive.name.clone(),
                     span: step.span,
+                    text_span: step.span,
                     lhs: *lhs,
                     rhs: *rhs,
                     op: step.op,

@@ -171,7 +171,7 @@ fn prove(store: &mut Store, domains: &Domains, ob: &Obligation, config: &CheckCo
 
 /// The free symbols of an obligation (both sides, its conditions, and the
 /// domain assumptions that mention them).
-fn obligation_symbols(store: &Store, domains: &Domains, ob: &Obligation) -> Vec<Symbol> {
+fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
     let mut roots = vec![ob.lhs, ob.rhs];
     roots.extend(&ob.conditions);
     let mut symbols: Vec<Symbol> = Vec::new();
@@ -254,7 +254,7 @@ fn compare_scalars(store: &Store, lhs: ExprId, rhs: ExprId, ob: &Obligation, env
         note: None,
     };
     if let (RelOp::Approx, Some(tol)) = (ob.op, &ob.tolerance) {
-        return match eval::approx_equal(&a, &b, tol) {
+        return match Value::approx_equal(&a, &b, tol) {
             Some(true) => PointResult::Agree,
             Some(false) => PointResult::Differ {
                 lhs: a.to_string(),
@@ -264,7 +264,7 @@ fn compare_scalars(store: &Store, lhs: ExprId, rhs: ExprId, ob: &Obligation, env
             None => PointResult::Skip,
         };
     }
-    match eval::compare(&a, &b) {
+    match Value::compare(&a, &b) {
         Agreement::Equal | Agreement::Close => PointResult::Agree,
         Agreement::Different => differ(),
         Agreement::Inconclusive => PointResult::Skip,
@@ -277,7 +277,7 @@ fn show_rational(r: &BigRational) -> String {
 
 /// Compares the sides at sample points (and cross-checks derivatives).
 fn compare_at_points(store: &Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Verdict {
-    let symbols = obligation_symbols(store, domains, ob);
+    let symbols = obligation_symbols(store, ob);
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(config.seed);
     let total = match sampler.finite_points() {
@@ -382,9 +382,31 @@ fn show_env(store: &Store, symbols: &[Symbol], env: &Env) -> Vec<(String, String
             if name.ends_with('#') {
                 return None;
             }
-            Some((name, b.to_string()))
+            Some((name, show_binding(b)))
         })
         .collect()
+}
+
+/// A binding as the user reads it: `3/4`, `[1, 0, 2]`, `a 2×2 matrix [...]`.
+fn show_binding(b: &Binding) -> String {
+    let show = |r: &BigRational| Value::Exact(r.clone()).to_string();
+    match b {
+        Binding::Scalar(r) => show(r),
+        Binding::Vector(v) => format!("[{}]", v.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Binding::Matrix { rows, cols, data } => {
+            let rows_text: Vec<String> = data
+                .chunks(*cols.max(&1))
+                .map(|row| row.iter().map(show).collect::<Vec<_>>().join(", "))
+                .collect();
+            format!("{rows}×{cols} [{}]", rows_text.join("; "))
+        }
+        Binding::Function(f) => format!("the sample function {f:?}"),
+    }
+}
+
+/// A finite f64 of a value, if it has one.
+fn finite(v: &Value) -> Option<f64> {
+    Some(v.to_f64()).filter(|x| x.is_finite())
 }
 
 /// Checks each derivative taken while lowering against a central difference at
@@ -403,7 +425,7 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
         let Ok(symbolic) = eval::eval(store, site.result, env) else {
             continue;
         };
-        let Some(symbolic) = symbolic.to_f64() else {
+        let Some(symbolic) = finite(&symbolic) else {
             continue;
         };
         let mut estimates = Vec::new();
@@ -437,7 +459,7 @@ fn central_difference(store: &Store, body: ExprId, var: Symbol, x: &BigRational,
     let at = |point: BigRational| {
         let mut e = env.clone();
         e.bind(var, Binding::Scalar(point));
-        eval::eval(store, body, &e).ok()?.to_f64()
+        finite(&eval::eval(store, body, &e).ok()?)
     };
     let plus = at(x + &h)?;
     let minus = at(x - &h)?;
@@ -446,7 +468,7 @@ fn central_difference(store: &Store, body: ExprId, var: Symbol, x: &BigRational,
 }
 
 fn h_to_f64(h: &BigRational) -> Option<f64> {
-    Value::Exact(h.clone()).to_f64()
+    finite(&Value::Exact(h.clone()))
 }
 
 /// `lim var → ∞ of body = rhs`, checked along a growing sequence of the variable
@@ -466,7 +488,7 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
             }
         }
     };
-    let symbols: Vec<Symbol> = obligation_symbols(store, domains, ob)
+    let symbols: Vec<Symbol> = obligation_symbols(store, ob)
         .into_iter()
         .filter(|&s| s != var)
         .collect();
@@ -484,11 +506,7 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
             skipped += 1;
             continue;
         }
-        let Ok(target) = eval::eval(store, ob.rhs, &env).map(|v| v.to_f64()) else {
-            skipped += 1;
-            continue;
-        };
-        let Some(target) = target else {
+        let Some(target) = eval::eval(store, ob.rhs, &env).ok().and_then(|v| finite(&v)) else {
             skipped += 1;
             continue;
         };
@@ -498,7 +516,7 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
             let v = BigRational::from_integer(BigInt::from(10).pow(p) * sign);
             let mut e = env.clone();
             e.bind(var, Binding::Scalar(v));
-            if let Some(y) = eval::eval(store, body, &e).ok().and_then(|v| v.to_f64()) {
+            if let Some(y) = eval::eval(store, body, &e).ok().and_then(|v| finite(&v)) {
                 values.push((p as i64, y));
             }
         }

@@ -210,7 +210,7 @@ impl<'a> Sampler<'a> {
                     data: (0..r * c).map(|_| random_real(rng)).collect(),
                 }
             }
-            Some(VarDomain::Function { .. }) => Binding::random_function(rng.next_u64()),
+            Some(VarDomain::Function { .. }) => Binding::Function(crate::eval::Function::Seeded(rng.next_u64())),
             Some(VarDomain::Real) | None => {
                 let options = simple_reals();
                 Binding::Scalar(if simple {
@@ -225,7 +225,7 @@ impl<'a> Sampler<'a> {
     /// The concrete value of a size expression under `env` (sizes are bound first).
     fn size_value(&self, size: ExprId, env: &Env) -> Option<i64> {
         let value = crate::eval::eval(self.store, size, env).ok()?;
-        value.exact()?.to_integer().to_i64()
+        value.as_exact()?.to_integer().to_i64()
     }
 }
 
