@@ -162,3 +162,13 @@ pub fn eval_condition(store: &Store, id: ExprId, env: &Env) -> Result<bool, Eval
 pub fn eval_vector(store: &Store, id: ExprId, env: &Env) -> Result<Vec<Value>, EvalError> {
     Evaluator::new(store, env).vector(id)
 }
+
+/// How two values relate (see [`Value::compare`]).
+pub fn compare(a: &Value, b: &Value) -> Agreement {
+    Value::compare(a, b)
+}
+
+/// Whether `|a − b| <= tol`, decided rigorously (see [`Value::approx_equal`]).
+pub fn approx_equal(a: &Value, b: &Value, tol: &BigRational) -> Option<bool> {
+    Value::approx_equal(a, b, tol)
+}
