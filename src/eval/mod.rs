@@ -14,6 +14,16 @@
 //! 10,000-deep expression runs on an ordinary thread, and memoized per
 //! evaluation, so a DAG with heavy sharing costs time linear in its size.
 //! Values under a `Σ` that depend on its index are memoized per term.
+//!
+//! Uninterpreted functions are bound in the [`Env`] to a concrete [`Function`]
+//! (a polynomial, explicit ridge maps, or seeded random ridge maps); all the
+//! arguments of an application are flattened into one input vector. Indices on
+//! an application are: the output index when the function is vector-valued,
+//! then one index per order of differentiation along each *vector* argument
+//! (scalar arguments take none). So `x(u)_i` is `Index(Apply(x, [u]), [i])`,
+//! `∂x(u)_i/∂u_j` is `Index(FnDeriv{x, [1], [u]}, [i, j])`, `∂²f/∂u_j∂u_k` of a
+//! scalar `f(u)` is `Index(FnDeriv{f, [2], [u]}, [j, k])`, and `f'(x)` is
+//! `FnDeriv{f, [1], [x]}` with no index.
 
 mod elementary;
 mod engine;
@@ -151,4 +161,14 @@ pub fn eval_condition(store: &Store, id: ExprId, env: &Env) -> Result<bool, Eval
 /// a vector) at `env`.
 pub fn eval_vector(store: &Store, id: ExprId, env: &Env) -> Result<Vec<Value>, EvalError> {
     Evaluator::new(store, env).vector(id)
+}
+
+/// How two values relate (see [`Value::compare`]).
+pub fn compare(a: &Value, b: &Value) -> Agreement {
+    Value::compare(a, b)
+}
+
+/// Whether `|a − b| <= tol`, decided rigorously (see [`Value::approx_equal`]).
+pub fn approx_equal(a: &Value, b: &Value, tol: &BigRational) -> Option<bool> {
+    Value::approx_equal(a, b, tol)
 }
