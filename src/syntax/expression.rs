@@ -83,6 +83,16 @@ impl<'t> Parser<'t> {
         ))
     }
 
+    /// A condition where a single `=` compares (after `where`, `if`, and in
+    /// variable assumptions; elsewhere `=` separates sides or names arguments).
+    pub(super) fn condition_with_eq(&self, rest: &'t str) -> Res<'t, Expr> {
+        let mode = Mode {
+            single_eq_compares: true,
+            ..self.mode()
+        };
+        self.with_mode(mode, || self.condition(rest))
+    }
+
     /// `a < b`, and chains `0 < x < 1` as the `And` of two comparisons.
     fn comparison(&self, rest: &'t str) -> Res<'t, Expr> {
         let (mut rest, first) = self.additive(rest)?;
@@ -133,10 +143,14 @@ impl<'t> Parser<'t> {
             ("==", CmpOp::Eq),
             ("<", CmpOp::Lt),
             (">", CmpOp::Gt),
-            ("=", CmpOp::Eq),
         ];
-        OPS.iter()
-            .find_map(|&(token, op)| rest.strip_prefix(token).map(|after| (after, op)))
+        let found = OPS
+            .iter()
+            .find_map(|&(token, op)| rest.strip_prefix(token).map(|after| (after, op)));
+        if found.is_some() || !self.mode().single_eq_compares {
+            return found;
+        }
+        rest.strip_prefix('=').map(|after| (after, CmpOp::Eq))
     }
 
     /// `a + b - c` (left-associative).
@@ -413,7 +427,7 @@ impl<'t> Parser<'t> {
         };
         let in_bars = Mode {
             in_bars: true,
-            in_matrix_dims: false,
+            ..Mode::default()
         };
         let (inner, value) = self.with_mode(in_bars, || self.additive(&open[bar.len()..]))?;
         let Some(rest) = self.eat(inner, bar) else {
@@ -584,7 +598,7 @@ impl<'t> Parser<'t> {
             }
             let (after_value, value) = self.additive(branch_start)?;
             let after_branch = if let Some(after_if) = self.eat_word(after_value, "if") {
-                let (after, condition) = self.condition(after_if)?;
+                let (after, condition) = self.condition_with_eq(after_if)?;
                 branches.push((value, condition));
                 after
             } else if let Some(after) = self.eat_word(after_value, "otherwise") {
@@ -856,10 +870,10 @@ impl<'t> Parser<'t> {
             return Ok(rest);
         }
         let caret = skip_trivia(rest);
-        let Some(after_caret) = caret.strip_prefix('^') else {
+        if !caret.starts_with('^') {
             return Err(self.expected(caret, &format!("expected `^{order}` after the variable")));
-        };
-        let (after, found) = self.derivative_order(after_caret)?;
+        }
+        let (after, found) = self.derivative_order(caret)?;
         if found != order {
             return Err(self.error(
                 caret,

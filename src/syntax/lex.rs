@@ -19,7 +19,9 @@ const MAX_NUMBER_LEN: usize = 2000;
 const MAX_EXPONENT: u32 = 5000;
 
 /// Words that end an expression instead of being multiplied into it.
-pub(super) const STOP_WORDS: &[&str] = &["and", "if", "otherwise", "within", "where", "of"];
+pub(super) const STOP_WORDS: &[&str] = &[
+    "and", "if", "otherwise", "within", "where", "of", "expect",
+];
 
 pub(super) fn is_ident_start(c: char) -> bool {
     c.is_alphabetic()

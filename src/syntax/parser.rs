@@ -20,6 +20,7 @@ use nom::error::{ErrorKind, ParseError};
 use nom::IResult;
 use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub(super) type Res<'t, T> = IResult<&'t str, T, PError>;
 
@@ -59,6 +60,8 @@ pub(super) struct Mode {
     pub in_bars: bool,
     /// Inside `R^(m x n)`: `x`, `×` and `*` separate the two sizes.
     pub in_matrix_dims: bool,
+    /// In a condition after `where` or `if`: a single `=` is a comparison.
+    pub single_eq_compares: bool,
 }
 
 /// One statement's worth of text, as byte offsets into the file.
@@ -94,7 +97,47 @@ impl Drop for DepthGuard<'_> {
     }
 }
 
+/// Stack for the parsing thread. Debug builds spend up to ~32 KB of stack per
+/// nesting level (release builds far less), so `MAX_DEPTH` levels need ~8 MB:
+/// more than a test thread's 2 MB. Parsing on a thread of its own keeps the
+/// depth limit safe whatever thread the caller runs on; the space is only
+/// reserved, and touched as deep as the input actually nests.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+/// Runs `parse` on a thread with `PARSER_STACK_BYTES` of stack (or on the
+/// current thread if no thread can be started).
+fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+    let slot = Mutex::new(Some(parse));
+    let take = || slot.lock().ok().and_then(|mut parse| parse.take());
+    let spawned = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || take().map(|parse| parse()))
+            .ok()?;
+        match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    match spawned {
+        Some(result) => result,
+        None => match take() {
+            Some(parse) => parse(),
+            None => unreachable_parse(),
+        },
+    }
+}
+
+/// The closure is taken exactly once, either by the thread or by the fallback.
+fn unreachable_parse<T>() -> T {
+    unreachable!("the parse closure runs exactly once")
+}
+
 pub fn parse_file(text: &str) -> Parsed {
+    on_parser_stack(|| parse_file_here(text))
+}
+
+fn parse_file_here(text: &str) -> Parsed {
     let source = OnceCell::new();
     let mut parsed = Parsed::default();
     for chunk in split_statements(text) {
@@ -108,6 +151,10 @@ pub fn parse_file(text: &str) -> Parsed {
 }
 
 pub fn parse_expr(text: &str) -> Result<ast::Expr, Diagnostic> {
+    on_parser_stack(|| parse_expr_here(text))
+}
+
+fn parse_expr_here(text: &str) -> Result<ast::Expr, Diagnostic> {
     let source = OnceCell::new();
     let content_end = text
         .split_inclusive('\n')
@@ -137,7 +184,8 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Diagnostic> {
 }
 
 /// Splits a file into statements: a line starting at column 0 with code starts
-/// one; indented lines and blank or comment-only lines continue it.
+/// one; indented lines, blank or comment-only lines, and lines starting with a
+/// closing bracket continue it.
 fn split_statements(text: &str) -> Vec<Chunk> {
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -147,9 +195,11 @@ fn split_statements(text: &str) -> Vec<Chunk> {
         let line = &text[offset..line_end];
         if let Some(code_len) = lex::code_len(line) {
             let content_end = offset + code_len;
-            let indented = line.starts_with(char::is_whitespace);
+            // A closing bracket can never start a statement: a `}` at column 0
+            // closes the statement above (`piecewise {` ... `}`).
+            let continues = line.starts_with(|c: char| c.is_whitespace() || ")]}".contains(c));
             match chunks.last_mut() {
-                Some(chunk) if indented => chunk.content_end = content_end,
+                Some(chunk) if continues => chunk.content_end = content_end,
                 _ => chunks.push(Chunk {
                     start: offset,
                     end: next,
@@ -502,7 +552,7 @@ impl<'t> Parser<'t> {
         let (mut rest, domain) = self.domain(rest)?;
         let mut assumptions = Vec::new();
         while let Some(after_comma) = self.eat(rest, ",") {
-            let (after, condition) = self.condition(after_comma)?;
+            let (after, condition) = self.condition_with_eq(after_comma)?;
             assumptions.push(condition);
             rest = after;
         }
@@ -582,10 +632,10 @@ impl<'t> Parser<'t> {
 
     /// `cond, cond, ...` after `where`.
     fn conditions(&self, rest: &'t str) -> Res<'t, Vec<ast::Expr>> {
-        let (mut rest, first) = self.condition(rest)?;
+        let (mut rest, first) = self.condition_with_eq(rest)?;
         let mut conditions = vec![first];
         while let Some(after_comma) = self.eat(rest, ",") {
-            let (after, condition) = self.condition(after_comma)?;
+            let (after, condition) = self.condition_with_eq(after_comma)?;
             conditions.push(condition);
             rest = after;
         }
@@ -740,18 +790,17 @@ impl<'t> Parser<'t> {
             parts.push(part);
             rest = after;
         }
-        let mut result = parts.pop();
-        while let (Some(codomain), Some(argument)) = (result.take(), parts.pop()) {
-            let span = argument.span.join(codomain.span);
-            result = Some(Domain {
-                kind: DomainKind::Function(Box::new(argument), Box::new(codomain)),
+        let Some(mut result) = parts.pop() else {
+            return self.fail(rest, "expected a domain");
+        };
+        while let Some(argument) = parts.pop() {
+            let span = argument.span.join(result.span);
+            result = Domain {
+                kind: DomainKind::Function(Box::new(argument), Box::new(result)),
                 span,
-            });
+            };
         }
-        match result {
-            Some(domain) => Ok((rest, domain)),
-            None => self.fail(rest, "expected a domain"),
-        }
+        Ok((rest, result))
     }
 
     fn domain_atom(&self, rest: &'t str) -> Res<'t, Domain> {
@@ -808,8 +857,8 @@ impl<'t> Parser<'t> {
         }
         let _guard = self.enter(open)?;
         let dims_mode = Mode {
-            in_bars: false,
             in_matrix_dims: true,
+            ..Mode::default()
         };
         let (inner, rows) = self.with_mode(dims_mode, || self.additive(&open[1..]))?;
         if let Some(rest) = self.eat(inner, ")") {
