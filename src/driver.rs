@@ -194,9 +194,15 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     }
 }
 
-/// The first line of a snippet, trimmed and cut to a readable length.
+/// A snippet on one line (comments dropped, white space folded), cut to a readable length.
 fn first_line(snippet: &str) -> String {
-    let line = snippet.lines().next().unwrap_or("").trim();
+    let folded: Vec<&str> = snippet
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = folded.join(" ");
+    let line = line.as_str();
     if line.chars().count() > 100 {
         let cut: String = line.chars().take(99).collect();
         format!("{cut}…")
