@@ -6,6 +6,7 @@
 //! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
 //! command line; `main.rs` only calls `cli::main`.
 
+pub mod conv;
 pub mod diagnostic;
 pub mod domain;
 pub mod expr;
