@@ -10,5 +10,6 @@ pub mod conv;
 pub mod diagnostic;
 pub mod domain;
 pub mod expr;
+pub mod shape;
 pub mod span;
 pub mod syntax;
