@@ -68,6 +68,10 @@
 //! in `i128` when that bound fits there, and in `BigInt` otherwise, so no sum can
 //! overflow; the result is the integer vector over the product of the two
 //! denominators, divided only when entries are turned back into rationals.
+//! That last step factors the shared denominator once, so reducing each entry
+//! costs a few multiplications instead of a gcd loop. [`correlate_scaled`]
+//! skips the rational conversions altogether (inputs and output stay scaled
+//! integer vectors), which is the form to use for very long inputs.
 
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -258,21 +262,42 @@ impl ScaledVec {
     }
 
     /// The `i64` scaling, when the common denominator and every scaled
-    /// numerator fit (the common case: small rationals).
+    /// numerator fit (the common case: small rationals). One pass reads the
+    /// rationals (the costly part: two heap values each); small denominators
+    /// are folded into the lcm once and their scale factors looked up.
     fn from_small_rationals(values: &[BigRational]) -> Option<ScaledVec> {
+        let mut pairs = Vec::with_capacity(values.len());
         let mut lcm: i64 = 1;
+        let mut folded = [false; SMALL_DENOMINATORS];
         for r in values {
-            let den = r.denom().to_i64()?;
-            if den == lcm || den == 1 {
-                continue;
+            let (numer, denom) = (r.numer().to_i64()?, r.denom().to_i64()?);
+            pairs.push((numer, denom));
+            let small = usize::try_from(denom)
+                .ok()
+                .filter(|&d| d < SMALL_DENOMINATORS);
+            if let Some(d) = small {
+                if folded[d] {
+                    continue;
+                }
+                folded[d] = true;
             }
-            lcm = (lcm / lcm.gcd(&den)).checked_mul(den)?;
+            if lcm % denom != 0 {
+                lcm = (lcm / lcm.gcd(&denom)).checked_mul(denom)?;
+            }
         }
-        let mut numerators = Vec::with_capacity(values.len());
-        for r in values {
-            let factor = lcm / r.denom().to_i64()?;
-            numerators.push(r.numer().to_i64()?.checked_mul(factor)?);
-        }
+        let factors: Vec<i64> = (0..SMALL_DENOMINATORS as i64)
+            .map(|d| if d > 0 && lcm % d == 0 { lcm / d } else { 0 })
+            .collect();
+        let numerators = pairs
+            .into_iter()
+            .map(|(numer, denom)| {
+                let factor = match usize::try_from(denom) {
+                    Ok(d) if d < SMALL_DENOMINATORS => factors[d],
+                    _ => lcm / denom,
+                };
+                numer.checked_mul(factor)
+            })
+            .collect::<Option<Vec<i64>>>()?;
         Some(ScaledVec {
             numerators: Ints::Small(numerators),
             denominator: BigInt::from(lcm),
@@ -313,8 +338,9 @@ impl ScaledVec {
 
     /// Every entry as a reduced rational: the single division of the fast path.
     pub fn to_rationals(&self) -> Vec<BigRational> {
-        if let (Ints::Small(nums), Some(den)) = (&self.numerators, self.denominator.to_i64()) {
-            return nums.iter().map(|&n| small_ratio(n, den)).collect();
+        if let (Ints::Small(nums), Some(den)) = (&self.numerators, self.denominator.to_u64()) {
+            let reducer = FixedDenominator::new(den);
+            return nums.iter().map(|&n| reducer.ratio(n)).collect();
         }
         (0..self.len())
             .map(|i| BigRational::new(self.numerators.big(i), self.denominator.clone()))
@@ -327,14 +353,108 @@ impl ScaledVec {
     }
 }
 
-/// `numer / denom` reduced with machine gcd (`denom > 0`).
-fn small_ratio(numer: i64, denom: i64) -> BigRational {
-    if denom == 1 {
-        return BigRational::from_integer(BigInt::from(numer));
+/// Denominators below this are cached while scaling.
+const SMALL_DENOMINATORS: usize = 64;
+
+/// Odd primes up to this bound are found by trial division when reducing
+/// over a fixed denominator; a larger remaining factor is handled by gcd.
+const TRIAL_DIVISION_LIMIT: u64 = 1000;
+
+/// One odd prime power `p^exponent` exactly dividing the fixed denominator,
+/// with what a division-free divisibility test needs.
+#[derive(Clone, Copy, Debug)]
+struct OddPrime {
+    /// `prime⁻¹ mod 2⁶⁴`: `a·inverse` is `a/prime` when `prime` divides `a`.
+    inverse: u64,
+    /// `u64::MAX / prime`: `prime` divides `a` exactly when `a·inverse ≤ limit`.
+    limit: u64,
+    exponent: u32,
+}
+
+/// Reduces many numerators over one denominator: the denominator is factored
+/// once, then each `gcd(n, D)` is a few multiplications (no division, no
+/// Euclid loop), which is what makes turning a million results into reduced
+/// rationals cheap.
+struct FixedDenominator {
+    denominator: u64,
+    twos: u32,
+    odd_primes: Vec<OddPrime>,
+    /// The part of the denominator with no prime factor below the trial limit.
+    cofactor: u64,
+}
+
+impl FixedDenominator {
+    fn new(denominator: u64) -> FixedDenominator {
+        let twos = denominator.trailing_zeros().min(63);
+        let mut rest = denominator >> twos;
+        let mut odd_primes = Vec::new();
+        let mut p = 3u64;
+        while p <= TRIAL_DIVISION_LIMIT && p.saturating_mul(p) <= rest {
+            if rest.is_multiple_of(p) {
+                let mut exponent = 0;
+                while rest.is_multiple_of(p) {
+                    rest /= p;
+                    exponent += 1;
+                }
+                odd_primes.push(OddPrime::new(p, exponent));
+            }
+            p += 2;
+        }
+        // what is left below the square of the last trial divisor is prime
+        if rest > 1 && rest <= TRIAL_DIVISION_LIMIT * TRIAL_DIVISION_LIMIT {
+            odd_primes.push(OddPrime::new(rest, 1));
+            rest = 1;
+        }
+        FixedDenominator {
+            denominator,
+            twos,
+            odd_primes,
+            cofactor: rest,
+        }
     }
-    let g = numer.gcd(&denom);
-    // `g >= 1` because `denom >= 1`; the quotients are exact
-    BigRational::new_raw(BigInt::from(numer / g), BigInt::from(denom / g))
+
+    /// `numer / denominator` in lowest terms.
+    fn ratio(&self, numer: i64) -> BigRational {
+        let mut magnitude = numer.unsigned_abs();
+        let mut denom = self.denominator;
+        let shift = magnitude.trailing_zeros().min(self.twos);
+        magnitude >>= shift;
+        denom >>= shift;
+        for prime in &self.odd_primes {
+            for _ in 0..prime.exponent {
+                let quotient = magnitude.wrapping_mul(prime.inverse);
+                if quotient > prime.limit {
+                    break;
+                }
+                magnitude = quotient;
+                // `prime` divides what is left of the denominator: exact, no division
+                denom = denom.wrapping_mul(prime.inverse);
+            }
+        }
+        if self.cofactor > 1 {
+            let common = magnitude.gcd(&self.cofactor);
+            magnitude /= common;
+            denom /= common;
+        }
+        let reduced = BigInt::from(magnitude);
+        let reduced = if numer < 0 { -reduced } else { reduced };
+        BigRational::new_raw(reduced, BigInt::from(denom))
+    }
+}
+
+impl OddPrime {
+    fn new(prime: u64, exponent: u32) -> OddPrime {
+        // Newton's iteration doubles the correct low bits: 3 → 6 → 12 → 24 → 48 → 96
+        let mut inverse = prime;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(prime.wrapping_mul(inverse)));
+        }
+        OddPrime {
+            inverse,
+            limit: u64::MAX / prime,
+            exponent,
+        }
+    }
 }
 
 // ----- the window each mode keeps -----
@@ -508,6 +628,39 @@ fn correlate_grid<A: Accumulator>(
     out
 }
 
+/// Outputs computed together in the 1-D `i64` kernel: independent sums that
+/// the processor can overlap (one sum alone is a chain of dependent adds).
+const ROW_BLOCK: usize = 8;
+
+/// The common 1-D case (no dilation, stride 1) in `i64`, blocked by
+/// `ROW_BLOCK` outputs. The caller's bound guarantees no sum overflows.
+fn correlate_row_i64(x: &[i64], kernel: &[i64], plan: &AxisPlan) -> Vec<i64> {
+    let taps = kernel.len();
+    let mut padded = vec![0i64; x.len() + 2 * plan.pad];
+    padded[plan.pad..plan.pad + x.len()].copy_from_slice(x);
+    let mut out = vec![0i64; plan.count];
+    let mut blocks = out.chunks_exact_mut(ROW_BLOCK);
+    let mut base = plan.start;
+    for block in &mut blocks {
+        let window = &padded[base..base + taps + ROW_BLOCK - 1];
+        let mut acc = [0i64; ROW_BLOCK];
+        for (j, &kv) in kernel.iter().enumerate() {
+            let xs = &window[j..j + ROW_BLOCK];
+            for (a, &xv) in acc.iter_mut().zip(xs) {
+                *a += kv * xv;
+            }
+        }
+        block.copy_from_slice(&acc);
+        base += ROW_BLOCK;
+    }
+    for slot in blocks.into_remainder() {
+        let window = &padded[base..base + taps];
+        *slot = window.iter().zip(kernel).map(|(a, b)| a * b).sum();
+        base += 1;
+    }
+    out
+}
+
 /// Correlates two scaled grids, choosing the narrowest exact integer type.
 fn correlate_scaled_grid(
     x: (&ScaledVec, usize, usize),
@@ -526,6 +679,15 @@ fn correlate_scaled_grid(
         _ => None,
     };
     let numerators = match (&xs.numerators, &ks.numerators, bound) {
+        (Ints::Small(xv), Ints::Small(kv), Some(bound))
+            if bound <= i64::MAX as u128
+                && x_rows == 1
+                && k_rows == 1
+                && col_plan.dilation == 1
+                && col_plan.stride == 1 =>
+        {
+            Ints::Small(correlate_row_i64(xv, kv, col_plan))
+        }
         (Ints::Small(xv), Ints::Small(kv), Some(bound)) if bound <= i64::MAX as u128 => {
             Ints::Small(correlate_grid::<i64>(
                 Grid {
@@ -597,7 +759,8 @@ fn reversed(v: &ScaledVec) -> ScaledVec {
 }
 
 /// Narrows `i128` entries to `i64` (the core reads `i64` or `BigInt` inputs).
-fn as_core_input(v: &ScaledVec) -> ScaledVec {
+fn as_core_input(v: &ScaledVec) -> std::borrow::Cow<'_, ScaledVec> {
+    use std::borrow::Cow;
     match &v.numerators {
         Ints::Wide(a) => {
             let small: Option<Vec<i64>> = a.iter().map(|&e| i64::try_from(e).ok()).collect();
@@ -605,12 +768,12 @@ fn as_core_input(v: &ScaledVec) -> ScaledVec {
                 Some(s) => Ints::Small(s),
                 None => Ints::Big(a.iter().map(|&e| BigInt::from(e)).collect()),
             };
-            ScaledVec {
+            Cow::Owned(ScaledVec {
                 numerators,
                 denominator: v.denominator.clone(),
-            }
+            })
         }
-        _ => v.clone(),
+        _ => Cow::Borrowed(v),
     }
 }
 
@@ -648,9 +811,13 @@ fn scaled_1d(
     )?;
     let row_plan = axis_plan(1, 1, Mode::Full, 1, 1, operation)?;
     let x = as_core_input(x);
+    let flipped;
     let kernel = match operation {
         Operation::Correlate => as_core_input(k),
-        Operation::Convolve => as_core_input(&reversed(k)),
+        Operation::Convolve => {
+            flipped = reversed(k);
+            as_core_input(&flipped)
+        }
     };
     Ok(correlate_scaled_grid(
         (&x, 1, x.len()),
@@ -755,8 +922,11 @@ fn grid_2d(
         // a 180° turn of a row-major grid is the reversal of its entries
         flat_k.reverse();
     }
-    let xs = as_core_input(&ScaledVec::from_rationals(&flat_x));
-    let ks = as_core_input(&ScaledVec::from_rationals(&flat_k));
+    let (xs, ks) = (
+        ScaledVec::from_rationals(&flat_x),
+        ScaledVec::from_rationals(&flat_k),
+    );
+    let (xs, ks) = (as_core_input(&xs), as_core_input(&ks));
     let out = correlate_scaled_grid(
         (&xs, x_rows, x_cols),
         (&ks, k_rows, k_cols),

@@ -633,3 +633,37 @@ fn rationals_parse_exactly() {
     );
     assert_eq!(format_rational(&q("-6/8")), "-3/4");
 }
+
+#[test]
+fn fixed_denominator_reduction_matches_gcd() {
+    // smooth, prime, large-cofactor and power-of-two denominators, every sign and zero
+    let denominators: [u64; 6] = [
+        1,
+        768_398_400,
+        1_000_003 * 6,
+        999_983 * 1_000_003,
+        1 << 40,
+        97,
+    ];
+    let numerators: [i64; 9] = [
+        0,
+        1,
+        -1,
+        12,
+        -27_720,
+        999_983,
+        i64::MAX,
+        i64::MIN,
+        -5_000_018,
+    ];
+    for &d in &denominators {
+        let reducer = FixedDenominator::new(d);
+        for &n in &numerators {
+            let want = BigRational::new(BigInt::from(n), BigInt::from(d));
+            let got = reducer.ratio(n);
+            assert_eq!(got, want, "{n}/{d}");
+            // reduced: numerator and denominator coprime, denominator positive
+            assert!(got.numer().gcd(got.denom()).is_one(), "{n}/{d}");
+        }
+    }
+}
