@@ -265,6 +265,8 @@ fn read_args(
 ) -> Result<Args, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut values: HashMap<&'static str, (Value, Span)> = HashMap::new();
+    // given arguments, valid or not: a bad value is not also reported as missing
+    let mut present = std::collections::HashSet::new();
     let known = || {
         let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
         if names.is_empty() {
@@ -297,7 +299,7 @@ fn read_args(
             );
             continue;
         };
-        if values.contains_key(spec.name) {
+        if !present.insert(spec.name) {
             errors.push(Diagnostic::error(
                 name.span,
                 format!("{}: argument `{}` is given twice", who(layer), spec.name),
@@ -312,8 +314,7 @@ fn read_args(
         }
     }
     for spec in specs.iter().filter(|s| s.required) {
-        if !values.contains_key(spec.name) && !errors.iter().any(|e| e.message.contains(spec.name))
-        {
+        if !present.contains(spec.name) {
             errors.push(Diagnostic::error(
                 layer.span,
                 format!("{} needs the argument `{}`", who(layer), spec.name),
