@@ -20,6 +20,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use layers::known_kinds;
 pub use size::Size;
 pub use table::summary_table;
 
