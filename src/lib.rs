@@ -6,10 +6,12 @@
 //! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
 //! command line; `main.rs` only calls `cli::main`.
 
+pub mod conv;
 pub mod diagnostic;
 pub mod domain;
 pub mod eval;
 pub mod expr;
+pub mod shape;
 pub mod span;
 pub mod syntax;
 pub mod lower;
