@@ -47,6 +47,13 @@ enum ColorChoice {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ConvMode {
+    Full,
+    Valid,
+    Same,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ExprFormat {
     Text,
     Latex,
@@ -94,6 +101,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: ExprFormat,
     },
+    /// Print a summary table (shapes, parameters, formulas) of every net in a file
+    Shape { file: PathBuf },
+    /// Exact 1-D correlation (no kernel flip, as in deep learning) or convolution (--flip)
+    Conv {
+        /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4)
+        x: String,
+        /// The kernel, e.g. '[1/4, 1/4, 1/4]'
+        k: String,
+        #[arg(long, value_enum, default_value = "full")]
+        mode: ConvMode,
+        /// Flip the kernel (numpy.convolve) instead of correlating
+        #[arg(long)]
+        flip: bool,
+        #[arg(long, default_value_t = 1)]
+        stride: usize,
+        #[arg(long, default_value_t = 1)]
+        dilation: usize,
+    },
     /// Differentiate an expression (unknown names are real variables)
     Diff {
         expr: String,
@@ -116,7 +141,11 @@ pub fn main() -> u8 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            return if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
         }
     };
     let worker = std::thread::Builder::new()
@@ -167,13 +196,30 @@ fn run(cli: Cli) -> u8 {
             let color = match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
             };
-            emit(&report::render(&reports, format, TextOptions { color, explain }));
+            emit(&report::render(
+                &reports,
+                format,
+                TextOptions { color, explain },
+            ));
             report::exit_code(&reports)
         }
+        Command::Shape { file } => shape_command(&file),
+        Command::Conv {
+            x,
+            k,
+            mode,
+            flip,
+            stride,
+            dilation,
+        } => conv_command(&x, &k, mode, flip, stride, dilation),
         Command::Simplify { expr, defs, format } => {
-            one_expression(&expr, defs.as_ref(), format, |store, _domains, e| Ok(simplify_for_display(store, e)))
+            one_expression(&expr, defs.as_ref(), format, |store, _domains, e| {
+                Ok(simplify_for_display(store, e))
+            })
         }
         Command::Diff {
             expr,
@@ -182,7 +228,9 @@ fn run(cli: Cli) -> u8 {
             defs,
             format,
         } => one_expression(&expr, defs.as_ref(), format, |store, domains, e| {
-            let var = store.find_symbol(&wrt).map(|s| store.add(crate::expr::Node::Sym(s)));
+            let var = store
+                .find_symbol(&wrt)
+                .map(|s| store.add(crate::expr::Node::Sym(s)));
             let Some(var) = var else {
                 return Err(format!("`{wrt}` does not occur in the expression"));
             };
@@ -195,17 +243,122 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+fn shape_command(path: &PathBuf) -> u8 {
+    let source = match driver::read_source(path) {
+        Ok(s) => s,
+        Err(report) => {
+            emit(&report::render(
+                &[report],
+                Format::Text,
+                TextOptions::default(),
+            ));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut parsed = syntax::parse_file(&source.text);
+    // only declarations matter for shapes; claims are `nabla check`'s business
+    parsed.file.items.retain(|i| {
+        matches!(
+            i.kind,
+            syntax::ast::ItemKind::Net(_)
+                | syntax::ast::ItemKind::Dim(_)
+                | syntax::ast::ItemKind::Var(_)
+        )
+    });
+    let program = lower::lower_file(&parsed.file, LowerConfig::default());
+    let mut out = String::new();
+    let mut failed = false;
+    for d in parsed.errors.iter().chain(program.diagnostics.iter()) {
+        failed |= d.is_error();
+        out.push_str(&report::render_diagnostic(&source, d, false));
+    }
+    if program.nets.is_empty() && !failed {
+        out.push_str(&format!("no net in `{}`\n", source.name));
+        failed = true;
+    }
+    for net in &program.nets {
+        if let Some(shapes) = &net.shapes {
+            out.push_str(&crate::shape::summary_table(&program.store, shapes));
+            out.push('\n');
+        }
+    }
+    emit(&out);
+    if failed {
+        EXIT_BAD_INPUT
+    } else {
+        EXIT_OK
+    }
+}
+
+fn conv_command(
+    x: &str,
+    k: &str,
+    mode: ConvMode,
+    flip: bool,
+    stride: usize,
+    dilation: usize,
+) -> u8 {
+    use crate::conv;
+    let parse = |what: &str, text: &str| {
+        conv::parse_rational_list(text).ok_or_else(|| {
+            format!(
+                "error: {what} must be a list of exact numbers like [1, 1/4, 0.5], not `{text}`"
+            )
+        })
+    };
+    let (x, k) = match (parse("the input", x), parse("the kernel", k)) {
+        (Ok(x), Ok(k)) => (x, k),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mode = match mode {
+        ConvMode::Full => conv::Mode::Full,
+        ConvMode::Valid => conv::Mode::Valid,
+        ConvMode::Same => conv::Mode::Same,
+    };
+    if flip && (stride != 1 || dilation != 1) {
+        eprintln!("error: --stride and --dilation apply to correlation only (drop --flip)");
+        return EXIT_BAD_INPUT;
+    }
+    let result = if flip {
+        conv::convolve(&x, &k, mode)
+    } else {
+        let mut options = conv::CorrelateOptions::new(mode);
+        options.stride = stride;
+        options.dilation = dilation;
+        conv::correlate(&x, &k, &options)
+    };
+    match result {
+        Ok(values) => {
+            let shown: Vec<String> = values.iter().map(conv::format_rational).collect();
+            emit(&format!("[{}]\n", shown.join(", ")));
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
 fn load_defs(path: Option<&PathBuf>) -> Result<Defs, u8> {
     let Some(path) = path else {
         return Ok(Defs::default());
     };
     driver::load_defs(path).map_err(|report| {
-        emit(&report::render(&[report], Format::Text, TextOptions::default()));
+        emit(&report::render(
+            &[report],
+            Format::Text,
+            TextOptions::default(),
+        ));
         EXIT_BAD_INPUT
     })
 }
 
-type Transform<'a> = dyn FnOnce(&mut Store, &crate::domain::Domains, ExprId) -> Result<ExprId, String> + 'a;
+type Transform<'a> =
+    dyn FnOnce(&mut Store, &crate::domain::Domains, ExprId) -> Result<ExprId, String> + 'a;
 
 fn one_expression(
     text: &str,
@@ -265,7 +418,12 @@ fn simplify_for_display(_store: &mut Store, e: ExprId) -> ExprId {
     e
 }
 
-fn derivative(store: &mut Store, domains: &crate::domain::Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+fn derivative(
+    store: &mut Store,
+    domains: &crate::domain::Domains,
+    e: ExprId,
+    var: ExprId,
+) -> Result<ExprId, String> {
     let _ = (store, domains, e, var);
     Err("derivatives need the symbolic engine, which is not built yet".to_string())
 }

@@ -36,7 +36,10 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
     for path in paths {
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => errors.push(error_report(&shown, format!("cannot read `{shown}`: {}", io_reason(&e)))),
+            Err(e) => errors.push(error_report(
+                &shown,
+                format!("cannot read `{shown}`: {}", io_reason(&e)),
+            )),
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
                 let mut visited = HashSet::new();
@@ -44,7 +47,10 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
                     errors.push(error_report(&shown, message));
                 }
                 if found.is_empty() {
-                    errors.push(error_report(&shown, format!("no .nabla files in `{shown}`")));
+                    errors.push(error_report(
+                        &shown,
+                        format!("no .nabla files in `{shown}`"),
+                    ));
                 }
                 found.sort();
                 files.extend(found);
@@ -55,16 +61,26 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
     (files, errors)
 }
 
-fn walk(dir: &Path, depth: usize, visited: &mut HashSet<PathBuf>, found: &mut Vec<PathBuf>) -> Result<(), String> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    visited: &mut HashSet<PathBuf>,
+    found: &mut Vec<PathBuf>,
+) -> Result<(), String> {
     if depth > MAX_WALK_DEPTH {
-        return Err(format!("folders nest deeper than {MAX_WALK_DEPTH} levels at `{}`", dir.display()));
+        return Err(format!(
+            "folders nest deeper than {MAX_WALK_DEPTH} levels at `{}`",
+            dir.display()
+        ));
     }
     // a symlink loop shows up as a folder we have already been in
-    let canonical = std::fs::canonicalize(dir).map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let canonical = std::fs::canonicalize(dir)
+        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
     if !visited.insert(canonical) {
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
@@ -89,33 +105,53 @@ fn io_reason(e: &std::io::Error) -> String {
 /// with a located message.
 pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(error_report(
             &name,
-            format!("`{name}` is {} bytes; the limit is {MAX_FILE_BYTES} bytes", meta.len()),
+            format!(
+                "`{name}` is {} bytes; the limit is {MAX_FILE_BYTES} bytes",
+                meta.len()
+            ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
     source_from_bytes(&name, bytes)
 }
 
 /// Text from raw bytes: a NUL byte means a binary file; bad UTF-8 is located.
 pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, FileReport> {
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(located_byte_error(name, &bytes, at, "this is a binary file (it contains a NUL byte)"));
+        return Err(located_byte_error(
+            name,
+            &bytes,
+            at,
+            "this is a binary file (it contains a NUL byte)",
+        ));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
-            Err(located_byte_error(name, &bytes, at, format!("invalid UTF-8 at byte {at}")))
+            Err(located_byte_error(
+                name,
+                &bytes,
+                at,
+                format!("invalid UTF-8 at byte {at}"),
+            ))
         }
     }
 }
 
-fn located_byte_error(name: &str, bytes: &[u8], at: usize, message: impl Into<String>) -> FileReport {
+fn located_byte_error(
+    name: &str,
+    bytes: &[u8],
+    at: usize,
+    message: impl Into<String>,
+) -> FileReport {
     // keep the valid prefix so the error can point at its line and column
     let prefix = String::from_utf8_lossy(&bytes[..at]).into_owned();
     let len = prefix.len();

@@ -6,16 +6,16 @@
 //! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
 //! command line; `main.rs` only calls `cli::main`.
 
+pub mod check;
+pub mod cli;
 pub mod conv;
 pub mod diagnostic;
 pub mod domain;
+pub mod driver;
 pub mod eval;
 pub mod expr;
+pub mod lower;
+pub mod report;
 pub mod shape;
 pub mod span;
 pub mod syntax;
-pub mod lower;
-pub mod check;
-pub mod cli;
-pub mod driver;
-pub mod report;

@@ -9,11 +9,13 @@
 //! Invariant: every `Obligation` refers only to symbols declared in `domains`
 //! (or bound inside it by a `Sum` or `Limit`).
 
+use crate::conv;
 use crate::diagnostic::Diagnostic;
 use crate::domain::{Domains, VarDomain};
 use crate::expr::{CmpOp, ExprId, Func, LimitTo, Node, Store, Symbol};
+use crate::shape::{self, NetShapes};
 use crate::span::Span;
-use crate::syntax::ast::{self, BinOp, ExprKind, Expected, RelOp};
+use crate::syntax::ast::{self, BinOp, Expected, ExprKind, RelOp};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -69,11 +71,12 @@ pub struct Obligation {
     pub derivatives: Vec<DerivativeSite>,
 }
 
-/// A net declared in the file (its shapes are computed by `crate::shape`).
+/// A net declared in the file, with its shapes (`None` when a layer has an error).
 #[derive(Clone, Debug)]
 pub struct NetDecl {
     pub net: ast::Net,
     pub span: Span,
+    pub shapes: Option<NetShapes>,
 }
 
 /// A lowered file.
@@ -104,7 +107,10 @@ enum Entity {
 enum Local {
     Scalar(ExprId),
     /// A def parameter bound to a vector variable.
-    Vector { sym: Symbol, size: ExprId },
+    Vector {
+        sym: Symbol,
+        size: ExprId,
+    },
 }
 
 type Locals = Vec<(String, Local)>;
@@ -198,7 +204,10 @@ impl Lowerer {
         if Func::from_name(&ident.name).is_some() && !matches!(entity, Entity::Def(_)) {
             let d = err(
                 ident.span,
-                format!("`{}` is a built-in function and cannot be a variable", ident.name),
+                format!(
+                    "`{}` is a built-in function and cannot be a variable",
+                    ident.name
+                ),
             );
             self.diagnostics.push(d);
             return;
@@ -225,6 +234,7 @@ impl Lowerer {
                     self.nets.push(NetDecl {
                         net: net.clone(),
                         span: item.span,
+                        shapes: None,
                     });
                 }
                 _ => {}
@@ -235,6 +245,30 @@ impl Lowerer {
                 self.declare_var(decl);
             }
         }
+        self.analyze_nets();
+    }
+
+    /// Computes every net's shapes; layer errors become diagnostics.
+    fn analyze_nets(&mut self) {
+        let sizes: HashMap<String, Symbol> = self
+            .names
+            .iter()
+            .filter_map(|(n, (e, _))| match e {
+                Entity::Scalar(s) | Entity::Dim(s) => Some((n.clone(), *s)),
+                _ => None,
+            })
+            .collect();
+        for k in 0..self.nets.len() {
+            let net = self.nets[k].net.clone();
+            let mut lower = |store: &mut Store, e: &ast::Expr| lower_size(store, &sizes, e);
+            match shape::analyze_net(&net, &mut self.store, &mut lower) {
+                Ok(shapes) => {
+                    self.diagnostics.extend(shapes.warnings.iter().cloned());
+                    self.nets[k].shapes = Some(shapes);
+                }
+                Err(errors) => self.diagnostics.extend(errors),
+            }
+        }
     }
 
     fn declare_var(&mut self, decl: &ast::VarDecl) {
@@ -243,9 +277,10 @@ impl Lowerer {
             match self.var_domain(&decl.domain) {
                 Ok(domain) => {
                     let entity = match &domain {
-                        VarDomain::Vector { size } | VarDomain::OneHot { size } => {
-                            Entity::Vector { sym: s, size: *size }
-                        }
+                        VarDomain::Vector { size } | VarDomain::OneHot { size } => Entity::Vector {
+                            sym: s,
+                            size: *size,
+                        },
                         VarDomain::Matrix { .. } => Entity::Matrix { sym: s },
                         VarDomain::Function { .. } => Entity::Function { sym: s },
                         _ => Entity::Scalar(s),
@@ -306,10 +341,7 @@ impl Lowerer {
         match &d.kind {
             ast::DomainKind::Real => Ok(None),
             ast::DomainKind::Vector(size) => Ok(Some(self.size(size)?)),
-            _ => Err(err(
-                d.span,
-                "a function maps R or R^n to R or R^m",
-            )),
+            _ => Err(err(d.span, "a function maps R or R^n to R or R^m")),
         }
     }
 
@@ -318,7 +350,10 @@ impl Lowerer {
         let id = self.expr(e, &mut Vec::new())?;
         if let Some(r) = self.store.as_num(id) {
             if !r.is_integer() || !r.is_positive() {
-                return Err(err(e.span, format!("a size must be a positive integer, not {r}")));
+                return Err(err(
+                    e.span,
+                    format!("a size must be a positive integer, not {r}"),
+                ));
             }
         }
         Ok(id)
@@ -335,7 +370,10 @@ impl Lowerer {
     }
 
     fn conditions(&mut self, conds: &[ast::Expr]) -> Result<Vec<ExprId>, Diagnostic> {
-        conds.iter().map(|c| self.expr(c, &mut Vec::new())).collect()
+        conds
+            .iter()
+            .map(|c| self.expr(c, &mut Vec::new()))
+            .collect()
     }
 
     fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
@@ -443,11 +481,16 @@ impl Lowerer {
                 e.span,
                 "a layer path like `net.layer` only goes inside shape(...) or params(...)",
             )),
-            ExprKind::Call { func, primes, args } => self.call(func, *primes, args, None, e.span, locals),
+            ExprKind::Call { func, primes, args } => {
+                self.call(func, *primes, args, None, e.span, locals)
+            }
             ExprKind::Subscript { base, indices } => self.subscript(base, indices, e.span, locals),
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.expr(lhs, locals)?;
                 let b = self.expr(rhs, locals)?;
+                if let Some(v) = self.broadcast(*op, a, b, e.span)? {
+                    return Ok(v);
+                }
                 Ok(match op {
                     BinOp::Add => self.store.sum(vec![a, b]),
                     BinOp::Sub => self.store.sub(a, b),
@@ -499,7 +542,10 @@ impl Lowerer {
             ExprKind::Derivative { order, var, body } => {
                 let var_id = self.expr(var, locals)?;
                 if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
-                    return Err(err(var.span, "can only differentiate with respect to a variable"));
+                    return Err(err(
+                        var.span,
+                        "can only differentiate with respect to a variable",
+                    ));
                 }
                 let body_id = self.expr(body, locals)?;
                 self.derivative(body_id, var_id, *order, e.span)
@@ -540,6 +586,57 @@ impl Lowerer {
         }
     }
 
+    /// Arithmetic with a vector literal on either side, entry by entry (a
+    /// scalar is used for every entry). `None` when neither side is a vector.
+    fn broadcast(
+        &mut self,
+        op: BinOp,
+        a: ExprId,
+        b: ExprId,
+        span: Span,
+    ) -> Result<Option<ExprId>, Diagnostic> {
+        let entries = |store: &Store, id: ExprId| match store.node(id) {
+            Node::Vector(xs) => Some(xs.to_vec()),
+            _ => None,
+        };
+        let (xs, ys) = (entries(&self.store, a), entries(&self.store, b));
+        if xs.is_none() && ys.is_none() {
+            return Ok(None);
+        }
+        let n = xs.as_ref().or(ys.as_ref()).map_or(0, Vec::len);
+        if let (Some(x), Some(y)) = (&xs, &ys) {
+            if x.len() != y.len() {
+                return Err(err(
+                    span,
+                    format!(
+                        "vectors of lengths {} and {} cannot be combined",
+                        x.len(),
+                        y.len()
+                    ),
+                ));
+            }
+        }
+        if matches!(op, BinOp::Pow) {
+            return Err(err(
+                span,
+                "a power of a vector is not defined; use ⊙ for entrywise products",
+            ));
+        }
+        let mut out = Vec::with_capacity(n);
+        for k in 0..n {
+            let x = xs.as_ref().map_or(a, |v| v[k]);
+            let y = ys.as_ref().map_or(b, |v| v[k]);
+            out.push(match op {
+                BinOp::Add => self.store.sum(vec![x, y]),
+                BinOp::Sub => self.store.sub(x, y),
+                BinOp::Mul | BinOp::Hadamard => self.store.product(vec![x, y]),
+                BinOp::Div => self.store.div(x, y),
+                BinOp::Pow => self.store.pow(x, y),
+            });
+        }
+        Ok(Some(self.store.add(Node::Vector(out.into()))))
+    }
+
     fn lookup_local<'l>(locals: &'l Locals, name: &str) -> Option<&'l Local> {
         locals.iter().rev().find(|(n, _)| n == name).map(|(_, l)| l)
     }
@@ -561,9 +658,10 @@ impl Lowerer {
                     span,
                     format!("`{name}` is a vector or matrix; use a component such as `{name}_i`"),
                 )),
-                Entity::Function { .. } => {
-                    Err(err(span, format!("`{name}` is a function; call it: `{name}(...)`")))
-                }
+                Entity::Function { .. } => Err(err(
+                    span,
+                    format!("`{name}` is a function; call it: `{name}(...)`"),
+                )),
                 Entity::Def(def) if def.params.is_empty() && def.index.is_none() => {
                     self.inline_def(&def, &[], None, span)
                 }
@@ -582,7 +680,10 @@ impl Lowerer {
             return Ok(self.store.call1(Func::Exp, one));
         }
         if Func::from_name(name).is_some() {
-            return Err(err(span, format!("`{name}` is a function; call it: `{name}(...)`")));
+            return Err(err(
+                span,
+                format!("`{name}` is a function; call it: `{name}(...)`"),
+            ));
         }
         if self.config.declare_unknown_as_real {
             let s = self.store.symbol(name);
@@ -596,7 +697,12 @@ impl Lowerer {
     }
 
     /// `v_i` where `v` is a vector: the component. `None` when `name` is not of that form.
-    fn split_component(&mut self, name: &str, span: Span, locals: &mut Locals) -> Result<Option<ExprId>, Diagnostic> {
+    fn split_component(
+        &mut self,
+        name: &str,
+        span: Span,
+        locals: &mut Locals,
+    ) -> Result<Option<ExprId>, Diagnostic> {
         let Some((base, sub)) = name.rsplit_once('_') else {
             return Ok(None);
         };
@@ -616,7 +722,9 @@ impl Lowerer {
         };
         let index = self.index_name(sub, size, span, locals)?;
         let base_id = self.store.add(Node::Sym(sym));
-        Ok(Some(self.store.add(Node::Index(base_id, vec![index].into()))))
+        Ok(Some(
+            self.store.add(Node::Index(base_id, vec![index].into())),
+        ))
     }
 
     /// An index written as a name or number; an undeclared name becomes a free
@@ -635,7 +743,13 @@ impl Lowerer {
         Ok(self.store.add(Node::Sym(s)))
     }
 
-    fn subscript(&mut self, base: &ast::Expr, indices: &[ast::Expr], span: Span, locals: &mut Locals) -> Lowered {
+    fn subscript(
+        &mut self,
+        base: &ast::Expr,
+        indices: &[ast::Expr],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
         if let ExprKind::Call { func, primes, args } = &base.kind {
             if let Some((Entity::Def(def), _)) = self.names.get(&func.name).cloned() {
                 if def.index.is_some() {
@@ -643,7 +757,10 @@ impl Lowerer {
                         return Err(err(span, "an indexed definition takes one index"));
                     }
                     if *primes > 0 {
-                        return Err(err(func.span, "primes on an indexed definition are not supported"));
+                        return Err(err(
+                            func.span,
+                            "primes on an indexed definition are not supported",
+                        ));
                     }
                     let index = self.expr(&indices[0], locals)?;
                     let _ = args;
@@ -664,7 +781,12 @@ impl Lowerer {
                 };
                 match found {
                     Some(f) => f,
-                    None => return Err(err(base.span, format!("`{name}` is not a vector or matrix"))),
+                    None => {
+                        return Err(err(
+                            base.span,
+                            format!("`{name}` is not a vector or matrix"),
+                        ))
+                    }
                 }
             }
             _ => {
@@ -753,7 +875,9 @@ impl Lowerer {
                             continue;
                         }
                         match self.domains.get(v) {
-                            Some(VarDomain::Vector { size } | VarDomain::OneHot { size }) => return Some(*size),
+                            Some(VarDomain::Vector { size } | VarDomain::OneHot { size }) => {
+                                return Some(*size)
+                            }
                             Some(VarDomain::Matrix { rows, cols }) => {
                                 return Some(if k == 0 { *rows } else { *cols })
                             }
@@ -797,7 +921,11 @@ impl Lowerer {
             return Ok(special);
         }
         if let Some(arg) = args.iter().find(|a| a.name.is_some()) {
-            let arg_name = arg.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
+            let arg_name = arg
+                .name
+                .as_ref()
+                .map(|n| n.name.as_str())
+                .unwrap_or_default();
             return Err(err(
                 arg.value.span,
                 format!("`{name}` takes no named argument `{arg_name}`"),
@@ -805,8 +933,13 @@ impl Lowerer {
         }
         // a local or a declared scalar followed by parentheses is a product: d_h(d + 1)
         let local_scalar = matches!(Self::lookup_local(locals, name), Some(Local::Scalar(_)));
-        let declared_scalar = matches!(self.names.get(name), Some((Entity::Scalar(_) | Entity::Dim(_), _)));
-        if (local_scalar || (declared_scalar && Self::lookup_local(locals, name).is_none())) && primes == 0 {
+        let declared_scalar = matches!(
+            self.names.get(name),
+            Some((Entity::Scalar(_) | Entity::Dim(_), _))
+        );
+        if (local_scalar || (declared_scalar && Self::lookup_local(locals, name).is_none()))
+            && primes == 0
+        {
             let factor = self.ident(name, func.span, locals)?;
             let mut factors = vec![factor];
             for a in args {
@@ -817,7 +950,10 @@ impl Lowerer {
         match self.names.get(name).cloned() {
             Some((Entity::Def(def), _)) => {
                 if def.index.is_some() && index.is_none() {
-                    return Err(err(span, format!("`{name}` is indexed: write `{name}(...)_i`")));
+                    return Err(err(
+                        span,
+                        format!("`{name}` is indexed: write `{name}(...)_i`"),
+                    ));
                 }
                 if primes == 0 {
                     let bound = self.bind_params(&def, args, span, locals)?;
@@ -876,17 +1012,31 @@ impl Lowerer {
         self.expr(e, locals)
     }
 
-    fn builtin_call(&mut self, func: &ast::Ident, primes: u32, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Lowered {
+    fn builtin_call(
+        &mut self,
+        func: &ast::Ident,
+        primes: u32,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
         let name = func.name.as_str();
         let Some(f) = Func::from_name(name) else {
-            return Err(err(func.span, format!("unknown function `{name}`")).with_note(format!(
-                "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
-            )));
+            return Err(
+                err(func.span, format!("unknown function `{name}`")).with_note(format!(
+                    "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
+                )),
+            );
         };
         if args.len() != f.arity() {
             return Err(err(
                 span,
-                format!("`{name}` takes {} argument{}, not {}", f.arity(), if f.arity() == 1 { "" } else { "s" }, args.len()),
+                format!(
+                    "`{name}` takes {} argument{}, not {}",
+                    f.arity(),
+                    if f.arity() == 1 { "" } else { "s" },
+                    args.len()
+                ),
             ));
         }
         let mut lowered = Vec::with_capacity(args.len());
@@ -907,7 +1057,15 @@ impl Lowerer {
     }
 
     /// `body`'s `order`-th derivative in `param`, evaluated at `arg`.
-    fn derivative_at(&mut self, body: ExprId, param: Symbol, param_id: ExprId, order: u32, arg: ExprId, span: Span) -> Lowered {
+    fn derivative_at(
+        &mut self,
+        body: ExprId,
+        param: Symbol,
+        param_id: ExprId,
+        order: u32,
+        arg: ExprId,
+        span: Span,
+    ) -> Lowered {
         let d = self.derivative(body, param_id, order, span)?;
         // the recorded site is in terms of the parameter; move it to the argument
         if let Some(site) = self.sites.last_mut() {
@@ -922,7 +1080,13 @@ impl Lowerer {
         Ok(self.store.substitute(d, param, arg))
     }
 
-    fn bind_params(&mut self, def: &ast::Def, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Result<Vec<Local>, Diagnostic> {
+    fn bind_params(
+        &mut self,
+        def: &ast::Def,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Result<Vec<Local>, Diagnostic> {
         if args.len() != def.params.len() {
             return Err(err(
                 span,
@@ -956,11 +1120,20 @@ impl Lowerer {
         Ok(bound)
     }
 
-    fn inline_def(&mut self, def: &ast::Def, bound: &[Local], index: Option<ExprId>, span: Span) -> Lowered {
+    fn inline_def(
+        &mut self,
+        def: &ast::Def,
+        bound: &[Local],
+        index: Option<ExprId>,
+        span: Span,
+    ) -> Lowered {
         if self.def_depth >= MAX_DEF_DEPTH {
             return Err(err(
                 span,
-                format!("definitions nest deeper than {MAX_DEF_DEPTH} levels (is `{}` recursive?)", def.name.name),
+                format!(
+                    "definitions nest deeper than {MAX_DEF_DEPTH} levels (is `{}` recursive?)",
+                    def.name.name
+                ),
             ));
         }
         let mut inner: Locals = def
@@ -979,7 +1152,13 @@ impl Lowerer {
     }
 
     /// Calls with their own meaning: `diff(e, x)`, `ind(cond)`.
-    fn special_call(&mut self, name: &str, args: &[ast::Arg], span: Span, locals: &mut Locals) -> Result<Option<ExprId>, Diagnostic> {
+    fn special_call(
+        &mut self,
+        name: &str,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Result<Option<ExprId>, Diagnostic> {
         if self.names.contains_key(name) || Self::lookup_local(locals, name).is_some() {
             return Ok(None);
         }
@@ -994,14 +1173,19 @@ impl Lowerer {
                             .as_num(n_id)
                             .filter(|r| r.is_integer() && r.is_positive())
                             .and_then(|r| r.to_integer().to_u32())
-                            .ok_or_else(|| err(n.value.span, "the order must be a positive integer"))?;
+                            .ok_or_else(|| {
+                                err(n.value.span, "the order must be a positive integer")
+                            })?;
                         (b, v, order)
                     }
                     _ => return Err(err(span, "diff takes (expression, variable[, order])")),
                 };
                 let var_id = self.expr(&var.value, locals)?;
                 if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
-                    return Err(err(var.value.span, "can only differentiate with respect to a variable"));
+                    return Err(err(
+                        var.value.span,
+                        "can only differentiate with respect to a variable",
+                    ));
                 }
                 let body_id = self.expr(&body.value, locals)?;
                 Ok(Some(self.derivative(body_id, var_id, order, span)?))
@@ -1021,8 +1205,214 @@ impl Lowerer {
                     otherwise: Some(zero),
                 })))
             }
+            "shape" | "params" => self.net_query(name, args, span).map(Some),
+            "correlate" | "convolve" => self.convolution(name, args, span, locals).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// `shape(net.layer)`, `params(net.layer[, bias = false])`, `params(net)`.
+    fn net_query(&mut self, name: &str, args: &[ast::Arg], span: Span) -> Lowered {
+        let Some((target, rest)) = args.split_first() else {
+            return Err(err(
+                span,
+                format!("{name} takes a layer: {name}(net.layer)"),
+            ));
+        };
+        let path: Vec<&ast::Ident> = match &target.value.kind {
+            ExprKind::Path(parts) => parts.iter().collect(),
+            ExprKind::Ident(_) => Vec::new(),
+            _ => {
+                return Err(err(
+                    target.value.span,
+                    "expected a net or a layer: `net.layer`",
+                ))
+            }
+        };
+        let (net_name, layer) = match (&target.value.kind, path.as_slice()) {
+            (ExprKind::Ident(n), _) => (n.clone(), None),
+            (_, [net, layer]) => (net.name.clone(), Some(layer.name.clone())),
+            _ => return Err(err(target.value.span, "expected `net.layer`")),
+        };
+        let mut bias = None;
+        for a in rest {
+            match (a.name.as_ref().map(|n| n.name.as_str()), &a.value.kind) {
+                (Some("bias"), ExprKind::Ident(v)) if v == "true" || v == "false" => {
+                    bias = Some(v == "true")
+                }
+                _ => {
+                    return Err(err(
+                        a.value.span,
+                        format!("{name} takes only `bias = true|false` after the layer"),
+                    ))
+                }
+            }
+        }
+        let Some((Entity::Net(k), _)) = self.names.get(&net_name).cloned() else {
+            return Err(err(target.value.span, format!("unknown net `{net_name}`")));
+        };
+        let Some(shapes) = &self.nets[k].shapes else {
+            return Err(err(
+                target.value.span,
+                format!("net `{net_name}` has errors (see above)"),
+            ));
+        };
+        match (name, layer) {
+            ("params", None) => Ok(shapes.total_params(bias)),
+            ("params", Some(l)) => shapes.params_of(&l, bias).ok_or_else(|| {
+                err(
+                    target.value.span,
+                    format!("net `{net_name}` has no layer `{l}`"),
+                )
+            }),
+            ("shape", Some(l)) => {
+                if bias.is_some() {
+                    return Err(err(span, "shape takes no `bias`"));
+                }
+                let dims = shapes
+                    .shape_of(&l)
+                    .ok_or_else(|| {
+                        err(
+                            target.value.span,
+                            format!("net `{net_name}` has no layer `{l}`"),
+                        )
+                    })?
+                    .to_vec();
+                Ok(self.store.add(Node::Vector(dims.into())))
+            }
+            _ => Err(err(
+                target.value.span,
+                "shape needs a layer: shape(net.layer)",
+            )),
+        }
+    }
+
+    /// `correlate(x, k, mode = full|valid|same, stride = s, dilation = d)` and
+    /// `convolve(x, k, mode = ...)`, computed exactly.
+    fn convolution(
+        &mut self,
+        name: &str,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let positional: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+        let [x, k] = positional.as_slice() else {
+            return Err(err(
+                span,
+                format!("{name} takes two vectors: {name}(x, k, mode = full)"),
+            ));
+        };
+        let x = self.number_vector(&x.value, locals)?;
+        let k = self.number_vector(&k.value, locals)?;
+        let mut options = conv::CorrelateOptions::new(conv::Mode::Full);
+        for a in args.iter().filter(|a| a.name.is_some()) {
+            let key = a.name.as_ref().map(|n| n.name.as_str()).unwrap_or_default();
+            match (key, &a.value.kind) {
+                ("mode", ExprKind::Ident(m)) => {
+                    options.mode = conv::Mode::from_name(m)
+                        .ok_or_else(|| err(a.value.span, "mode is full, valid or same"))?;
+                }
+                ("stride" | "dilation", _) if name == "correlate" => {
+                    let v = self.expr(&a.value, locals)?;
+                    let n = self
+                        .store
+                        .as_num(v)
+                        .filter(|r| r.is_integer() && r.is_positive())
+                        .and_then(|r| r.to_integer().to_usize())
+                        .ok_or_else(|| {
+                            err(a.value.span, format!("{key} must be a positive integer"))
+                        })?;
+                    if key == "stride" {
+                        options.stride = n;
+                    } else {
+                        options.dilation = n;
+                    }
+                }
+                _ => {
+                    let known = if name == "correlate" {
+                        "mode, stride, dilation"
+                    } else {
+                        "mode"
+                    };
+                    return Err(err(
+                        a.value.span,
+                        format!("{name} takes {known}, not `{key}`"),
+                    ));
+                }
+            }
+        }
+        let result = if name == "correlate" {
+            conv::correlate(&x, &k, &options)
+        } else {
+            conv::convolve(&x, &k, options.mode)
+        }
+        .map_err(|e| err(span, e.to_string()))?;
+        let entries: Vec<ExprId> = result.into_iter().map(|r| self.store.num(r)).collect();
+        Ok(self.store.add(Node::Vector(entries.into())))
+    }
+
+    /// A vector literal whose entries are exact numbers.
+    fn number_vector(
+        &mut self,
+        e: &ast::Expr,
+        locals: &mut Locals,
+    ) -> Result<Vec<BigRational>, Diagnostic> {
+        let id = self.expr(e, locals)?;
+        let Node::Vector(items) = self.store.node(id).clone() else {
+            return Err(err(e.span, "expected a vector of numbers: [1, 1/4, 0.5]"));
+        };
+        let env = crate::eval::Env::new();
+        items
+            .iter()
+            .map(|&i| match crate::eval::eval(&self.store, i, &env) {
+                Ok(crate::eval::Value::Exact(r)) => Ok(r),
+                _ => Err(err(e.span, "the entries must be exact numbers")),
+            })
+            .collect()
+    }
+}
+
+/// Lowers a size or hyperparameter of a layer: numbers, sizes (`dim`s and
+/// scalar variables), `+ - * / ^`, and juxtaposed products such as `d_h(d + 1)`.
+fn lower_size(store: &mut Store, sizes: &HashMap<String, Symbol>, e: &ast::Expr) -> Lowered {
+    match &e.kind {
+        ExprKind::Number(r) => Ok(store.num(r.clone())),
+        ExprKind::Ident(name) => match sizes.get(name) {
+            Some(&s) => Ok(store.add(Node::Sym(s))),
+            None => Err(err(e.span, format!("unknown size `{name}`"))
+                .with_note(format!("declare it: `dim {name}`"))),
+        },
+        ExprKind::Neg(inner) => {
+            let a = lower_size(store, sizes, inner)?;
+            Ok(store.neg(a))
+        }
+        ExprKind::Binary { op, lhs, rhs } => {
+            let a = lower_size(store, sizes, lhs)?;
+            let b = lower_size(store, sizes, rhs)?;
+            Ok(match op {
+                BinOp::Add => store.sum(vec![a, b]),
+                BinOp::Sub => store.sub(a, b),
+                BinOp::Mul | BinOp::Hadamard => store.product(vec![a, b]),
+                BinOp::Div => store.div(a, b),
+                BinOp::Pow => store.pow(a, b),
+            })
+        }
+        ExprKind::Call {
+            func,
+            primes: 0,
+            args,
+        } if sizes.contains_key(&func.name) => {
+            let mut factors = vec![store.add(Node::Sym(sizes[&func.name]))];
+            for a in args {
+                factors.push(lower_size(store, sizes, &a.value)?);
+            }
+            Ok(store.product(factors))
+        }
+        _ => Err(err(
+            e.span,
+            "expected a size: a number or an expression in `dim`s",
+        )),
     }
 }
 
@@ -1085,7 +1475,12 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
 
 /// The derivative used while lowering. Until the symbolic engine lands this
 /// says so instead of guessing.
-fn take_derivative(store: &mut Store, domains: &Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+fn take_derivative(
+    store: &mut Store,
+    domains: &Domains,
+    e: ExprId,
+    var: ExprId,
+) -> Result<ExprId, String> {
     let _ = (store, domains, e, var);
     Err("derivatives need the symbolic engine, which is not built yet".to_string())
 }

@@ -140,7 +140,11 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
     let at = if c.assignment.is_empty() {
         String::new()
     } else {
-        let parts: Vec<String> = c.assignment.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        let parts: Vec<String> = c
+            .assignment
+            .iter()
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
         format!("at {}: ", parts.join(", "))
     };
     let mut out = format!("{at}left = {}, right = {}", c.lhs, c.rhs);
@@ -155,7 +159,10 @@ pub fn verdict_detail(row: &ResultRow) -> String {
     match &row.verdict {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
         Verdict::Checked { points, skipped } => {
-            format!("agrees at {points} sample points ({skipped} skipped), seed {}", row.seed)
+            format!(
+                "agrees at {points} sample points ({skipped} skipped), seed {}",
+                row.seed
+            )
         }
         Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
         Verdict::Unknown { reason } => reason.clone(),
@@ -179,7 +186,11 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
         Severity::Warning => cs::Severity::Warning,
     };
     let mut labels = vec![cs::Label::primary((), d.span.range())];
-    labels.extend(d.labels.iter().map(|(s, m)| cs::Label::secondary((), s.range()).with_message(m.clone())));
+    labels.extend(
+        d.labels
+            .iter()
+            .map(|(s, m)| cs::Label::secondary((), s.range()).with_message(m.clone())),
+    );
     cs::Diagnostic::new(severity)
         .with_message(d.message.clone())
         .with_labels(labels)
@@ -239,7 +250,11 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
             );
             match &row.verdict {
                 Verdict::Refuted { counterexample } if row.passed => {
-                    let _ = writeln!(out, "      counterexample {}", describe_counterexample(counterexample));
+                    let _ = writeln!(
+                        out,
+                        "      counterexample {}",
+                        describe_counterexample(counterexample)
+                    );
                 }
                 Verdict::Proved { trace } if options.explain => {
                     for step in trace {
@@ -255,7 +270,12 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 let message = match &row.verdict {
                     Verdict::Refuted { .. } => format!("{} is refuted", title(row)),
                     Verdict::Unknown { .. } => format!("{} could not be decided", title(row)),
-                    v => format!("{} is only {}, expected {}", title(row), v.word(), expectation_word(row.expected)),
+                    v => format!(
+                        "{} is only {}, expected {}",
+                        title(row),
+                        v.word(),
+                        expectation_word(row.expected)
+                    ),
                 };
                 let d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
                 out.push_str(&render_diagnostic(&report.source, &d, options.color));
@@ -371,7 +391,8 @@ fn xml_escape(s: &str) -> String {
 }
 
 fn render_junit(reports: &[FileReport]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nabla\">\n");
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nabla\">\n");
     for r in reports {
         let failures = r.results.iter().filter(|x| !x.passed).count();
         let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -402,7 +423,11 @@ fn render_junit(reports: &[FileReport]) -> String {
                 let _ = write!(
                     out,
                     "<failure message=\"{}\">{}</failure>",
-                    xml_escape(&format!("{} ({})", row.verdict.word(), expectation_word(row.expected))),
+                    xml_escape(&format!(
+                        "{} ({})",
+                        row.verdict.word(),
+                        expectation_word(row.expected)
+                    )),
                     xml_escape(&verdict_detail(row))
                 );
             }
@@ -417,7 +442,9 @@ fn render_junit(reports: &[FileReport]) -> String {
 // ----- GitHub annotations -----
 
 fn github_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn render_github(reports: &[FileReport]) -> String {
@@ -442,7 +469,12 @@ fn render_github(reports: &[FileReport]) -> String {
                 r.source.name,
                 row.line,
                 row.column,
-                github_escape(&format!("{} is {}: {}", title(row), row.verdict.word(), verdict_detail(row)))
+                github_escape(&format!(
+                    "{} is {}: {}",
+                    title(row),
+                    row.verdict.word(),
+                    verdict_detail(row)
+                ))
             );
         }
     }
@@ -458,7 +490,8 @@ fn md_cell(s: &str) -> String {
 }
 
 fn render_markdown(reports: &[FileReport]) -> String {
-    let mut out = String::from("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");
     for r in reports {
         for row in &r.results {
             let details = match &row.verdict {
@@ -469,7 +502,11 @@ fn render_markdown(reports: &[FileReport]) -> String {
             let verdict = match (row.passed, row.expected) {
                 (true, Some(Expected::Refuted)) => "refuted (expected)".to_string(),
                 (true, _) => row.verdict.word().to_string(),
-                (false, _) => format!("**{}** (expected {})", row.verdict.word(), expectation_word(row.expected)),
+                (false, _) => format!(
+                    "**{}** (expected {})",
+                    row.verdict.word(),
+                    expectation_word(row.expected)
+                ),
             };
             let _ = writeln!(
                 out,

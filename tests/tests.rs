@@ -17,7 +17,9 @@ fn check_one(contents: &str) -> util::Run {
 
 #[test]
 fn true_claim_passes_with_exit_0() {
-    let run = check_one(&format!("{HEADER}claim \"square\": (x + 1)^2 = x^2 + 2*x + 1\n"));
+    let run = check_one(&format!(
+        "{HEADER}claim \"square\": (x + 1)^2 = x^2 + 2*x + 1\n"
+    ));
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("claim \"square\""), "{}", run.stdout);
     assert!(
@@ -34,17 +36,27 @@ fn false_claim_is_refuted_with_a_counterexample_and_exit_1() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("✗ refuted"), "{}", run.stdout);
     // the simplest counterexample: (x+1)^2 - x^2 - 1 = 2x is non-zero first at x = 1
-    assert!(run.stdout.contains("at x = 1: left = 4, right = 2"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("at x = 1: left = 4, right = 2"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("t.nabla:2:1"), "{}", run.stdout);
 }
 
 #[test]
 fn expected_refutation_passes() {
-    let run = check_one(&format!("{HEADER}expect refuted: claim softplus(x) = ln(exp(x))\n"));
+    let run = check_one(&format!(
+        "{HEADER}expect refuted: claim softplus(x) = ln(exp(x))\n"
+    ));
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("✓ refuted"), "{}", run.stdout);
     assert!(run.stdout.contains("(expected)"), "{}", run.stdout);
-    assert!(run.stdout.contains("counterexample at x = 0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("counterexample at x = 0"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -55,21 +67,26 @@ fn derive_chain_reports_each_step_and_names_the_broken_one() {
     let run = check_one(&text);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("step 1 of \"chain\""), "{}", run.stdout);
-    assert!(run.stdout.contains("step 2 of \"chain\" is refuted"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("step 2 of \"chain\" is refuted"),
+        "{}",
+        run.stdout
+    );
     // the chain goes on after the broken step
     assert!(run.stdout.contains("step 3 of \"chain\""), "{}", run.stdout);
-    assert!(run.stdout.contains("t.nabla:4:3"), "{}", run.stdout);
+    assert!(run.stdout.contains("t.nabla:5:3"), "{}", run.stdout);
 }
 
 #[test]
 fn decimals_are_exact() {
-    let run = check_one("claim 0.1 + 0.2 = 0.3\nexpect refuted: claim 0.1 + 0.2 = 0.30000000000000004\n");
+    let run =
+        check_one("claim 0.1 + 0.2 = 0.3\nexpect refuted: claim 0.1 + 0.2 = 0.30000000000000004\n");
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
 #[test]
 fn approximate_claims_use_the_written_precision() {
-    let run = check_one("claim -ln(0.1) ≈ 2.302585\nexpect refuted: claim -ln(0.1) ≈ 2.3026\nclaim -ln(0.1) ≈ 2.3 within 0.01\n");
+    let run = check_one("claim -ln(0.1) ≈ 2.302585\nexpect refuted: claim -ln(0.1) ≈ 2.3027\nclaim -ln(0.1) ≈ 2.3 within 0.01\n");
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
@@ -77,7 +94,10 @@ fn approximate_claims_use_the_written_precision() {
 fn strict_fails_checked_claims() {
     let dir = Dir::new();
     // a limit is only ever checked numerically
-    dir.create("t.nabla", "var x : real\nclaim lim k -> inf of 1/(1 + exp(-k*x)) = H(x)\n");
+    dir.create(
+        "t.nabla",
+        "var x : real\nclaim lim k -> inf of 1/(1 + exp(-k*x)) = H(x)\n",
+    );
     let relaxed = dir.run(&["check", "t.nabla"]);
     assert_eq!(relaxed.code, 0, "{}", relaxed.all());
     assert!(relaxed.stdout.contains("checked"), "{}", relaxed.stdout);
@@ -94,13 +114,16 @@ fn wrong_limit_is_refuted() {
 
 #[test]
 fn domain_conditions_restrict_the_claim() {
-    let run = check_one("var x : real\nclaim sqrt(x^2) = x where x >= 0\nexpect refuted: claim sqrt(x^2) = x\n");
+    let run = check_one(
+        "var x : real\nclaim sqrt(x^2) = x where x >= 0\nexpect refuted: claim sqrt(x^2) = x\n",
+    );
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
 #[test]
 fn vector_literals_compare_exactly() {
-    let run = check_one("claim [1/4, 0.5] = [0.25, 1/2]\nexpect refuted: claim [1, 2] = [1, 2, 3]\n");
+    let run =
+        check_one("claim [1/4, 0.5] = [0.25, 1/2]\nexpect refuted: claim [1, 2] = [1, 2, 3]\n");
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
@@ -109,7 +132,10 @@ fn vector_literals_compare_exactly() {
 #[test]
 fn json_output_is_valid_and_complete() {
     let dir = Dir::new();
-    dir.create("t.nabla", format!("{HEADER}claim \"ok\": x + x = 2*x\nclaim \"bad\": x + x = x\n"));
+    dir.create(
+        "t.nabla",
+        format!("{HEADER}claim \"ok\": x + x = 2*x\nclaim \"bad\": x + x = x\n"),
+    );
     let run = dir.run(&["check", "--format", "json", "t.nabla"]);
     assert_eq!(run.code, 1, "{}", run.all());
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
@@ -132,9 +158,20 @@ fn junit_and_github_formats() {
     let junit = dir.run(&["check", "--format", "junit", "t.nabla"]);
     assert_eq!(junit.code, 1);
     assert!(junit.stdout.starts_with("<?xml"), "{}", junit.stdout);
-    assert!(junit.stdout.contains("<failure message=\"refuted (holds)\">"), "{}", junit.stdout);
+    assert!(
+        junit
+            .stdout
+            .contains("<failure message=\"refuted (holds)\">"),
+        "{}",
+        junit.stdout
+    );
     let gh = dir.run(&["check", "--format", "github", "t.nabla"]);
-    assert!(gh.stdout.contains("::error file=t.nabla,line=2,col=1::claim \"bad\" is refuted"), "{}", gh.stdout);
+    assert!(
+        gh.stdout
+            .contains("::error file=t.nabla,line=2,col=1::claim \"bad\" is refuted"),
+        "{}",
+        gh.stdout
+    );
 }
 
 // ----- bad input -----
@@ -151,7 +188,11 @@ fn parse_error_is_located_with_exit_2() {
 fn unknown_function_is_an_error_and_other_claims_still_run() {
     let run = check_one("var x : real\nclaim frob(x) = x\nclaim \"fine\": x = x\n");
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("unknown function `frob`"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("unknown function `frob`"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("claim \"fine\""), "{}", run.stdout);
 }
 
@@ -184,16 +225,28 @@ fn invalid_utf8_is_located() {
     dir.create("u.nabla", b"var x : real\nclaim x = \xff\n");
     let run = dir.run(&["check", "u.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("invalid UTF-8 at byte 23"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("invalid UTF-8 at byte 23"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("u.nabla:2:11"), "{}", run.stdout);
 }
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    let deep = format!("var x : real\nclaim {}x{} = x\n", "(".repeat(100_000), ")".repeat(100_000));
+    let deep = format!(
+        "var x : real\nclaim {}x{} = x\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     let run = check_one(&deep);
     assert_eq!(run.code, 2, "{}", &run.all()[..run.all().len().min(2000)]);
-    assert!(run.stdout.contains("nesting deeper than"), "{}", &run.stdout[..run.stdout.len().min(2000)]);
+    assert!(
+        run.stdout.contains("nesting deeper than"),
+        "{}",
+        &run.stdout[..run.stdout.len().min(2000)]
+    );
 }
 
 #[test]
@@ -217,8 +270,17 @@ fn missing_path_and_empty_folder_are_errors_and_others_still_run() {
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     let run = dir.run(&["check", "missing.nabla", "empty", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("cannot read `missing.nabla`: no such file or folder"), "{}", run.stdout);
-    assert!(run.stdout.contains("no .nabla files in `empty`"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("cannot read `missing.nabla`: no such file or folder"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("no .nabla files in `empty`"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("claim \"one\""), "{}", run.stdout);
 }
 
@@ -230,7 +292,11 @@ fn folders_are_walked_recursively() {
     dir.create("d/sub/notes.txt", "not a derivation");
     let run = dir.run(&["check", "d"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("claim \"a\"") && run.stdout.contains("claim \"b\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("claim \"a\"") && run.stdout.contains("claim \"b\""),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("in 2 files"), "{}", run.stdout);
 }
 
@@ -262,7 +328,12 @@ fn broken_pipe_does_not_panic() {
     // stdout is now closed
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(status.code().is_some());
 }

@@ -65,11 +65,20 @@ pub struct Counterexample {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     /// Both sides reach one canonical form; `trace` names the rewrites.
-    Proved { trace: Vec<String> },
+    Proved {
+        trace: Vec<String>,
+    },
     /// The sides agree at `points` sample points (`skipped` were undefined there).
-    Checked { points: usize, skipped: usize },
-    Refuted { counterexample: Counterexample },
-    Unknown { reason: String },
+    Checked {
+        points: usize,
+        skipped: usize,
+    },
+    Refuted {
+        counterexample: Counterexample,
+    },
+    Unknown {
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -121,7 +130,12 @@ pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome
 }
 
 /// The verdict on one obligation.
-pub fn check_obligation(store: &mut Store, domains: &Domains, ob: &Obligation, config: &CheckConfig) -> Verdict {
+pub fn check_obligation(
+    store: &mut Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+) -> Verdict {
     let deadline = Instant::now() + config.time_budget;
     if let Node::Limit { .. } = store.node(ob.lhs) {
         return check_limit(store, domains, ob, config, deadline);
@@ -139,7 +153,9 @@ pub fn check_obligation(store: &mut Store, domains: &Domains, ob: &Obligation, c
                 describe_assignment(&counterexample.assignment)
             ),
         },
-        (Some(trace), Verdict::Unknown { reason }) if reason.starts_with("derivative cross-check") => {
+        (Some(trace), Verdict::Unknown { reason })
+            if reason.starts_with("derivative cross-check") =>
+        {
             let _ = trace;
             Verdict::Unknown { reason }
         }
@@ -160,7 +176,13 @@ fn describe_assignment(assignment: &[(String, String)]) -> String {
 }
 
 /// Symbolic proof, when the engine finds one: the rule trace.
-fn prove(store: &mut Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Option<Vec<String>> {
+fn prove(
+    store: &mut Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Option<Vec<String>> {
     let mut scoped = domains.clone();
     for &c in &ob.conditions {
         scoped.assume(c);
@@ -186,7 +208,13 @@ fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
 }
 
 /// Assumptions and conditions that hold at this point (undefined counts as not).
-fn admissible(store: &Store, domains: &Domains, ob: &Obligation, symbols: &[Symbol], env: &Env) -> bool {
+fn admissible(
+    store: &Store,
+    domains: &Domains,
+    ob: &Obligation,
+    symbols: &[Symbol],
+    env: &Env,
+) -> bool {
     let relevant = domains
         .assumptions()
         .iter()
@@ -199,7 +227,11 @@ fn admissible(store: &Store, domains: &Domains, ob: &Obligation, symbols: &[Symb
 /// What one point says about `lhs` vs `rhs`.
 enum PointResult {
     Agree,
-    Differ { lhs: String, rhs: String, note: Option<String> },
+    Differ {
+        lhs: String,
+        rhs: String,
+        note: Option<String>,
+    },
     /// Undefined on a side, or too imprecise to tell.
     Skip,
 }
@@ -244,7 +276,13 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
     compare_scalars(store, ob.lhs, ob.rhs, ob, env)
 }
 
-fn compare_scalars(store: &Store, lhs: ExprId, rhs: ExprId, ob: &Obligation, env: &Env) -> PointResult {
+fn compare_scalars(
+    store: &Store,
+    lhs: ExprId,
+    rhs: ExprId,
+    ob: &Obligation,
+    env: &Env,
+) -> PointResult {
     let (Ok(a), Ok(b)) = (eval::eval(store, lhs, env), eval::eval(store, rhs, env)) else {
         return PointResult::Skip;
     };
@@ -276,7 +314,13 @@ fn show_rational(r: &BigRational) -> String {
 }
 
 /// Compares the sides at sample points (and cross-checks derivatives).
-fn compare_at_points(store: &Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Verdict {
+fn compare_at_points(
+    store: &Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Verdict {
     let symbols = obligation_symbols(store, ob);
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(config.seed);
@@ -309,7 +353,8 @@ fn compare_at_points(store: &Store, domains: &Domains, ob: &Obligation, config: 
             }
             PointResult::Skip => skipped += 1,
             PointResult::Differ { lhs, rhs, note } => {
-                let (env, lhs, rhs, note) = shrink(store, domains, ob, &sampler, env, (lhs, rhs, note));
+                let (env, lhs, rhs, note) =
+                    shrink(store, domains, ob, &sampler, env, (lhs, rhs, note));
                 return Verdict::Refuted {
                     counterexample: Counterexample {
                         assignment: show_env(store, sampler.symbols(), &env),
@@ -437,8 +482,11 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
         if estimates.len() < 3 {
             continue;
         }
-        let agrees = |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
-        let consistent = estimates.windows(2).all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3));
+        let agrees =
+            |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
+        let consistent = estimates
+            .windows(2)
+            .all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3));
         if consistent && !estimates.iter().any(|&fd| agrees(fd)) {
             return Some(format!(
                 "derivative cross-check failed: at {} = {x} the symbolic derivative is {symbolic:.9} \
@@ -453,7 +501,14 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
 
 /// (f(x + h) − f(x − h)) / 2h with h = step·max(1, |x|), evaluated rigorously
 /// at exact rational points and returned as an f64.
-fn central_difference(store: &Store, body: ExprId, var: Symbol, x: &BigRational, step: f64, env: &Env) -> Option<f64> {
+fn central_difference(
+    store: &Store,
+    body: ExprId,
+    var: Symbol,
+    x: &BigRational,
+    step: f64,
+    env: &Env,
+) -> Option<f64> {
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
     let at = |point: BigRational| {
@@ -473,7 +528,13 @@ fn h_to_f64(h: &BigRational) -> Option<f64> {
 
 /// `lim var → ∞ of body = rhs`, checked along a growing sequence of the variable
 /// at sample points of the other variables.
-fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &CheckConfig, deadline: Instant) -> Verdict {
+fn check_limit(
+    store: &Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Verdict {
     let Node::Limit { var, to, body } = store.node(ob.lhs).clone() else {
         return Verdict::Unknown {
             reason: "not a limit".to_string(),
@@ -506,7 +567,10 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
             skipped += 1;
             continue;
         }
-        let Some(target) = eval::eval(store, ob.rhs, &env).ok().and_then(|v| finite(&v)) else {
+        let Some(target) = eval::eval(store, ob.rhs, &env)
+            .ok()
+            .and_then(|v| finite(&v))
+        else {
             skipped += 1;
             continue;
         };
@@ -526,7 +590,9 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
             continue;
         }
         let tail: Vec<f64> = values[values.len() - 3..].iter().map(|&(_, y)| y).collect();
-        let settled = tail.windows(2).all(|w| (w[0] - w[1]).abs() <= 1e-9 * (1.0 + w[1].abs()));
+        let settled = tail
+            .windows(2)
+            .all(|w| (w[0] - w[1]).abs() <= 1e-9 * (1.0 + w[1].abs()));
         let last = tail[2];
         let close = (last - target).abs() <= 1e-6 * (1.0 + target.abs());
         if close {
@@ -546,7 +612,10 @@ fn check_limit(store: &Store, domains: &Domains, ob: &Obligation, config: &Check
                     assignment: show_env(store, sampler.symbols(), &env),
                     lhs: format!("{last:.9}"),
                     rhs: format!("{target:.9}"),
-                    note: Some(format!("the sequence settles at {last:.9} ({})", shown.join(", "))),
+                    note: Some(format!(
+                        "the sequence settles at {last:.9} ({})",
+                        shown.join(", ")
+                    )),
                 },
             };
         }
@@ -583,9 +652,7 @@ mod tests {
                 note: None,
             },
         };
-        let unknown = Verdict::Unknown {
-            reason: "x".into(),
-        };
+        let unknown = Verdict::Unknown { reason: "x".into() };
         assert!(meets(&proved, None, true));
         assert!(meets(&checked, None, false));
         assert!(!meets(&checked, None, true));

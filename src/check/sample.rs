@@ -197,7 +197,13 @@ impl<'a> Sampler<'a> {
                 let hot = rng.range(0, n - 1);
                 Binding::Vector(
                     (0..n)
-                        .map(|i| if i == hot { BigRational::one() } else { BigRational::zero() })
+                        .map(|i| {
+                            if i == hot {
+                                BigRational::one()
+                            } else {
+                                BigRational::zero()
+                            }
+                        })
                         .collect(),
                 )
             }
@@ -210,7 +216,9 @@ impl<'a> Sampler<'a> {
                     data: (0..r * c).map(|_| random_real(rng)).collect(),
                 }
             }
-            Some(VarDomain::Function { .. }) => Binding::Function(crate::eval::Function::Seeded(rng.next_u64())),
+            Some(VarDomain::Function { .. }) => {
+                Binding::Function(crate::eval::Function::Seeded(rng.next_u64()))
+            }
             Some(VarDomain::Real) | None => {
                 let options = simple_reals();
                 Binding::Scalar(if simple {
@@ -232,7 +240,9 @@ impl<'a> Sampler<'a> {
 /// The `dim` symbols a symbol's domain depends on.
 fn size_symbols(store: &Store, domains: &Domains, s: Symbol) -> Vec<Symbol> {
     let sizes: Vec<ExprId> = match domains.get(s) {
-        Some(VarDomain::Vector { size } | VarDomain::OneHot { size } | VarDomain::Index { size }) => vec![*size],
+        Some(
+            VarDomain::Vector { size } | VarDomain::OneHot { size } | VarDomain::Index { size },
+        ) => vec![*size],
         Some(VarDomain::Matrix { rows, cols }) => vec![*rows, *cols],
         _ => Vec::new(),
     };

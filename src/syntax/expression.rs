@@ -459,9 +459,7 @@ impl<'t> Parser<'t> {
             "sum" | "Σ" if after.starts_with("_(") => {
                 return prefix_form(self.bounded_sum(start, &after[1..]))
             }
-            "grad" if after.starts_with("_(") => {
-                return prefix_form(self.grad(start, &after[1..]))
-            }
+            "grad" if after.starts_with("_(") => return prefix_form(self.grad(start, &after[1..])),
             "d" => {
                 if self.derivative_form(start, "d").is_some() {
                     return prefix_form(self.derivative_at(start, "d"));
@@ -630,8 +628,7 @@ impl<'t> Parser<'t> {
         let (after_index, index) = self.ident(&open[1..], "expected the summation index")?;
         let (inner, lower) = match self.rel_op(after_index) {
             Some((after_eq, super::ast::RelOp::Eq)) => {
-                let (inner, lower) =
-                    self.with_mode(Mode::default(), || self.additive(after_eq))?;
+                let (inner, lower) = self.with_mode(Mode::default(), || self.additive(after_eq))?;
                 (inner, Some(lower))
             }
             _ => (after_index, None),
@@ -700,10 +697,7 @@ impl<'t> Parser<'t> {
         let Some(after_arrow) = self.eat(rest, "->").or_else(|| self.eat(rest, "→")) else {
             return Err(self.expected(rest, "expected `->` after the limit variable"));
         };
-        let infinity = |rest: &'t str| {
-            self.eat_word(rest, "inf")
-                .or_else(|| self.eat(rest, "∞"))
-        };
+        let infinity = |rest: &'t str| self.eat_word(rest, "inf").or_else(|| self.eat(rest, "∞"));
         let point_start = skip_trivia(after_arrow);
         let (rest, to) = if let Some(after) = infinity(point_start) {
             (after, LimitPoint::PosInf)
@@ -829,10 +823,8 @@ impl<'t> Parser<'t> {
         let Some(after_mark) = self.eat(after_slash, mark) else {
             return Err(self.expected(after_slash, "expected the differential after `/`"));
         };
-        let (rest, var) = self.differentiation_variable(
-            after_mark,
-            "expected the variable of differentiation",
-        )?;
+        let (rest, var) =
+            self.differentiation_variable(after_mark, "expected the variable of differentiation")?;
         let rest = self.matching_order(rest, order)?;
         let (rest, body) = match body {
             Some(body) => (rest, body),
@@ -865,7 +857,11 @@ impl<'t> Parser<'t> {
     }
 
     /// After the variable of a higher derivative: `^N` matching the leading `d^N`.
-    fn matching_order(&self, rest: &'t str, order: u32) -> Result<&'t str, nom::Err<super::parser::PError>> {
+    fn matching_order(
+        &self,
+        rest: &'t str,
+        order: u32,
+    ) -> Result<&'t str, nom::Err<super::parser::PError>> {
         if order == 1 {
             return Ok(rest);
         }
