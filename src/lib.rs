@@ -7,7 +7,9 @@
 //! command line; `main.rs` only calls `cli::main`.
 
 pub mod diagnostic;
+pub mod diff;
 pub mod domain;
 pub mod expr;
+pub mod simplify;
 pub mod span;
 pub mod syntax;
