@@ -138,7 +138,11 @@ impl Differentiator<'_> {
             };
             self.memo.insert(id, d);
         }
-        Ok(self.memo.get(&root).copied().unwrap_or_else(|| self.store.zero()))
+        Ok(self
+            .memo
+            .get(&root)
+            .copied()
+            .unwrap_or_else(|| self.store.zero()))
     }
 
     fn node_depends(&self, id: ExprId, kids: &[ExprId]) -> bool {
@@ -150,11 +154,17 @@ impl Differentiator<'_> {
                     || kids.iter().any(|k| self.depends.get(k) == Some(&true))
             }
             // a sum over the variable's own name binds it
-            (Node::Sum { index, lower, upper, .. }, Var::Symbol(v)) if index == v => {
-                [lower, upper]
-                    .iter()
-                    .any(|k| self.depends.get(k) == Some(&true))
-            }
+            (
+                Node::Sum {
+                    index,
+                    lower,
+                    upper,
+                    ..
+                },
+                Var::Symbol(v),
+            ) if index == v => [lower, upper]
+                .iter()
+                .any(|k| self.depends.get(k) == Some(&true)),
             _ => kids.iter().any(|k| self.depends.get(k) == Some(&true)),
         }
     }

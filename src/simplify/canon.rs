@@ -112,7 +112,11 @@ pub(crate) fn number_power(base: &BigRational, r: &BigRational) -> Option<BigRat
     let p = r.numer().to_i64()?;
     if base.is_zero() {
         // 0^0 and 0^(negative) are undefined; 0^(positive) is 0
-        return if p > 0 { Some(BigRational::zero()) } else { None };
+        return if p > 0 {
+            Some(BigRational::zero())
+        } else {
+            None
+        };
     }
     if p.unsigned_abs() > 4096 {
         return None;
@@ -193,7 +197,10 @@ impl<'s> Ctx<'s> {
                 );
                 continue;
             }
-            let new_kids: Vec<ExprId> = kids.iter().map(|k| memo.get(k).copied().unwrap_or(*k)).collect();
+            let new_kids: Vec<ExprId> = kids
+                .iter()
+                .map(|k| memo.get(k).copied().unwrap_or(*k))
+                .collect();
             let rebuilt = with_children(self.store, id, &new_kids);
             let result = self.local(rebuilt);
             memo.insert(id, result);
@@ -215,7 +222,13 @@ impl<'s> Ctx<'s> {
                 self.step(RuleId::FlattenProduct, id, out);
                 out
             }
-            Node::Pow(b, e) => self.pow(b, e),
+            Node::Pow(b, e) => {
+                let (out, rule) = self.pow_with_rule(b, e);
+                if let Some(rule) = rule {
+                    self.step(rule, id, out);
+                }
+                out
+            }
             Node::Call(f, args) => self.call(f, &args, id),
             _ => id,
         }
@@ -368,7 +381,7 @@ impl<'s> Ctx<'s> {
             out = rest;
         }
         let store = &*self.store;
-        out.sort_by(|a, b| order::compare(store, *a, *b));
+        out.sort_by(|a, b| order::compare_factors(store, *a, *b));
         if !coefficient.is_one() {
             let c = self.num(coefficient);
             out.insert(0, c);
@@ -378,32 +391,33 @@ impl<'s> Ctx<'s> {
 
     /// A canonical power of canonical parts.
     pub fn pow(&mut self, base: ExprId, exponent: ExprId) -> ExprId {
+        self.pow_with_rule(base, exponent).0
+    }
+
+    /// A canonical power and the rule that produced it (`None`: kept as it was).
+    pub fn pow_with_rule(&mut self, base: ExprId, exponent: ExprId) -> (ExprId, Option<RuleId>) {
         let before = self.store.pow(base, exponent);
         let Some(r) = self.store.as_num(exponent).cloned() else {
             if self.store.as_num(base).is_some_and(|b| b.is_one()) {
                 let one = self.store.one();
-                self.step(RuleId::NumberPower, before, one);
-                return one;
+                return (one, Some(RuleId::NumberPower));
             }
-            return before;
+            return (before, None);
         };
         if r.is_one() {
-            self.step(RuleId::PowerOne, before, base);
-            return base;
+            return (base, Some(RuleId::PowerOne));
         }
         if let Some(b) = self.store.as_num(base).cloned() {
             if let Some(v) = number_power(&b, &r) {
                 let out = self.num(v);
-                self.step(RuleId::NumberPower, before, out);
-                return out;
+                return (out, Some(RuleId::NumberPower));
             }
-            return before;
+            return (before, None);
         }
         if r.is_zero() {
             self.record_nonzero(base);
             let one = self.store.one();
-            self.step(RuleId::PowerZero, before, one);
-            return one;
+            return (one, Some(RuleId::PowerZero));
         }
         match self.store.node(base).clone() {
             Node::Pow(inner, s) => {
@@ -411,11 +425,10 @@ impl<'s> Ctx<'s> {
                     if r.is_integer() || sign::is_nonnegative(self.store, &self.domains, inner) {
                         let product = self.num(s * &r);
                         let out = self.pow(inner, product);
-                        self.step(RuleId::PowerOfPower, before, out);
-                        return out;
+                        return (out, Some(RuleId::PowerOfPower));
                     }
                 }
-                before
+                (before, None)
             }
             Node::Mul(fs) => {
                 let distributable = r.is_integer()
@@ -423,7 +436,7 @@ impl<'s> Ctx<'s> {
                         .iter()
                         .all(|&f| sign::is_nonnegative(self.store, &self.domains, f));
                 if !distributable {
-                    return before;
+                    return (before, None);
                 }
                 let mut parts = Vec::with_capacity(fs.len());
                 for &f in fs.iter() {
@@ -431,10 +444,9 @@ impl<'s> Ctx<'s> {
                     parts.push(self.pow(f, e));
                 }
                 let out = self.product(parts);
-                self.step(RuleId::PowerOfProduct, before, out);
-                out
+                (out, Some(RuleId::PowerOfProduct))
             }
-            _ => before,
+            _ => (before, None),
         }
     }
 

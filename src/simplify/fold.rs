@@ -50,7 +50,12 @@ pub fn fold_named(store: &mut Store, e: ExprId) -> ExprId {
     fold_at(store, e, 0, &mut memo)
 }
 
-fn fold_at(store: &mut Store, e: ExprId, depth: usize, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
+fn fold_at(
+    store: &mut Store,
+    e: ExprId,
+    depth: usize,
+    memo: &mut HashMap<ExprId, ExprId>,
+) -> ExprId {
     if depth > MAX_FOLD_DEPTH {
         return e;
     }
@@ -62,7 +67,12 @@ fn fold_at(store: &mut Store, e: ExprId, depth: usize, memo: &mut HashMap<ExprId
     out
 }
 
-fn fold_node(store: &mut Store, e: ExprId, depth: usize, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
+fn fold_node(
+    store: &mut Store,
+    e: ExprId,
+    depth: usize,
+    memo: &mut HashMap<ExprId, ExprId>,
+) -> ExprId {
     match store.node(e).clone() {
         // 1/(1 + exp(u)) → σ(−u)
         Node::Pow(b, x) if is_num(store, x, -1) => {
@@ -229,7 +239,10 @@ impl Reader {
                         a
                     }
                 };
-                Some(Poly::term(Monomial::atom(a, BigRational::one()), BigRational::one()))
+                Some(Poly::term(
+                    Monomial::atom(a, BigRational::one()),
+                    BigRational::one(),
+                ))
             }
         }
     }
@@ -268,7 +281,10 @@ fn cancel_in_product(store: &mut Store, domains: &Domains, e: ExprId) -> Option<
             _ => top.push(f),
         }
     }
-    if !bottom.iter().any(|(b, _)| matches!(store.node(*b), Node::Add(_))) {
+    if !bottom
+        .iter()
+        .any(|(b, _)| matches!(store.node(*b), Node::Add(_)))
+    {
         return None;
     }
     let mut reader = Reader {

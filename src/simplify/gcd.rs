@@ -23,7 +23,10 @@ fn is_polynomial(p: &Poly) -> bool {
 }
 
 fn first_atom(p: &Poly) -> Option<AtomId> {
-    p.terms.keys().filter_map(|m| m.0.first().map(|(a, _)| *a)).min()
+    p.terms
+        .keys()
+        .filter_map(|m| m.0.first().map(|(a, _)| *a))
+        .min()
 }
 
 fn degree_in(p: &Poly, v: AtomId) -> i64 {
@@ -81,7 +84,9 @@ pub fn divide(a: &Poly, b: &Poly, limit: usize) -> Option<Poly> {
         let mut out = Poly::zero();
         for (k, c) in coefficients_in(a, v) {
             let q = divide(&c, b, limit)?;
-            out = out.add(&q.scale(&BigRational::one(), &power_of(v, k)), limit).ok()?;
+            out = out
+                .add(&q.scale(&BigRational::one(), &power_of(v, k)), limit)
+                .ok()?;
         }
         return Some(out);
     }
@@ -111,7 +116,11 @@ pub fn divide(a: &Poly, b: &Poly, limit: usize) -> Option<Poly> {
 fn normalize(p: &Poly) -> Poly {
     let (_, m, rest) = p.split_content();
     let rest = rest.scale(&BigRational::one(), &m);
-    let negative = rest.terms.values().next_back().is_some_and(|c| c.is_negative());
+    let negative = rest
+        .terms
+        .values()
+        .next_back()
+        .is_some_and(|c| c.is_negative());
     if negative {
         rest.neg()
     } else {

@@ -20,7 +20,6 @@ pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 
-
 pub use fold::fold_named;
 pub use order::compare as structural_order;
 pub use rules::{rules, Rule, RuleId, SideCondition};
@@ -417,7 +416,10 @@ pub fn explain(store: &Store, outcome: &ProofOutcome) -> Vec<String> {
             common,
             conditions,
         } => {
-            let mut lines = vec![format!("proved: both sides equal {}", store.display(*common))];
+            let mut lines = vec![format!(
+                "proved: both sides equal {}",
+                store.display(*common)
+            )];
             for (label, trace) in [("left", lhs_trace), ("right", rhs_trace)] {
                 if trace.is_empty() {
                     lines.push(format!("  {label} side: already in normal form"));

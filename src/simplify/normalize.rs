@@ -336,9 +336,9 @@ impl<'s> Normalizer<'s> {
                         {
                             let base = self.ratfn_at(b, depth + 1)?;
                             match base.num.as_single_term() {
-                                Some((m, c)) if base.has_unit_denominator() => RatFn::from_poly(
-                                    Poly::term(m.pow(&r), power_rational(&c, n)),
-                                ),
+                                Some((m, c)) if base.has_unit_denominator() => {
+                                    RatFn::from_poly(Poly::term(m.pow(&r), power_rational(&c, n)))
+                                }
                                 _ => base.pow(n, limit)?,
                             }
                         } else {
@@ -587,7 +587,7 @@ impl<'s> Normalizer<'s> {
             pieces.push(if is_den { self.ctx.scaled(q(-1), l) } else { l });
         }
         let out = self.ctx.sum(pieces);
-        let rule = if rf.has_unit_denominator() {
+        let rule = if rf.has_unit_denominator() && monomial.0.iter().all(|(_, e)| e.is_positive()) {
             RuleId::LnOfProduct
         } else {
             RuleId::LnOfQuotient
@@ -610,5 +610,8 @@ fn power_rational(c: &BigRational, n: i64) -> BigRational {
 
 /// Nodes read as one atom with an exponent (`x^(1/2)` is atom `x` to the 1/2).
 fn is_atomic(node: &Node) -> bool {
-    !matches!(node, Node::Add(_) | Node::Mul(_) | Node::Num(_) | Node::Pow(..))
+    !matches!(
+        node,
+        Node::Add(_) | Node::Mul(_) | Node::Num(_) | Node::Pow(..)
+    )
 }

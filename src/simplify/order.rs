@@ -42,6 +42,16 @@ pub fn compare(store: &Store, a: ExprId, b: ExprId) -> Ordering {
     compare_at(store, a, b, 0)
 }
 
+/// The order of factors in a product: by base first, so `x^2·y` reads in
+/// alphabetical order, then by the whole factor.
+pub fn compare_factors(store: &Store, a: ExprId, b: ExprId) -> Ordering {
+    let base = |e: ExprId| match store.node(e) {
+        Node::Pow(b, _) => *b,
+        _ => e,
+    };
+    compare(store, base(a), base(b)).then_with(|| compare(store, a, b))
+}
+
 fn compare_slices(store: &Store, xs: &[ExprId], ys: &[ExprId], depth: usize) -> Ordering {
     for (&x, &y) in xs.iter().zip(ys.iter()) {
         let o = compare_at(store, x, y, depth + 1);

@@ -125,7 +125,10 @@ impl Poly {
         if self.terms.len() != 1 {
             return None;
         }
-        self.terms.iter().next().map(|(m, c)| (m.clone(), c.clone()))
+        self.terms
+            .iter()
+            .next()
+            .map(|(m, c)| (m.clone(), c.clone()))
     }
 
     pub fn add(&self, other: &Poly, limit: usize) -> Result<Poly, PolyError> {
@@ -340,9 +343,8 @@ impl RatFn {
 
     pub fn pow(&self, n: i64, limit: usize) -> Result<RatFn, PolyError> {
         let base = if n < 0 { self.recip()? } else { self.clone() };
-        let k = u32::try_from(n.unsigned_abs()).map_err(|_| {
-            PolyError::Budget(format!("the power {n} is too large to expand"))
-        })?;
+        let k = u32::try_from(n.unsigned_abs())
+            .map_err(|_| PolyError::Budget(format!("the power {n} is too large to expand")))?;
         let num = base.num.pow(k, limit)?;
         let den = base.den.pow(k, limit)?;
         RatFn::normalized(num, den)
@@ -376,7 +378,10 @@ mod tests {
         let d = one.add(&e, 100).unwrap();
         let a = d.recip().unwrap();
         let b = e.mul(&a, 100).unwrap();
-        assert_eq!(a.add(&b, 100).unwrap().sub(&one, 100).unwrap().is_zero(), true);
+        assert_eq!(
+            a.add(&b, 100).unwrap().sub(&one, 100).unwrap().is_zero(),
+            true
+        );
     }
 
     #[test]
@@ -396,7 +401,9 @@ mod tests {
     fn expansion_stops_at_the_term_limit() {
         let mut p = Poly::zero();
         for a in 0..20 {
-            p = p.add(&Poly::term(Monomial::atom(a, q(1)), q(1)), 100).unwrap();
+            p = p
+                .add(&Poly::term(Monomial::atom(a, q(1)), q(1)), 100)
+                .unwrap();
         }
         assert!(matches!(p.pow(4, 500), Err(PolyError::Budget(_))));
     }

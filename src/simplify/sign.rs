@@ -185,7 +185,11 @@ pub fn sign_of(store: &Store, domains: &Domains, e: ExprId) -> SignSet {
 }
 
 fn is_decided(s: SignSet) -> bool {
-    [s.negative, s.zero, s.positive].iter().filter(|&&b| b).count() == 1
+    [s.negative, s.zero, s.positive]
+        .iter()
+        .filter(|&&b| b)
+        .count()
+        == 1
 }
 
 fn structural_sign(store: &Store, domains: &Domains, e: ExprId, depth: usize) -> SignSet {
@@ -285,9 +289,9 @@ fn structural_sign(store: &Store, domains: &Domains, e: ExprId, depth: usize) ->
                 && (store
                     .as_num(*upper)
                     .is_some_and(|u| *u >= BigRational::one())
-                    || store.as_sym(*upper).is_some_and(|s| {
-                        matches!(domains.get(s), Some(VarDomain::Dim))
-                    }));
+                    || store
+                        .as_sym(*upper)
+                        .is_some_and(|s| matches!(domains.get(s), Some(VarDomain::Dim))));
             if b == SignSet::POSITIVE && nonempty {
                 SignSet::POSITIVE
             } else if !b.negative {

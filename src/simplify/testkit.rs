@@ -148,7 +148,12 @@ pub fn eval(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) -> Option<f64>
     eval_memo(store, e, env, &mut memo)
 }
 
-fn eval_cond(store: &Store, c: ExprId, env: &HashMap<Symbol, f64>, memo: &mut HashMap<ExprId, Option<f64>>) -> Option<bool> {
+fn eval_cond(
+    store: &Store,
+    c: ExprId,
+    env: &HashMap<Symbol, f64>,
+    memo: &mut HashMap<ExprId, Option<f64>>,
+) -> Option<bool> {
     match store.node(c) {
         Node::Cmp(op, a, b) => {
             let x = eval_memo(store, *a, env, memo)?;
@@ -193,7 +198,8 @@ fn eval_node(
     env: &HashMap<Symbol, f64>,
     memo: &mut HashMap<ExprId, Option<f64>>,
 ) -> Option<f64> {
-    let mut ev = |x: ExprId, memo: &mut HashMap<ExprId, Option<f64>>| eval_memo(store, x, env, memo);
+    let mut ev =
+        |x: ExprId, memo: &mut HashMap<ExprId, Option<f64>>| eval_memo(store, x, env, memo);
     match store.node(e) {
         Node::Num(r) => Some(to_f64(r)),
         Node::Sym(s) => env.get(s).copied(),
