@@ -64,6 +64,12 @@ pub fn derivative(
         },
         _ => return Err(DiffError::BadVariable(store.display(var))),
     };
+    if matches!(store.node(e), Node::Cmp(..) | Node::And(_)) {
+        return Err(DiffError::Unsupported(format!(
+            "{} (a condition, not a number)",
+            store.display(e)
+        )));
+    }
     let mut d = Differentiator {
         store,
         var,
@@ -335,7 +341,11 @@ impl Differentiator<'_> {
                 let ds: Vec<ExprId> = xs.iter().map(|&x| self.d(x)).collect();
                 self.store.add(Node::Vector(ds.into()))
             }
-            Node::Cmp(..) | Node::And(_) | Node::Limit { .. } => {
+            // conditions are visited as children of a piecewise expression, whose
+            // rule reads only the branch values; a condition as the whole
+            // expression is refused in `derivative`
+            Node::Cmp(..) | Node::And(_) => id,
+            Node::Limit { .. } => {
                 return Err(DiffError::Unsupported(self.store.display(id)));
             }
         };
@@ -481,5 +491,168 @@ impl Differentiator<'_> {
                 self.store.display(id)
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simplify::testkit::read;
+    use crate::simplify::{prove_equal, Budget};
+
+    fn d(store: &mut Store, e: &str, x: &str) -> Derivative {
+        let e = read(store, e);
+        let x = read(store, x);
+        derivative(store, &Domains::new(), e, x).expect("differentiable")
+    }
+
+    fn shown(store: &Store, ids: &[ExprId]) -> Vec<String> {
+        ids.iter().map(|&c| store.display(c)).collect()
+    }
+
+    fn equal(store: &mut Store, a: ExprId, b: &str) -> bool {
+        let b = read(store, b);
+        prove_equal(store, &Domains::new(), a, b, &Budget::default()).is_proved()
+    }
+
+    #[test]
+    fn relu_has_heaviside_derivative_and_no_derivative_at_zero() {
+        let mut s = Store::new();
+        let r = d(&mut s, "(relu x)", "x");
+        assert_eq!(s.display(r.value), "H(x)");
+        assert_eq!(shown(&s, &r.nondifferentiable), vec!["x == 0"]);
+        let a = d(&mut s, "(abs (* 2 x))", "x");
+        assert_eq!(shown(&s, &a.nondifferentiable), vec!["2·x == 0"]);
+        assert!(equal(&mut s, a.value, "(* 2 (sign (* 2 x)))"));
+        let h = d(&mut s, "(+ (H x) (sign x))", "x");
+        assert_eq!(s.display(h.value), "0");
+        assert_eq!(shown(&s, &h.nondifferentiable), vec!["x == 0"]);
+    }
+
+    #[test]
+    fn every_builtin_differentiates() {
+        let mut s = Store::new();
+        let cases = [
+            ("(exp (* 3 x))", "(* 3 (exp (* 3 x)))"),
+            ("(ln x)", "(/ 1 x)"),
+            ("(log2 x)", "(/ 1 (* x (ln 2)))"),
+            ("(log10 x)", "(/ 1 (* x (ln 10)))"),
+            ("(sqrt x)", "(/ 1 (* 2 (sqrt x)))"),
+            ("(sigma x)", "(* (sigma x) (- 1 (sigma x)))"),
+            ("(softplus x)", "(sigma x)"),
+            ("(tanh x)", "(- 1 (^ (tanh x) 2))"),
+            ("(^ x 3)", "(* 3 (^ x 2))"),
+            ("(/ 1 x)", "(- (/ 1 (^ x 2)))"),
+            ("(^ 2 x)", "(* (^ 2 x) (ln 2))"),
+            ("(^ x x)", "(* (^ x x) (+ (ln x) 1))"),
+            ("(* x (exp x))", "(+ (exp x) (* x (exp x)))"),
+            ("(- (* x y) y)", "y"),
+            ("(floor x)", "0"),
+        ];
+        for (e, expected) in cases {
+            let r = d(&mut s, e, "x");
+            assert!(
+                equal(&mut s, r.value, expected),
+                "d/dx {e} = {}",
+                s.display(r.value)
+            );
+        }
+    }
+
+    #[test]
+    fn higher_derivatives() {
+        let mut s = Store::new();
+        let e = read(&mut s, "(sigma x)");
+        let x = read(&mut s, "x");
+        let second = nth_derivative(&mut s, &Domains::new(), e, x, 2).expect("twice");
+        assert!(equal(
+            &mut s,
+            second.value,
+            "(* (sigma x) (- 1 (sigma x)) (- 1 (* 2 (sigma x))))"
+        ));
+        let e = read(&mut s, "(^ x 5)");
+        let third = nth_derivative(&mut s, &Domains::new(), e, x, 3).expect("thrice");
+        assert!(equal(&mut s, third.value, "(* 60 (^ x 2))"));
+    }
+
+    #[test]
+    fn uninterpreted_functions_keep_symbolic_derivatives() {
+        let mut s = Store::new();
+        let r = d(&mut s, "(f (^ x 2))", "x");
+        assert_eq!(s.display(r.value), "2·f'(x^2)·x");
+        let x = read(&mut s, "x");
+        let r2 = derivative(&mut s, &Domains::new(), r.value, x).expect("again");
+        let text = s.display(r2.value);
+        assert!(text.contains("f''(x^2)"), "{text}");
+        let g = d(&mut s, "(g x y)", "y");
+        match s.node(g.value) {
+            Node::FnDeriv { orders, .. } => assert_eq!(orders.to_vec(), vec![0, 1]),
+            other => panic!("expected ∂g, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn piecewise_derivative_per_branch_with_boundaries() {
+        let mut s = Store::new();
+        let r = d(&mut s, "(piecewise ((> x 0) (^ x 2)) 0)", "x");
+        assert!(matches!(s.node(r.value), Node::Piecewise { .. }));
+        assert_eq!(shown(&s, &r.nondifferentiable), vec!["x == 0"]);
+        assert!(equal(&mut s, r.value, "(piecewise ((> x 0) (* 2 x)) 0)"));
+    }
+
+    #[test]
+    fn components_differentiate_to_deltas() {
+        let mut s = Store::new();
+        let vi = read(&mut s, "v");
+        let i = read(&mut s, "i");
+        let j = read(&mut s, "j");
+        let v_i = s.add(Node::Index(vi, vec![i].into()));
+        let v_j = s.add(Node::Index(vi, vec![j].into()));
+        let e = s.call1(Func::Exp, v_i);
+        let r = derivative(&mut s, &Domains::new(), e, v_j).expect("component");
+        assert_eq!(s.display(r.value), "exp(v_i)·δ(i, j)");
+        let same = derivative(&mut s, &Domains::new(), v_i, v_i).expect("itself");
+        assert_eq!(s.display(same.value), "1");
+    }
+
+    #[test]
+    fn conditions_cannot_be_differentiated() {
+        let mut s = Store::new();
+        let c = read(&mut s, "(> x 0)");
+        let x = read(&mut s, "x");
+        assert!(derivative(&mut s, &Domains::new(), c, x).is_err());
+        let n = read(&mut s, "3");
+        assert!(matches!(
+            derivative(&mut s, &Domains::new(), x, n),
+            Err(DiffError::BadVariable(_))
+        ));
+    }
+
+    /// f_0 = x, f_k = softplus(w·f_(k−1)).
+    fn nested_softplus(s: &mut Store, n: usize) -> ExprId {
+        let w = s.sym("w");
+        let mut f = s.sym("x");
+        for _ in 0..n {
+            let wf = s.product(vec![w, f]);
+            f = s.call1(Func::Softplus, wf);
+        }
+        f
+    }
+
+    #[test]
+    fn nested_softplus_derivative_grows_linearly_without_recursion() {
+        let mut sizes = Vec::new();
+        for n in [1_000usize, 2_000, 10_000] {
+            let mut s = Store::new();
+            let f = nested_softplus(&mut s, n);
+            let x = s.sym("x");
+            let r = derivative(&mut s, &Domains::new(), f, x).expect("deep");
+            sizes.push(s.dag_size(r.value));
+        }
+        // about the same number of new nodes per level
+        let per_level_small = sizes[1] - sizes[0];
+        let per_level_large = (sizes[2] - sizes[1]) / 8;
+        assert_eq!(per_level_small, per_level_large, "{sizes:?}");
+        assert!(sizes[2] < 10 * 10_000, "{sizes:?}");
     }
 }

@@ -13,6 +13,8 @@ pub mod gcd;
 mod normalize;
 mod order;
 pub mod poly;
+#[cfg(test)]
+mod proptests;
 pub mod rules;
 pub mod sign;
 #[cfg(test)]

@@ -112,7 +112,7 @@ impl<'s> Normalizer<'s> {
                 continue;
             }
             visited += 1;
-            if visited % 64 == 0 {
+            if visited.is_multiple_of(64) {
                 self.check_budget()?;
             }
             let new_kids: Vec<ExprId> = kids

@@ -378,10 +378,7 @@ mod tests {
         let d = one.add(&e, 100).unwrap();
         let a = d.recip().unwrap();
         let b = e.mul(&a, 100).unwrap();
-        assert_eq!(
-            a.add(&b, 100).unwrap().sub(&one, 100).unwrap().is_zero(),
-            true
-        );
+        assert!(a.add(&b, 100).unwrap().sub(&one, 100).unwrap().is_zero());
     }
 
     #[test]

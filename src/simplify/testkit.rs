@@ -145,7 +145,7 @@ fn to_f64(r: &BigRational) -> f64 {
 /// Evaluates `e` in f64 at `env`; `None` where it is undefined.
 pub fn eval(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) -> Option<f64> {
     let mut memo = HashMap::new();
-    eval_memo(store, e, env, &mut memo)
+    eval_memo(store, e, env, &mut memo).filter(|v| v.is_finite())
 }
 
 fn eval_cond(
@@ -187,7 +187,8 @@ fn eval_memo(
     if let Some(v) = memo.get(&e) {
         return *v;
     }
-    let v = eval_node(store, e, env, memo).filter(|v| v.is_finite());
+    // infinities may pass through (1/(1 + exp(1000)) is 0); NaN is undefined
+    let v = eval_node(store, e, env, memo).filter(|v| !v.is_nan());
     memo.insert(e, v);
     v
 }
@@ -198,8 +199,7 @@ fn eval_node(
     env: &HashMap<Symbol, f64>,
     memo: &mut HashMap<ExprId, Option<f64>>,
 ) -> Option<f64> {
-    let mut ev =
-        |x: ExprId, memo: &mut HashMap<ExprId, Option<f64>>| eval_memo(store, x, env, memo);
+    let ev = |x: ExprId, memo: &mut HashMap<ExprId, Option<f64>>| eval_memo(store, x, env, memo);
     match store.node(e) {
         Node::Num(r) => Some(to_f64(r)),
         Node::Sym(s) => env.get(s).copied(),
