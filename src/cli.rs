@@ -238,7 +238,7 @@ fn run(cli: Cli) -> u8 {
             for _ in 0..order {
                 d = derivative(store, domains, d, var)?;
             }
-            Ok(simplify_for_display(store, d))
+            Ok(simplify_for_display(store, domains, d))
         }),
     }
 }
@@ -414,16 +414,12 @@ fn one_expression(
 }
 
 /// Display form of a result (canonical, with σ and softplus folded back).
-fn simplify_for_display(_store: &mut Store, e: ExprId) -> ExprId {
-    e
+fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
+    crate::simplify::simplify_for_display(store, domains, e)
 }
 
-fn derivative(
-    store: &mut Store,
-    domains: &crate::domain::Domains,
-    e: ExprId,
-    var: ExprId,
-) -> Result<ExprId, String> {
-    let _ = (store, domains, e, var);
-    Err("derivatives need the symbolic engine, which is not built yet".to_string())
+fn derivative(store: &mut Store, domains: &crate::domain::Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+    crate::diff::derivative(store, domains, e, var)
+        .map(|d| d.value)
+        .map_err(|e| e.to_string())
 }

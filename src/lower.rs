@@ -1473,14 +1473,9 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
     best.or(Some(0)).filter(|&d| d > 0)
 }
 
-/// The derivative used while lowering. Until the symbolic engine lands this
-/// says so instead of guessing.
-fn take_derivative(
-    store: &mut Store,
-    domains: &Domains,
-    e: ExprId,
-    var: ExprId,
-) -> Result<ExprId, String> {
-    let _ = (store, domains, e, var);
-    Err("derivatives need the symbolic engine, which is not built yet".to_string())
+/// The derivative used while lowering (one order).
+fn take_derivative(store: &mut Store, domains: &Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+    crate::diff::derivative(store, domains, e, var)
+        .map(|d| d.value)
+        .map_err(|e| e.to_string())
 }

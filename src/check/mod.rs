@@ -14,6 +14,7 @@ use crate::domain::Domains;
 use crate::eval::{self, Agreement, Binding, Env, Value};
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
+use crate::simplify;
 use crate::syntax::ast::{Expected, RelOp};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -187,8 +188,15 @@ fn prove(
     for &c in &ob.conditions {
         scoped.assume(c);
     }
-    let _ = (store, &scoped, config.node_budget, deadline);
-    None
+    let budget = simplify::Budget {
+        max_nodes: config.node_budget,
+        deadline: Some(deadline),
+        ..simplify::Budget::default()
+    };
+    let outcome = simplify::prove_equal(store, &scoped, ob.lhs, ob.rhs, &budget);
+    outcome
+        .is_proved()
+        .then(|| simplify::explain(store, &outcome))
 }
 
 /// The free symbols of an obligation (both sides, its conditions, and the

@@ -1,0 +1,556 @@
+//! The canonical form: n-ary sums and products, flattened and sorted by the
+//! structural order, like terms and powers of one base collected, numbers folded
+//! exactly, exponents exact rationals.
+//!
+//! Each local rule takes a node whose children are already canonical and
+//! returns a canonical node; `Ctx::canonical` walks a term bottom-up without
+//! recursion (terms 10,000 deep occur) and memoizes shared subterms.
+
+use super::order;
+use super::rules::RuleId;
+use super::sign;
+use super::{Trace, TraceStep};
+use crate::domain::Domains;
+use crate::expr::{ExprId, Func, Node, Store};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::collections::HashMap;
+
+/// The state shared by canonicalization and normalization: the store, the
+/// domains (with any case assumptions added), the trace, and the conditions
+/// recorded where a rule extended a domain (`x·x^(−1) → 1` records `x ≠ 0`).
+pub(crate) struct Ctx<'s> {
+    pub store: &'s mut Store,
+    pub domains: Domains,
+    pub trace: Trace,
+    pub conditions: Vec<ExprId>,
+}
+
+/// `id` rebuilt with new children, given in the order `Store::children` lists them.
+pub(crate) fn with_children(store: &mut Store, id: ExprId, kids: &[ExprId]) -> ExprId {
+    if kids == store.children(id).as_slice() {
+        return id;
+    }
+    let node = match store.node(id).clone() {
+        Node::Num(_) | Node::Sym(_) => return id,
+        Node::Add(_) => Node::Add(kids.into()),
+        Node::Mul(_) => Node::Mul(kids.into()),
+        Node::And(_) => Node::And(kids.into()),
+        Node::Vector(_) => Node::Vector(kids.into()),
+        Node::Call(f, _) => Node::Call(f, kids.into()),
+        Node::Apply(f, _) => Node::Apply(f, kids.into()),
+        Node::FnDeriv { func, orders, .. } => Node::FnDeriv {
+            func,
+            orders,
+            args: kids.into(),
+        },
+        Node::Pow(..) => match kids {
+            [b, e] => Node::Pow(*b, *e),
+            _ => return id,
+        },
+        Node::Cmp(op, ..) => match kids {
+            [a, b] => Node::Cmp(op, *a, *b),
+            _ => return id,
+        },
+        Node::Index(..) => match kids.split_first() {
+            Some((base, idx)) => Node::Index(*base, idx.into()),
+            None => return id,
+        },
+        Node::Sum { index, .. } => match kids {
+            [lower, upper, body] => Node::Sum {
+                index,
+                lower: *lower,
+                upper: *upper,
+                body: *body,
+            },
+            _ => return id,
+        },
+        Node::Piecewise {
+            branches,
+            otherwise,
+        } => {
+            let pairs: Vec<(ExprId, ExprId)> = kids
+                .chunks(2)
+                .take(branches.len())
+                .filter_map(|c| match c {
+                    [a, b] => Some((*a, *b)),
+                    _ => None,
+                })
+                .collect();
+            let other = otherwise.and_then(|_| kids.get(2 * branches.len()).copied());
+            Node::Piecewise {
+                branches: pairs.into(),
+                otherwise: other,
+            }
+        }
+        Node::Limit { var, to, .. } => match (to, kids) {
+            (crate::expr::LimitTo::Point(_), [p, body]) => Node::Limit {
+                var,
+                to: crate::expr::LimitTo::Point(*p),
+                body: *body,
+            },
+            (crate::expr::LimitTo::Point(_), _) => return id,
+            (to, [body]) => Node::Limit {
+                var,
+                to,
+                body: *body,
+            },
+            _ => return id,
+        },
+    };
+    store.add(node)
+}
+
+fn rational(n: i64) -> BigRational {
+    BigRational::from_integer(BigInt::from(n))
+}
+
+/// The exact value of `base^r`, when it is a rational number.
+pub(crate) fn number_power(base: &BigRational, r: &BigRational) -> Option<BigRational> {
+    let q = r.denom().to_u32()?;
+    let p = r.numer().to_i64()?;
+    if base.is_zero() {
+        // 0^0 and 0^(negative) are undefined; 0^(positive) is 0
+        return if p > 0 {
+            Some(BigRational::zero())
+        } else {
+            None
+        };
+    }
+    if p.unsigned_abs() > 4096 {
+        return None;
+    }
+    let root = if q == 1 {
+        base.clone()
+    } else {
+        if base.is_negative() {
+            return None;
+        }
+        let n = base.numer().nth_root(q);
+        let d = base.denom().nth_root(q);
+        if num_traits::pow(n.clone(), q as usize) != *base.numer()
+            || num_traits::pow(d.clone(), q as usize) != *base.denom()
+        {
+            return None;
+        }
+        BigRational::new(n, d)
+    };
+    let magnitude = num_traits::pow(root, p.unsigned_abs() as usize);
+    if p < 0 {
+        Some(BigRational::one() / magnitude)
+    } else {
+        Some(magnitude)
+    }
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(store: &'s mut Store, domains: &Domains) -> Ctx<'s> {
+        Ctx {
+            store,
+            domains: domains.clone(),
+            trace: Trace::default(),
+            conditions: Vec::new(),
+        }
+    }
+
+    pub fn step(&mut self, rule: RuleId, before: ExprId, after: ExprId) {
+        if before != after {
+            self.trace.push(TraceStep {
+                rule: super::rules::rule_of(rule).name,
+                before,
+                after,
+            });
+        }
+    }
+
+    /// Records `e ≠ 0` as a condition of the result, unless it is shown.
+    pub fn record_nonzero(&mut self, e: ExprId) {
+        if sign::is_nonzero(self.store, &self.domains, e) {
+            return;
+        }
+        let zero = self.store.zero();
+        let c = self.store.cmp(crate::expr::CmpOp::Ne, e, zero);
+        if !self.conditions.contains(&c) {
+            self.conditions.push(c);
+        }
+    }
+
+    pub fn num(&mut self, r: BigRational) -> ExprId {
+        self.store.num(r)
+    }
+
+    /// The canonical form of `e` (bottom-up, memoized in `memo`).
+    pub fn canonical(&mut self, e: ExprId, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
+        let mut stack = vec![(e, false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if memo.contains_key(&id) {
+                continue;
+            }
+            let kids = self.store.children(id);
+            if !expanded {
+                stack.push((id, true));
+                stack.extend(
+                    kids.iter()
+                        .filter(|k| !memo.contains_key(k))
+                        .map(|&k| (k, false)),
+                );
+                continue;
+            }
+            let new_kids: Vec<ExprId> = kids
+                .iter()
+                .map(|k| memo.get(k).copied().unwrap_or(*k))
+                .collect();
+            let rebuilt = with_children(self.store, id, &new_kids);
+            let result = self.local(rebuilt);
+            memo.insert(id, result);
+            memo.insert(result, result);
+        }
+        memo.get(&e).copied().unwrap_or(e)
+    }
+
+    /// One canonicalization step on a node whose children are canonical.
+    pub fn local(&mut self, id: ExprId) -> ExprId {
+        match self.store.node(id).clone() {
+            Node::Add(terms) => {
+                let out = self.sum(terms.to_vec());
+                self.step(RuleId::FlattenSum, id, out);
+                out
+            }
+            Node::Mul(factors) => {
+                let out = self.product(factors.to_vec());
+                self.step(RuleId::FlattenProduct, id, out);
+                out
+            }
+            Node::Pow(b, e) => {
+                let (out, rule) = self.pow_with_rule(b, e);
+                if let Some(rule) = rule {
+                    self.step(rule, id, out);
+                }
+                out
+            }
+            Node::Call(f, args) => self.call(f, &args, id),
+            _ => id,
+        }
+    }
+
+    /// A term as `(coefficient, rest)`: `3·x·y` is `(3, x·y)`.
+    pub fn split_coefficient(&mut self, t: ExprId) -> (BigRational, ExprId) {
+        match self.store.node(t).clone() {
+            Node::Num(r) => (r, self.store.one()),
+            Node::Mul(fs) => match self.store.as_num(fs[0]).cloned() {
+                Some(c) if fs.len() > 1 => (c, self.store.product(fs[1..].to_vec())),
+                _ => (BigRational::one(), t),
+            },
+            _ => (BigRational::one(), t),
+        }
+    }
+
+    /// `c · rest` as a canonical product (the number first).
+    pub fn scaled(&mut self, c: BigRational, rest: ExprId) -> ExprId {
+        if c.is_zero() {
+            return self.store.zero();
+        }
+        if c.is_one() {
+            return rest;
+        }
+        if let Some(r) = self.store.as_num(rest).cloned() {
+            return self.num(c * r);
+        }
+        let mut factors = vec![self.num(c)];
+        match self.store.node(rest) {
+            Node::Mul(fs) => factors.extend(fs.iter().copied()),
+            _ => factors.push(rest),
+        }
+        self.store.product(factors)
+    }
+
+    /// A canonical sum of canonical terms.
+    pub fn sum(&mut self, terms: Vec<ExprId>) -> ExprId {
+        let mut flat = Vec::with_capacity(terms.len());
+        for t in terms {
+            match self.store.node(t) {
+                Node::Add(ts) => flat.extend(ts.iter().copied()),
+                _ => flat.push(t),
+            }
+        }
+        let mut constant = BigRational::zero();
+        let mut order: Vec<ExprId> = Vec::new();
+        let mut coefficients: HashMap<ExprId, BigRational> = HashMap::new();
+        for t in flat {
+            if let Some(r) = self.store.as_num(t) {
+                constant += r;
+                continue;
+            }
+            let (c, rest) = self.split_coefficient(t);
+            match coefficients.get_mut(&rest) {
+                Some(existing) => *existing += c,
+                None => {
+                    order.push(rest);
+                    coefficients.insert(rest, c);
+                }
+            }
+        }
+        let store = &*self.store;
+        order.sort_by(|a, b| order::compare(store, *a, *b));
+        let mut out = Vec::new();
+        if !constant.is_zero() {
+            out.push(self.num(constant));
+        }
+        for rest in order {
+            let c = coefficients.remove(&rest).unwrap_or_else(BigRational::zero);
+            if c.is_zero() {
+                continue;
+            }
+            out.push(self.scaled(c, rest));
+        }
+        self.store.sum(out)
+    }
+
+    /// A canonical product of canonical factors.
+    pub fn product(&mut self, factors: Vec<ExprId>) -> ExprId {
+        let mut flat = Vec::with_capacity(factors.len());
+        for f in factors {
+            match self.store.node(f) {
+                Node::Mul(fs) => flat.extend(fs.iter().copied()),
+                _ => flat.push(f),
+            }
+        }
+        let mut coefficient = BigRational::one();
+        let mut order: Vec<ExprId> = Vec::new();
+        let mut exponents: HashMap<ExprId, BigRational> = HashMap::new();
+        for f in flat {
+            if let Some(r) = self.store.as_num(f) {
+                coefficient *= r;
+                continue;
+            }
+            let (base, e) = match self.store.node(f) {
+                Node::Pow(b, e) => match self.store.as_num(*e) {
+                    Some(r) => (*b, r.clone()),
+                    None => (f, BigRational::one()),
+                },
+                _ => (f, BigRational::one()),
+            };
+            match exponents.get_mut(&base) {
+                Some(existing) => *existing += e,
+                None => {
+                    order.push(base);
+                    exponents.insert(base, e);
+                }
+            }
+        }
+        if coefficient.is_zero() {
+            return self.store.zero();
+        }
+        let store = &*self.store;
+        order.sort_by(|a, b| order::compare(store, *a, *b));
+        let mut out = Vec::new();
+        for base in order {
+            let e = exponents.remove(&base).unwrap_or_else(BigRational::zero);
+            if e.is_zero() {
+                // x^a·x^(−a) → 1 extends the domain to x = 0: record it
+                self.record_nonzero(base);
+                continue;
+            }
+            if let Some(b) = self.store.as_num(base).cloned() {
+                if let Some(v) = number_power(&b, &e) {
+                    coefficient *= v;
+                    continue;
+                }
+            }
+            let exponent = self.num(e);
+            let p = self.pow(base, exponent);
+            match self.store.node(p).clone() {
+                Node::Num(r) => coefficient *= r,
+                Node::Mul(fs) => out.extend(fs.iter().copied()),
+                _ => out.push(p),
+            }
+        }
+        if coefficient.is_zero() {
+            return self.store.zero();
+        }
+        // factors that came out of a power (a distributed product) may need sorting again
+        if out.iter().any(|&f| self.store.as_num(f).is_some()) {
+            let mut rest = Vec::new();
+            for f in out {
+                match self.store.as_num(f).cloned() {
+                    Some(r) => coefficient *= r,
+                    None => rest.push(f),
+                }
+            }
+            out = rest;
+        }
+        let store = &*self.store;
+        out.sort_by(|a, b| order::compare_factors(store, *a, *b));
+        if !coefficient.is_one() {
+            let c = self.num(coefficient);
+            out.insert(0, c);
+        }
+        self.store.product(out)
+    }
+
+    /// A canonical power of canonical parts.
+    pub fn pow(&mut self, base: ExprId, exponent: ExprId) -> ExprId {
+        self.pow_with_rule(base, exponent).0
+    }
+
+    /// A canonical power and the rule that produced it (`None`: kept as it was).
+    pub fn pow_with_rule(&mut self, base: ExprId, exponent: ExprId) -> (ExprId, Option<RuleId>) {
+        let before = self.store.pow(base, exponent);
+        let Some(r) = self.store.as_num(exponent).cloned() else {
+            if self.store.as_num(base).is_some_and(|b| b.is_one()) {
+                let one = self.store.one();
+                return (one, Some(RuleId::NumberPower));
+            }
+            return (before, None);
+        };
+        if r.is_one() {
+            return (base, Some(RuleId::PowerOne));
+        }
+        if let Some(b) = self.store.as_num(base).cloned() {
+            if let Some(v) = number_power(&b, &r) {
+                let out = self.num(v);
+                return (out, Some(RuleId::NumberPower));
+            }
+            return (before, None);
+        }
+        if r.is_zero() {
+            self.record_nonzero(base);
+            let one = self.store.one();
+            return (one, Some(RuleId::PowerZero));
+        }
+        match self.store.node(base).clone() {
+            Node::Pow(inner, s) => {
+                if let Some(s) = self.store.as_num(s).cloned() {
+                    if r.is_integer() || sign::is_nonnegative(self.store, &self.domains, inner) {
+                        let product = self.num(s * &r);
+                        let out = self.pow(inner, product);
+                        return (out, Some(RuleId::PowerOfPower));
+                    }
+                }
+                (before, None)
+            }
+            Node::Mul(fs) => {
+                let distributable = r.is_integer()
+                    || fs
+                        .iter()
+                        .all(|&f| sign::is_nonnegative(self.store, &self.domains, f));
+                if !distributable {
+                    return (before, None);
+                }
+                let mut parts = Vec::with_capacity(fs.len());
+                for &f in fs.iter() {
+                    let e = self.num(r.clone());
+                    parts.push(self.pow(f, e));
+                }
+                let out = self.product(parts);
+                (out, Some(RuleId::PowerOfProduct))
+            }
+            _ => (before, None),
+        }
+    }
+
+    /// Exact values of built-ins at numbers, and sign-decided steps.
+    fn call(&mut self, f: Func, args: &[ExprId], id: ExprId) -> ExprId {
+        let arg = args.first().copied().unwrap_or(id);
+        let value = self.store.as_num(arg).cloned();
+        let half = BigRational::new(1.into(), 2.into());
+        let folded: Option<BigRational> = match (f, &value) {
+            (Func::Exp, Some(v)) if v.is_zero() => Some(BigRational::one()),
+            (Func::Ln | Func::Log2 | Func::Log10, Some(v)) if v.is_one() => {
+                Some(BigRational::zero())
+            }
+            (Func::Abs, Some(v)) => Some(v.abs()),
+            (Func::Sign, Some(v)) => Some(v.signum()),
+            (Func::Heaviside, Some(v)) => Some(if v.is_positive() {
+                BigRational::one()
+            } else if v.is_zero() {
+                half.clone()
+            } else {
+                BigRational::zero()
+            }),
+            (Func::Relu, Some(v)) => Some(if v.is_positive() {
+                v.clone()
+            } else {
+                BigRational::zero()
+            }),
+            (Func::Sigmoid, Some(v)) if v.is_zero() => Some(half.clone()),
+            (Func::Tanh, Some(v)) if v.is_zero() => Some(BigRational::zero()),
+            (Func::Floor, Some(v)) => Some(v.floor()),
+            (Func::Ceil, Some(v)) => Some(v.ceil()),
+            (Func::Sqrt, Some(v)) => number_power(v, &half),
+            (Func::Delta, _) => match args {
+                [a, b] if a == b => Some(BigRational::one()),
+                [a, b] => match (self.store.as_num(*a), self.store.as_num(*b)) {
+                    (Some(x), Some(y)) if x != y => Some(BigRational::zero()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(v) = folded {
+            let out = self.num(v);
+            self.step(RuleId::ConstantCall, id, out);
+            return out;
+        }
+        match f {
+            Func::Sqrt => {
+                let h = self.num(half);
+                let out = self.pow(arg, h);
+                self.step(RuleId::SqrtAsPower, id, out);
+                out
+            }
+            Func::Abs => {
+                if sign::is_nonnegative(self.store, &self.domains, arg) {
+                    self.step(RuleId::AbsOfSigned, id, arg);
+                    return arg;
+                }
+                if sign::is_nonpositive(self.store, &self.domains, arg) {
+                    let m = rational(-1);
+                    let (c, rest) = self.split_coefficient(arg);
+                    let out = if let Node::Add(ts) = self.store.node(arg).clone() {
+                        let negated: Vec<ExprId> = ts
+                            .iter()
+                            .map(|&t| {
+                                let (c, rest) = self.split_coefficient(t);
+                                self.scaled(-c, rest)
+                            })
+                            .collect();
+                        self.sum(negated)
+                    } else {
+                        self.scaled(c * m, rest)
+                    };
+                    self.step(RuleId::AbsOfSigned, id, out);
+                    return out;
+                }
+                id
+            }
+            Func::Heaviside | Func::Sign | Func::Relu => {
+                let s = sign::sign_of(self.store, &self.domains, arg);
+                let decided = |v: i64| Some(rational(v));
+                let value: Option<BigRational> = match (f, s.negative, s.zero, s.positive) {
+                    (Func::Heaviside, false, false, true) => decided(1),
+                    (Func::Heaviside, true, false, false) => decided(0),
+                    (Func::Heaviside, false, true, false) => Some(half),
+                    (Func::Sign, false, false, true) => decided(1),
+                    (Func::Sign, true, false, false) => decided(-1),
+                    (Func::Sign, false, true, false) => decided(0),
+                    (Func::Relu, true, _, false) | (Func::Relu, false, true, false) => decided(0),
+                    _ => None,
+                };
+                if let Some(v) = value {
+                    let out = self.num(v);
+                    self.step(RuleId::StepOfSigned, id, out);
+                    return out;
+                }
+                if f == Func::Relu && !s.negative {
+                    self.step(RuleId::StepOfSigned, id, arg);
+                    return arg;
+                }
+                id
+            }
+            _ => id,
+        }
+    }
+}
