@@ -217,8 +217,8 @@ fn run(cli: Cli) -> u8 {
             dilation,
         } => conv_command(&x, &k, mode, flip, stride, dilation),
         Command::Simplify { expr, defs, format } => {
-            one_expression(&expr, defs.as_ref(), format, |store, _domains, e| {
-                Ok(simplify_for_display(store, e))
+            one_expression(&expr, defs.as_ref(), format, |store, domains, e| {
+                Ok(simplify_for_display(store, domains, e))
             })
         }
         Command::Diff {
