@@ -243,7 +243,7 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
-fn shape_command(path: &PathBuf) -> u8 {
+fn shape_command(path: &std::path::Path) -> u8 {
     let source = match driver::read_source(path) {
         Ok(s) => s,
         Err(report) => {
@@ -418,7 +418,12 @@ fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: 
     crate::simplify::simplify_for_display(store, domains, e)
 }
 
-fn derivative(store: &mut Store, domains: &crate::domain::Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+fn derivative(
+    store: &mut Store,
+    domains: &crate::domain::Domains,
+    e: ExprId,
+    var: ExprId,
+) -> Result<ExprId, String> {
     crate::diff::derivative(store, domains, e, var)
         .map(|d| d.value)
         .map_err(|e| e.to_string())

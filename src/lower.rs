@@ -1474,7 +1474,12 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
 }
 
 /// The derivative used while lowering (one order).
-fn take_derivative(store: &mut Store, domains: &Domains, e: ExprId, var: ExprId) -> Result<ExprId, String> {
+fn take_derivative(
+    store: &mut Store,
+    domains: &Domains,
+    e: ExprId,
+    var: ExprId,
+) -> Result<ExprId, String> {
     crate::diff::derivative(store, domains, e, var)
         .map(|d| d.value)
         .map_err(|e| e.to_string())
