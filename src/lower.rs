@@ -1021,6 +1021,13 @@ impl Lowerer {
         locals: &mut Locals,
     ) -> Lowered {
         let name = func.name.as_str();
+        if Func::from_name(name).is_none() && self.config.declare_unknown_as_real {
+            // one-off expressions: an unknown function is an uninterpreted R -> R
+            let sym = self.store.symbol(name);
+            self.domains.declare(sym, VarDomain::Function { input: None, output: None });
+            self.names.insert(name.to_string(), (Entity::Function { sym }, func.span));
+            return self.call(func, primes, args, None, span, locals);
+        }
         let Some(f) = Func::from_name(name) else {
             return Err(
                 err(func.span, format!("unknown function `{name}`")).with_note(format!(

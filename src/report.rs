@@ -164,7 +164,9 @@ pub fn verdict_detail(row: &ResultRow) -> String {
                 row.seed
             )
         }
-        Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
+        Verdict::Refuted { counterexample } => {
+            format!("{}; seed {}", describe_counterexample(counterexample), row.seed)
+        }
         Verdict::Unknown { reason } => reason.clone(),
     }
 }

@@ -347,3 +347,23 @@ fn bundled_derivations_hold() {
     let run = dir.run(&["check", corpus.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.all());
 }
+
+#[test]
+fn readme_example_output_is_current() {
+    let root = repo_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let marker = "`nabla check examples/readme.nabla` prints";
+    let after = &readme[readme.find(marker).expect("the README shows the example's output")..];
+    let start = after.find("```\n").unwrap() + 4;
+    let end = start + after[start..].find("\n```").unwrap();
+    let shown = &after[start..end];
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["check", "examples/readme.nabla"])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let actual = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(actual.trim_end(), shown.trim_end());
+}
