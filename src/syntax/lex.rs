@@ -19,9 +19,8 @@ const MAX_NUMBER_LEN: usize = 2000;
 const MAX_EXPONENT: u32 = 5000;
 
 /// Words that end an expression instead of being multiplied into it.
-pub(super) const STOP_WORDS: &[&str] = &[
-    "and", "if", "otherwise", "within", "where", "of", "expect",
-];
+pub(super) const STOP_WORDS: &[&str] =
+    &["and", "if", "otherwise", "within", "where", "of", "expect"];
 
 pub(super) fn is_ident_start(c: char) -> bool {
     c.is_alphabetic()
@@ -64,7 +63,9 @@ pub(super) fn ident_len(text: &str) -> usize {
     let mut end = first.len_utf8();
     while let Some((index, c)) = chars.next() {
         let continues = match c {
-            '_' => chars.peek().is_some_and(|&(_, after)| is_ident_continue(after)),
+            '_' => chars
+                .peek()
+                .is_some_and(|&(_, after)| is_ident_continue(after)),
             _ => c.is_alphanumeric(),
         };
         if !continues {
@@ -165,7 +166,10 @@ pub(super) fn token_len(text: &str) -> usize {
             Ok((len, _)) | Err(len) => len,
         };
     }
-    if let Some(token) = TWO_CHAR_TOKENS.iter().find(|token| text.starts_with(**token)) {
+    if let Some(token) = TWO_CHAR_TOKENS
+        .iter()
+        .find(|token| text.starts_with(**token))
+    {
         return token.len();
     }
     text.chars().next().map_or(0, char::len_utf8)
@@ -174,7 +178,11 @@ pub(super) fn token_len(text: &str) -> usize {
 /// The token at the start of `text`, printable inside backticks.
 pub(super) fn describe_token(text: &str) -> String {
     let token = &text[..token_len(text)];
-    let printable: String = token.chars().take(40).flat_map(char::escape_debug).collect();
+    let printable: String = token
+        .chars()
+        .take(40)
+        .flat_map(char::escape_debug)
+        .collect();
     if token.chars().count() > 40 {
         format!("{printable}...")
     } else {

@@ -24,7 +24,8 @@ use std::sync::Mutex;
 
 pub(super) type Res<'t, T> = IResult<&'t str, T, PError>;
 
-const STATEMENT_EXPECTED: &str = "expected a statement: var, dim, def, claim, derive, net or expect";
+const STATEMENT_EXPECTED: &str =
+    "expected a statement: var, dim, def, claim, derive, net or expect";
 
 /// A parse failure: where it is (as the length of the statement text left
 /// after it), what went wrong, and optionally a second place that explains it.
@@ -279,7 +280,13 @@ impl<'t> Parser<'t> {
     }
 
     /// "expected `)` to close `(` opened at L:C", labelled at the opener.
-    pub(super) fn unclosed(&self, at: &str, open: &str, opener: &str, closer: &str) -> nom::Err<PError> {
+    pub(super) fn unclosed(
+        &self,
+        at: &str,
+        open: &str,
+        opener: &str,
+        closer: &str,
+    ) -> nom::Err<PError> {
         let open_offset = self.pos(open);
         nom::Err::Failure(PError {
             remaining: at.len(),
@@ -316,7 +323,10 @@ impl<'t> Parser<'t> {
                 let at = skip_trivia(&self.text[offset..self.chunk.end]);
                 if at.is_empty() {
                     // Nothing but trivia follows: point just after the last token.
-                    let end = self.chunk.content_end.clamp(self.chunk.start, self.chunk.end);
+                    let end = self
+                        .chunk
+                        .content_end
+                        .clamp(self.chunk.start, self.chunk.end);
                     Span::new(end, end)
                 } else {
                     let start = self.pos(at);
@@ -513,7 +523,10 @@ impl<'t> Parser<'t> {
         if let Some(after) = self.eat_word(rest, "derive") {
             return self.derive(after, Some(expect));
         }
-        self.fail(skip_trivia(rest), "expected `claim` or `derive` after `expect`")
+        self.fail(
+            skip_trivia(rest),
+            "expected `claim` or `derive` after `expect`",
+        )
     }
 
     /// The verdict word after `expect`; the span runs from `expect` through it.
@@ -572,9 +585,9 @@ impl<'t> Parser<'t> {
         let mut params = Vec::new();
         let mut index = None;
         let open = skip_trivia(rest);
-        if open.starts_with('(') {
+        if let Some(after_open) = open.strip_prefix('(') {
             let _guard = self.enter(open)?;
-            let mut inner = &open[1..];
+            let mut inner = after_open;
             if let Some(after) = self.eat(inner, ")") {
                 rest = after;
             } else {
@@ -595,7 +608,8 @@ impl<'t> Parser<'t> {
                 }
             }
             if let Some(after_underscore) = rest.strip_prefix('_') {
-                let (after, name) = self.ident(after_underscore, "expected an index name after `_`")?;
+                let (after, name) =
+                    self.ident(after_underscore, "expected an index name after `_`")?;
                 index = Some(name);
                 rest = after;
             }
@@ -707,7 +721,9 @@ impl<'t> Parser<'t> {
             };
             let Some((after_op, op)) = self.rel_op(after_expect) else {
                 if step_expect.is_some() {
-                    return Err(self.expected(after_expect, "expected `=` or `≈` after the verdict"));
+                    return Err(
+                        self.expected(after_expect, "expected `=` or `≈` after the verdict")
+                    );
                 }
                 break;
             };
@@ -782,10 +798,7 @@ impl<'t> Parser<'t> {
     fn domain(&self, rest: &'t str) -> Res<'t, Domain> {
         let (mut rest, first) = self.domain_atom(rest)?;
         let mut parts = vec![first];
-        loop {
-            let Some(after_arrow) = self.eat(rest, "->").or_else(|| self.eat(rest, "→")) else {
-                break;
-            };
+        while let Some(after_arrow) = self.eat(rest, "->").or_else(|| self.eat(rest, "→")) {
             let (after, part) = self.domain_atom(after_arrow)?;
             parts.push(part);
             rest = after;

@@ -1,9 +1,7 @@
 //! Parser tests: tree shapes (through a small S-expression printer), the
 //! fixture files under tests/fixtures/parse, depth and robustness.
 
-use super::ast::{
-    BinOp, CmpOp, DomainKind, Expected, Expr, ExprKind, ItemKind, LimitPoint, RelOp,
-};
+use super::ast::{BinOp, CmpOp, DomainKind, Expected, Expr, ExprKind, ItemKind, LimitPoint, RelOp};
 use super::{parse_expr, parse_file, MAX_DEPTH};
 use crate::span::SourceFile;
 use proptest::prelude::*;
@@ -223,8 +221,14 @@ fn derivatives_in_every_notation() {
     assert_eq!(shape("d (x^2) / dx * 3"), "(* (d1 x (^ x 2)) 3)");
     assert_eq!(shape("grad_u L(x, c)"), "(grad u (L x c))");
     assert_eq!(shape("∇_W1 L"), "(grad W1 L)");
-    assert_eq!(shape("d^2/dx^3 f"), "error: derivative order `^3` does not match `^2`");
-    assert_eq!(shape("∂ + 1"), "error: expected a derivative: `∂/∂x f` or `∂f / ∂x`");
+    assert_eq!(
+        shape("d^2/dx^3 f"),
+        "error: derivative order `^3` does not match `^2`"
+    );
+    assert_eq!(
+        shape("∂ + 1"),
+        "error: expected a derivative: `∂/∂x f` or `∂f / ∂x`"
+    );
 }
 
 #[test]
@@ -233,7 +237,10 @@ fn sums_limits_and_piecewise() {
     assert_eq!(shape("Σ_j exp(v_j)"), "(sum j (exp v_j))");
     assert_eq!(shape("sum_(j=1)^m x_j"), "(sum j 1 m x_j)");
     assert_eq!(shape("Σ_(j=1)^(m) x_j"), "(sum j 1 m x_j)");
-    assert_eq!(shape("exp(v_i) / sum_j exp(v_j)"), "(/ (exp v_i) (sum j (exp v_j)))");
+    assert_eq!(
+        shape("exp(v_i) / sum_j exp(v_j)"),
+        "(/ (exp v_i) (sum j (exp v_j)))"
+    );
     assert_eq!(
         shape("lim k -> inf of 1 / (1 + exp(-k * x))"),
         "(lim k inf (/ 1 (+ 1 (exp (* (neg k) x)))))"
@@ -248,14 +255,20 @@ fn sums_limits_and_piecewise() {
         shape("piecewise { 1 if x > 0, 1/2 if x = 0, 0 if x < 0 }"),
         "(piecewise (if (> x 0) 1) (if (== x 0) (/ 1 2)) (if (< x 0) 0))"
     );
-    assert_eq!(shape("inf"), "error: `inf` is only allowed as a limit point");
+    assert_eq!(
+        shape("inf"),
+        "error: `inf` is only allowed as a limit point"
+    );
 }
 
 #[test]
 fn conditions_chain_and_join() {
     assert_eq!(shape("0 < x < 1"), "(and (< 0 x) (< x 1))");
     assert_eq!(shape("x ≥ 0 and y ≠ 0"), "(and (>= x 0) (!= y 0))");
-    assert_eq!(shape("0 ≤ x < 1 ∧ y == 2"), "(and (<= 0 x) (< x 1) (== y 2))");
+    assert_eq!(
+        shape("0 ≤ x < 1 ∧ y == 2"),
+        "(and (<= 0 x) (< x 1) (== y 2))"
+    );
     assert_eq!(shape("ind(x > 0)"), "(ind (> x 0))");
     assert_eq!(shape("[1, 1/4, 0.5]"), "(vec 1 (/ 1 4) 1/2)");
     assert_eq!(shape("||x|| + ‖y‖"), "(+ (norm x) (norm y))");
@@ -306,11 +319,17 @@ net cnn(input = [3, 128, 128]):
         panic!("unexpected items: {kinds:?}");
     };
     assert_eq!(a.domain.kind, DomainKind::Real);
-    assert_eq!(a.assumptions.iter().map(sexp).collect::<Vec<_>>(), ["(> a 0)"]);
+    assert_eq!(
+        a.assumptions.iter().map(sexp).collect::<Vec<_>>(),
+        ["(> a 0)"]
+    );
     let DomainKind::Matrix(rows, columns) = &w.domain.kind else {
         panic!("expected a matrix domain");
     };
-    assert_eq!((sexp(rows), sexp(columns)), ("d_h".to_string(), "d".to_string()));
+    assert_eq!(
+        (sexp(rows), sexp(columns)),
+        ("d_h".to_string(), "d".to_string())
+    );
     let DomainKind::Function(argument, result) = &f.domain.kind else {
         panic!("expected a function domain");
     };
@@ -322,17 +341,26 @@ net cnn(input = [3, 128, 128]):
     assert_eq!(bad.expect.map(|e| e.verdict), Some(Expected::Refuted));
     assert_eq!(bad.conditions.len(), 1);
     assert_eq!(approx.op, RelOp::Approx);
-    assert_eq!(approx.tolerance.as_ref().map(sexp).as_deref(), Some("1/1000000"));
+    assert_eq!(
+        approx.tolerance.as_ref().map(sexp).as_deref(),
+        Some("1/1000000")
+    );
     assert_eq!(derive.name.as_deref(), Some("d"));
     assert_eq!(derive.steps.len(), 2);
-    assert_eq!(derive.steps[1].expect.map(|e| e.verdict), Some(Expected::Refuted));
+    assert_eq!(
+        derive.steps[1].expect.map(|e| e.verdict),
+        Some(Expected::Refuted)
+    );
     assert_eq!(derive.steps[1].op, RelOp::Approx);
     let file = SourceFile::new("t", text);
     assert_eq!(file.snippet(derive.steps[0].span), "= 2x");
     assert_eq!(file.snippet(derive.steps[1].span), "expect refuted ≈ 3x");
     assert_eq!(net.layers.len(), 2);
     assert_eq!(net.layers[1].kind.name, "flatten");
-    assert_eq!(file.snippet(net.layers[0].span), "conv1 = conv2d(out = 32, padding = same)");
+    assert_eq!(
+        file.snippet(net.layers[0].span),
+        "conv1 = conv2d(out = 32, padding = same)"
+    );
 }
 
 // ---- depth and robustness ----
@@ -353,7 +381,10 @@ fn nesting_past_the_limit_is_an_error_not_a_crash() {
     assert_eq!(parsed.errors.len(), 1);
     assert_eq!(parsed.errors[0].message, "nesting deeper than 256 levels");
     // The 257th `(` is the one too deep.
-    assert_eq!(parsed.errors[0].span.start as usize, "claim ".len() + MAX_DEPTH);
+    assert_eq!(
+        parsed.errors[0].span.start as usize,
+        "claim ".len() + MAX_DEPTH
+    );
 
     let parsed = parse_file(&format!("claim {} = 1", "(".repeat(100_000)));
     assert_eq!(parsed.errors.len(), 1);
@@ -363,7 +394,10 @@ fn nesting_past_the_limit_is_an_error_not_a_crash() {
     let powers = parse_file(&format!("claim x{} = 1", "^x".repeat(100_000)));
     assert_eq!(powers.errors[0].message, "nesting deeper than 256 levels");
     let derivatives = parse_file(&format!("claim {}x = 1", "d(".repeat(100_000)));
-    assert_eq!(derivatives.errors[0].message, "nesting deeper than 256 levels");
+    assert_eq!(
+        derivatives.errors[0].message,
+        "nesting deeper than 256 levels"
+    );
 }
 
 #[test]
@@ -377,12 +411,33 @@ fn a_large_file_parses_every_statement() {
 
 #[test]
 fn odd_inputs_give_errors_not_panics() {
-    for text in ["=", "\"", "claim \"", "var", "claim", "derive", "net", "(", "\u{feff}", "claim x = ∂", "def f(", "var x : R^(", "claim |", "claim ‖x|"] {
+    for text in [
+        "=",
+        "\"",
+        "claim \"",
+        "var",
+        "claim",
+        "derive",
+        "net",
+        "(",
+        "\u{feff}",
+        "claim x = ∂",
+        "def f(",
+        "var x : R^(",
+        "claim |",
+        "claim ‖x|",
+    ] {
         let parsed = parse_file(text);
-        assert!(parsed.file.items.is_empty() || !parsed.errors.is_empty() || text == "\u{feff}", "{text:?}");
+        assert!(
+            parsed.file.items.is_empty() || !parsed.errors.is_empty() || text == "\u{feff}",
+            "{text:?}"
+        );
     }
     assert!(parse_file("").errors.is_empty());
-    assert_eq!(parse_expr("").map_err(|e| e.message), Err("expected an expression".to_string()));
+    assert_eq!(
+        parse_expr("").map_err(|e| e.message),
+        Err("expected an expression".to_string())
+    );
 }
 
 proptest! {
@@ -395,21 +450,98 @@ proptest! {
 
     #[test]
     fn parse_file_never_panics_on_language_like_text(
-        text in "((var|dim|def|claim|derive|net|expect| |\n|  |[a-z]|d|∂|/|\\(|\\)|\\[|\\]|\\||‖|_|\\^|-|=|≈|:|,|\"|#|[0-9]|\\.|<|>|\\{|\\}|;|sum_|lim|->|inf|of|if|otherwise|piecewise|')){0,60}"
+        tokens in prop::collection::vec(prop::sample::select(LANGUAGE_TOKENS), 0..60)
     ) {
+        let text = tokens.concat();
         let parsed = parse_file(&text);
         for error in parsed.errors {
             prop_assert!(error.span.start <= error.span.end);
             prop_assert!((error.span.end as usize) <= text.len());
+            prop_assert!(text.is_char_boundary(error.span.start as usize));
             prop_assert!(!error.message.is_empty());
         }
     }
 }
 
+/// Pieces of the language (and of its traps) for building random statements.
+const LANGUAGE_TOKENS: &[&str] = &[
+    "var ",
+    "dim ",
+    "def ",
+    "claim ",
+    "derive ",
+    "net ",
+    "expect ",
+    "refuted",
+    ":",
+    " ",
+    "\n",
+    "\n  ",
+    "x",
+    "d",
+    "d_h",
+    "v_i",
+    "W",
+    "_",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    "||",
+    "‖",
+    "∂",
+    "∇_u",
+    "/",
+    "^",
+    "-",
+    "−",
+    "+",
+    "*",
+    "=",
+    "==",
+    "≈",
+    "<",
+    ">=",
+    ",",
+    ";",
+    "\"",
+    "#",
+    "1",
+    "0.5",
+    "1e-3",
+    ".",
+    "'",
+    "sum_j ",
+    "sum_",
+    "Σ_",
+    "lim ",
+    "->",
+    "inf",
+    " of ",
+    " if ",
+    " otherwise",
+    "piecewise",
+    " and ",
+    " where ",
+    " within ",
+    "T",
+    "R",
+    "ℝ^",
+    " x ",
+    "onehot",
+    "real",
+    "σ",
+];
+
 // ---- fixtures ----
 
 fn fixture_dir(kind: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parse")
+        .join(kind)
 }
 
 fn fixture_files(kind: &str) -> Vec<std::path::PathBuf> {
@@ -436,7 +568,11 @@ fn ok_fixtures_parse_without_errors() {
             .map(|e| format!("{}: {}", file.line_col(e.span.start as usize), e.message))
             .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
-        assert!(!parsed.file.items.is_empty(), "{} has no items", path.display());
+        assert!(
+            !parsed.file.items.is_empty(),
+            "{} has no items",
+            path.display()
+        );
     }
 }
 
@@ -452,7 +588,11 @@ fn err_fixtures_report_exactly_the_annotated_errors() {
             .filter_map(|line| line.strip_prefix("#! error "))
             .map(str::to_string)
             .collect();
-        assert!(!expected.is_empty(), "{} has no `#! error` lines", path.display());
+        assert!(
+            !expected.is_empty(),
+            "{} has no `#! error` lines",
+            path.display()
+        );
         let parsed = parse_file(&text);
         let file = SourceFile::new(path.display().to_string(), text.as_str());
         let found: Vec<String> = parsed
@@ -468,4 +608,28 @@ fn err_fixtures_report_exactly_the_annotated_errors() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn long_operator_chains_count_as_nesting() {
+    // `a + a + ...` nests as `((a + a) + a) + ...`: a chain of 200 is fine,
+    // one of 100,000 stops at the limit instead of building a tree too deep
+    // for later passes (and for dropping it) to recurse over.
+    let fine = parse_file(&format!("claim x = {}x", "x + ".repeat(200)));
+    assert!(fine.errors.is_empty(), "{:?}", fine.errors);
+    for chain in ["x + ", "x * ", "x ", "x/"] {
+        let parsed = parse_file(&format!("claim x = {}x", chain.repeat(100_000)));
+        assert_eq!(parsed.errors.len(), 1, "{chain:?}");
+        assert_eq!(parsed.errors[0].message, "nesting deeper than 256 levels");
+    }
+    let subscripts = parse_file(&format!("claim x = f(x){} = 1", "_(1)".repeat(100_000)));
+    assert_eq!(
+        subscripts.errors[0].message,
+        "nesting deeper than 256 levels"
+    );
+    let transposes = parse_file(&format!("claim x = A{} = 1", "^T".repeat(100_000)));
+    assert_eq!(
+        transposes.errors[0].message,
+        "nesting deeper than 256 levels"
+    );
 }
