@@ -206,6 +206,9 @@ fn the_size_d_stays_a_name() {
     assert_eq!(shape("d(x)"), "(d x)");
     assert_eq!(shape("2 d / d_h"), "(/ (* 2 d) d_h)");
     assert_eq!(shape("d / 2"), "(/ d 2)");
+    assert_eq!(shape("d^2 + d"), "(+ (^ d 2) d)");
+    assert_eq!(shape("d (x) / 2"), "(/ (* d x) 2)");
+    assert_eq!(shape("dx / d"), "(/ dx d)");
 }
 
 #[test]
@@ -632,4 +635,27 @@ fn long_operator_chains_count_as_nesting() {
         transposes.errors[0].message,
         "nesting deeper than 256 levels"
     );
+}
+
+#[test]
+fn documented_expression_examples_parse() {
+    for text in [
+        "0.1",
+        "v_i",
+        "cnn.conv1",
+        "a + b - c",
+        "u ⊙ v",
+        "u .* v",
+        "f(x, mode = full)",
+        "x_(1)",
+        "|x|",
+        "‖x‖",
+        "grad_(W1) L",
+        "lim k -> inf of 1 / (1 + exp(-k x))",
+        "x > 0 ∧ y > 0",
+        "∂L/∂b_k",
+        "2 d / d_h",
+    ] {
+        assert!(parse_expr(text).is_ok(), "{text}: {:?}", parse_expr(text));
+    }
 }
