@@ -49,10 +49,7 @@ impl<'t> Parser<'t> {
     pub(super) fn condition(&self, rest: &'t str) -> Res<'t, Expr> {
         let (mut rest, first) = self.comparison(rest)?;
         let mut parts = vec![first];
-        loop {
-            let Some(after) = self.eat_word(rest, "and").or_else(|| self.eat(rest, "∧")) else {
-                break;
-            };
+        while let Some(after) = self.eat_word(rest, "and").or_else(|| self.eat(rest, "∧")) {
             let (after, part) = self.comparison(after)?;
             parts.push(part);
             rest = after;
@@ -153,9 +150,12 @@ impl<'t> Parser<'t> {
         rest.strip_prefix('=').map(|after| (after, CmpOp::Eq))
     }
 
-    /// `a + b - c` (left-associative).
+    /// `a + b - c` (left-associative). Each operator of a chain nests the
+    /// tree one level deeper (`(a + b) - c`), so it counts toward `MAX_DEPTH`:
+    /// later passes can then recurse over any tree the parser returns.
     pub(super) fn additive(&self, rest: &'t str) -> Res<'t, Expr> {
         let (mut rest, mut acc) = self.product(rest)?;
+        let mut chain = Vec::new();
         loop {
             let next = skip_trivia(rest);
             let (after_op, op) = if let Some(after) = next.strip_prefix('+') {
@@ -165,6 +165,7 @@ impl<'t> Parser<'t> {
             } else {
                 break;
             };
+            chain.push(self.enter(next)?);
             let (after, rhs) = self.product(after_op)?;
             acc = binary(op, acc, rhs);
             rest = after;
@@ -206,7 +207,8 @@ impl<'t> Parser<'t> {
             '0'..='9' => true,
             _ if lex::is_ident_start(c) => match lex::ident(rest) {
                 Some((word, _)) => {
-                    !lex::STOP_WORDS.contains(&word) && !(mode.in_matrix_dims && word == "x")
+                    let ends_dims = mode.in_matrix_dims && word == "x";
+                    !(lex::STOP_WORDS.contains(&word) || ends_dims)
                 }
                 None => false,
             },
@@ -218,8 +220,10 @@ impl<'t> Parser<'t> {
     /// explicit operator may carry a sign (`a * -b`); a juxtaposed one may not.
     pub(super) fn product(&self, rest: &'t str) -> Res<'t, Expr> {
         let (mut rest, mut acc) = self.unary(rest)?;
+        let mut chain = Vec::new();
         loop {
             if let Some((after_op, op)) = self.product_op(rest) {
+                chain.push(self.enter(rest)?);
                 let (after, rhs) = self.unary(after_op)?;
                 acc = binary(op, acc, rhs);
                 rest = after;
@@ -229,6 +233,7 @@ impl<'t> Parser<'t> {
             if !self.starts_operand(next) {
                 break;
             }
+            chain.push(self.enter(next)?);
             let (after, rhs) = self.power(next)?;
             acc = binary(BinOp::Mul, acc, rhs);
             rest = after;
@@ -257,10 +262,8 @@ impl<'t> Parser<'t> {
     /// `x^2`, `x^-2`, `2^x^2` (right-associative), `A^T`, `A^⊤`.
     fn power(&self, rest: &'t str) -> Res<'t, Expr> {
         let (mut rest, mut base) = self.postfix(rest)?;
-        loop {
-            let Some(after_caret) = self.eat(rest, "^") else {
-                break;
-            };
+        let mut chain = Vec::new();
+        while let Some(after_caret) = self.eat(rest, "^") {
             let exponent_start = skip_trivia(after_caret);
             let transpose_end = exponent_start.strip_prefix('⊤').or_else(|| {
                 lex::ident(exponent_start)
@@ -268,6 +271,7 @@ impl<'t> Parser<'t> {
                     .map(|(_, after)| after)
             });
             if let Some(after) = transpose_end {
+                chain.push(self.enter(exponent_start)?);
                 let span = base.span.join(self.span(exponent_start, after));
                 base = Expr {
                     kind: ExprKind::Transpose(boxed(base)),
@@ -306,7 +310,9 @@ impl<'t> Parser<'t> {
         if !subscriptable {
             return Ok((rest, expr));
         }
+        let mut chain = Vec::new();
         while let Some(after_underscore) = rest.strip_prefix('_') {
+            chain.push(self.enter(rest)?);
             let (after, indices) = self.subscript(rest, after_underscore)?;
             let span = expr.span.join(self.span(rest, after));
             expr = Expr {
@@ -460,10 +466,8 @@ impl<'t> Parser<'t> {
                 return prefix_form(self.bounded_sum(start, &after[1..]))
             }
             "grad" if after.starts_with("_(") => return prefix_form(self.grad(start, &after[1..])),
-            "d" => {
-                if self.derivative_form(start, "d").is_some() {
-                    return prefix_form(self.derivative_at(start, "d"));
-                }
+            "d" if self.derivative_form(start, "d").is_some() => {
+                return prefix_form(self.derivative_at(start, "d"));
             }
             _ if lex::STOP_WORDS.contains(&name) => {
                 return self.fail(start, "expected an expression")
@@ -887,7 +891,9 @@ impl<'t> Parser<'t> {
             kind: ExprKind::Ident(name.name),
             span: name.span,
         };
+        let mut chain = Vec::new();
         while let Some(after_underscore) = rest.strip_prefix('_') {
+            chain.push(self.enter(rest)?);
             let (after, indices) = self.subscript(rest, after_underscore)?;
             var = Expr {
                 kind: ExprKind::Subscript {

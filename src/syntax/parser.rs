@@ -105,9 +105,10 @@ impl Drop for DepthGuard<'_> {
 /// reserved, and touched as deep as the input actually nests.
 const PARSER_STACK_BYTES: usize = 64 << 20;
 
-/// Runs `parse` on a thread with `PARSER_STACK_BYTES` of stack (or on the
-/// current thread if no thread can be started).
-fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+/// Runs `parse` on a thread with `PARSER_STACK_BYTES` of stack, or on the
+/// current thread if no thread can be started. (`None` only if the closure
+/// somehow ran nowhere, which the slot hand-off rules out.)
+fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> Option<T> {
     let slot = Mutex::new(Some(parse));
     let take = || slot.lock().ok().and_then(|mut parse| parse.take());
     let spawned = std::thread::scope(|scope| {
@@ -120,22 +121,18 @@ fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
             Err(panic) => std::panic::resume_unwind(panic),
         }
     });
-    match spawned {
-        Some(result) => result,
-        None => match take() {
-            Some(parse) => parse(),
-            None => unreachable_parse(),
-        },
-    }
+    spawned.or_else(|| take().map(|parse| parse()))
 }
 
-/// The closure is taken exactly once, either by the thread or by the fallback.
-fn unreachable_parse<T>() -> T {
-    unreachable!("the parse closure runs exactly once")
+fn parser_did_not_run() -> Diagnostic {
+    Diagnostic::error(Span::default(), "internal error: the parser did not run")
 }
 
 pub fn parse_file(text: &str) -> Parsed {
-    on_parser_stack(|| parse_file_here(text))
+    on_parser_stack(|| parse_file_here(text)).unwrap_or_else(|| Parsed {
+        file: ast::File::default(),
+        errors: vec![parser_did_not_run()],
+    })
 }
 
 fn parse_file_here(text: &str) -> Parsed {
@@ -152,7 +149,7 @@ fn parse_file_here(text: &str) -> Parsed {
 }
 
 pub fn parse_expr(text: &str) -> Result<ast::Expr, Diagnostic> {
-    on_parser_stack(|| parse_expr_here(text))
+    on_parser_stack(|| parse_expr_here(text)).unwrap_or_else(|| Err(parser_did_not_run()))
 }
 
 fn parse_expr_here(text: &str) -> Result<ast::Expr, Diagnostic> {
@@ -585,9 +582,9 @@ impl<'t> Parser<'t> {
         let mut params = Vec::new();
         let mut index = None;
         let open = skip_trivia(rest);
-        if open.starts_with('(') {
+        if let Some(after_open) = open.strip_prefix('(') {
             let _guard = self.enter(open)?;
-            let mut inner = &open[1..];
+            let mut inner = after_open;
             if let Some(after) = self.eat(inner, ")") {
                 rest = after;
             } else {
@@ -798,10 +795,7 @@ impl<'t> Parser<'t> {
     fn domain(&self, rest: &'t str) -> Res<'t, Domain> {
         let (mut rest, first) = self.domain_atom(rest)?;
         let mut parts = vec![first];
-        loop {
-            let Some(after_arrow) = self.eat(rest, "->").or_else(|| self.eat(rest, "→")) else {
-                break;
-            };
+        while let Some(after_arrow) = self.eat(rest, "->").or_else(|| self.eat(rest, "→")) {
             let (after, part) = self.domain_atom(after_arrow)?;
             parts.push(part);
             rest = after;

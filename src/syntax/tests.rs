@@ -206,6 +206,9 @@ fn the_size_d_stays_a_name() {
     assert_eq!(shape("d(x)"), "(d x)");
     assert_eq!(shape("2 d / d_h"), "(/ (* 2 d) d_h)");
     assert_eq!(shape("d / 2"), "(/ d 2)");
+    assert_eq!(shape("d^2 + d"), "(+ (^ d 2) d)");
+    assert_eq!(shape("d (x) / 2"), "(/ (* d x) 2)");
+    assert_eq!(shape("dx / d"), "(/ dx d)");
 }
 
 #[test]
@@ -450,16 +453,91 @@ proptest! {
 
     #[test]
     fn parse_file_never_panics_on_language_like_text(
-        text in "((var|dim|def|claim|derive|net|expect| |\n|  |[a-z]|d|∂|/|\\(|\\)|\\[|\\]|\\||‖|_|\\^|-|=|≈|:|,|\"|#|[0-9]|\\.|<|>|\\{|\\}|;|sum_|lim|->|inf|of|if|otherwise|piecewise|')){0,60}"
+        tokens in prop::collection::vec(prop::sample::select(LANGUAGE_TOKENS), 0..60)
     ) {
+        let text = tokens.concat();
         let parsed = parse_file(&text);
         for error in parsed.errors {
             prop_assert!(error.span.start <= error.span.end);
             prop_assert!((error.span.end as usize) <= text.len());
+            prop_assert!(text.is_char_boundary(error.span.start as usize));
             prop_assert!(!error.message.is_empty());
         }
     }
 }
+
+/// Pieces of the language (and of its traps) for building random statements.
+const LANGUAGE_TOKENS: &[&str] = &[
+    "var ",
+    "dim ",
+    "def ",
+    "claim ",
+    "derive ",
+    "net ",
+    "expect ",
+    "refuted",
+    ":",
+    " ",
+    "\n",
+    "\n  ",
+    "x",
+    "d",
+    "d_h",
+    "v_i",
+    "W",
+    "_",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    "||",
+    "‖",
+    "∂",
+    "∇_u",
+    "/",
+    "^",
+    "-",
+    "−",
+    "+",
+    "*",
+    "=",
+    "==",
+    "≈",
+    "<",
+    ">=",
+    ",",
+    ";",
+    "\"",
+    "#",
+    "1",
+    "0.5",
+    "1e-3",
+    ".",
+    "'",
+    "sum_j ",
+    "sum_",
+    "Σ_",
+    "lim ",
+    "->",
+    "inf",
+    " of ",
+    " if ",
+    " otherwise",
+    "piecewise",
+    " and ",
+    " where ",
+    " within ",
+    "T",
+    "R",
+    "ℝ^",
+    " x ",
+    "onehot",
+    "real",
+    "σ",
+];
 
 // ---- fixtures ----
 
@@ -533,4 +611,51 @@ fn err_fixtures_report_exactly_the_annotated_errors() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn long_operator_chains_count_as_nesting() {
+    // `a + a + ...` nests as `((a + a) + a) + ...`: a chain of 200 is fine,
+    // one of 100,000 stops at the limit instead of building a tree too deep
+    // for later passes (and for dropping it) to recurse over.
+    let fine = parse_file(&format!("claim x = {}x", "x + ".repeat(200)));
+    assert!(fine.errors.is_empty(), "{:?}", fine.errors);
+    for chain in ["x + ", "x * ", "x ", "x/"] {
+        let parsed = parse_file(&format!("claim x = {}x", chain.repeat(100_000)));
+        assert_eq!(parsed.errors.len(), 1, "{chain:?}");
+        assert_eq!(parsed.errors[0].message, "nesting deeper than 256 levels");
+    }
+    let subscripts = parse_file(&format!("claim x = f(x){} = 1", "_(1)".repeat(100_000)));
+    assert_eq!(
+        subscripts.errors[0].message,
+        "nesting deeper than 256 levels"
+    );
+    let transposes = parse_file(&format!("claim x = A{} = 1", "^T".repeat(100_000)));
+    assert_eq!(
+        transposes.errors[0].message,
+        "nesting deeper than 256 levels"
+    );
+}
+
+#[test]
+fn documented_expression_examples_parse() {
+    for text in [
+        "0.1",
+        "v_i",
+        "cnn.conv1",
+        "a + b - c",
+        "u ⊙ v",
+        "u .* v",
+        "f(x, mode = full)",
+        "x_(1)",
+        "|x|",
+        "‖x‖",
+        "grad_(W1) L",
+        "lim k -> inf of 1 / (1 + exp(-k x))",
+        "x > 0 ∧ y > 0",
+        "∂L/∂b_k",
+        "2 d / d_h",
+    ] {
+        assert!(parse_expr(text).is_ok(), "{text}: {:?}", parse_expr(text));
+    }
 }
