@@ -22,6 +22,12 @@ impl Run {
     }
 }
 
+impl Default for Dir {
+    fn default() -> Dir {
+        Dir::new()
+    }
+}
+
 impl Dir {
     pub fn new() -> Dir {
         Dir {
