@@ -165,7 +165,11 @@ pub fn verdict_detail(row: &ResultRow) -> String {
             )
         }
         Verdict::Refuted { counterexample } => {
-            format!("{}; seed {}", describe_counterexample(counterexample), row.seed)
+            format!(
+                "{}; seed {}",
+                describe_counterexample(counterexample),
+                row.seed
+            )
         }
         Verdict::Unknown { reason } => reason.clone(),
     }

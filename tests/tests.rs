@@ -353,7 +353,9 @@ fn readme_example_output_is_current() {
     let root = repo_root();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let marker = "`nabla check examples/readme.nabla` prints";
-    let after = &readme[readme.find(marker).expect("the README shows the example's output")..];
+    let after = &readme[readme
+        .find(marker)
+        .expect("the README shows the example's output")..];
     let start = after.find("```\n").unwrap() + 4;
     let end = start + after[start..].find("\n```").unwrap();
     let shown = &after[start..end];

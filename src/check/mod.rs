@@ -432,7 +432,7 @@ fn show_env(store: &Store, symbols: &[Symbol], env: &Env) -> Vec<(String, String
         .filter_map(|&s| {
             let b = env.get(s)?;
             let name = store.name(s).to_string();
-            if name.ends_with('#') {
+            if name.contains('#') {
                 return None;
             }
             Some((name, show_binding(b)))
@@ -499,7 +499,7 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
             return Some(format!(
                 "derivative cross-check failed: at {} = {x} the symbolic derivative is {symbolic:.9} \
                  but central differences give {:.9}",
-                store.name(var),
+                store.display_name(var),
                 estimates[1]
             ));
         }
@@ -613,7 +613,7 @@ fn check_limit(
                 .rev()
                 .take(3)
                 .rev()
-                .map(|(p, y)| format!("{}=2^{p}: {y:.6}", store.name(var)))
+                .map(|(p, y)| format!("{}=2^{p}: {y:.6}", store.display_name(var)))
                 .collect();
             return Verdict::Refuted {
                 counterexample: Counterexample {

@@ -76,7 +76,7 @@ impl Latex<'_> {
                 };
                 (number(r), prec)
             }
-            Node::Sym(sym) => (self.name(s.name(*sym)), Prec::Atom),
+            Node::Sym(sym) => (self.name(s.display_name(*sym)), Prec::Atom),
             Node::Add(terms) => {
                 let mut out = String::new();
                 for (k, &t) in terms.iter().enumerate() {
@@ -130,7 +130,7 @@ impl Latex<'_> {
             } => (
                 format!(
                     "\\sum_{{{}={}}}^{{{}}} {}",
-                    self.name(s.name(*index)),
+                    self.name(s.display_name(*index)),
                     self.expr(*lower, Prec::Sum),
                     self.expr(*upper, Prec::Sum),
                     self.expr(*body, Prec::Product)
@@ -203,7 +203,7 @@ impl Latex<'_> {
                 (
                     format!(
                         "\\lim_{{{} \\to {target}}} {}",
-                        self.name(s.name(*var)),
+                        self.name(s.display_name(*var)),
                         self.expr(*body, Prec::Product)
                     ),
                     Prec::Sum,

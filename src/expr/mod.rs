@@ -247,6 +247,13 @@ impl Store {
         &self.names[s.0 as usize]
     }
 
+    /// The name as a person reads it: a bound index `j#3` (renamed apart so it
+    /// can never capture a free `j`) shows as `j`.
+    pub fn display_name(&self, s: Symbol) -> &str {
+        let name = self.name(s);
+        name.split_once('#').map_or(name, |(head, _)| head)
+    }
+
     // ----- builders: they intern, and fold only the trivial cases noted -----
 
     pub fn num(&mut self, r: BigRational) -> ExprId {

@@ -156,7 +156,7 @@ impl<'s> Printer<'s> {
         let s = self.store;
         match s.node(id) {
             Node::Num(r) => self.number(r),
-            Node::Sym(sym) => (RcDoc::text(s.name(*sym).to_string()), Prec::Atom),
+            Node::Sym(sym) => (RcDoc::text(s.display_name(*sym).to_string()), Prec::Atom),
             Node::Add(terms) => (self.sum_doc(terms), Prec::Sum),
             Node::Mul(_) => self.term_doc(id),
             Node::Pow(base, exp) => self.pow_doc(id, *base, *exp),
@@ -184,7 +184,7 @@ impl<'s> Printer<'s> {
             } => {
                 let head = self
                     .text("Σ", "sum")
-                    .append(RcDoc::text(format!("_({}=", s.name(*index))))
+                    .append(RcDoc::text(format!("_({}=", s.display_name(*index))))
                     .append(self.doc(*lower, Prec::Sum))
                     .append(RcDoc::text(")^"))
                     .append(self.doc(*upper, Prec::Atom));
@@ -248,7 +248,7 @@ impl<'s> Printer<'s> {
                     LimitTo::NegInf => self.text("−∞", "-inf"),
                     LimitTo::Point(p) => self.doc(*p, Prec::Sum),
                 };
-                let doc = RcDoc::text(format!("lim {} ", s.name(*var)))
+                let doc = RcDoc::text(format!("lim {} ", s.display_name(*var)))
                     .append(self.text("→", "->"))
                     .append(RcDoc::space())
                     .append(target)

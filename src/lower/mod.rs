@@ -22,6 +22,9 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+mod tensor;
+use tensor::Frame;
+
 /// How names that were never declared are treated.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LowerConfig {
@@ -111,6 +114,12 @@ enum Local {
         sym: Symbol,
         size: ExprId,
     },
+    /// A def parameter bound to a vector expression, lowered entry by entry.
+    VectorExpr {
+        expr: Rc<ast::Expr>,
+        env: Rc<Locals>,
+        size: ExprId,
+    },
 }
 
 type Locals = Vec<(String, Local)>;
@@ -161,6 +170,8 @@ struct Lowerer {
     /// Derivatives taken while lowering the current obligation.
     sites: Vec<DerivativeSite>,
     def_depth: usize,
+    /// Counter for fresh summation indices.
+    fresh: usize,
 }
 
 fn err(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -179,6 +190,7 @@ impl Lowerer {
             diagnostics: Vec::new(),
             sites: Vec::new(),
             def_depth: 0,
+            fresh: 0,
         }
     }
 
@@ -380,8 +392,9 @@ impl Lowerer {
         self.sites.clear();
         let lowered = (|| {
             let conditions = self.conditions(&claim.conditions)?;
-            let lhs = self.expr(&claim.lhs, &mut Vec::new())?;
-            let rhs = self.expr(&claim.rhs, &mut Vec::new())?;
+            let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
+            let lhs = self.side(&claim.lhs, frame)?;
+            let rhs = self.side(&claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             Ok((conditions, lhs, rhs, tolerance))
         })();
@@ -404,6 +417,18 @@ impl Lowerer {
             }
             Err(d) => self.diagnostics.push(d),
         }
+    }
+
+    /// Free indices when the sides are vectors or matrices (the first tensor
+    /// side decides the shape); `None` for scalar claims.
+    fn claim_frame(&mut self, sides: &[&ast::Expr]) -> Result<Option<Frame>, Diagnostic> {
+        for e in sides {
+            let shape = self.shape_of(e, &Vec::new())?;
+            if shape.is_tensor() {
+                return Ok(Some(self.frame_for(shape)));
+            }
+        }
+        Ok(None)
     }
 
     fn tolerance(&mut self, claim: &ast::Claim) -> Result<Option<BigRational>, Diagnostic> {
@@ -429,8 +454,17 @@ impl Lowerer {
             }
         };
         self.sites.clear();
+        let mut exprs: Vec<&ast::Expr> = vec![&derive.start];
+        exprs.extend(derive.steps.iter().map(|s| &s.rhs));
+        let frame = match self.claim_frame(&exprs) {
+            Ok(f) => f,
+            Err(d) => {
+                self.diagnostics.push(d);
+                return;
+            }
+        };
         let mut previous: Option<(ExprId, Vec<DerivativeSite>)> =
-            match self.expr(&derive.start, &mut Vec::new()) {
+            match self.side(&derive.start, frame) {
                 Ok(e) => Some((e, std::mem::take(&mut self.sites))),
                 Err(d) => {
                     self.diagnostics.push(d);
@@ -439,7 +473,7 @@ impl Lowerer {
             };
         for (k, step) in derive.steps.iter().enumerate() {
             self.sites.clear();
-            let current = match self.expr(&step.rhs, &mut Vec::new()) {
+            let current = match self.side(&step.rhs, frame) {
                 Ok(e) => Some((e, std::mem::take(&mut self.sites))),
                 Err(d) => {
                     self.diagnostics.push(d);
@@ -474,6 +508,14 @@ impl Lowerer {
     // ----- expressions -----
 
     fn expr(&mut self, e: &ast::Expr, locals: &mut Locals) -> Lowered {
+        if matches!(
+            e.kind,
+            ExprKind::Binary { op: BinOp::Mul, .. } | ExprKind::Norm(_)
+        ) {
+            if let Some(v) = self.scalar_from_tensors(e, locals)? {
+                return Ok(v);
+            }
+        }
         match &e.kind {
             ExprKind::Number(r) => Ok(self.store.num(r.clone())),
             ExprKind::Ident(name) => self.ident(name, e.span, locals),
@@ -550,12 +592,11 @@ impl Lowerer {
                 let body_id = self.expr(body, locals)?;
                 self.derivative(body_id, var_id, *order, e.span)
             }
-            ExprKind::Grad { .. } | ExprKind::Transpose(_) | ExprKind::Norm(_) => Err(err(
-                e.span,
-                "vector and matrix notation is not supported yet; write it with components",
-            )),
+            ExprKind::Grad { .. } | ExprKind::Transpose(_) | ExprKind::Norm(_) => {
+                Err(err(e.span, "a vector or matrix where a number is expected"))
+            }
             ExprKind::Limit { var, to, body } => {
-                let s = self.store.symbol(&var.name);
+                let s = self.bound_symbol(&var.name);
                 let sym = self.store.add(Node::Sym(s));
                 let to = match to {
                     ast::LimitPoint::PosInf => LimitTo::PosInf,
@@ -645,7 +686,7 @@ impl Lowerer {
         if let Some(local) = Self::lookup_local(locals, name) {
             return match local {
                 Local::Scalar(e) => Ok(*e),
-                Local::Vector { .. } => Err(err(
+                Local::Vector { .. } | Local::VectorExpr { .. } => Err(err(
                     span,
                     format!("`{name}` is a vector here; use a component such as `{name}_i`"),
                 )),
@@ -674,6 +715,12 @@ impl Lowerer {
         }
         if let Some(component) = self.split_component(name, span, locals)? {
             return Ok(component);
+        }
+        // a free index introduced earlier in this claim by a subscript (`v_i`)
+        if let Some(s) = self.store.find_symbol(name) {
+            if let Some(VarDomain::Index { .. }) = self.domains.get(s) {
+                return Ok(self.store.add(Node::Sym(s)));
+            }
         }
         if name == "e" {
             let one = self.store.one();
@@ -709,8 +756,12 @@ impl Lowerer {
         if base.is_empty() || sub.is_empty() {
             return Ok(None);
         }
-        let vector = match Self::lookup_local(locals, base) {
-            Some(Local::Vector { sym, size }) => Some((*sym, *size)),
+        let vector = match Self::lookup_local(locals, base).cloned() {
+            Some(local @ Local::VectorExpr { size, .. }) => {
+                let index = self.index_name(sub, size, span, locals)?;
+                return self.bound_component(&local, index);
+            }
+            Some(Local::Vector { sym, size }) => Some((sym, size)),
             Some(Local::Scalar(_)) => None,
             None => match self.names.get(base) {
                 Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
@@ -762,17 +813,26 @@ impl Lowerer {
                             "primes on an indexed definition are not supported",
                         ));
                     }
-                    let index = self.expr(&indices[0], locals)?;
-                    let _ = args;
+                    let index = match (&indices[0].kind, self.shape_of(base, locals)?) {
+                        (ExprKind::Ident(n), tensor::Shape::Col(size)) => {
+                            self.index_name(n, size, indices[0].span, locals)?
+                        }
+                        _ => self.expr(&indices[0], locals)?,
+                    };
                     return self.call(func, 0, args, Some(index), span, locals);
                 }
             }
+        }
+        let bound_expr = matches!(&base.kind, ExprKind::Ident(n)
+            if matches!(Self::lookup_local(locals, n), Some(Local::VectorExpr { .. })));
+        if bound_expr || !matches!(base.kind, ExprKind::Ident(_)) {
+            return self.tensor_subscript(base, indices, span, locals);
         }
         let (sym, size) = match &base.kind {
             ExprKind::Ident(name) => {
                 let found = match Self::lookup_local(locals, name) {
                     Some(Local::Vector { sym, size }) => Some((*sym, Some(*size))),
-                    Some(Local::Scalar(_)) => None,
+                    Some(Local::Scalar(_) | Local::VectorExpr { .. }) => None,
                     None => match self.names.get(name) {
                         Some((Entity::Vector { sym, size }, _)) => Some((*sym, Some(*size))),
                         Some((Entity::Matrix { sym }, _)) => Some((*sym, None)),
@@ -789,12 +849,7 @@ impl Lowerer {
                     }
                 }
             }
-            _ => {
-                return Err(err(
-                    base.span,
-                    "components of vector expressions are not supported yet; index a variable",
-                ))
-            }
+            _ => return self.tensor_subscript(base, indices, span, locals),
         };
         let mut idx = Vec::with_capacity(indices.len());
         for (k, i) in indices.iter().enumerate() {
@@ -818,6 +873,44 @@ impl Lowerer {
         Ok(self.store.add(Node::Index(base_id, idx.into())))
     }
 
+    /// `(W h)_k`, `softmax(o)_y`, `x(u)_i`: an entry of a vector or matrix expression.
+    fn tensor_subscript(
+        &mut self,
+        base: &ast::Expr,
+        indices: &[ast::Expr],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let shape = self.shape_of(base, locals)?;
+        let sizes: Vec<ExprId> = match shape {
+            tensor::Shape::Col(n) | tensor::Shape::Row(n) => vec![n],
+            tensor::Shape::Matrix(r, c) => vec![r, c],
+            _ => return Err(err(base.span, "only a vector or a matrix has entries")),
+        };
+        if indices.len() != sizes.len() {
+            return Err(err(
+                span,
+                format!(
+                    "expected {} ind{}",
+                    sizes.len(),
+                    if sizes.len() == 1 { "ex" } else { "ices" }
+                ),
+            ));
+        }
+        let mut idx = Vec::with_capacity(indices.len());
+        for (i, &size) in indices.iter().zip(&sizes) {
+            idx.push(match &i.kind {
+                ExprKind::Ident(n) => self.index_name(n, size, i.span, locals)?,
+                _ => self.expr(i, locals)?,
+            });
+        }
+        let (row, col) = match shape {
+            tensor::Shape::Row(_) => (None, Some(idx[0])),
+            _ => (Some(idx[0]), idx.get(1).copied()),
+        };
+        self.component(base, row, col, locals)
+    }
+
     fn sum(
         &mut self,
         index: &ast::Ident,
@@ -826,7 +919,7 @@ impl Lowerer {
         body: &ast::Expr,
         locals: &mut Locals,
     ) -> Lowered {
-        let s = self.store.symbol(&index.name);
+        let s = self.bound_symbol(&index.name);
         let sym = self.store.add(Node::Sym(s));
         let lower = match lower {
             Some(l) => self.expr(l, locals)?,
@@ -858,6 +951,13 @@ impl Lowerer {
             upper,
             body: body_id,
         }))
+    }
+
+    /// A new symbol for a bound variable (`sum_j`, `lim k`): renamed apart from
+    /// every other symbol, so differentiating by a free `v_j` cannot capture it.
+    fn bound_symbol(&mut self, name: &str) -> Symbol {
+        self.fresh += 1;
+        self.store.symbol(&format!("{name}#{}", self.fresh))
     }
 
     /// The size of the first vector indexed directly by `index` in `body`.
@@ -962,7 +1062,7 @@ impl Lowerer {
                 if def.params.len() != 1 || args.len() != 1 {
                     return Err(err(span, "primes (f') need a function of one variable"));
                 }
-                let param = self.store.symbol(&format!("{}#", def.params[0].name));
+                let param = self.bound_symbol(&def.params[0].name);
                 self.domains.declare(param, VarDomain::Real);
                 let param_id = self.store.add(Node::Sym(param));
                 let body = self.inline_def(&def, &[Local::Scalar(param_id)], index, span)?;
@@ -1024,8 +1124,15 @@ impl Lowerer {
         if Func::from_name(name).is_none() && self.config.declare_unknown_as_real {
             // one-off expressions: an unknown function is an uninterpreted R -> R
             let sym = self.store.symbol(name);
-            self.domains.declare(sym, VarDomain::Function { input: None, output: None });
-            self.names.insert(name.to_string(), (Entity::Function { sym }, func.span));
+            self.domains.declare(
+                sym,
+                VarDomain::Function {
+                    input: None,
+                    output: None,
+                },
+            );
+            self.names
+                .insert(name.to_string(), (Entity::Function { sym }, func.span));
             return self.call(func, primes, args, None, span, locals);
         }
         let Some(f) = Func::from_name(name) else {
@@ -1056,7 +1163,7 @@ impl Lowerer {
         if lowered.len() != 1 {
             return Err(err(span, "primes (f') need a function of one variable"));
         }
-        let param = self.store.symbol("t#");
+        let param = self.bound_symbol("t");
         self.domains.declare(param, VarDomain::Real);
         let param_id = self.store.add(Node::Sym(param));
         let body = self.store.call1(f, param_id);
@@ -1108,6 +1215,10 @@ impl Lowerer {
         }
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
+            if let Some(local) = self.bind_tensor_arg(&a.value, locals)? {
+                bound.push(local);
+                continue;
+            }
             let vector = match &a.value.kind {
                 ExprKind::Ident(n) => match Self::lookup_local(locals, n) {
                     Some(Local::Vector { sym, size }) => Some((*sym, *size)),

@@ -1,0 +1,701 @@
+//! Vectors and matrices lowered to index notation.
+//!
+//! A vector or matrix expression is never built as a whole: `component(e, i, j)`
+//! lowers the scalar entry `(i, j)` of it, with sums over fresh indices for
+//! products (`(W h)_k = Σ_l W_(k,l) h_l`). A claim between two vectors holds
+//! when it holds for a free index ranging over the size, so `softmax(v + c) =
+//! softmax(v)` becomes `softmax(v + c)_i = softmax(v)_i` for every `i`.
+
+use super::{err, Entity, Local, Locals, Lowered, Lowerer};
+use crate::diagnostic::Diagnostic;
+use crate::domain::VarDomain;
+use crate::expr::{ExprId, Func, Node, Symbol};
+use crate::span::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind};
+use std::rc::Rc;
+
+/// The shape of an expression. Sizes are store expressions (numbers or `dim`s).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Shape {
+    Scalar,
+    /// A column vector of the given size.
+    Col(ExprId),
+    /// A row vector (a transposed column).
+    Row(ExprId),
+    Matrix(ExprId, ExprId),
+    /// A vector literal, `correlate(...)` or `shape(...)`: compared entry by entry as written.
+    Literal,
+    /// `1^T`: a row of ones whose size comes from what it multiplies.
+    OnesRow,
+}
+
+impl Shape {
+    pub(super) fn is_tensor(self) -> bool {
+        matches!(self, Shape::Col(_) | Shape::Row(_) | Shape::Matrix(..))
+    }
+
+    fn describe(self, store: &crate::expr::Store) -> String {
+        match self {
+            Shape::Scalar => "a number".to_string(),
+            Shape::Col(n) => format!("a vector of size {}", store.display(n)),
+            Shape::Row(n) => format!("a row vector of size {}", store.display(n)),
+            Shape::Matrix(r, c) => format!("a {}×{} matrix", store.display(r), store.display(c)),
+            Shape::Literal => "a vector of numbers".to_string(),
+            Shape::OnesRow => "a row of ones".to_string(),
+        }
+    }
+}
+
+/// The free indices a tensor claim is stated for.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Frame {
+    pub shape: Shape,
+    pub row: Option<ExprId>,
+    pub col: Option<ExprId>,
+}
+
+const TENSOR_BUILTINS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
+
+impl Lowerer {
+    fn vector_entity(&self, name: &str, locals: &Locals) -> Option<Shape> {
+        match Self::lookup_local(locals, name) {
+            Some(Local::Vector { size, .. } | Local::VectorExpr { size, .. }) => {
+                return Some(Shape::Col(*size))
+            }
+            Some(Local::Scalar(_)) => return Some(Shape::Scalar),
+            None => {}
+        }
+        match self.names.get(name) {
+            Some((Entity::Vector { size, .. }, _)) => Some(Shape::Col(*size)),
+            Some((Entity::Matrix { sym }, _)) => match self.domains.get(*sym) {
+                Some(VarDomain::Matrix { rows, cols }) => Some(Shape::Matrix(*rows, *cols)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn is_declared(&self, name: &str, locals: &Locals) -> bool {
+        Self::lookup_local(locals, name).is_some() || self.names.contains_key(name)
+    }
+
+    /// The shape of an expression, without lowering it.
+    pub(super) fn shape_of(&mut self, e: &ast::Expr, locals: &Locals) -> Result<Shape, Diagnostic> {
+        Ok(match &e.kind {
+            ExprKind::Vector(_) => Shape::Literal,
+            ExprKind::Ident(name) => match self.vector_entity(name, locals) {
+                Some(s) => s,
+                None => match self.names.get(name).cloned() {
+                    Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+                        self.shape_of(&def.body, &Vec::new())?
+                    }
+                    _ => Shape::Scalar,
+                },
+            },
+            ExprKind::Call { func, args, .. } => self.call_shape(func, args, locals)?,
+            ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.shape_of(lhs, locals)?;
+                let b = self.shape_of(rhs, locals)?;
+                self.binary_shape(*op, a, b, e.span)?
+            }
+            ExprKind::Neg(inner) | ExprKind::Abs(inner) => self.shape_of(inner, locals)?,
+            ExprKind::Transpose(inner) => match (&inner.kind, self.shape_of(inner, locals)?) {
+                (ExprKind::Number(_), Shape::Scalar) => Shape::OnesRow,
+                (_, Shape::Col(n)) => Shape::Row(n),
+                (_, Shape::Row(n)) => Shape::Col(n),
+                (_, Shape::Matrix(r, c)) => Shape::Matrix(c, r),
+                (_, s) => s,
+            },
+            ExprKind::Derivative { var, body, .. } => {
+                let var_shape = self.shape_of(var, locals)?;
+                let body_shape = self.shape_of(body, locals)?;
+                match (body_shape, var_shape) {
+                    (Shape::Scalar, s) if s.is_tensor() => s,
+                    (Shape::Col(m), Shape::Col(n)) => Shape::Matrix(m, n),
+                    (s, Shape::Scalar) => s,
+                    _ => {
+                        return Err(err(
+                            e.span,
+                            "this derivative of a tensor by a tensor is not supported",
+                        ))
+                    }
+                }
+            }
+            ExprKind::Grad { var, .. } => self.shape_of(var, locals)?,
+            _ => Shape::Scalar,
+        })
+    }
+
+    fn call_shape(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+        locals: &Locals,
+    ) -> Result<Shape, Diagnostic> {
+        let name = func.name.as_str();
+        let arg_shape = |this: &mut Lowerer, k: usize| -> Result<Shape, Diagnostic> {
+            match args.get(k) {
+                Some(a) => this.shape_of(&a.value, locals),
+                None => Ok(Shape::Scalar),
+            }
+        };
+        if !self.is_declared(name, locals) {
+            match name {
+                "correlate" | "convolve" | "shape" => return Ok(Shape::Literal),
+                "softmax" => return arg_shape(self, 0),
+                "diag" => {
+                    return match arg_shape(self, 0)? {
+                        Shape::Col(n) | Shape::Row(n) => Ok(Shape::Matrix(n, n)),
+                        _ => Err(err(func.span, "diag takes a vector")),
+                    }
+                }
+                "onehot" => {
+                    let Some(size) = args.get(1) else {
+                        return Err(err(
+                            func.span,
+                            "onehot takes the class and the size: onehot(y, m)",
+                        ));
+                    };
+                    let size = self.expr(&size.value, &mut locals.clone())?;
+                    return Ok(Shape::Col(size));
+                }
+                "jacobian" => {
+                    return match (arg_shape(self, 0)?, arg_shape(self, 1)?) {
+                        (Shape::Col(m), Shape::Col(n)) => Ok(Shape::Matrix(m, n)),
+                        (Shape::Scalar, Shape::Col(n)) => Ok(Shape::Row(n)),
+                        _ => Err(err(
+                            func.span,
+                            "jacobian takes a vector function and a vector variable",
+                        )),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if Self::lookup_local(locals, name).is_some() {
+            return Ok(Shape::Scalar);
+        }
+        match self.names.get(name).cloned() {
+            Some((Entity::Def(def), _)) => {
+                if def.index.is_some() {
+                    // an indexed definition is a vector the size of its first vector argument
+                    for k in 0..args.len() {
+                        if let Shape::Col(n) = arg_shape(self, k)? {
+                            return Ok(Shape::Col(n));
+                        }
+                    }
+                    return Err(err(
+                        func.span,
+                        format!("cannot tell the size of `{name}(...)`"),
+                    ));
+                }
+                if def.params.len() == 1 && args.len() == 1 {
+                    let s = arg_shape(self, 0)?;
+                    if s.is_tensor() {
+                        // a scalar function of one variable, applied entrywise
+                        return Ok(s);
+                    }
+                }
+                Ok(Shape::Scalar)
+            }
+            Some((Entity::Function { sym }, _)) => match self.domains.get(sym) {
+                Some(VarDomain::Function {
+                    output: Some(m), ..
+                }) => Ok(Shape::Col(*m)),
+                _ => Ok(Shape::Scalar),
+            },
+            Some(_) => Ok(Shape::Scalar),
+            None => match Func::from_name(name) {
+                Some(f) if f.arity() == 1 => arg_shape(self, 0),
+                _ => Ok(Shape::Scalar),
+            },
+        }
+    }
+
+    fn binary_shape(&self, op: BinOp, a: Shape, b: Shape, span: Span) -> Result<Shape, Diagnostic> {
+        use Shape::*;
+        let mismatch = || {
+            err(
+                span,
+                format!(
+                    "cannot combine {} and {} here",
+                    a.describe(&self.store),
+                    b.describe(&self.store)
+                ),
+            )
+        };
+        Ok(match (op, a, b) {
+            (_, Literal, _) | (_, _, Literal) => Literal,
+            (_, Scalar, Scalar) => Scalar,
+            (BinOp::Mul, Scalar, s) | (BinOp::Mul, s, Scalar) | (BinOp::Div, s, Scalar) => s,
+            (BinOp::Add | BinOp::Sub, Scalar, s) | (BinOp::Add | BinOp::Sub, s, Scalar) => s,
+            (BinOp::Add | BinOp::Sub | BinOp::Hadamard, x, y) if same_kind(x, y) => x,
+            (BinOp::Mul, Matrix(r, _), Col(_)) => Col(r),
+            (BinOp::Mul, Matrix(r, _), Matrix(_, c)) => Matrix(r, c),
+            (BinOp::Mul, Col(m), Row(n)) => Matrix(m, n),
+            (BinOp::Mul, Row(_), Col(_)) | (BinOp::Mul, OnesRow, Col(_)) => Scalar,
+            (BinOp::Mul, Row(_), Matrix(_, c)) => Row(c),
+            _ => return Err(mismatch()),
+        })
+    }
+
+    /// A fresh summation index (its name cannot be written in a file).
+    fn fresh_index(&mut self) -> (Symbol, ExprId) {
+        let s = self.bound_symbol("k");
+        (s, self.store.add(Node::Sym(s)))
+    }
+
+    fn sum_over(&mut self, index: Symbol, upper: ExprId, body: ExprId) -> ExprId {
+        let one = self.store.one();
+        self.store.add(Node::Sum {
+            index,
+            lower: one,
+            upper,
+            body,
+        })
+    }
+
+    /// The free indices for a claim between two tensors of this shape; named
+    /// `i` and `j` unless those names are taken.
+    pub(super) fn frame_for(&mut self, shape: Shape) -> Frame {
+        let index = |this: &mut Lowerer, preferred: &str, size: ExprId| {
+            let mut name = preferred.to_string();
+            let mut n = 1;
+            while this.names.contains_key(&name)
+                || this
+                    .store
+                    .find_symbol(&name)
+                    .and_then(|s| this.domains.get(s))
+                    .is_some_and(|d| !matches!(d, VarDomain::Index { size: s2 } if *s2 == size))
+            {
+                name = format!("{preferred}{n}");
+                n += 1;
+            }
+            let s = this.store.symbol(&name);
+            this.domains.declare(s, VarDomain::Index { size });
+            this.store.add(Node::Sym(s))
+        };
+        let (row, col) = match shape {
+            Shape::Col(n) => (Some(index(self, "i", n)), None),
+            Shape::Row(n) => (None, Some(index(self, "j", n))),
+            Shape::Matrix(r, c) => (Some(index(self, "i", r)), Some(index(self, "j", c))),
+            _ => (None, None),
+        };
+        Frame { shape, row, col }
+    }
+
+    /// Lowers a side of a claim: the entry at the frame's indices for a tensor claim.
+    pub(super) fn side(&mut self, e: &ast::Expr, frame: Option<Frame>) -> Lowered {
+        let Some(frame) = frame else {
+            return self.expr(e, &mut Vec::new());
+        };
+        let shape = self.shape_of(e, &Vec::new())?;
+        if !same_kind(shape, frame.shape) {
+            return Err(err(
+                e.span,
+                format!(
+                    "this side is {}, the other {}",
+                    shape.describe(&self.store),
+                    frame.shape.describe(&self.store)
+                ),
+            ));
+        }
+        self.component(e, frame.row, frame.col, &mut Vec::new())
+    }
+
+    /// Entry `(row, col)` of a tensor expression (a scalar is the same at every entry).
+    pub(super) fn component(
+        &mut self,
+        e: &ast::Expr,
+        row: Option<ExprId>,
+        col: Option<ExprId>,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let shape = self.shape_of(e, locals)?;
+        if matches!(shape, Shape::Scalar) {
+            return self.expr(e, locals);
+        }
+        // the one index of a vector: a row vector is indexed by `col`
+        let vector_index = || row.or(col);
+        match &e.kind {
+            ExprKind::Ident(name) => self.ident_component(name, e.span, row, col, locals),
+            ExprKind::Neg(inner) => {
+                let a = self.component(inner, row, col, locals)?;
+                Ok(self.store.neg(a))
+            }
+            ExprKind::Abs(inner) => {
+                let a = self.component(inner, row, col, locals)?;
+                Ok(self.store.call1(Func::Abs, a))
+            }
+            ExprKind::Transpose(inner) => self.component(inner, col, row, locals),
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.binary_component(*op, lhs, rhs, row, col, e.span, locals)
+            }
+            ExprKind::Call { func, primes, args } => {
+                self.call_component(func, *primes, args, row, col, e.span, locals)
+            }
+            ExprKind::Derivative { order, var, body } => {
+                let var_shape = self.shape_of(var, locals)?;
+                if var_shape.is_tensor() {
+                    // a gradient: entry (a, b) is ∂body/∂var_(a,b)
+                    let var_entry = self.component(var, row, col, locals)?;
+                    let body_id = self.expr(body, locals)?;
+                    return self.derivative(body_id, var_entry, *order, e.span);
+                }
+                let var_id = self.expr(var, locals)?;
+                let body_id = self.component(body, row, col, locals)?;
+                self.derivative(body_id, var_id, *order, e.span)
+            }
+            ExprKind::Grad { var, body } => {
+                let var_entry = self.component(var, row, col, locals)?;
+                let body_id = self.expr(body, locals)?;
+                self.derivative(body_id, var_entry, 1, e.span)
+            }
+            _ => {
+                let _ = vector_index;
+                Err(err(e.span, "cannot take an entry of this expression"))
+            }
+        }
+    }
+
+    fn ident_component(
+        &mut self,
+        name: &str,
+        span: Span,
+        row: Option<ExprId>,
+        col: Option<ExprId>,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let index = row.or(col).ok_or_else(|| err(span, "missing index"))?;
+        if let Some(local) = Self::lookup_local(locals, name).cloned() {
+            return match local {
+                Local::Vector { sym, .. } => {
+                    let base = self.store.add(Node::Sym(sym));
+                    Ok(self.store.add(Node::Index(base, vec![index].into())))
+                }
+                Local::VectorExpr { expr, env, .. } => {
+                    let mut env = (*env).clone();
+                    self.component(&expr, Some(index), None, &mut env)
+                }
+                Local::Scalar(e) => Ok(e),
+            };
+        }
+        match self.names.get(name).cloned() {
+            Some((Entity::Vector { sym, .. }, _)) => {
+                let base = self.store.add(Node::Sym(sym));
+                Ok(self.store.add(Node::Index(base, vec![index].into())))
+            }
+            Some((Entity::Matrix { sym }, _)) => {
+                let (Some(r), Some(c)) = (row, col) else {
+                    return Err(err(
+                        span,
+                        format!("`{name}` is a matrix: it needs two indices"),
+                    ));
+                };
+                let base = self.store.add(Node::Sym(sym));
+                Ok(self.store.add(Node::Index(base, vec![r, c].into())))
+            }
+            Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+                let body = def.body.clone();
+                self.component(&body, row, col, &mut Vec::new())
+            }
+            _ => self.ident(name, span, locals),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn binary_component(
+        &mut self,
+        op: BinOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        row: Option<ExprId>,
+        col: Option<ExprId>,
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        use Shape::*;
+        let a_shape = self.shape_of(lhs, locals)?;
+        let b_shape = self.shape_of(rhs, locals)?;
+        match (op, a_shape, b_shape) {
+            (BinOp::Add | BinOp::Sub | BinOp::Hadamard, _, _)
+            | (BinOp::Mul | BinOp::Div, Scalar, _)
+            | (BinOp::Mul | BinOp::Div, _, Scalar) => {
+                let a = self.component(lhs, row, col, locals)?;
+                let b = self.component(rhs, row, col, locals)?;
+                Ok(match op {
+                    BinOp::Add => self.store.sum(vec![a, b]),
+                    BinOp::Sub => self.store.sub(a, b),
+                    BinOp::Div => self.store.div(a, b),
+                    _ => self.store.product(vec![a, b]),
+                })
+            }
+            (BinOp::Mul, Matrix(_, inner), Col(_)) => {
+                let (k, kid) = self.fresh_index();
+                let a = self.component(lhs, row, Some(kid), locals)?;
+                let b = self.component(rhs, Some(kid), None, locals)?;
+                let body = self.store.product(vec![a, b]);
+                Ok(self.sum_over(k, inner, body))
+            }
+            (BinOp::Mul, Matrix(_, inner), Matrix(..)) => {
+                let (k, kid) = self.fresh_index();
+                let a = self.component(lhs, row, Some(kid), locals)?;
+                let b = self.component(rhs, Some(kid), col, locals)?;
+                let body = self.store.product(vec![a, b]);
+                Ok(self.sum_over(k, inner, body))
+            }
+            (BinOp::Mul, Row(inner), Matrix(..)) => {
+                let (k, kid) = self.fresh_index();
+                let a = self.component(lhs, None, Some(kid), locals)?;
+                let b = self.component(rhs, Some(kid), col, locals)?;
+                let body = self.store.product(vec![a, b]);
+                Ok(self.sum_over(k, inner, body))
+            }
+            (BinOp::Mul, Col(_), Row(_)) => {
+                let a = self.component(lhs, row, None, locals)?;
+                let b = self.component(rhs, None, col, locals)?;
+                Ok(self.store.product(vec![a, b]))
+            }
+            _ => Err(err(span, "cannot take an entry of this product")),
+        }
+    }
+
+    /// A scalar formed from tensors: an inner product `u^T v`, `1^T v`, or a norm.
+    pub(super) fn scalar_from_tensors(
+        &mut self,
+        e: &ast::Expr,
+        locals: &mut Locals,
+    ) -> Result<Option<ExprId>, Diagnostic> {
+        match &e.kind {
+            ExprKind::Binary {
+                op: BinOp::Mul,
+                lhs,
+                rhs,
+            } => {
+                let a = self.shape_of(lhs, locals)?;
+                let b = self.shape_of(rhs, locals)?;
+                let size = match (a, b) {
+                    (Shape::Row(n), Shape::Col(_)) | (Shape::OnesRow, Shape::Col(n)) => n,
+                    _ => return Ok(None),
+                };
+                let (k, kid) = self.fresh_index();
+                let right = self.component(rhs, Some(kid), None, locals)?;
+                let body = if matches!(a, Shape::OnesRow) {
+                    right
+                } else {
+                    let left = self.component(lhs, None, Some(kid), locals)?;
+                    self.store.product(vec![left, right])
+                };
+                Ok(Some(self.sum_over(k, size, body)))
+            }
+            ExprKind::Norm(inner) => {
+                let shape = self.shape_of(inner, locals)?;
+                let two = self.store.int(2);
+                let squares = match shape {
+                    Shape::Col(n) | Shape::Row(n) => {
+                        let (k, kid) = self.fresh_index();
+                        let entry = self.component(inner, Some(kid), Some(kid), locals)?;
+                        let sq = self.store.pow(entry, two);
+                        self.sum_over(k, n, sq)
+                    }
+                    Shape::Matrix(r, c) => {
+                        let (k, kid) = self.fresh_index();
+                        let (l, lid) = self.fresh_index();
+                        let entry = self.component(inner, Some(kid), Some(lid), locals)?;
+                        let sq = self.store.pow(entry, two);
+                        let inner_sum = self.sum_over(l, c, sq);
+                        self.sum_over(k, r, inner_sum)
+                    }
+                    _ => {
+                        let v = self.expr(inner, locals)?;
+                        return Ok(Some(self.store.call1(Func::Abs, v)));
+                    }
+                };
+                Ok(Some(self.store.call1(Func::Sqrt, squares)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call_component(
+        &mut self,
+        func: &ast::Ident,
+        primes: u32,
+        args: &[ast::Arg],
+        row: Option<ExprId>,
+        col: Option<ExprId>,
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let name = func.name.as_str();
+        let index = row.or(col).ok_or_else(|| err(span, "missing index"))?;
+        if !self.is_declared(name, locals) && TENSOR_BUILTINS.contains(&name) {
+            return self.tensor_builtin(name, args, row, col, span, locals);
+        }
+        match self.names.get(name).cloned() {
+            Some((Entity::Def(def), _)) if def.index.is_some() => {
+                self.call(func, primes, args, Some(index), span, locals)
+            }
+            Some((Entity::Def(def), _)) => {
+                // a scalar definition applied entrywise
+                if def.params.len() != 1 || args.len() != 1 {
+                    return Err(err(span, format!("`{name}` is not applied to one vector")));
+                }
+                let entry = self.component(&args[0].value, row, col, locals)?;
+                let bound = [Local::Scalar(entry)];
+                if primes > 0 {
+                    return Err(err(
+                        span,
+                        "primes on an entrywise definition are not supported",
+                    ));
+                }
+                self.inline_def(&def, &bound, None, span)
+            }
+            Some((Entity::Function { sym }, _)) => {
+                let mut lowered = Vec::with_capacity(args.len());
+                for a in args {
+                    lowered.push(self.function_arg(&a.value, locals)?);
+                }
+                let applied = self.store.add(Node::Apply(sym, lowered.into()));
+                Ok(self.store.add(Node::Index(applied, vec![index].into())))
+            }
+            _ => match Func::from_name(name) {
+                Some(f) if f.arity() == 1 && args.len() == 1 && primes == 0 => {
+                    let entry = self.component(&args[0].value, row, col, locals)?;
+                    Ok(self.store.call1(f, entry))
+                }
+                _ => Err(err(span, format!("cannot take an entry of `{name}(...)`"))),
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tensor_builtin(
+        &mut self,
+        name: &str,
+        args: &[ast::Arg],
+        row: Option<ExprId>,
+        col: Option<ExprId>,
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        let index = row.or(col).ok_or_else(|| err(span, "missing index"))?;
+        let arg = |k: usize| {
+            args.get(k)
+                .map(|a| &a.value)
+                .ok_or_else(|| err(span, format!("{name} needs more arguments")))
+        };
+        match name {
+            "softmax" => {
+                let v = arg(0)?;
+                let Shape::Col(n) = self.shape_of(v, locals)? else {
+                    return Err(err(v.span, "softmax takes a vector"));
+                };
+                let top = self.component(v, Some(index), None, locals)?;
+                let top = self.store.call1(Func::Exp, top);
+                let (k, kid) = self.fresh_index();
+                let entry = self.component(v, Some(kid), None, locals)?;
+                let term = self.store.call1(Func::Exp, entry);
+                let total = self.sum_over(k, n, term);
+                Ok(self.store.div(top, total))
+            }
+            "diag" => {
+                let (Some(r), Some(c)) = (row, col) else {
+                    return Err(err(span, "diag(v) is a matrix: it needs two indices"));
+                };
+                let entry = self.component(arg(0)?, Some(r), None, locals)?;
+                let delta = self.store.call(Func::Delta, vec![r, c]);
+                Ok(self.store.product(vec![delta, entry]))
+            }
+            "onehot" => {
+                let class = self.expr(arg(0)?, locals)?;
+                Ok(self.store.call(Func::Delta, vec![index, class]))
+            }
+            "jacobian" => {
+                let f = arg(0)?;
+                let v = arg(1)?;
+                let var_entry = match self.shape_of(f, locals)? {
+                    Shape::Scalar => self.component(v, col.or(row), None, locals)?,
+                    _ => self.component(v, col, None, locals)?,
+                };
+                if !matches!(self.store.node(var_entry), Node::Index(..)) {
+                    return Err(err(
+                        v.span,
+                        "jacobian differentiates with respect to a vector variable",
+                    ));
+                }
+                let body = match self.shape_of(f, locals)? {
+                    Shape::Scalar => self.expr(f, locals)?,
+                    _ => self.component(f, row, None, locals)?,
+                };
+                self.derivative(body, var_entry, 1, span)
+            }
+            _ => Err(err(span, format!("unknown tensor function `{name}`"))),
+        }
+    }
+
+    /// Binds a def argument: a vector variable by name, a vector expression lazily.
+    pub(super) fn bind_tensor_arg(
+        &mut self,
+        e: &ast::Expr,
+        locals: &mut Locals,
+    ) -> Result<Option<Local>, Diagnostic> {
+        match self.shape_of(e, locals)? {
+            Shape::Col(size) => {
+                if let ExprKind::Ident(n) = &e.kind {
+                    match Self::lookup_local(locals, n) {
+                        Some(l @ (Local::Vector { .. } | Local::VectorExpr { .. })) => {
+                            return Ok(Some(l.clone()))
+                        }
+                        Some(Local::Scalar(_)) => {}
+                        None => {
+                            if let Some((Entity::Vector { sym, size }, _)) = self.names.get(n) {
+                                return Ok(Some(Local::Vector {
+                                    sym: *sym,
+                                    size: *size,
+                                }));
+                            }
+                        }
+                    }
+                }
+                Ok(Some(Local::VectorExpr {
+                    expr: Rc::new(e.clone()),
+                    env: Rc::new(locals.clone()),
+                    size,
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// `v_i` for a parameter bound to a vector expression.
+    pub(super) fn bound_component(
+        &mut self,
+        local: &Local,
+        index: ExprId,
+    ) -> Result<Option<ExprId>, Diagnostic> {
+        match local {
+            Local::VectorExpr { expr, env, .. } => {
+                let mut env = (**env).clone();
+                Ok(Some(self.component(expr, Some(index), None, &mut env)?))
+            }
+            Local::Vector { sym, .. } => {
+                let base = self.store.add(Node::Sym(*sym));
+                Ok(Some(self.store.add(Node::Index(base, vec![index].into()))))
+            }
+            Local::Scalar(_) => Ok(None),
+        }
+    }
+}
+
+/// Vectors match vectors and matrices match matrices (sizes are checked by sampling).
+fn same_kind(a: Shape, b: Shape) -> bool {
+    matches!(
+        (a, b),
+        (Shape::Col(_), Shape::Col(_))
+            | (Shape::Row(_), Shape::Row(_))
+            | (Shape::Matrix(..), Shape::Matrix(..))
+            | (Shape::Scalar, Shape::Scalar)
+    )
+}
