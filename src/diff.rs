@@ -154,7 +154,8 @@ impl Differentiator<'_> {
     fn node_depends(&self, id: ExprId, kids: &[ExprId]) -> bool {
         match (self.store.node(id), &self.var) {
             (Node::Sym(s), Var::Symbol(v)) => s == v,
-            (Node::Sym(_), Var::Component(..)) => false,
+            // a whole vector depends on its entries (it appears as an argument `x(u)`)
+            (Node::Sym(s), Var::Component(v, _)) => s == v,
             (Node::Index(base, _), Var::Component(v, _)) => {
                 self.store.as_sym(*base) == Some(*v)
                     || kids.iter().any(|k| self.depends.get(k) == Some(&true))
@@ -231,7 +232,12 @@ impl Differentiator<'_> {
         let node = self.store.node(id).clone();
         let out = match node {
             Node::Num(_) => self.store.zero(),
-            Node::Sym(_) => self.store.one(),
+            // only `Var::Symbol` reaches here as a number; a whole vector under a
+            // component variable is handled by the `Apply`/`Index` parents
+            Node::Sym(_) => match self.var {
+                Var::Symbol(_) => self.store.one(),
+                Var::Component(..) => self.store.zero(),
+            },
             Node::Add(ts) => {
                 let ds: Vec<ExprId> = ts.iter().map(|&t| self.d(t)).collect();
                 self.add(ds)
@@ -255,7 +261,13 @@ impl Differentiator<'_> {
             Node::Call(f, args) => self.call(id, f, &args)?,
             Node::Apply(f, args) => {
                 let mut terms = Vec::new();
+                if let Some(term) = self.vector_argument_term(f, &[0; 0], &args, &[])? {
+                    terms.push(term);
+                }
                 for k in 0..args.len() {
+                    if self.is_whole_vector_var(args[k]) {
+                        continue;
+                    }
                     let dk = self.d(args[k]);
                     if self.is_zero(dk) {
                         continue;
@@ -458,6 +470,56 @@ impl Differentiator<'_> {
         Ok(self.mul(vec![outer, du]))
     }
 
+    /// Whether `e` is the whole vector the variable is a component of.
+    fn is_whole_vector_var(&self, e: ExprId) -> bool {
+        match (&self.var, self.store.node(e)) {
+            (Var::Component(v, _), Node::Sym(s)) => s == v,
+            _ => false,
+        }
+    }
+
+    /// The term of `∂ f(..., u, ...)_idx / ∂ u_a` from a whole-vector argument `u`:
+    /// `Index(FnDeriv{f, orders + 1 at u's position, args}, idx ++ a)`, following
+    /// the evaluator's convention (output index first, then one index per order).
+    fn vector_argument_term(
+        &mut self,
+        f: crate::expr::Symbol,
+        orders: &[u32],
+        args: &[ExprId],
+        idx: &[ExprId],
+    ) -> Result<Option<ExprId>, DiffError> {
+        let Var::Component(_, vidx) = self.var.clone() else {
+            return Ok(None);
+        };
+        let Some(k) = args.iter().position(|&a| self.is_whole_vector_var(a)) else {
+            return Ok(None);
+        };
+        if args
+            .iter()
+            .filter(|&&a| self.is_whole_vector_var(a))
+            .count()
+            > 1
+        {
+            return Err(DiffError::Unsupported(
+                "a function taking the same vector twice".to_string(),
+            ));
+        }
+        let mut higher: Vec<u32> = if orders.is_empty() {
+            vec![0; args.len()]
+        } else {
+            orders.to_vec()
+        };
+        higher[k] = higher[k].saturating_add(1);
+        let fd = self.store.add(Node::FnDeriv {
+            func: f,
+            orders: higher.into(),
+            args: args.into(),
+        });
+        let mut all_idx = idx.to_vec();
+        all_idx.extend(vidx);
+        Ok(Some(self.store.add(Node::Index(fd, all_idx.into()))))
+    }
+
     /// `d v_i / d v_j` = δ(i, j) (a product of deltas for several indices).
     fn component(&mut self, id: ExprId, base: ExprId, idx: &[ExprId]) -> Result<ExprId, DiffError> {
         match (&self.var, self.store.node(base).clone()) {
@@ -486,8 +548,36 @@ impl Differentiator<'_> {
                 }
                 Ok(self.store.zero())
             }
+            (_, Node::Apply(f, args)) => {
+                let scalar_args_depend = args
+                    .iter()
+                    .any(|&a| !self.is_whole_vector_var(a) && self.depends.get(&a) == Some(&true));
+                if scalar_args_depend {
+                    return Err(DiffError::Unsupported(format!(
+                        "{} (a vector function of an expression that depends on the variable)",
+                        self.store.display(id)
+                    )));
+                }
+                Ok(self
+                    .vector_argument_term(f, &[], &args, idx)?
+                    .unwrap_or_else(|| self.store.zero()))
+            }
+            (_, Node::FnDeriv { func, orders, args }) => {
+                let scalar_args_depend = args
+                    .iter()
+                    .any(|&a| !self.is_whole_vector_var(a) && self.depends.get(&a) == Some(&true));
+                if scalar_args_depend {
+                    return Err(DiffError::Unsupported(format!(
+                        "{} (a derivative of a vector function of an expression that depends on the variable)",
+                        self.store.display(id)
+                    )));
+                }
+                Ok(self
+                    .vector_argument_term(func, &orders, &args, idx)?
+                    .unwrap_or_else(|| self.store.zero()))
+            }
             _ => Err(DiffError::Unsupported(format!(
-                "{} (a component of a vector-valued function; index calculus comes later)",
+                "{} (a component of a computed vector)",
                 self.store.display(id)
             ))),
         }

@@ -453,6 +453,9 @@ fn show_binding(b: &Binding) -> String {
                 .collect();
             format!("{rows}×{cols} [{}]", rows_text.join("; "))
         }
+        Binding::Function(crate::eval::Function::Seeded(seed)) => {
+            format!("a random smooth map (seed {seed})")
+        }
         Binding::Function(f) => format!("the sample function {f:?}"),
     }
 }

@@ -172,6 +172,8 @@ struct Lowerer {
     def_depth: usize,
     /// Counter for fresh summation indices.
     fresh: usize,
+    /// The size of the vector each bound index was first used to index.
+    range_hints: HashMap<Symbol, ExprId>,
 }
 
 fn err(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -191,6 +193,7 @@ impl Lowerer {
             sites: Vec::new(),
             def_depth: 0,
             fresh: 0,
+            range_hints: HashMap::new(),
         }
     }
 
@@ -425,7 +428,7 @@ impl Lowerer {
         for e in sides {
             let shape = self.shape_of(e, &Vec::new())?;
             if shape.is_tensor() {
-                return Ok(Some(self.frame_for(shape)));
+                return Ok(Some(self.frame_for(shape, sides)));
             }
         }
         Ok(None)
@@ -580,7 +583,14 @@ impl Lowerer {
                 lower,
                 upper,
                 body,
-            } => self.sum(index, lower.as_deref(), upper.as_deref(), body, locals),
+            } => self.sum(
+                index,
+                lower.as_deref(),
+                upper.as_deref(),
+                body,
+                None,
+                locals,
+            ),
             ExprKind::Derivative { order, var, body } => {
                 let var_id = self.expr(var, locals)?;
                 if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
@@ -784,6 +794,11 @@ impl Lowerer {
         if let Ok(n) = sub.parse::<i64>() {
             return Ok(self.store.int(n));
         }
+        if let Some(Local::Scalar(e)) = Self::lookup_local(locals, sub) {
+            if let Some(s) = self.store.as_sym(*e) {
+                self.range_hints.entry(s).or_insert(size);
+            }
+        }
         if Self::lookup_local(locals, sub).is_some() || self.names.contains_key(sub) {
             return self.ident(sub, span, locals);
         }
@@ -917,6 +932,7 @@ impl Lowerer {
         lower: Option<&ast::Expr>,
         upper: Option<&ast::Expr>,
         body: &ast::Expr,
+        entry: Option<(Option<ExprId>, Option<ExprId>)>,
         locals: &mut Locals,
     ) -> Lowered {
         let s = self.bound_symbol(&index.name);
@@ -930,20 +946,29 @@ impl Lowerer {
             None => None,
         };
         locals.push((index.name.clone(), Local::Scalar(sym)));
-        let body_id = self.expr(body, locals);
+        // a sum of vectors is lowered entry by entry
+        let body_id = match entry {
+            Some((row, col)) => self.component(body, row, col, locals),
+            None => self.expr(body, locals),
+        };
         locals.pop();
         let body_id = body_id?;
         let upper = match explicit_upper {
             Some(u) => u,
-            None => self.infer_range(body_id, s).ok_or_else(|| {
-                err(
-                    index.span,
-                    format!(
-                        "cannot tell the range of `{0}`; write sum_({0}=1)^n",
-                        index.name
-                    ),
-                )
-            })?,
+            None => self
+                .range_hints
+                .get(&s)
+                .copied()
+                .or_else(|| self.infer_range(body_id, s))
+                .ok_or_else(|| {
+                    err(
+                        index.span,
+                        format!(
+                            "cannot tell the range of `{0}`; write sum_({0}=1)^n",
+                            index.name
+                        ),
+                    )
+                })?,
         };
         Ok(self.store.add(Node::Sum {
             index: s,

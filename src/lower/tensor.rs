@@ -122,6 +122,13 @@ impl Lowerer {
                 }
             }
             ExprKind::Grad { var, .. } => self.shape_of(var, locals)?,
+            ExprKind::Sum { index, body, .. } => {
+                // the index is a number inside the body
+                let mut inner = locals.clone();
+                let zero = self.store.zero();
+                inner.push((index.name.clone(), Local::Scalar(zero)));
+                self.shape_of(body, &inner)?
+            }
             _ => Shape::Scalar,
         })
     }
@@ -257,11 +264,16 @@ impl Lowerer {
 
     /// The free indices for a claim between two tensors of this shape; named
     /// `i` and `j` unless those names are taken.
-    pub(super) fn frame_for(&mut self, shape: Shape) -> Frame {
+    pub(super) fn frame_for(&mut self, shape: Shape, sides: &[&ast::Expr]) -> Frame {
+        let mut written = std::collections::HashSet::new();
+        for e in sides {
+            collect_names(e, &mut written);
+        }
         let index = |this: &mut Lowerer, preferred: &str, size: ExprId| {
             let mut name = preferred.to_string();
             let mut n = 1;
-            while this.names.contains_key(&name)
+            while written.contains(&name)
+                || this.names.contains_key(&name)
                 || this
                     .store
                     .find_symbol(&name)
@@ -346,6 +358,19 @@ impl Lowerer {
                 let body_id = self.component(body, row, col, locals)?;
                 self.derivative(body_id, var_id, *order, e.span)
             }
+            ExprKind::Sum {
+                index,
+                lower,
+                upper,
+                body,
+            } => self.sum(
+                index,
+                lower.as_deref(),
+                upper.as_deref(),
+                body,
+                Some((row, col)),
+                locals,
+            ),
             ExprKind::Grad { var, body } => {
                 let var_entry = self.component(var, row, col, locals)?;
                 let body_id = self.expr(body, locals)?;
@@ -685,6 +710,69 @@ impl Lowerer {
                 Ok(Some(self.store.add(Node::Index(base, vec![index].into()))))
             }
             Local::Scalar(_) => Ok(None),
+        }
+    }
+}
+
+/// Every name written in an expression, and every part of a name split at `_`
+/// (so `v_i` reserves `i`): the free indices of a tensor claim avoid them all.
+fn collect_names(e: &ast::Expr, out: &mut std::collections::HashSet<String>) {
+    let mut add = |name: &str| {
+        out.insert(name.to_string());
+        for part in name.split('_') {
+            out.insert(part.to_string());
+        }
+    };
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Ident(n) => add(n),
+            ExprKind::Call { func, args, .. } => {
+                add(&func.name);
+                stack.extend(args.iter().map(|a| &a.value));
+            }
+            ExprKind::Subscript { base, indices } => {
+                stack.push(base);
+                stack.extend(indices.iter());
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                stack.push(x)
+            }
+            ExprKind::Vector(xs) | ExprKind::And(xs) => stack.extend(xs.iter()),
+            ExprKind::Sum {
+                index,
+                body,
+                lower,
+                upper,
+            } => {
+                add(&index.name);
+                stack.push(body);
+                stack.extend(lower.iter().map(|b| &**b));
+                stack.extend(upper.iter().map(|b| &**b));
+            }
+            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+                stack.push(var);
+                stack.push(body);
+            }
+            ExprKind::Limit { var, body, .. } => {
+                add(&var.name);
+                stack.push(body);
+            }
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => {
+                for (v, c) in branches {
+                    stack.push(v);
+                    stack.push(c);
+                }
+                stack.extend(otherwise.iter().map(|b| &**b));
+            }
+            ExprKind::Number(_) | ExprKind::Path(_) => {}
         }
     }
 }
