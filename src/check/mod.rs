@@ -399,6 +399,38 @@ fn shrink(
     mut found: (String, String, Option<String>),
 ) -> (Env, String, String, Option<String>) {
     for &s in sampler.symbols() {
+        if let Some(Binding::Vector(entries)) = env.get(s).cloned() {
+            // a vector of reals: simplify one entry at a time
+            if !matches!(
+                domains.get(s),
+                Some(crate::domain::VarDomain::Vector { .. })
+            ) {
+                continue;
+            }
+            let mut entries = entries;
+            for k in 0..entries.len() {
+                for candidate in sample::shrink_candidates(None) {
+                    if simplicity(&candidate) >= simplicity(&entries[k]) {
+                        continue;
+                    }
+                    let mut trial_entries = entries.clone();
+                    trial_entries[k] = candidate;
+                    let mut trial = env.clone();
+                    trial.bind(s, Binding::Vector(trial_entries.clone()));
+                    if !admissible(store, domains, ob, sampler.symbols(), &trial) {
+                        continue;
+                    }
+                    if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial)
+                    {
+                        env = trial;
+                        entries = trial_entries;
+                        found = (lhs, rhs, note);
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
         let Some(Binding::Scalar(current)) = env.get(s).cloned() else {
             continue;
         };

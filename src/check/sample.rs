@@ -61,13 +61,14 @@ pub fn simple_reals() -> Vec<BigRational> {
     ]
 }
 
-/// A random rational with a small denominator, over magnitudes 10^-2 .. 10^2.
+/// A random rational with a small denominator: mostly |x| ≤ 1 or ≤ 10, sometimes
+/// up to 100 (the magnitudes where ML expressions live, and one beyond).
 fn random_real(rng: &mut Rng) -> BigRational {
     let denominators = [1, 2, 3, 4, 5, 7, 8, 10, 16, 100];
     let d = denominators[rng.range(0, denominators.len() as i64 - 1) as usize];
-    let scale = [1, 10, 100][rng.range(0, 2) as usize];
-    let n = rng.range(-1000, 1000);
-    ratio(n, d * scale)
+    let bound = [1, 1, 10, 10, 100][rng.range(0, 4) as usize];
+    let n = rng.range(-bound * d, bound * d);
+    ratio(n, d)
 }
 
 fn random_positive(rng: &mut Rng) -> BigRational {

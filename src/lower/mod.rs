@@ -773,8 +773,21 @@ impl Lowerer {
             }
             Some(Local::Vector { sym, size }) => Some((sym, size)),
             Some(Local::Scalar(_)) => None,
-            None => match self.names.get(base) {
-                Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
+            None => match self.names.get(base).cloned() {
+                Some((Entity::Vector { sym, size }, _)) => Some((sym, size)),
+                Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+                    // `ha_j` for `def ha = W1 x + b1`: an entry of a named vector
+                    if let tensor::Shape::Col(size) = self.shape_of(&def.body, &Vec::new())? {
+                        let index = self.index_name(sub, size, span, locals)?;
+                        return Ok(Some(self.component(
+                            &def.body,
+                            Some(index),
+                            None,
+                            &mut Vec::new(),
+                        )?));
+                    }
+                    None
+                }
                 _ => None,
             },
         };

@@ -242,6 +242,8 @@ impl Lowerer {
             (BinOp::Mul, Col(m), Row(n)) => Matrix(m, n),
             (BinOp::Mul, Row(_), Col(_)) | (BinOp::Mul, OnesRow, Col(_)) => Scalar,
             (BinOp::Mul, Row(_), Matrix(_, c)) => Row(c),
+            // an entrywise power `x^c`
+            (BinOp::Pow, x, Scalar) => x,
             _ => return Err(mismatch()),
         })
     }
@@ -445,13 +447,14 @@ impl Lowerer {
         match (op, a_shape, b_shape) {
             (BinOp::Add | BinOp::Sub | BinOp::Hadamard, _, _)
             | (BinOp::Mul | BinOp::Div, Scalar, _)
-            | (BinOp::Mul | BinOp::Div, _, Scalar) => {
+            | (BinOp::Mul | BinOp::Div | BinOp::Pow, _, Scalar) => {
                 let a = self.component(lhs, row, col, locals)?;
                 let b = self.component(rhs, row, col, locals)?;
                 Ok(match op {
                     BinOp::Add => self.store.sum(vec![a, b]),
                     BinOp::Sub => self.store.sub(a, b),
                     BinOp::Div => self.store.div(a, b),
+                    BinOp::Pow => self.store.pow(a, b),
                     _ => self.store.product(vec![a, b]),
                 })
             }
