@@ -10,7 +10,7 @@
 
 pub mod sample;
 
-use crate::domain::Domains;
+use crate::domain::{Domains, VarDomain};
 use crate::eval::{self, Agreement, Binding, Env, Value};
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
@@ -245,6 +245,24 @@ enum PointResult {
 }
 
 fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
+    if let Some((left, right)) = &ob.sizes {
+        let concrete = |sizes: &[ExprId]| -> Option<Vec<String>> {
+            sizes
+                .iter()
+                .map(|&n| eval::eval(store, n, env).ok().map(|v| v.to_string()))
+                .collect()
+        };
+        let (Some(a), Some(b)) = (concrete(left), concrete(right)) else {
+            return PointResult::Skip;
+        };
+        if a != b {
+            return PointResult::Differ {
+                lhs: a.join("×"),
+                rhs: b.join("×"),
+                note: Some("the sides have different shapes".to_string()),
+            };
+        }
+    }
     let (lhs_node, rhs_node) = (store.node(ob.lhs), store.node(ob.rhs));
     if let (Node::Vector(a), Node::Vector(b)) = (lhs_node, rhs_node) {
         if a.len() != b.len() {
@@ -332,13 +350,19 @@ fn compare_at_points(
     let symbols = obligation_symbols(store, ob);
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(config.seed);
-    let total = match sampler.finite_points() {
-        Some(n) => n.min(config.points),
-        None => config.points,
+    // a finite domain is enumerated once; otherwise points are drawn until
+    // `config.points` of them are usable, trying at most five times as many
+    let (wanted, attempts) = match sampler.finite_points() {
+        Some(n) => (n.min(config.points), n.min(config.points)),
+        None => (config.points, config.points * 5),
     };
-    let needed = config.min_points.min(total).max(1);
+    let total = attempts;
+    let needed = config.min_points.min(wanted).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
-    for k in 0..total {
+    for k in 0..attempts {
+        if agreed >= wanted {
+            break;
+        }
         if Instant::now() > deadline {
             return Verdict::Unknown {
                 reason: format!(
@@ -399,15 +423,22 @@ fn shrink(
     mut found: (String, String, Option<String>),
 ) -> (Env, String, String, Option<String>) {
     for &s in sampler.symbols() {
-        if let Some(Binding::Vector(entries)) = env.get(s).cloned() {
-            // a vector of reals: simplify one entry at a time
-            if !matches!(
-                domains.get(s),
-                Some(crate::domain::VarDomain::Vector { .. })
-            ) {
-                continue;
-            }
-            let mut entries = entries;
+        let entries = match (env.get(s).cloned(), domains.get(s)) {
+            (Some(Binding::Vector(v)), Some(VarDomain::Vector { .. })) => Some(v),
+            (Some(Binding::Matrix { data, .. }), Some(VarDomain::Matrix { .. })) => Some(data),
+            _ => None,
+        };
+        if let Some(mut entries) = entries {
+            // a vector or matrix of reals: simplify one entry at a time
+            let shape = env.get(s).cloned();
+            let rebind = |entries: Vec<BigRational>| match &shape {
+                Some(Binding::Matrix { rows, cols, .. }) => Binding::Matrix {
+                    rows: *rows,
+                    cols: *cols,
+                    data: entries,
+                },
+                _ => Binding::Vector(entries),
+            };
             for k in 0..entries.len() {
                 for candidate in sample::shrink_candidates(None) {
                     if simplicity(&candidate) >= simplicity(&entries[k]) {
@@ -416,7 +447,7 @@ fn shrink(
                     let mut trial_entries = entries.clone();
                     trial_entries[k] = candidate;
                     let mut trial = env.clone();
-                    trial.bind(s, Binding::Vector(trial_entries.clone()));
+                    trial.bind(s, rebind(trial_entries.clone()));
                     if !admissible(store, domains, ob, sampler.symbols(), &trial) {
                         continue;
                     }

@@ -184,7 +184,12 @@ impl<'a> Sampler<'a> {
                     .product();
                 Binding::Scalar(values[(k / radix.max(1)) % values.len()].clone())
             }
-            Some(VarDomain::Dim) => Binding::Scalar(int(SIZES[(k + v) % SIZES.len()])),
+            // a fixed rotation first (sizes differ), then random draws (sizes may coincide)
+            Some(VarDomain::Dim) => Binding::Scalar(int(if k < SIZES.len() {
+                SIZES[(k + v) % SIZES.len()]
+            } else {
+                SIZES[rng.range(0, SIZES.len() as i64 - 1) as usize]
+            })),
             Some(VarDomain::Index { size }) => {
                 let n = self.size_value(*size, env).unwrap_or(1).max(1);
                 Binding::Scalar(int(rng.range(1, n)))

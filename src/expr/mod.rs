@@ -507,52 +507,65 @@ impl Store {
         if let Some(&done) = memo.get(&id) {
             return done;
         }
+        let out = match self.node(id) {
+            Node::Sym(t) if *t == s => value,
+            Node::Sum { index, .. } | Node::Limit { var: index, .. } if *index == s => id,
+            _ => self.map_children(id, &mut |store, e| store.substitute_memo(e, s, value, memo)),
+        };
+        memo.insert(id, out);
+        out
+    }
+
+    /// `id` with each node in `replacements` swapped for its value (children
+    /// of a replaced node are not visited).
+    pub fn replace(&mut self, id: ExprId, replacements: &HashMap<ExprId, ExprId>) -> ExprId {
+        let mut memo = replacements.clone();
+        self.replace_memo(id, &mut memo)
+    }
+
+    fn replace_memo(&mut self, id: ExprId, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&done) = memo.get(&id) {
+            return done;
+        }
+        let out = self.map_children(id, &mut |store, e| store.replace_memo(e, memo));
+        memo.insert(id, out);
+        out
+    }
+
+    /// The node `id` rebuilt with `f` applied to each child (binders kept).
+    pub fn map_children(
+        &mut self,
+        id: ExprId,
+        f: &mut dyn FnMut(&mut Store, ExprId) -> ExprId,
+    ) -> ExprId {
         let node = self.node(id).clone();
-        let mut sub = |store: &mut Store, e: ExprId| store.substitute_memo(e, s, value, memo);
-        let out = match node {
-            Node::Sym(t) if t == s => value,
-            Node::Num(_) | Node::Sym(_) => id,
-            Node::Sum { index, .. } | Node::Limit { var: index, .. } if index == s => id,
-            Node::Add(xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Add(xs))
-            }
-            Node::Mul(xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Mul(xs))
-            }
-            Node::And(xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::And(xs))
-            }
-            Node::Vector(xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Vector(xs))
-            }
+        let mut all = |store: &mut Store, xs: &[ExprId]| -> Box<[ExprId]> {
+            xs.iter().map(|&x| f(store, x)).collect()
+        };
+        let rebuilt = match node {
+            Node::Num(_) | Node::Sym(_) => return id,
+            Node::Add(xs) => Node::Add(all(self, &xs)),
+            Node::Mul(xs) => Node::Mul(all(self, &xs)),
+            Node::And(xs) => Node::And(all(self, &xs)),
+            Node::Vector(xs) => Node::Vector(all(self, &xs)),
+            Node::Call(func, xs) => Node::Call(func, all(self, &xs)),
+            Node::Apply(func, xs) => Node::Apply(func, all(self, &xs)),
+            Node::FnDeriv { func, orders, args } => Node::FnDeriv {
+                func,
+                orders,
+                args: all(self, &args),
+            },
             Node::Pow(a, b) => {
-                let (a, b) = (sub(self, a), sub(self, b));
-                self.add(Node::Pow(a, b))
+                let ab = all(self, &[a, b]);
+                Node::Pow(ab[0], ab[1])
             }
             Node::Cmp(op, a, b) => {
-                let (a, b) = (sub(self, a), sub(self, b));
-                self.add(Node::Cmp(op, a, b))
-            }
-            Node::Call(f, xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Call(f, xs))
-            }
-            Node::Apply(f, xs) => {
-                let xs = xs.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Apply(f, xs))
-            }
-            Node::FnDeriv { func, orders, args } => {
-                let args = args.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::FnDeriv { func, orders, args })
+                let ab = all(self, &[a, b]);
+                Node::Cmp(op, ab[0], ab[1])
             }
             Node::Index(base, idx) => {
-                let base = sub(self, base);
-                let idx = idx.iter().map(|&x| sub(self, x)).collect();
-                self.add(Node::Index(base, idx))
+                let base = all(self, &[base])[0];
+                Node::Index(base, all(self, &idx))
             }
             Node::Sum {
                 index,
@@ -560,39 +573,38 @@ impl Store {
                 upper,
                 body,
             } => {
-                let (lower, upper, body) = (sub(self, lower), sub(self, upper), sub(self, body));
-                self.add(Node::Sum {
+                let lub = all(self, &[lower, upper, body]);
+                Node::Sum {
                     index,
-                    lower,
-                    upper,
-                    body,
-                })
+                    lower: lub[0],
+                    upper: lub[1],
+                    body: lub[2],
+                }
             }
             Node::Piecewise {
                 branches,
                 otherwise,
             } => {
-                let branches = branches
-                    .iter()
-                    .map(|&(c, v)| (sub(self, c), sub(self, v)))
-                    .collect();
-                let otherwise = otherwise.map(|o| sub(self, o));
-                self.add(Node::Piecewise {
-                    branches,
-                    otherwise,
-                })
+                let flat: Vec<ExprId> = branches.iter().flat_map(|&(c, v)| [c, v]).collect();
+                let mapped = all(self, &flat);
+                Node::Piecewise {
+                    branches: mapped.chunks(2).map(|p| (p[0], p[1])).collect(),
+                    otherwise: otherwise.map(|o| all(self, &[o])[0]),
+                }
             }
             Node::Limit { var, to, body } => {
                 let to = match to {
-                    LimitTo::Point(p) => LimitTo::Point(sub(self, p)),
+                    LimitTo::Point(p) => LimitTo::Point(all(self, &[p])[0]),
                     other => other,
                 };
-                let body = sub(self, body);
-                self.add(Node::Limit { var, to, body })
+                Node::Limit {
+                    var,
+                    to,
+                    body: all(self, &[body])[0],
+                }
             }
         };
-        memo.insert(id, out);
-        out
+        self.add(rebuilt)
     }
 
     /// The number of distinct nodes reachable from `id` (its size as a DAG).

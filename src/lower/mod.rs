@@ -72,6 +72,9 @@ pub struct Obligation {
     pub conditions: Vec<ExprId>,
     pub expect: Option<Expected>,
     pub derivatives: Vec<DerivativeSite>,
+    /// For a claim between vectors or matrices: each side's sizes (rows, then
+    /// columns), compared at every sample point before the entries are.
+    pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
 }
 
 /// A net declared in the file, with its shapes (`None` when a layer has an error).
@@ -398,11 +401,12 @@ impl Lowerer {
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
             let rhs = self.side(&claim.rhs, frame)?;
+            let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
-            Ok((conditions, lhs, rhs, tolerance))
+            Ok((conditions, lhs, rhs, tolerance, sizes))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -416,6 +420,7 @@ impl Lowerer {
                     conditions,
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
+                    sizes,
                 });
             }
             Err(d) => self.diagnostics.push(d),
@@ -483,6 +488,18 @@ impl Lowerer {
                     None
                 }
             };
+            let previous_ast = if k == 0 {
+                &derive.start
+            } else {
+                &derive.steps[k - 1].rhs
+            };
+            let sizes = match self.side_sizes(previous_ast, &step.rhs, frame) {
+                Ok(sizes) => sizes,
+                Err(d) => {
+                    self.diagnostics.push(d);
+                    None
+                }
+            };
             if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&previous, &current) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
@@ -502,6 +519,7 @@ impl Lowerer {
                     conditions: conditions.clone(),
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
+                    sizes,
                 });
             }
             previous = current;
@@ -592,6 +610,11 @@ impl Lowerer {
                 locals,
             ),
             ExprKind::Derivative { order, var, body } => {
+                if let Some(d) =
+                    self.intermediate_derivative(body, var, *order, e.span, None, locals)?
+                {
+                    return Ok(d);
+                }
                 let var_id = self.expr(var, locals)?;
                 if !matches!(self.store.node(var_id), Node::Sym(_) | Node::Index(..)) {
                     return Err(err(
@@ -1027,6 +1050,105 @@ impl Lowerer {
             stack.extend(self.store.children(e));
         }
         None
+    }
+
+    /// `∂L/∂oa` where `oa` is a named expression (`def oa = W2 hs + b2`): `L` is
+    /// lowered with `oa` standing for a fresh variable, differentiated, and the
+    /// definition put back. `entry` is the component for a whole-vector `oa`.
+    /// `None` when `var` does not name a definition.
+    fn intermediate_derivative(
+        &mut self,
+        body: &ast::Expr,
+        var: &ast::Expr,
+        order: u32,
+        span: Span,
+        entry: Option<ExprId>,
+        locals: &mut Locals,
+    ) -> Result<Option<ExprId>, Diagnostic> {
+        let named_def = |this: &Lowerer, n: &str| match this.names.get(n) {
+            Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+                Some(def.clone())
+            }
+            _ => None,
+        };
+        let (name, def) = match &var.kind {
+            ExprKind::Ident(n) => match named_def(self, n) {
+                Some(def) => (n.clone(), def),
+                None => match n
+                    .rsplit_once('_')
+                    .and_then(|(b, _)| named_def(self, b).map(|d| (b.to_string(), d)))
+                {
+                    Some(found) => found,
+                    None => return Ok(None),
+                },
+            },
+            ExprKind::Subscript { base, .. } => match &base.kind {
+                ExprKind::Ident(n) => match named_def(self, n) {
+                    Some(def) => (n.clone(), def),
+                    None => return Ok(None),
+                },
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let shape = self.shape_of(&def.body, &Vec::new())?;
+        let sym = self.bound_symbol(&name);
+        let stand_in =
+            match shape {
+                tensor::Shape::Col(size) => {
+                    self.domains.declare(sym, VarDomain::Vector { size });
+                    Entity::Vector { sym, size }
+                }
+                tensor::Shape::Scalar => {
+                    self.domains.declare(sym, VarDomain::Real);
+                    Entity::Scalar(sym)
+                }
+                _ => return Err(err(
+                    var.span,
+                    format!(
+                        "cannot differentiate with respect to `{name}`: only numbers and vectors"
+                    ),
+                )),
+            };
+        let saved = self.names.insert(name.clone(), (stand_in, def.name.span));
+        let lowered = (|| {
+            let var_id = match entry {
+                Some(index) => {
+                    let base = self.store.add(Node::Sym(sym));
+                    self.store.add(Node::Index(base, vec![index].into()))
+                }
+                None => self.expr(var, locals)?,
+            };
+            let body_id = self.expr(body, locals)?;
+            Ok::<_, Diagnostic>((var_id, body_id))
+        })();
+        if let Some(old) = saved {
+            self.names.insert(name, old);
+        }
+        let (var_id, body_id) = lowered?;
+        let d = self.derivative(body_id, var_id, order, span)?;
+        // put the definition back in place of the stand-in variable
+        if matches!(shape, tensor::Shape::Scalar) {
+            let value = self.expr(&def.body, &mut Vec::new())?;
+            return Ok(Some(self.store.substitute(d, sym, value)));
+        }
+        let mut replacements = HashMap::new();
+        let mut stack = vec![d];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(e) = stack.pop() {
+            if !seen.insert(e) {
+                continue;
+            }
+            if let Node::Index(base, idx) = self.store.node(e).clone() {
+                if self.store.as_sym(base) == Some(sym) && idx.len() == 1 {
+                    let value = self.component(&def.body, Some(idx[0]), None, &mut Vec::new())?;
+                    replacements.insert(e, value);
+                    continue;
+                }
+            }
+            stack.extend(self.store.children(e));
+        }
+        Ok(Some(self.store.replace(d, &replacements)))
     }
 
     fn derivative(&mut self, body: ExprId, var: ExprId, order: u32, span: Span) -> Lowered {

@@ -317,6 +317,27 @@ impl Lowerer {
         self.component(e, frame.row, frame.col, &mut Vec::new())
     }
 
+    /// Both sides' sizes for a tensor claim (`None` for a scalar claim).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn side_sizes(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        frame: Option<Frame>,
+    ) -> Result<Option<(Vec<ExprId>, Vec<ExprId>)>, Diagnostic> {
+        if frame.is_none() {
+            return Ok(None);
+        }
+        let sizes = |shape: Shape| match shape {
+            Shape::Col(n) | Shape::Row(n) => vec![n],
+            Shape::Matrix(r, c) => vec![r, c],
+            _ => Vec::new(),
+        };
+        let a = self.shape_of(lhs, &Vec::new())?;
+        let b = self.shape_of(rhs, &Vec::new())?;
+        Ok(Some((sizes(a), sizes(b))))
+    }
+
     /// Entry `(row, col)` of a tensor expression (a scalar is the same at every entry).
     pub(super) fn component(
         &mut self,
@@ -351,6 +372,16 @@ impl Lowerer {
             ExprKind::Derivative { order, var, body } => {
                 let var_shape = self.shape_of(var, locals)?;
                 if var_shape.is_tensor() {
+                    if let Some(d) = self.intermediate_derivative(
+                        body,
+                        var,
+                        *order,
+                        e.span,
+                        row.or(col),
+                        locals,
+                    )? {
+                        return Ok(d);
+                    }
                     // a gradient: entry (a, b) is ∂body/∂var_(a,b)
                     let var_entry = self.component(var, row, col, locals)?;
                     let body_id = self.expr(body, locals)?;
