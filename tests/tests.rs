@@ -369,3 +369,22 @@ fn readme_example_output_is_current() {
     let actual = String::from_utf8_lossy(&output.stdout);
     assert_eq!(actual.trim_end(), shown.trim_end());
 }
+
+#[test]
+fn corpus_table_is_current() {
+    let root = repo_root();
+    let table = std::fs::read_to_string(root.join("derivations/README.md")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["check", "derivations/", "--format", "markdown"])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let actual = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        actual == table,
+        "derivations/README.md is stale: regenerate it with \
+         `cargo run --release -- check derivations/ --format markdown > derivations/README.md`"
+    );
+}

@@ -412,7 +412,10 @@ impl Lowerer {
                     origin: Origin::Claim,
                     name: claim.name.clone(),
                     span,
-                    text_span: claim.lhs.span.join(claim.rhs.span),
+                    text_span: claim
+                        .conditions
+                        .iter()
+                        .fold(claim.lhs.span.join(claim.rhs.span), |s, c| s.join(c.span)),
                     lhs,
                     rhs,
                     op: claim.op,
