@@ -8,6 +8,7 @@
 //!
 //! Invariant: checking does no I/O; the same program and seed give the same verdicts.
 
+pub mod mutate;
 pub mod sample;
 
 use crate::domain::Domains;
@@ -61,6 +62,21 @@ pub struct Counterexample {
     pub rhs: String,
     /// Extra words, e.g. "lengths differ" or the limit sequence.
     pub note: Option<String>,
+    /// The exact binding of every sampled symbol (hidden ones included), so
+    /// the point can be evaluated again (see [`Counterexample::env`]). For a
+    /// limit, the limit's own variable is not bound.
+    pub point: Vec<(Symbol, Binding)>,
+}
+
+impl Counterexample {
+    /// The counterexample point as an environment for [`eval::eval`].
+    pub fn env(&self) -> Env {
+        let mut env = Env::new();
+        for (s, b) in &self.point {
+            env.bind(*s, b.clone());
+        }
+        env
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -369,6 +385,7 @@ fn compare_at_points(
                         lhs,
                         rhs,
                         note,
+                        point: exact_point(sampler.symbols(), &env),
                     },
                 };
             }
@@ -437,6 +454,14 @@ fn show_env(store: &Store, symbols: &[Symbol], env: &Env) -> Vec<(String, String
             }
             Some((name, show_binding(b)))
         })
+        .collect()
+}
+
+/// The bindings of `symbols` in `env`, exact and in sampling order.
+fn exact_point(symbols: &[Symbol], env: &Env) -> Vec<(Symbol, Binding)> {
+    symbols
+        .iter()
+        .filter_map(|&s| Some((s, env.get(s)?.clone())))
         .collect()
 }
 
@@ -624,6 +649,7 @@ fn check_limit(
                         "the sequence settles at {last:.9} ({})",
                         shown.join(", ")
                     )),
+                    point: exact_point(sampler.symbols(), &env),
                 },
             };
         }
@@ -658,6 +684,7 @@ mod tests {
                 lhs: "1".into(),
                 rhs: "2".into(),
                 note: None,
+                point: vec![],
             },
         };
         let unknown = Verdict::Unknown { reason: "x".into() };
