@@ -354,6 +354,8 @@ fn compare_at_points(
     };
     let needed = config.min_points.min(total).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
+    // skipped points that fail a condition or assumption (the rest are undefined)
+    let mut inadmissible = 0usize;
     for k in 0..total {
         if Instant::now() > deadline {
             return Verdict::Unknown {
@@ -366,6 +368,7 @@ fn compare_at_points(
         let env = sampler.point(k, &mut rng);
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
+            inadmissible += 1;
             continue;
         }
         match compare_point(store, ob, &env) {
@@ -399,10 +402,21 @@ fn compare_at_points(
     } else {
         Verdict::Unknown {
             reason: format!(
-                "only {agreed} of {total} sample points could be evaluated (need {needed}): \
-                 the sides are undefined or too imprecise at the others"
+                "only {agreed} of {total} sample points could be evaluated (need {needed}): {}",
+                why_skipped(inadmissible, skipped - inadmissible)
             ),
         }
+    }
+}
+
+/// Why sample points were skipped: failed conditions, undefined sides, or both.
+fn why_skipped(inadmissible: usize, undefined: usize) -> String {
+    match (inadmissible, undefined) {
+        (_, 0) => "the others do not meet the conditions".to_string(),
+        (0, _) => "the sides are undefined or too imprecise at the others".to_string(),
+        (i, u) => format!(
+            "{i} do not meet the conditions and the sides are undefined or too imprecise at {u}"
+        ),
     }
 }
 
@@ -698,5 +712,18 @@ mod tests {
         assert!(meets(&checked, Some(Expected::Checked), false));
         assert!(!meets(&unknown, None, false));
         assert!(!meets(&unknown, Some(Expected::Checked), false));
+    }
+
+    #[test]
+    fn skipped_points_say_why() {
+        assert_eq!(why_skipped(40, 0), "the others do not meet the conditions");
+        assert_eq!(
+            why_skipped(0, 40),
+            "the sides are undefined or too imprecise at the others"
+        );
+        assert_eq!(
+            why_skipped(30, 5),
+            "30 do not meet the conditions and the sides are undefined or too imprecise at 5"
+        );
     }
 }
