@@ -51,6 +51,7 @@ struct Tally {
     obligations: usize,
     mutants: usize,
     refuted: usize,
+    refuted_by_kind: std::collections::BTreeMap<&'static str, usize>,
     equivalent: usize,
     undefined: usize,
     limit_kept: usize,
@@ -82,10 +83,18 @@ fn every_mutant_of_a_true_claim_is_refuted() {
     for path in files {
         mutate_file(&path, &config, &mut tally);
     }
+    report(&tally);
+    // the corpus is not trivial: these fail if the test silently stops mutating
+    assert!(tally.obligations >= 40, "{} obligations", tally.obligations);
+    assert!(tally.refuted >= 300, "{} refuted", tally.refuted);
+}
+
+/// Prints the totals and fails on any survivor or bad counterexample.
+fn report(tally: &Tally) {
     eprintln!("{}", tally.accepted.join("\n"));
     eprintln!(
         "mutation test: {} obligations, {} mutants: {} refuted, {} equivalent, {} undefined, \
-         {} limit kept, {} survivors, {} bad counterexamples",
+         {} limit kept, {} survivors, {} bad counterexamples; refuted by kind: {:?}",
         tally.obligations,
         tally.mutants,
         tally.refuted,
@@ -93,7 +102,8 @@ fn every_mutant_of_a_true_claim_is_refuted() {
         tally.undefined,
         tally.limit_kept,
         tally.survivors.len(),
-        tally.bad_counterexamples.len()
+        tally.bad_counterexamples.len(),
+        tally.refuted_by_kind
     );
     assert!(
         tally.survivors.is_empty() && tally.bad_counterexamples.is_empty(),
@@ -101,9 +111,44 @@ fn every_mutant_of_a_true_claim_is_refuted() {
         tally.survivors.join("\n"),
         tally.bad_counterexamples.join("\n")
     );
-    // the corpus is not trivial: these fail if the test silently stops mutating
-    assert!(tally.obligations >= 40, "{} obligations", tally.obligations);
-    assert!(tally.refuted >= 300, "{} refuted", tally.refuted);
+}
+
+/// Vector, matrix and sum claims (the corpus has none yet), so index swaps
+/// and sums are mutated too.
+const INDEXED: &str = "\
+dim m, n
+var v, y : R^m
+var W : R^(m x n)
+var x : real
+claim \"shifted sum\": Σ_(j=1)^m (v_j + 1) = Σ_j v_j + m
+claim \"commute\": v_i * y_i = y_i * v_i
+claim \"two indices\": v_i - y_k = -(y_k - v_i)
+claim \"matrix\": W_(i,j) * x = x * W_(i,j)
+claim \"softmax\": exp(v_i) / Σ_j exp(v_j) = 1/(Σ_j exp(v_j - v_i))
+claim \"log-sum\": ln(Σ_j exp(v_j)) - v_i = -ln(exp(v_i) / Σ_j exp(v_j))
+claim \"sigmoid\": σ(v_i) = 1/(1 + exp(-v_i))
+claim \"tanh\": tanh(x) = 2*σ(2*x) - 1
+claim \"softplus\": softplus(v_i) - softplus(-v_i) = v_i
+";
+
+#[test]
+fn every_mutant_of_an_indexed_claim_is_refuted() {
+    let mut tally = Tally::default();
+    mutate_source(
+        "indexed.nabla",
+        INDEXED,
+        &CheckConfig::default(),
+        &mut tally,
+    );
+    report(&tally);
+    assert_eq!(tally.obligations, 9);
+    let refuted = |kind: &str| tally.refuted_by_kind.get(kind).copied().unwrap_or(0);
+    assert!(refuted("swap indices") >= 4, "{:?}", tally.refuted_by_kind);
+    assert!(
+        refuted("swap activation") >= 2,
+        "{:?}",
+        tally.refuted_by_kind
+    );
 }
 
 fn mutate_file(path: &PathBuf, config: &CheckConfig, tally: &mut Tally) {
@@ -113,14 +158,18 @@ fn mutate_file(path: &PathBuf, config: &CheckConfig, tally: &mut Tally) {
         .display()
         .to_string();
     let text = std::fs::read_to_string(path).expect("a derivation file is UTF-8");
-    let parsed = syntax::parse_file(&text);
+    mutate_source(&name, &text, config, tally);
+}
+
+fn mutate_source(name: &str, text: &str, config: &CheckConfig, tally: &mut Tally) {
+    let parsed = syntax::parse_file(text);
     assert!(parsed.errors.is_empty(), "{name} does not parse");
     let mut program = lower::lower_file(&parsed.file, LowerConfig::default());
     assert!(
         !program.diagnostics.iter().any(|d| d.is_error()),
         "{name} does not lower"
     );
-    let source = SourceFile::new(&name, text.as_str());
+    let source = SourceFile::new(name, text);
     let obligations = program.obligations.clone();
     for ob in &obligations {
         if ob.expect == Some(Expected::Refuted) {
@@ -169,7 +218,10 @@ fn mutate_file(path: &PathBuf, config: &CheckConfig, tally: &mut Tally) {
             match check::check_obligation(store, domains, &mutated, config) {
                 Verdict::Refuted { counterexample } => {
                     match verify(store, domains, &mutated, &counterexample) {
-                        Ok(()) => tally.refuted += 1,
+                        Ok(()) => {
+                            tally.refuted += 1;
+                            *tally.refuted_by_kind.entry(m.kind.name()).or_default() += 1;
+                        }
                         Err(why) => tally
                             .bad_counterexamples
                             .push(describe(store, &format!("refuted, but {why}"))),
