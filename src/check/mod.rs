@@ -8,6 +8,7 @@
 //!
 //! Invariant: checking does no I/O; the same program and seed give the same verdicts.
 
+pub mod mutate;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
@@ -61,6 +62,21 @@ pub struct Counterexample {
     pub rhs: String,
     /// Extra words, e.g. "lengths differ" or the limit sequence.
     pub note: Option<String>,
+    /// The exact binding of every sampled symbol (hidden ones included), so
+    /// the point can be evaluated again (see [`Counterexample::env`]). For a
+    /// limit, the limit's own variable is not bound.
+    pub point: Vec<(Symbol, Binding)>,
+}
+
+impl Counterexample {
+    /// The counterexample point as an environment for [`eval::eval`].
+    pub fn env(&self) -> Env {
+        let mut env = Env::new();
+        for (s, b) in &self.point {
+            env.bind(*s, b.clone());
+        }
+        env
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -359,6 +375,8 @@ fn compare_at_points(
     let total = attempts;
     let needed = config.min_points.min(wanted).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
+    // skipped points that fail a condition or assumption (the rest are undefined)
+    let mut inadmissible = 0usize;
     for k in 0..attempts {
         if agreed >= wanted {
             break;
@@ -374,6 +392,7 @@ fn compare_at_points(
         let env = sampler.point(k, &mut rng);
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
+            inadmissible += 1;
             continue;
         }
         match compare_point(store, ob, &env) {
@@ -393,6 +412,7 @@ fn compare_at_points(
                         lhs,
                         rhs,
                         note,
+                        point: exact_point(sampler.symbols(), &env),
                     },
                 };
             }
@@ -406,10 +426,21 @@ fn compare_at_points(
     } else {
         Verdict::Unknown {
             reason: format!(
-                "only {agreed} of {total} sample points could be evaluated (need {needed}): \
-                 the sides are undefined or too imprecise at the others"
+                "only {agreed} of {total} sample points could be evaluated (need {needed}): {}",
+                why_skipped(inadmissible, skipped - inadmissible)
             ),
         }
+    }
+}
+
+/// Why sample points were skipped: failed conditions, undefined sides, or both.
+fn why_skipped(inadmissible: usize, undefined: usize) -> String {
+    match (inadmissible, undefined) {
+        (_, 0) => "the others do not meet the conditions".to_string(),
+        (0, _) => "the sides are undefined or too imprecise at the others".to_string(),
+        (i, u) => format!(
+            "{i} do not meet the conditions and the sides are undefined or too imprecise at {u}"
+        ),
     }
 }
 
@@ -500,6 +531,14 @@ fn show_env(store: &Store, symbols: &[Symbol], env: &Env) -> Vec<(String, String
             }
             Some((name, show_binding(b)))
         })
+        .collect()
+}
+
+/// The bindings of `symbols` in `env`, exact and in sampling order.
+fn exact_point(symbols: &[Symbol], env: &Env) -> Vec<(Symbol, Binding)> {
+    symbols
+        .iter()
+        .filter_map(|&s| Some((s, env.get(s)?.clone())))
         .collect()
 }
 
@@ -690,6 +729,7 @@ fn check_limit(
                         "the sequence settles at {last:.9} ({})",
                         shown.join(", ")
                     )),
+                    point: exact_point(sampler.symbols(), &env),
                 },
             };
         }
@@ -724,6 +764,7 @@ mod tests {
                 lhs: "1".into(),
                 rhs: "2".into(),
                 note: None,
+                point: vec![],
             },
         };
         let unknown = Verdict::Unknown { reason: "x".into() };
@@ -737,5 +778,18 @@ mod tests {
         assert!(meets(&checked, Some(Expected::Checked), false));
         assert!(!meets(&unknown, None, false));
         assert!(!meets(&unknown, Some(Expected::Checked), false));
+    }
+
+    #[test]
+    fn skipped_points_say_why() {
+        assert_eq!(why_skipped(40, 0), "the others do not meet the conditions");
+        assert_eq!(
+            why_skipped(0, 40),
+            "the sides are undefined or too imprecise at the others"
+        );
+        assert_eq!(
+            why_skipped(30, 5),
+            "30 do not meet the conditions and the sides are undefined or too imprecise at 5"
+        );
     }
 }

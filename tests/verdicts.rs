@@ -1,0 +1,316 @@
+//! Golden verdict tests: small files that produce every verdict (proved,
+//! checked, refuted, unknown), run through the real `nabla` executable, with the
+//! whole text output and every JSON result compared exactly. Also: no claim of
+//! `derivations/` that is not expected refuted is ever refuted, whatever the seed.
+
+// `util` is shared with tests/tests.rs; not every helper is used here
+#[allow(dead_code)]
+mod util;
+
+use serde_json::{json, Value as Json};
+use util::{repo_root, Dir};
+
+/// One claim for each verdict, and an expected refutation.
+const VERDICTS: &str = "\
+# one claim for each verdict
+var x : real
+
+claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
+claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+claim \"wrong square\": (x + 1)^2 = x^2 + 1
+claim \"nowhere defined\": ln(-1 - x^2) = x
+expect refuted: claim \"softplus is not ln exp\": softplus(x) = ln(exp(x))
+";
+
+/// Derivation steps, a condition no sample point meets.
+const STEPS: &str = "\
+var x : real
+
+derive \"difference of squares\":
+    (x + 1)*(x - 1)
+  = x^2 - 1
+  expect refuted
+  = x^2 + 1
+claim \"double\": x + x = 2*x
+claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
+";
+
+fn run(name: &str, contents: &str, format: &str) -> util::Run {
+    let dir = Dir::new();
+    dir.create(name, contents);
+    dir.run(&["check", "--format", format, name])
+}
+
+fn json_of(run: &util::Run) -> Json {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
+}
+
+/// Compares each result object whole, then everything else in the document.
+fn assert_json(document: &Json, file: &str, results: &[Json], summary: Json) {
+    let actual = document["files"][0]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results array in {document:#}"));
+    assert_eq!(actual.len(), results.len(), "{document:#}");
+    for (k, (got, want)) in actual.iter().zip(results).enumerate() {
+        assert_eq!(got, want, "result {k}:\n{got:#}\nexpected:\n{want:#}");
+    }
+    let expected = json!({
+        "version": 1,
+        "files": [{ "file": file, "diagnostics": [], "results": results }],
+        "summary": summary,
+    });
+    assert_eq!(document, &expected, "{document:#}");
+}
+
+#[test]
+fn every_verdict_in_text() {
+    let run = run("verdicts.nabla", VERDICTS, "text");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr, "");
+    let expected = "\
+verdicts.nabla
+  ✓ proved      4:1   claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
+  ✓ checked     5:1   claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+  ✗ refuted     6:1   claim \"wrong square\": (x + 1)^2 = x^2 + 1
+error: claim \"wrong square\" is refuted
+  ┌─ verdicts.nabla:6:1
+  │
+6 │ claim \"wrong square\": (x + 1)^2 = x^2 + 1
+  │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  │
+  = at x = 1: left = 4, right = 2
+
+  ✗ unknown     7:1   claim \"nowhere defined\": ln(-1 - x^2) = x
+error: claim \"nowhere defined\" could not be decided
+  ┌─ verdicts.nabla:7:1
+  │
+7 │ claim \"nowhere defined\": ln(-1 - x^2) = x
+  │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  │
+  = only 0 of 40 sample points could be evaluated (need 8): the sides are undefined or too imprecise at the others
+
+  ✓ refuted     8:1   claim \"softplus is not ln exp\" (expected): softplus(x) = ln(exp(x))
+      counterexample at x = 0: left = 0.69314718056, right = 0
+
+summary: 1 proved, 1 checked, 2 refuted, 1 unknown; 3 as expected, 2 failed; 0 input errors in 1 file
+";
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn every_verdict_in_json() {
+    let run = run("verdicts.nabla", VERDICTS, "json");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr, "");
+    let results = [
+        json!({
+            "line": 4, "column": 1, "kind": "claim", "name": "square", "step": null,
+            "text": "(x + 1)^2 = x^2 + 2*x + 1",
+            "verdict": "proved", "expected": null, "passed": true, "seed": 1,
+            "trace": [
+                "proved: both sides equal 1 + 2·x + x^2",
+                "  left [sum] x + 1 ⟶ 1 + x",
+                "  left [rational_form] (1 + x)^2 ⟶ 1 + 2·x + x^2",
+                "  right [sum] x^2 + 2·x ⟶ 2·x + x^2",
+                "  right [sum] (2·x + x^2) + 1 ⟶ 1 + 2·x + x^2"
+            ],
+        }),
+        json!({
+            "line": 5, "column": 1, "kind": "claim", "name": "step limit", "step": null,
+            "text": "lim k -> inf of 1/(1 + exp(-k*x)) = H(x)",
+            "verdict": "checked", "expected": null, "passed": true, "seed": 1,
+            // at 2 of the 40 sample points (x = -279 and x = -908/7) exp(-k*x)
+            // overflows before three terms of the sequence have values
+            "points": 38, "skipped": 2,
+        }),
+        json!({
+            "line": 6, "column": 1, "kind": "claim", "name": "wrong square", "step": null,
+            "text": "(x + 1)^2 = x^2 + 1",
+            "verdict": "refuted", "expected": null, "passed": false, "seed": 1,
+            "counterexample": {
+                "assignment": [{ "name": "x", "value": "1" }],
+                "lhs": "4", "rhs": "2", "note": null,
+            },
+        }),
+        json!({
+            "line": 7, "column": 1, "kind": "claim", "name": "nowhere defined", "step": null,
+            "text": "ln(-1 - x^2) = x",
+            "verdict": "unknown", "expected": null, "passed": false, "seed": 1,
+            "reason": "only 0 of 40 sample points could be evaluated (need 8): \
+                       the sides are undefined or too imprecise at the others",
+        }),
+        json!({
+            "line": 8, "column": 1, "kind": "claim", "name": "softplus is not ln exp",
+            "step": null, "text": "softplus(x) = ln(exp(x))",
+            "verdict": "refuted", "expected": "refuted", "passed": true, "seed": 1,
+            "counterexample": {
+                "assignment": [{ "name": "x", "value": "0" }],
+                "lhs": "0.69314718056", "rhs": "0", "note": null,
+            },
+        }),
+    ];
+    let summary = json!({
+        "files": 1, "proved": 1, "checked": 1, "refuted": 2, "unknown": 1,
+        "passed": 3, "failed": 2, "errors": 0,
+    });
+    assert_json(&json_of(&run), "verdicts.nabla", &results, summary);
+}
+
+#[test]
+fn steps_and_unmet_conditions_in_text() {
+    let run = run("steps.nabla", STEPS, "text");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr, "");
+    let expected = "\
+steps.nabla
+  ✓ proved      5:3   step 1 of \"difference of squares\": = x^2 - 1
+  ✓ refuted     6:3   step 2 of \"difference of squares\" (expected): expect refuted = x^2 + 1
+      counterexample at x = 0: left = -1, right = 1
+  ✓ proved      8:1   claim \"double\": x + x = 2*x
+  ✗ unknown     9:1   claim \"no point qualifies\": x = x + 1
+error: claim \"no point qualifies\" could not be decided
+  ┌─ steps.nabla:9:1
+  │
+9 │ claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
+  │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  │
+  = only 0 of 40 sample points could be evaluated (need 8): the others do not meet the conditions
+
+
+summary: 2 proved, 0 checked, 1 refuted, 1 unknown; 3 as expected, 1 failed; 0 input errors in 1 file
+";
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn steps_and_unmet_conditions_in_json() {
+    let run = run("steps.nabla", STEPS, "json");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr, "");
+    let results = [
+        json!({
+            "line": 5, "column": 3, "kind": "step", "name": "difference of squares", "step": 1,
+            "text": "= x^2 - 1",
+            "verdict": "proved", "expected": null, "passed": true, "seed": 1,
+            "trace": [
+                "proved: both sides equal −1 + x^2",
+                "  left [sum] x − 1 ⟶ −1 + x",
+                "  left [sum] x + 1 ⟶ 1 + x",
+                "  left [product] (1 + x)·(−1 + x) ⟶ (−1 + x)·(1 + x)",
+                "  left [rational_form] (−1 + x)·(1 + x) ⟶ −1 + x^2",
+                "  right [sum] x^2 − 1 ⟶ −1 + x^2"
+            ],
+        }),
+        json!({
+            "line": 6, "column": 3, "kind": "step", "name": "difference of squares", "step": 2,
+            "text": "expect refuted = x^2 + 1",
+            "verdict": "refuted", "expected": "refuted", "passed": true, "seed": 1,
+            "counterexample": {
+                "assignment": [{ "name": "x", "value": "0" }],
+                "lhs": "-1", "rhs": "1", "note": null,
+            },
+        }),
+        json!({
+            "line": 8, "column": 1, "kind": "claim", "name": "double", "step": null,
+            "text": "x + x = 2*x",
+            "verdict": "proved", "expected": null, "passed": true, "seed": 1,
+            "trace": [
+                "proved: both sides equal 2·x",
+                "  left [sum] x + x ⟶ 2·x",
+                "  right side: already in normal form"
+            ],
+        }),
+        json!({
+            "line": 9, "column": 1, "kind": "claim", "name": "no point qualifies", "step": null,
+            "text": "x = x + 1",
+            "verdict": "unknown", "expected": null, "passed": false, "seed": 1,
+            "reason": "only 0 of 40 sample points could be evaluated (need 8): \
+                       the others do not meet the conditions",
+        }),
+    ];
+    let summary = json!({
+        "files": 1, "proved": 2, "checked": 0, "refuted": 1, "unknown": 1,
+        "passed": 3, "failed": 1, "errors": 0,
+    });
+    assert_json(&json_of(&run), "steps.nabla", &results, summary);
+}
+
+#[test]
+fn a_seed_changes_only_the_seed_field_of_exact_verdicts() {
+    let dir = Dir::new();
+    dir.create("verdicts.nabla", VERDICTS);
+    let run = dir.run(&["check", "--format", "json", "--seed", "7", "verdicts.nabla"]);
+    let document = json_of(&run);
+    let results = document["files"][0]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{document:#}"));
+    let seeds: Vec<&Json> = results.iter().map(|r| &r["seed"]).collect();
+    assert_eq!(seeds, vec![&json!(7); 5]);
+    let verdicts: Vec<&str> = results
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["proved", "checked", "refuted", "unknown", "refuted"]
+    );
+    // the simple points come first whatever the seed, so the shrunk
+    // counterexample is the same
+    assert_eq!(
+        results[2]["counterexample"]["assignment"],
+        json!([{ "name": "x", "value": "1" }])
+    );
+}
+
+/// Every result of `derivations/` under `seed`, as JSON objects.
+fn corpus_results(seed: u64) -> Vec<Json> {
+    let dir = Dir::new();
+    let corpus = repo_root().join("derivations");
+    let corpus = corpus.to_string_lossy();
+    let seed_text = seed.to_string();
+    let run = dir.run(&["check", "--format", "json", "--seed", &seed_text, &corpus]);
+    assert_eq!(run.code, 0, "seed {seed}:\n{}", run.all());
+    let document = json_of(&run);
+    document["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{document:#}"))
+        .iter()
+        .flat_map(|f| {
+            let file = f["file"].clone();
+            f["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |mut r| {
+                    r["file"] = file.clone();
+                    r
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn no_true_claim_of_the_corpus_is_refuted_under_any_seed() {
+    let mut counts = Vec::new();
+    for seed in [2, 3, 0x5eed_cafe] {
+        let results = corpus_results(seed);
+        assert!(
+            results.len() >= 40,
+            "seed {seed}: {} results",
+            results.len()
+        );
+        for r in &results {
+            let place = format!("{}:{} (seed {seed})", r["file"], r["line"]);
+            assert_eq!(r["seed"], json!(seed), "{place}");
+            let expected_refuted = r["expected"] == json!("refuted");
+            let refuted = r["verdict"] == json!("refuted");
+            // a true identity is never refuted; a known mistake always is
+            assert_eq!(refuted, expected_refuted, "{place}: {r:#}");
+            assert_eq!(r["passed"], json!(true), "{place}: {r:#}");
+        }
+        counts.push(results.len());
+    }
+    // the same obligations under every seed
+    assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+}
