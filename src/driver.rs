@@ -9,6 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::lower::{self, LowerConfig, Origin};
 use crate::report::{FileReport, ResultRow};
 use crate::span::{SourceFile, Span};
+use crate::syntax::ast::RelOp;
 use crate::syntax::{self, ast};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -214,7 +215,15 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
                 kind,
                 name: ob.name.clone(),
                 step,
-                text: first_line(source.snippet(ob.text_span)),
+                text: match (&ob.origin, ob.op) {
+                    (Origin::Step { .. }, RelOp::Eq) => {
+                        format!("= {}", first_line(source.snippet(ob.text_span)))
+                    }
+                    (Origin::Step { .. }, RelOp::Approx) => {
+                        format!("≈ {}", first_line(source.snippet(ob.text_span)))
+                    }
+                    _ => first_line(source.snippet(ob.text_span)),
+                },
                 verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,

@@ -505,7 +505,12 @@ fn render_markdown(reports: &[FileReport]) -> String {
     for r in reports {
         for d in r.diagnostics.iter().filter(|d| d.is_error()) {
             let at = r.source.line_col(d.span.start as usize);
-            let _ = writeln!(out, "- **error** {}:{at}: {}", md_cell(&r.source.name), md_cell(&d.message));
+            let _ = writeln!(
+                out,
+                "- **error** {}:{at}: {}",
+                md_cell(&r.source.name),
+                md_cell(&d.message)
+            );
         }
     }
     out.push_str("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");

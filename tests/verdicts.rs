@@ -78,7 +78,7 @@ error: claim \"wrong square\" is refuted
 6 │ claim \"wrong square\": (x + 1)^2 = x^2 + 1
   │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   │
-  = at x = 1: left = 4, right = 2
+  = at x = 1: left = 4, right = 2; seed 1
 
   ✗ unknown     7:1   claim \"nowhere defined\": ln(-1 - x^2) = x
 error: claim \"nowhere defined\" could not be decided
@@ -87,7 +87,7 @@ error: claim \"nowhere defined\" could not be decided
 7 │ claim \"nowhere defined\": ln(-1 - x^2) = x
   │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   │
-  = only 0 of 40 sample points could be evaluated (need 8): the sides are undefined or too imprecise at the others
+  = only 0 of 200 sample points could be evaluated (need 8): the sides are undefined or too imprecise at the others
 
   ✓ refuted     8:1   claim \"softplus is not ln exp\" (expected): softplus(x) = ln(exp(x))
       counterexample at x = 0: left = 0.69314718056, right = 0
@@ -119,9 +119,7 @@ fn every_verdict_in_json() {
             "line": 5, "column": 1, "kind": "claim", "name": "step limit", "step": null,
             "text": "lim k -> inf of 1/(1 + exp(-k*x)) = H(x)",
             "verdict": "checked", "expected": null, "passed": true, "seed": 1,
-            // at 2 of the 40 sample points (x = -279 and x = -908/7) exp(-k*x)
-            // overflows before three terms of the sequence have values
-            "points": 38, "skipped": 2,
+            "points": 40, "skipped": 0,
         }),
         json!({
             "line": 6, "column": 1, "kind": "claim", "name": "wrong square", "step": null,
@@ -136,7 +134,7 @@ fn every_verdict_in_json() {
             "line": 7, "column": 1, "kind": "claim", "name": "nowhere defined", "step": null,
             "text": "ln(-1 - x^2) = x",
             "verdict": "unknown", "expected": null, "passed": false, "seed": 1,
-            "reason": "only 0 of 40 sample points could be evaluated (need 8): \
+            "reason": "only 0 of 200 sample points could be evaluated (need 8): \
                        the sides are undefined or too imprecise at the others",
         }),
         json!({
@@ -163,18 +161,18 @@ fn steps_and_unmet_conditions_in_text() {
     assert_eq!(run.stderr, "");
     let expected = "\
 steps.nabla
-  ✓ proved      5:3   step 1 of \"difference of squares\": = x^2 - 1
-  ✓ refuted     6:3   step 2 of \"difference of squares\" (expected): expect refuted = x^2 + 1
+  ✓ proved      5:5   step 1 of \"difference of squares\": = x^2 - 1
+  ✓ refuted     7:5   step 2 of \"difference of squares\" (expected): = x^2 + 1
       counterexample at x = 0: left = -1, right = 1
   ✓ proved      8:1   claim \"double\": x + x = 2*x
-  ✗ unknown     9:1   claim \"no point qualifies\": x = x + 1
+  ✗ unknown     9:1   claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
 error: claim \"no point qualifies\" could not be decided
   ┌─ steps.nabla:9:1
   │
 9 │ claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
   │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   │
-  = only 0 of 40 sample points could be evaluated (need 8): the others do not meet the conditions
+  = only 0 of 200 sample points could be evaluated (need 8): the others do not meet the conditions
 
 
 summary: 2 proved, 0 checked, 1 refuted, 1 unknown; 3 as expected, 1 failed; 0 input errors in 1 file
@@ -189,7 +187,7 @@ fn steps_and_unmet_conditions_in_json() {
     assert_eq!(run.stderr, "");
     let results = [
         json!({
-            "line": 5, "column": 3, "kind": "step", "name": "difference of squares", "step": 1,
+            "line": 5, "column": 5, "kind": "step", "name": "difference of squares", "step": 1,
             "text": "= x^2 - 1",
             "verdict": "proved", "expected": null, "passed": true, "seed": 1,
             "trace": [
@@ -202,8 +200,8 @@ fn steps_and_unmet_conditions_in_json() {
             ],
         }),
         json!({
-            "line": 6, "column": 3, "kind": "step", "name": "difference of squares", "step": 2,
-            "text": "expect refuted = x^2 + 1",
+            "line": 7, "column": 5, "kind": "step", "name": "difference of squares", "step": 2,
+            "text": "= x^2 + 1",
             "verdict": "refuted", "expected": "refuted", "passed": true, "seed": 1,
             "counterexample": {
                 "assignment": [{ "name": "x", "value": "0" }],
@@ -222,9 +220,9 @@ fn steps_and_unmet_conditions_in_json() {
         }),
         json!({
             "line": 9, "column": 1, "kind": "claim", "name": "no point qualifies", "step": null,
-            "text": "x = x + 1",
+            "text": "x = x + 1 where x > 1 and x < 0",
             "verdict": "unknown", "expected": null, "passed": false, "seed": 1,
-            "reason": "only 0 of 40 sample points could be evaluated (need 8): \
+            "reason": "only 0 of 200 sample points could be evaluated (need 8): \
                        the others do not meet the conditions",
         }),
     ];

@@ -364,7 +364,7 @@ fn compare_at_points(
     deadline: Instant,
 ) -> Verdict {
     let symbols = obligation_symbols(store, ob);
-    let sampler = Sampler::new(store, domains, &symbols);
+    let sampler = pinned_sampler(store, domains, ob, &symbols);
     let mut rng = Rng::new(config.seed);
     // a finite domain is enumerated once; otherwise points are drawn until
     // `config.points` of them are usable, trying at most five times as many
@@ -431,6 +431,41 @@ fn compare_at_points(
             ),
         }
     }
+}
+
+/// A sampler for an obligation, with each variable that a condition `x == c`
+/// fixes pinned to `c`.
+fn pinned_sampler<'a>(
+    store: &'a Store,
+    domains: &'a Domains,
+    ob: &Obligation,
+    symbols: &[Symbol],
+) -> Sampler<'a> {
+    let mut sampler = Sampler::new(store, domains, symbols);
+    for &c in &ob.conditions {
+        if let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) {
+            let pin = match (store.node(*a), store.node(*b)) {
+                (Node::Sym(s), Node::Num(r)) | (Node::Num(r), Node::Sym(s)) => {
+                    Some((*s, r.clone()))
+                }
+                _ => None,
+            };
+            if let Some((s, r)) = pin {
+                if matches!(
+                    domains.get(s),
+                    Some(
+                        VarDomain::Real
+                            | VarDomain::Integer
+                            | VarDomain::Natural
+                            | VarDomain::Positive
+                    ) | None
+                ) {
+                    sampler.pin(s, r);
+                }
+            }
+        }
+    }
+    sampler
 }
 
 /// Why sample points were skipped: failed conditions, undefined sides, or both.

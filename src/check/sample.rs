@@ -90,6 +90,8 @@ pub struct Sampler<'a> {
     store: &'a Store,
     domains: &'a Domains,
     symbols: Vec<Symbol>,
+    /// Values fixed by a condition such as `where x == 0`.
+    pinned: Vec<(Symbol, BigRational)>,
 }
 
 impl<'a> Sampler<'a> {
@@ -119,7 +121,14 @@ impl<'a> Sampler<'a> {
             store,
             domains,
             symbols: all,
+            pinned: Vec::new(),
         }
+    }
+
+    /// Gives `symbol` this value at every point (a claim `where x == 0` has
+    /// only that point to sample).
+    pub fn pin(&mut self, symbol: Symbol, value: BigRational) {
+        self.pinned.push((symbol, value));
     }
 
     pub fn symbols(&self) -> &[Symbol] {
@@ -143,7 +152,10 @@ impl<'a> Sampler<'a> {
     pub fn point(&self, k: usize, rng: &mut Rng) -> Env {
         let mut env = Env::new();
         for (v, &s) in self.symbols.iter().enumerate() {
-            let binding = self.value_for(s, k, v, rng, &env);
+            let binding = match self.pinned.iter().find(|(p, _)| *p == s) {
+                Some((_, value)) => Binding::Scalar(value.clone()),
+                None => self.value_for(s, k, v, rng, &env),
+            };
             env.bind(s, binding);
         }
         env

@@ -513,8 +513,9 @@ impl Lowerer {
                         step: k + 1,
                     },
                     name: derive.name.clone(),
-                    span: step.span,
-                    text_span: step.span,
+                    // located at the expression, not at an `expect` line above it
+                    span: step.rhs.span,
+                    text_span: step.rhs.span,
                     lhs: *lhs,
                     rhs: *rhs,
                     op: step.op,
@@ -1096,23 +1097,24 @@ impl Lowerer {
         };
         let shape = self.shape_of(&def.body, &Vec::new())?;
         let sym = self.bound_symbol(&name);
-        let stand_in =
-            match shape {
-                tensor::Shape::Col(size) => {
-                    self.domains.declare(sym, VarDomain::Vector { size });
-                    Entity::Vector { sym, size }
-                }
-                tensor::Shape::Scalar => {
-                    self.domains.declare(sym, VarDomain::Real);
-                    Entity::Scalar(sym)
-                }
-                _ => return Err(err(
+        let stand_in = match shape {
+            tensor::Shape::Col(size) => {
+                self.domains.declare(sym, VarDomain::Vector { size });
+                Entity::Vector { sym, size }
+            }
+            tensor::Shape::Scalar => {
+                self.domains.declare(sym, VarDomain::Real);
+                Entity::Scalar(sym)
+            }
+            _ => {
+                return Err(err(
                     var.span,
                     format!(
                         "cannot differentiate with respect to `{name}`: only numbers and vectors"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let saved = self.names.insert(name.clone(), (stand_in, def.name.span));
         let lowered = (|| {
             let var_id = match entry {
