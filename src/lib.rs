@@ -9,6 +9,7 @@
 pub mod diagnostic;
 pub mod diff;
 pub mod domain;
+pub mod eval;
 pub mod expr;
 pub mod simplify;
 pub mod span;

@@ -1,0 +1,174 @@
+//! Evaluation of store expressions at a point: the numeric ground truth of the checker.
+//!
+//! [`eval`] gives a [`Value`]: an exact `BigRational` wherever the expression
+//! allows (`+ − · /`, integer powers within [`MAX_EXACT_EXPONENT`], `exp(0)`,
+//! `ln(1)`, rational roots, `abs`, `sign`, `floor`, `ceil`, `H`, `relu`, `δ`,
+//! `σ(0)`, ...), and otherwise an [`Interval`] that rigorously encloses the
+//! true value. Soundness rests on two facts only: interval arithmetic rounds
+//! outward, and libm's transcendental functions are within
+//! [`LIBM_ULP_SLACK`] ulps of the truth (see `interval`). So two values whose
+//! enclosures are disjoint certainly differ, and an undecidable condition is
+//! reported as [`EvalError::Indeterminate`], never guessed.
+//!
+//! Evaluation is iterative (an explicit work stack, no recursion), so a
+//! 10,000-deep expression runs on an ordinary thread, and memoized per
+//! evaluation, so a DAG with heavy sharing costs time linear in its size.
+//! Values under a `Σ` that depend on its index are memoized per term.
+//!
+//! Uninterpreted functions are bound in the [`Env`] to a concrete [`Function`]
+//! (a polynomial, explicit ridge maps, or seeded random ridge maps); all the
+//! arguments of an application are flattened into one input vector. Indices on
+//! an application are: the output index when the function is vector-valued,
+//! then one index per order of differentiation along each *vector* argument
+//! (scalar arguments take none). So `x(u)_i` is `Index(Apply(x, [u]), [i])`,
+//! `∂x(u)_i/∂u_j` is `Index(FnDeriv{x, [1], [u]}, [i, j])`, `∂²f/∂u_j∂u_k` of a
+//! scalar `f(u)` is `Index(FnDeriv{f, [2], [u]}, [j, k])`, and `f'(x)` is
+//! `FnDeriv{f, [1], [x]}` with no index.
+
+mod elementary;
+mod engine;
+mod function;
+mod interval;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use engine::Evaluator;
+pub use function::{Function, RidgeMap, Wave};
+pub use interval::{Interval, LIBM_ULP_SLACK};
+pub use value::{Agreement, Value, CLOSE_ABSOLUTE, CLOSE_RELATIVE};
+
+use crate::expr::{ExprId, Store, Symbol};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Largest exponent `|n|` for which `x^n` is computed exactly.
+pub const MAX_EXACT_EXPONENT: u64 = 10_000;
+/// Largest numerator or denominator (in bits) an exact result may have; a
+/// larger result continues as an interval.
+pub const MAX_EXACT_BITS: u64 = 100_000;
+/// Largest `q` for which an exact `q`-th root of a rational is attempted.
+pub const MAX_EXACT_ROOT_DEGREE: u32 = 64;
+/// Most terms one `Σ` may have.
+pub const MAX_SUM_TERMS: u64 = 10_000;
+/// Most evaluation steps one evaluator may take (nested sums multiply).
+pub const MAX_EVAL_STEPS: u64 = 20_000_000;
+/// Highest total order of a derivative of an uninterpreted function.
+pub const MAX_FN_DERIV_ORDER: u32 = 64;
+
+/// Why an expression has no value at a point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalError {
+    /// Certainly undefined here: division by zero, `ln` of a non-positive
+    /// number, `0^negative`, `sqrt` of a negative, a piecewise with no branch,
+    /// an index out of range.
+    Undefined(String),
+    /// A value beyond the f64 range where an interval was needed.
+    Overflow,
+    /// An expression this evaluator does not handle (limits, vectors where a
+    /// number is expected, ...).
+    Unsupported(String),
+    /// A symbol with no binding.
+    Unbound(String),
+    /// The enclosures cannot decide a condition (a comparison straddling a
+    /// branch boundary, a domain edge such as `ln` of an interval around 0).
+    Indeterminate,
+    /// An exact computation would pass a size limit.
+    TooLarge(String),
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalError::Undefined(why) => write!(f, "undefined: {why}"),
+            EvalError::Overflow => write!(f, "a value is beyond the floating-point range"),
+            EvalError::Unsupported(what) => write!(f, "cannot evaluate {what}"),
+            EvalError::Unbound(name) => write!(f, "`{name}` has no value"),
+            EvalError::Indeterminate => {
+                write!(f, "the numeric enclosure is too wide to decide a condition")
+            }
+            EvalError::TooLarge(what) => write!(f, "too large to compute: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// What a symbol stands for at the evaluation point.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Binding {
+    /// A scalar, a size (`dim`) or an index (sizes and indices hold integers).
+    Scalar(BigRational),
+    /// A vector, indexed from 1 by `Index(Sym v, [i])`.
+    Vector(Vec<BigRational>),
+    /// A `rows × cols` matrix in row-major `data`, indexed by `Index(Sym W, [i, j])`.
+    Matrix {
+        rows: usize,
+        cols: usize,
+        data: Vec<BigRational>,
+    },
+    /// A concrete map for an uninterpreted function.
+    Function(Function),
+}
+
+/// The point: a binding for every free symbol.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    bindings: HashMap<Symbol, Binding>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env::default()
+    }
+
+    pub fn bind(&mut self, symbol: Symbol, binding: Binding) {
+        self.bindings.insert(symbol, binding);
+    }
+
+    pub fn bind_scalar(&mut self, symbol: Symbol, value: BigRational) {
+        self.bind(symbol, Binding::Scalar(value));
+    }
+
+    pub fn bind_integer(&mut self, symbol: Symbol, value: i64) {
+        self.bind_scalar(symbol, BigRational::from_integer(BigInt::from(value)));
+    }
+
+    pub fn get(&self, symbol: Symbol) -> Option<&Binding> {
+        self.bindings.get(&symbol)
+    }
+}
+
+/// The value of expression `id` at the point `env`.
+///
+/// `Vector` nodes are not numbers (use [`eval_vector`]); `Limit` is
+/// `Unsupported` (the checker handles limits); a condition is not a number
+/// (use [`eval_condition`]).
+pub fn eval(store: &Store, id: ExprId, env: &Env) -> Result<Value, EvalError> {
+    Evaluator::new(store, env).value(id)
+}
+
+/// Whether condition `id` (a `Cmp` or `And`) holds at `env`; `Indeterminate`
+/// when the enclosures cannot decide it.
+pub fn eval_condition(store: &Store, id: ExprId, env: &Env) -> Result<bool, EvalError> {
+    Evaluator::new(store, env).condition(id)
+}
+
+/// The entries of a vector expression (a `Vector` literal or a symbol bound to
+/// a vector) at `env`.
+pub fn eval_vector(store: &Store, id: ExprId, env: &Env) -> Result<Vec<Value>, EvalError> {
+    Evaluator::new(store, env).vector(id)
+}
+
+/// How two values relate (see [`Value::compare`]).
+pub fn compare(a: &Value, b: &Value) -> Agreement {
+    Value::compare(a, b)
+}
+
+/// Whether `|a − b| <= tol`, decided rigorously (see [`Value::approx_equal`]).
+pub fn approx_equal(a: &Value, b: &Value, tol: &BigRational) -> Option<bool> {
+    Value::approx_equal(a, b, tol)
+}
