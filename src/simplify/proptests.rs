@@ -165,6 +165,57 @@ fn agrees_where_defined(
     Ok(())
 }
 
+/// The same points as exact rationals, for the shared (rigorous) evaluator.
+const EXACT_POINTS: &[((i64, i64), (i64, i64))] = &[
+    ((3, 4), (-5, 4)),
+    ((-3, 5), (7, 20)),
+    ((19, 10), (12, 5)),
+    ((-23, 10), (-7, 10)),
+    ((0, 1), (3, 2)),
+    ((-7, 2), (1, 5)),
+];
+
+/// Checked with `crate::eval` (exact where possible, else outward-rounded
+/// intervals): `second` is defined wherever `first` is (when `same_domain`),
+/// and the two are never certainly different where both are defined.
+fn rigorous_agreement(
+    store: &mut Store,
+    first: ExprId,
+    second: ExprId,
+    same_domain: bool,
+) -> Result<(), String> {
+    use crate::eval::{self, Agreement, Binding, EvalError, Function};
+    for &((xn, xd), (yn, yd)) in EXACT_POINTS {
+        let mut env = eval::Env::new();
+        let q = |n: i64, d: i64| num_rational::BigRational::new(n.into(), d.into());
+        env.bind_scalar(store.symbol("x"), q(xn, xd));
+        env.bind_scalar(store.symbol("y"), q(yn, yd));
+        env.bind(store.symbol("f"), Binding::Function(Function::Seeded(7)));
+        let a = eval::eval(store, first, &env);
+        let b = eval::eval(store, second, &env);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                if eval::compare(&a, &b) == Agreement::Different {
+                    return Err(format!(
+                        "at x = {xn}/{xd}, y = {yn}/{yd}: {} = {a:?} but {} = {b:?}",
+                        store.display(first),
+                        store.display(second)
+                    ));
+                }
+            }
+            (Ok(a), Err(EvalError::Undefined(why))) if same_domain => {
+                return Err(format!(
+                    "at x = {xn}/{xd}, y = {yn}/{yd}: {} = {a:?} but {} is undefined ({why})",
+                    store.display(first),
+                    store.display(second)
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn config(cases: u32) -> Config {
     Config {
         cases,
@@ -196,6 +247,9 @@ proptest! {
         let e = build(&mut store, &t);
         if let Ok(n) = normal_form(&mut store, &Domains::new(), e, &Budget::default()) {
             if let Err(m) = agrees_where_defined(&mut store, e, n.value) {
+                return Err(TestCaseError::fail(m));
+            }
+            if let Err(m) = rigorous_agreement(&mut store, e, n.value, true) {
                 return Err(TestCaseError::fail(m));
             }
         }
@@ -295,6 +349,9 @@ proptest! {
         if prove_equal(&mut store, &Domains::new(), l, r, &budget).is_proved() {
             if let Err(m) = equal_where_both_defined(&mut store, l, r) {
                 return Err(TestCaseError::fail(m));
+            }
+            if let Err(m) = rigorous_agreement(&mut store, l, r, false) {
+                return Err(TestCaseError::fail(format!("proved, but {m}")));
             }
         }
     }
