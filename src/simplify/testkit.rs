@@ -170,15 +170,16 @@ pub fn near_discontinuity(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) 
         }
         stack.extend(store.children(id));
         match store.node(id) {
-            Node::Call(Func::Heaviside | Func::Sign | Func::Abs | Func::Relu, args) => {
-                if eval_memo(store, args[0], env, &mut memo).is_some_and(near) {
-                    return true;
-                }
+            Node::Call(Func::Heaviside | Func::Sign | Func::Abs | Func::Relu, args)
+                if eval_memo(store, args[0], env, &mut memo).is_some_and(near) =>
+            {
+                return true;
             }
-            Node::Call(Func::Floor | Func::Ceil, args) => {
-                if eval_memo(store, args[0], env, &mut memo).is_some_and(|v| near(v - v.round())) {
-                    return true;
-                }
+            Node::Call(Func::Floor | Func::Ceil, args)
+                if eval_memo(store, args[0], env, &mut memo)
+                    .is_some_and(|v| near(v - v.round())) =>
+            {
+                return true;
             }
             Node::Cmp(_, a, b) => {
                 let va = eval_memo(store, *a, env, &mut memo);
