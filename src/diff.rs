@@ -746,3 +746,47 @@ mod tests {
         assert!(sizes[2] < 10 * 10_000, "{sizes:?}");
     }
 }
+
+#[cfg(test)]
+mod deep_tests {
+    use super::*;
+    use crate::simplify::{canonical, prove_equal, simplify_for_display, Budget};
+
+    #[test]
+    fn deep_terms_simplify_and_prove_without_exhausting_the_stack() {
+        // differentiation is linear; the canonical form flattens the nested
+        // products, which costs time quadratic in the depth, so it is held to
+        // a smaller depth here
+        for (depth, simplify) in [(10_000, false), (300, true)] {
+            deep_case(depth, simplify);
+        }
+    }
+
+    fn deep_case(depth: usize, simplify: bool) {
+        let mut s = Store::new();
+        let w = s.sym("w");
+        let x = s.sym("x");
+        let mut f = x;
+        for _ in 0..depth {
+            let wf = s.product(vec![w, f]);
+            f = s.call1(Func::Softplus, wf);
+        }
+        let d = derivative(&mut s, &Domains::new(), f, x).expect("deep");
+        assert!(s.dag_size(d.value) <= 5 * depth + 5);
+        if !simplify {
+            return;
+        }
+        let c = canonical(&mut s, &Domains::new(), d.value);
+        assert!(s.dag_size(c.value) < 200_000);
+        let shown = simplify_for_display(&mut s, &Domains::new(), d.value);
+        assert!(s.dag_size(shown) > depth);
+        let tight = Budget {
+            max_nodes: 50_000,
+            max_terms: 200,
+            deadline: None,
+        };
+        // the same term on both sides is proved; a different one is not, within budget
+        assert!(prove_equal(&mut s, &Domains::new(), d.value, d.value, &tight).is_proved());
+        assert!(!prove_equal(&mut s, &Domains::new(), d.value, f, &tight).is_proved());
+    }
+}

@@ -25,6 +25,7 @@ pub(crate) struct Ctx<'s> {
     pub domains: Domains,
     pub trace: Trace,
     pub conditions: Vec<ExprId>,
+    pub order: order::Order,
 }
 
 /// `id` rebuilt with new children, given in the order `Store::children` lists them.
@@ -151,6 +152,7 @@ impl<'s> Ctx<'s> {
             domains: domains.clone(),
             trace: Trace::default(),
             conditions: Vec::new(),
+            order: order::Order::default(),
         }
     }
 
@@ -292,7 +294,7 @@ impl<'s> Ctx<'s> {
             }
         }
         let store = &*self.store;
-        order.sort_by(|a, b| order::compare(store, *a, *b));
+        order.sort_by(|a, b| self.order.compare(store, *a, *b));
         let mut out = Vec::new();
         if !constant.is_zero() {
             out.push(self.num(constant));
@@ -343,8 +345,9 @@ impl<'s> Ctx<'s> {
             return self.store.zero();
         }
         let store = &*self.store;
-        order.sort_by(|a, b| order::compare(store, *a, *b));
+        order.sort_by(|a, b| self.order.compare(store, *a, *b));
         let mut out = Vec::new();
+        let mut resort = false;
         for base in order {
             let e = exponents.remove(&base).unwrap_or_else(BigRational::zero);
             if e.is_zero() {
@@ -362,7 +365,11 @@ impl<'s> Ctx<'s> {
             let p = self.pow(base, exponent);
             match self.store.node(p).clone() {
                 Node::Num(r) => coefficient *= r,
-                Node::Mul(fs) => out.extend(fs.iter().copied()),
+                Node::Mul(fs) => {
+                    // a distributed power: its factors need sorting among the rest
+                    resort = true;
+                    out.extend(fs.iter().copied());
+                }
                 _ => out.push(p),
             }
         }
@@ -380,8 +387,10 @@ impl<'s> Ctx<'s> {
             }
             out = rest;
         }
-        let store = &*self.store;
-        out.sort_by(|a, b| order::compare_factors(store, *a, *b));
+        if resort {
+            let store = &*self.store;
+            out.sort_by(|a, b| self.order.compare_factors(store, *a, *b));
+        }
         if !coefficient.is_one() {
             let c = self.num(coefficient);
             out.insert(0, c);

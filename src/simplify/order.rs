@@ -7,13 +7,14 @@
 //! structural fingerprint so that 10,000-deep terms cannot exhaust the stack.
 
 use crate::expr::{ExprId, Node, Store};
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 /// Past this depth two terms are ordered by fingerprint instead of structure.
-const MAX_COMPARE_DEPTH: usize = 48;
+const MAX_COMPARE_DEPTH: usize = 3;
 
 fn kind_rank(node: &Node) -> u8 {
     match node {
@@ -39,22 +40,47 @@ fn kind_rank(node: &Node) -> u8 {
 /// (up to a 64-bit fingerprint collision in terms deeper than the depth limit,
 /// where the ids break the tie).
 pub fn compare(store: &Store, a: ExprId, b: ExprId) -> Ordering {
-    compare_at(store, a, b, 0)
+    Order::default().compare(store, a, b)
 }
 
-/// The order of factors in a product: by base first, so `x^2·y` reads in
-/// alphabetical order, then by the whole factor.
-pub fn compare_factors(store: &Store, a: ExprId, b: ExprId) -> Ordering {
-    let base = |e: ExprId| match store.node(e) {
-        Node::Pow(b, _) => *b,
-        _ => e,
-    };
-    compare(store, base(a), base(b)).then_with(|| compare(store, a, b))
+/// The structural order with its fingerprints cached, so that sorting many
+/// deep terms costs a bounded amount per comparison.
+#[derive(Debug, Default)]
+pub struct Order {
+    fingerprints: RefCell<HashMap<ExprId, u64>>,
 }
 
-fn compare_slices(store: &Store, xs: &[ExprId], ys: &[ExprId], depth: usize) -> Ordering {
+impl Order {
+    pub fn compare(&self, store: &Store, a: ExprId, b: ExprId) -> Ordering {
+        compare_at(store, a, b, 0, self)
+    }
+
+    /// The order of factors in a product: by base first, so `x^2·y` reads in
+    /// alphabetical order, then by the whole factor.
+    pub fn compare_factors(&self, store: &Store, a: ExprId, b: ExprId) -> Ordering {
+        let base = |e: ExprId| match store.node(e) {
+            Node::Pow(b, _) => *b,
+            _ => e,
+        };
+        self.compare(store, base(a), base(b))
+            .then_with(|| self.compare(store, a, b))
+    }
+
+    fn fingerprint(&self, store: &Store, e: ExprId) -> u64 {
+        let mut cache = self.fingerprints.borrow_mut();
+        fingerprint_cached(store, e, &mut cache)
+    }
+}
+
+fn compare_slices(
+    store: &Store,
+    xs: &[ExprId],
+    ys: &[ExprId],
+    depth: usize,
+    order: &Order,
+) -> Ordering {
     for (&x, &y) in xs.iter().zip(ys.iter()) {
-        let o = compare_at(store, x, y, depth + 1);
+        let o = compare_at(store, x, y, depth + 1, order);
         if o != Ordering::Equal {
             return o;
         }
@@ -62,13 +88,14 @@ fn compare_slices(store: &Store, xs: &[ExprId], ys: &[ExprId], depth: usize) -> 
     xs.len().cmp(&ys.len())
 }
 
-fn compare_at(store: &Store, a: ExprId, b: ExprId, depth: usize) -> Ordering {
+fn compare_at(store: &Store, a: ExprId, b: ExprId, depth: usize, order: &Order) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
     if depth > MAX_COMPARE_DEPTH {
-        return fingerprint(store, a)
-            .cmp(&fingerprint(store, b))
+        return order
+            .fingerprint(store, a)
+            .cmp(&order.fingerprint(store, b))
             .then(a.cmp(&b));
     }
     let (na, nb) = (store.node(a), store.node(b));
@@ -79,12 +106,12 @@ fn compare_at(store: &Store, a: ExprId, b: ExprId, depth: usize) -> Ordering {
     let o = match (na, nb) {
         (Node::Num(x), Node::Num(y)) => x.cmp(y),
         (Node::Sym(x), Node::Sym(y)) => store.name(*x).cmp(store.name(*y)),
-        (Node::Index(bx, ix), Node::Index(by, iy)) => compare_at(store, *bx, *by, depth + 1)
-            .then_with(|| compare_slices(store, ix, iy, depth)),
+        (Node::Index(bx, ix), Node::Index(by, iy)) => compare_at(store, *bx, *by, depth + 1, order)
+            .then_with(|| compare_slices(store, ix, iy, depth, order)),
         (Node::Apply(f, xs), Node::Apply(g, ys)) => store
             .name(*f)
             .cmp(store.name(*g))
-            .then_with(|| compare_slices(store, xs, ys, depth)),
+            .then_with(|| compare_slices(store, xs, ys, depth, order)),
         (
             Node::FnDeriv {
                 func: f,
@@ -100,25 +127,28 @@ fn compare_at(store: &Store, a: ExprId, b: ExprId, depth: usize) -> Ordering {
             .name(*f)
             .cmp(store.name(*g))
             .then_with(|| of.cmp(og))
-            .then_with(|| compare_slices(store, xs, ys, depth)),
+            .then_with(|| compare_slices(store, xs, ys, depth, order)),
         (Node::Call(f, xs), Node::Call(g, ys)) => f
             .name()
             .cmp(g.name())
-            .then_with(|| compare_slices(store, xs, ys, depth)),
-        (Node::Pow(bx, ex), Node::Pow(by, ey)) => compare_at(store, *bx, *by, depth + 1)
-            .then_with(|| compare_at(store, *ex, *ey, depth + 1)),
-        _ => compare_slices(store, &store.children(a), &store.children(b), depth),
+            .then_with(|| compare_slices(store, xs, ys, depth, order)),
+        (Node::Pow(bx, ex), Node::Pow(by, ey)) => compare_at(store, *bx, *by, depth + 1, order)
+            .then_with(|| compare_at(store, *ex, *ey, depth + 1, order)),
+        _ => compare_slices(store, &store.children(a), &store.children(b), depth, order),
     };
     // distinct ids can only compare equal here for nodes that differ outside their
     // children (a Sum's bound index, a Cmp's operator): the fingerprint decides
-    o.then_with(|| fingerprint(store, a).cmp(&fingerprint(store, b)))
-        .then(a.cmp(&b))
+    o.then_with(|| {
+        order
+            .fingerprint(store, a)
+            .cmp(&order.fingerprint(store, b))
+    })
+    .then(a.cmp(&b))
 }
 
 /// A hash of the structure (names and numbers, not ids), computed bottom-up
-/// without recursion.
-pub fn fingerprint(store: &Store, root: ExprId) -> u64 {
-    let mut done: HashMap<ExprId, u64> = HashMap::new();
+/// without recursion; `done` caches it for every node visited.
+fn fingerprint_cached(store: &Store, root: ExprId, done: &mut HashMap<ExprId, u64>) -> u64 {
     let mut stack = vec![(root, false)];
     while let Some((id, expanded)) = stack.pop() {
         if done.contains_key(&id) {

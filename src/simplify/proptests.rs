@@ -3,7 +3,7 @@
 //! a proof is never found for sides that differ numerically, and derivatives
 //! agree with central finite differences.
 
-use super::testkit::eval;
+use super::testkit::{eval, near_discontinuity, overflows};
 use super::*;
 use crate::diff;
 use crate::domain::Domains;
@@ -147,12 +147,17 @@ fn agrees_where_defined(
         let Some(a) = eval(store, original, &env) else {
             continue;
         };
+        if near_discontinuity(store, original, &env) || near_discontinuity(store, simplified, &env)
+        {
+            continue;
+        }
         if a.abs() > 1e6 {
             continue;
         }
         let b = eval(store, simplified, &env);
         match b {
             Some(b) if close(a, b, 1e-7) => {}
+            None if overflows(store, simplified, &env) => {}
             _ => {
                 return Err(format!(
                     "at x = {x}, y = {y}: {} = {a} but {} = {b:?}",
@@ -160,6 +165,58 @@ fn agrees_where_defined(
                     store.display(simplified)
                 ))
             }
+        }
+    }
+    Ok(())
+}
+
+/// The same points as exact rationals, for the shared (rigorous) evaluator.
+/// `((x numerator, x denominator), (y numerator, y denominator))`.
+type RationalPoint = ((i64, i64), (i64, i64));
+
+const EXACT_POINTS: &[RationalPoint] = &[
+    ((3, 4), (-5, 4)),
+    ((-3, 5), (7, 20)),
+    ((19, 10), (12, 5)),
+    ((-23, 10), (-7, 10)),
+    ((0, 1), (3, 2)),
+    ((-7, 2), (1, 5)),
+];
+
+/// Checked with `crate::eval` (exact where possible, else outward-rounded
+/// intervals): `second` is defined wherever `first` is (when `same_domain`),
+/// and the two are never certainly different where both are defined.
+fn rigorous_agreement(
+    store: &mut Store,
+    first: ExprId,
+    second: ExprId,
+    same_domain: bool,
+) -> Result<(), String> {
+    use crate::eval::{self, Agreement, Binding, EvalError, Function};
+    for &((xn, xd), (yn, yd)) in EXACT_POINTS {
+        let mut env = eval::Env::new();
+        let q = |n: i64, d: i64| num_rational::BigRational::new(n.into(), d.into());
+        env.bind_scalar(store.symbol("x"), q(xn, xd));
+        env.bind_scalar(store.symbol("y"), q(yn, yd));
+        env.bind(store.symbol("f"), Binding::Function(Function::Seeded(7)));
+        let a = eval::eval(store, first, &env);
+        let b = eval::eval(store, second, &env);
+        match (a, b) {
+            (Ok(a), Ok(b)) if eval::compare(&a, &b) == Agreement::Different => {
+                return Err(format!(
+                    "at x = {xn}/{xd}, y = {yn}/{yd}: {} = {a:?} but {} = {b:?}",
+                    store.display(first),
+                    store.display(second)
+                ));
+            }
+            (Ok(a), Err(EvalError::Undefined(why))) if same_domain => {
+                return Err(format!(
+                    "at x = {xn}/{xd}, y = {yn}/{yd}: {} = {a:?} but {} is undefined ({why})",
+                    store.display(first),
+                    store.display(second)
+                ));
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -196,6 +253,9 @@ proptest! {
         let e = build(&mut store, &t);
         if let Ok(n) = normal_form(&mut store, &Domains::new(), e, &Budget::default()) {
             if let Err(m) = agrees_where_defined(&mut store, e, n.value) {
+                return Err(TestCaseError::fail(m));
+            }
+            if let Err(m) = rigorous_agreement(&mut store, e, n.value, true) {
                 return Err(TestCaseError::fail(m));
             }
         }
@@ -268,6 +328,9 @@ fn equal_where_both_defined(store: &mut Store, l: ExprId, r: ExprId) -> Result<(
         if a.abs() > 1e6 || b.abs() > 1e6 {
             continue;
         }
+        if near_discontinuity(store, l, &env) || near_discontinuity(store, r, &env) {
+            continue;
+        }
         if !close(a, b, 1e-6) {
             return Err(format!(
                 "proved {} = {}, but at x = {x}, y = {y} they are {a} and {b}",
@@ -295,6 +358,9 @@ proptest! {
         if prove_equal(&mut store, &Domains::new(), l, r, &budget).is_proved() {
             if let Err(m) = equal_where_both_defined(&mut store, l, r) {
                 return Err(TestCaseError::fail(m));
+            }
+            if let Err(m) = rigorous_agreement(&mut store, l, r, false) {
+                return Err(TestCaseError::fail(format!("proved, but {m}")));
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::domain::{Domains, VarDomain};
 use crate::expr::{CmpOp, ExprId, Func, Node, Store};
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Past this depth nothing more is shown (keeps deep terms from using the stack).
 const MAX_DEPTH: usize = 64;
@@ -177,7 +177,8 @@ pub fn is_real(store: &Store, e: ExprId) -> bool {
 
 /// The possible signs of `e`.
 pub fn sign_of(store: &Store, domains: &Domains, e: ExprId) -> SignSet {
-    let structural = structural_sign(store, domains, e, 0);
+    let mut memo = HashMap::new();
+    let structural = structural_sign(store, domains, e, 0, &mut memo);
     if is_decided(structural) {
         return structural;
     }
@@ -192,17 +193,49 @@ fn is_decided(s: SignSet) -> bool {
         == 1
 }
 
-fn structural_sign(store: &Store, domains: &Domains, e: ExprId, depth: usize) -> SignSet {
+/// The sign of a subterm: structure first, then the assumptions (near the top).
+fn sub_sign(
+    store: &Store,
+    domains: &Domains,
+    x: ExprId,
+    depth: usize,
+    memo: &mut HashMap<ExprId, SignSet>,
+) -> SignSet {
+    let s = structural_sign(store, domains, x, depth + 1, memo);
+    if is_decided(s) || depth > 8 {
+        return s;
+    }
+    s.intersect(assumed_sign(store, domains, x))
+}
+
+/// Memoized per top-level question: a shared subterm is analysed once (a
+/// result cut short by the depth limit is weaker, never wrong, when reused).
+fn structural_sign(
+    store: &Store,
+    domains: &Domains,
+    e: ExprId,
+    depth: usize,
+    memo: &mut HashMap<ExprId, SignSet>,
+) -> SignSet {
+    if let Some(&known) = memo.get(&e) {
+        return known;
+    }
+    let s = structural_sign_uncached(store, domains, e, depth, memo);
+    memo.insert(e, s);
+    s
+}
+
+fn structural_sign_uncached(
+    store: &Store,
+    domains: &Domains,
+    e: ExprId,
+    depth: usize,
+    memo: &mut HashMap<ExprId, SignSet>,
+) -> SignSet {
     if depth > MAX_DEPTH {
         return SignSet::UNKNOWN;
     }
-    let sub = |x: ExprId| -> SignSet {
-        let s = structural_sign(store, domains, x, depth + 1);
-        if is_decided(s) || depth > 8 {
-            return s;
-        }
-        s.intersect(assumed_sign(store, domains, x))
-    };
+    let mut sub = |x: ExprId| -> SignSet { sub_sign(store, domains, x, depth, memo) };
     match store.node(e) {
         Node::Num(r) => SignSet::of_number(r),
         Node::Sym(s) => symbol_sign(domains, *s),

@@ -148,6 +148,64 @@ pub fn eval(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) -> Option<f64>
     eval_memo(store, e, env, &mut memo).filter(|v| v.is_finite())
 }
 
+/// Whether evaluating `e` at `env` passes through an infinity (f64 overflow),
+/// where an undefined result says nothing about the exact value.
+pub fn overflows(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) -> bool {
+    let mut memo = HashMap::new();
+    let _ = eval_memo(store, e, env, &mut memo);
+    memo.values().any(|v| v.is_some_and(|x| x.is_infinite()))
+}
+
+/// Whether `e` at `env` is within rounding of a jump: the argument of H, sign,
+/// floor or ceil, or a comparison, near its switching point, or a negative base
+/// under an exponent near an integer. There f64 cannot tell the exact value.
+pub fn near_discontinuity(store: &Store, e: ExprId, env: &HashMap<Symbol, f64>) -> bool {
+    let mut memo = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![e];
+    let near = |v: f64| v.abs() < 1e-9 * (1.0 + v.abs());
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        stack.extend(store.children(id));
+        match store.node(id) {
+            Node::Call(Func::Heaviside | Func::Sign | Func::Abs | Func::Relu, args)
+                if eval_memo(store, args[0], env, &mut memo).is_some_and(near) =>
+            {
+                return true;
+            }
+            Node::Call(Func::Floor | Func::Ceil, args)
+                if eval_memo(store, args[0], env, &mut memo)
+                    .is_some_and(|v| near(v - v.round())) =>
+            {
+                return true;
+            }
+            Node::Cmp(_, a, b) => {
+                let va = eval_memo(store, *a, env, &mut memo);
+                let vb = eval_memo(store, *b, env, &mut memo);
+                if let (Some(va), Some(vb)) = (va, vb) {
+                    if near(va - vb) {
+                        return true;
+                    }
+                }
+            }
+            Node::Pow(b, x) => {
+                let vb = eval_memo(store, *b, env, &mut memo);
+                let vx = eval_memo(store, *x, env, &mut memo);
+                if let (Some(vb), Some(vx)) = (vb, vx) {
+                    let inexact_integer = near(vx - vx.round()) && vx != vx.round();
+                    if (vb < 0.0 && inexact_integer) || (near(vb) && vx <= 1e-9) {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 fn eval_cond(
     store: &Store,
     c: ExprId,
