@@ -74,7 +74,7 @@ fn derive_chain_reports_each_step_and_names_the_broken_one() {
     );
     // the chain goes on after the broken step
     assert!(run.stdout.contains("step 3 of \"chain\""), "{}", run.stdout);
-    assert!(run.stdout.contains("t.nabla:5:3"), "{}", run.stdout);
+    assert!(run.stdout.contains("t.nabla:5:5"), "{}", run.stdout);
 }
 
 #[test]

@@ -1010,12 +1010,25 @@ impl Lowerer {
                     )
                 })?,
         };
+        self.declare_bound_index(s, lower, upper);
         Ok(self.store.add(Node::Sum {
             index: s,
             lower,
             upper,
             body: body_id,
         }))
+    }
+
+    /// Tells the simplifier what a summation index ranges over: `1..=upper`
+    /// (an `Index`) when the sum starts at 1, otherwise just the integers.
+    fn declare_bound_index(&mut self, s: Symbol, lower: ExprId, upper: ExprId) {
+        let from_one = self.store.as_num(lower).is_some_and(|l| l.is_one());
+        let domain = if from_one {
+            VarDomain::Index { size: upper }
+        } else {
+            VarDomain::Integer
+        };
+        self.domains.declare(s, domain);
     }
 
     /// A new symbol for a bound variable (`sum_j`, `lim k`): renamed apart from

@@ -256,6 +256,7 @@ impl Lowerer {
 
     fn sum_over(&mut self, index: Symbol, upper: ExprId, body: ExprId) -> ExprId {
         let one = self.store.one();
+        self.declare_bound_index(index, one, upper);
         self.store.add(Node::Sum {
             index,
             lower: one,

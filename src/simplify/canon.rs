@@ -231,9 +231,247 @@ impl<'s> Ctx<'s> {
                 }
                 out
             }
+            Node::Call(Func::Delta, args)
+                if args.len() == 2
+                    && self.order.compare(self.store, args[0], args[1])
+                        == std::cmp::Ordering::Greater =>
+            {
+                // δ is symmetric: δ(j, i) → δ(i, j)
+                let swapped = self.store.call(Func::Delta, vec![args[1], args[0]]);
+                self.step(RuleId::ConstantCall, id, swapped);
+                self.call(Func::Delta, &[args[1], args[0]], swapped)
+            }
             Node::Call(f, args) => self.call(f, &args, id),
+            Node::Sum { .. } => self.sum_node(id),
             _ => id,
         }
+    }
+
+    /// Index calculus on a sum whose parts are canonical: linearity, constant
+    /// factors and terms out, and `Σ_j δ(i, j)·f(j) → f(i)`.
+    fn sum_node(&mut self, id: ExprId) -> ExprId {
+        let Node::Sum {
+            index,
+            lower,
+            upper,
+            body,
+        } = self.store.node(id).clone()
+        else {
+            return id;
+        };
+        // rename the index canonically, so Σ_j f(j) and Σ_k f(k) are one node
+        let (id, index, body) = self.canonical_index(id, index, lower, upper, body);
+        let depends = |store: &Store, e: ExprId| store.contains_symbol(e, index);
+        if !depends(self.store, body) {
+            // Σ_(j=l)^u c = (u − l + 1)·c
+            let one = self.store.one();
+            let minus_lower = self.store.neg(lower);
+            let count = self.store.sum(vec![upper, minus_lower, one]);
+            let count = self.canonical_local(count);
+            if !super::rules::may_fire(RuleId::SumOfConstant, self.store, &self.domains, count) {
+                return id;
+            }
+            let out = self.product(vec![count, body]);
+            self.step(RuleId::SumOfConstant, id, out);
+            return out;
+        }
+        match self.store.node(body).clone() {
+            Node::Add(terms) => {
+                let sums: Vec<ExprId> = terms
+                    .iter()
+                    .map(|&t| {
+                        let s = self.store.add(Node::Sum {
+                            index,
+                            lower,
+                            upper,
+                            body: t,
+                        });
+                        self.sum_node(s)
+                    })
+                    .collect();
+                let out = self.sum(sums);
+                self.step(RuleId::SumLinear, id, out);
+                out
+            }
+            Node::Mul(factors) => {
+                // Σ_j δ(i, j)·f(j) → f(i) when i ranges over the sum's range
+                if let Some(out) = self.contract_delta(index, lower, upper, &factors) {
+                    self.step(RuleId::SumOfDelta, id, out);
+                    return out;
+                }
+                let (outside, inside): (Vec<ExprId>, Vec<ExprId>) =
+                    factors.iter().partition(|&&f| !depends(self.store, f));
+                if outside.is_empty() {
+                    return id;
+                }
+                let inner_body = self.product(inside);
+                let inner = self.store.add(Node::Sum {
+                    index,
+                    lower,
+                    upper,
+                    body: inner_body,
+                });
+                let inner = self.sum_node(inner);
+                let mut all = outside;
+                all.push(inner);
+                let out = self.product(all);
+                self.step(RuleId::SumConstantFactor, id, out);
+                out
+            }
+            _ => id,
+        }
+    }
+
+    /// Alpha-renames a sum's index to a name fixed by the sum's nesting height and
+    /// range (`k`, `l`, `p`, ... from the innermost out), so sums that differ only
+    /// in the name of their index become one node. An inner sum has a smaller
+    /// height, and a sum of the same height cannot enclose this one, so the new
+    /// name is never captured.
+    fn canonical_index(
+        &mut self,
+        id: ExprId,
+        index: crate::expr::Symbol,
+        lower: ExprId,
+        upper: ExprId,
+        body: ExprId,
+    ) -> (ExprId, crate::expr::Symbol, ExprId) {
+        let height = self.sum_height(body);
+        // shown as ι, ι′, ι″, ...: letters a file is unlikely to use for its own indices
+        let letter = format!("ι{}", "′".repeat(height));
+        let name = format!("{letter}#sum{height}#{}#{}", lower.index(), upper.index());
+        let canonical = self.store.symbol(&name);
+        if canonical == index {
+            return (id, index, body);
+        }
+        let from_one = self.store.as_num(lower).is_some_and(|l| l.is_one());
+        let domain = if from_one {
+            crate::domain::VarDomain::Index { size: upper }
+        } else {
+            crate::domain::VarDomain::Integer
+        };
+        self.domains.declare(canonical, domain);
+        let replacement = self.store.add(Node::Sym(canonical));
+        let renamed = self.store.substitute(body, index, replacement);
+        let out = self.store.add(Node::Sum {
+            index: canonical,
+            lower,
+            upper,
+            body: renamed,
+        });
+        (out, canonical, renamed)
+    }
+
+    /// How deeply sums nest inside `e` (0 when there is none).
+    fn sum_height(&self, e: ExprId) -> usize {
+        let mut best = 0;
+        let mut stack = vec![e];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            if let Node::Sum { body, .. } = self.store.node(x) {
+                best = best.max(1 + self.sum_height(*body));
+                continue;
+            }
+            stack.extend(self.store.children(x));
+        }
+        best
+    }
+
+    /// `f(i)` for `Σ_(j=1)^n δ(i, j)·f(j)` where `i` is an index over `1..n`.
+    fn contract_delta(
+        &mut self,
+        index: crate::expr::Symbol,
+        lower: ExprId,
+        upper: ExprId,
+        factors: &[ExprId],
+    ) -> Option<ExprId> {
+        if !self.store.as_num(lower).is_some_and(|l| l.is_one()) {
+            return None;
+        }
+        for (k, &f) in factors.iter().enumerate() {
+            let Node::Call(Func::Delta, args) = self.store.node(f).clone() else {
+                continue;
+            };
+            let [a, b] = args[..] else {
+                continue;
+            };
+            let other = match (self.store.as_sym(a), self.store.as_sym(b)) {
+                (Some(s), _) if s == index => b,
+                (_, Some(s)) if s == index => a,
+                _ => continue,
+            };
+            let Some(other_sym) = self.store.as_sym(other) else {
+                continue;
+            };
+            if other_sym == index {
+                continue;
+            }
+            // the other index must range over exactly 1..upper
+            let same_range = matches!(
+                self.domains.get(other_sym),
+                Some(crate::domain::VarDomain::Index { size }) if *size == upper
+            );
+            if !same_range {
+                continue;
+            }
+            let rest: Vec<ExprId> = factors
+                .iter()
+                .enumerate()
+                .filter(|&(m, _)| m != k)
+                .map(|(_, &g)| self.store.substitute(g, index, other))
+                .collect();
+            let product = self.store.product(rest);
+            return Some(self.canonical_local(product));
+        }
+        None
+    }
+
+    /// The canonical form of a small term built from canonical parts.
+    fn canonical_local(&mut self, e: ExprId) -> ExprId {
+        let mut memo = HashMap::new();
+        self.canonical(e, &mut memo)
+    }
+
+    /// `δ(i, j)·f(j) → δ(i, j)·f(i)`: in a product with a δ of two indices, the
+    /// later index (in the structural order) is replaced by the earlier one
+    /// elsewhere in the product.
+    fn substitute_deltas(&mut self, factors: Vec<ExprId>) -> Vec<ExprId> {
+        let mut factors = factors;
+        for k in 0..factors.len() {
+            let Node::Call(Func::Delta, args) = self.store.node(factors[k]).clone() else {
+                continue;
+            };
+            let [a, b] = args[..] else {
+                continue;
+            };
+            if a == b
+                || !super::rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, a)
+                || !super::rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, b)
+            {
+                continue;
+            }
+            let (keep, gone) =
+                if self.order.compare(self.store, a, b) == std::cmp::Ordering::Greater {
+                    (b, a)
+                } else {
+                    (a, b)
+                };
+            let Some(gone_sym) = self.store.as_sym(gone) else {
+                continue;
+            };
+            for m in 0..factors.len() {
+                if m == k || !self.store.contains_symbol(factors[m], gone_sym) {
+                    continue;
+                }
+                let before = factors[m];
+                let replaced = self.store.substitute(before, gone_sym, keep);
+                factors[m] = self.canonical_local(replaced);
+                self.step(RuleId::DeltaSubstitute, before, factors[m]);
+            }
+        }
+        factors
     }
 
     /// A term as `(coefficient, rest)`: `3·x·y` is `(3, x·y)`.
@@ -318,6 +556,7 @@ impl<'s> Ctx<'s> {
                 _ => flat.push(f),
             }
         }
+        let flat = self.substitute_deltas(flat);
         let mut coefficient = BigRational::one();
         let mut order: Vec<ExprId> = Vec::new();
         let mut exponents: HashMap<ExprId, BigRational> = HashMap::new();

@@ -213,7 +213,7 @@ fn prove_once(n: &mut Normalizer, lhs: ExprId, rhs: ExprId) -> Result<Option<Pro
     let rl = n.ratfn(nl)?;
     let rr = n.ratfn(nr)?;
     let difference = rl.sub(&rr, n.budget_terms())?;
-    if !difference.is_zero() {
+    if !difference.is_zero() && !delta_round_is_zero(n, &difference)? {
         return Ok(None);
     }
     let common = n.ratfn_expr(&rl);
@@ -232,6 +232,48 @@ fn prove_once(n: &mut Normalizer, lhs: ExprId, rhs: ExprId) -> Result<Option<Pro
         rhs_trace,
         common,
     }))
+}
+
+/// One more round for differences that contain a Kronecker δ: the expanded
+/// numerator's monomials go through the canonical form again, where
+/// `delta_substitute` can now see each δ next to the factors it constrains
+/// (expansion puts them in one product only after the first round).
+fn delta_round_is_zero(n: &mut Normalizer, difference: &poly::RatFn) -> Result<bool, Abort> {
+    // building the expression already puts each monomial through the canonical
+    // product, where δ substitution happens: it may come out 0 right away
+    let expanded = n.ratfn_expr(difference);
+    if n.ctx
+        .store
+        .as_num(expanded)
+        .is_some_and(num_traits::Zero::is_zero)
+    {
+        return Ok(true);
+    }
+    let has_delta = {
+        let store = &*n.ctx.store;
+        let mut stack = vec![expanded];
+        let mut seen = std::collections::HashSet::new();
+        let mut found = false;
+        while let Some(e) = stack.pop() {
+            if !seen.insert(e) {
+                continue;
+            }
+            if matches!(store.node(e), Node::Call(crate::expr::Func::Delta, _)) {
+                found = true;
+                break;
+            }
+            stack.extend(store.children(e));
+        }
+        found
+    };
+    if !has_delta {
+        return Ok(false);
+    }
+    let mut memo = HashMap::new();
+    let again = n.ctx.canonical(expanded, &mut memo);
+    n.forget_normal_forms();
+    let normal = n.normalize(again)?;
+    Ok(n.ratfn(normal)?.is_zero())
 }
 
 fn prove_cases(

@@ -131,7 +131,7 @@ impl<'s> Normalizer<'s> {
     fn rewrite(&mut self, id: ExprId) -> Result<ExprId, Abort> {
         let node = self.ctx.store.node(id).clone();
         match node {
-            Node::Add(_) | Node::Mul(_) => Ok(self.ctx.local(id)),
+            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } => Ok(self.ctx.local(id)),
             Node::Pow(b, e) => {
                 if self.ctx.store.as_num(e).is_some() {
                     return Ok(self.ctx.local(id));

@@ -42,6 +42,12 @@ pub enum RuleId {
     LnOfPower,
     LnOfEvenPower,
     LnOfQuotient,
+    // ----- index calculus -----
+    DeltaSubstitute,
+    SumOfDelta,
+    SumLinear,
+    SumConstantFactor,
+    SumOfConstant,
     // ----- structure -----
     PiecewiseDecided,
     CaseSplit,
@@ -74,6 +80,12 @@ pub enum SideCondition {
     ConditionDecided,
     /// the denominator is recorded `≠ 0` (it is, wherever the sides are defined)
     DenominatorRecorded,
+    /// both arguments of the δ are integer-valued symbols (indices)
+    IndexArguments,
+    /// the index the sum collapses to ranges over exactly the sum's range
+    SameRange,
+    /// the sum's range is not negative: upper ≥ lower − 1
+    NonnegativeRange,
 }
 
 impl SideCondition {
@@ -90,6 +102,9 @@ impl SideCondition {
             SideCondition::SignDecided => "sign_decided",
             SideCondition::ConditionDecided => "condition_decided",
             SideCondition::DenominatorRecorded => "denominator_recorded",
+            SideCondition::IndexArguments => "index_arguments",
+            SideCondition::SameRange => "same_range",
+            SideCondition::NonnegativeRange => "nonnegative_range",
         }
     }
 
@@ -105,10 +120,17 @@ impl SideCondition {
                 sign::is_nonnegative(store, domains, subject)
             }
             SideCondition::RealArgument => sign::is_real(store, subject),
+            SideCondition::IndexArguments => match store.node(subject) {
+                crate::expr::Node::Sym(s) => domains.is_integer(*s),
+                _ => false,
+            },
+            // `subject` is `upper − lower + 1`
+            SideCondition::NonnegativeRange => sign::is_nonnegative(store, domains, subject),
             SideCondition::NonzeroBaseOrRecorded
             | SideCondition::SignDecided
             | SideCondition::ConditionDecided
-            | SideCondition::DenominatorRecorded => true,
+            | SideCondition::DenominatorRecorded
+            | SideCondition::SameRange => true,
         }
     }
 }
@@ -147,7 +169,7 @@ static RULES: &[Rule] = &[
     rule(R::PowerOfPower, "power_of_power", "(u^a)^b → u^(a·b) for exact a, b", Some(C::IntegerExponentOrNonnegativeBase)),
     rule(R::PowerOfProduct, "power_of_product", "(u·v)^n → u^n·v^n", Some(C::IntegerExponentOrNonnegativeBase)),
     rule(R::NumberPower, "number_power", "exact powers of numbers: 2^3 → 8, (9/4)^(1/2) → 3/2", None),
-    rule(R::ConstantCall, "constant_value", "exact values: exp(0) → 1, ln(1) → 0, |−2| → 2, H(0) → 1/2, sign(−3) → −1, relu(−1) → 0, σ(0) → 1/2, tanh(0) → 0, δ(i, i) → 1", None),
+    rule(R::ConstantCall, "constant_value", "exact values: exp(0) → 1, ln(1) → 0, |−2| → 2, H(0) → 1/2, sign(−3) → −1, relu(−1) → 0, σ(0) → 1/2, tanh(0) → 0, δ(i, i) → 1, δ(j, i) → δ(i, j)", None),
     rule(R::SqrtAsPower, "sqrt_as_power", "sqrt(u) → u^(1/2)", None),
     rule(R::AbsOfSigned, "abs_of_signed", "|u| → u where u ≥ 0, |u| → −u where u ≤ 0", Some(C::SignDecided)),
     rule(R::StepOfSigned, "step_of_signed", "H(u), sign(u), relu(u) evaluated where the sign of u is known (H(0) = 1/2)", Some(C::SignDecided)),
@@ -167,6 +189,11 @@ static RULES: &[Rule] = &[
     rule(R::LnOfPower, "ln_of_power", "ln(u^r) → r·ln(u)", Some(C::PositiveBase)),
     rule(R::LnOfEvenPower, "ln_of_even_power", "ln(u^(2k)·v) → 2k·ln|u| + ln(v) (u^(2k) = |u|^(2k))", Some(C::PositiveFactors)),
     rule(R::LnOfQuotient, "ln_of_quotient", "ln(c·m·p/q) → ln(c) + ln(m) + ln(p) − ln(q) for a number c, a monomial m and polynomials p, q in the atoms", Some(C::PositiveFactors)),
+    rule(R::DeltaSubstitute, "delta_substitute", "δ(i, j)·f(j) → δ(i, j)·f(i) for indices i, j (both sides are 0 unless i = j)", Some(C::IndexArguments)),
+    rule(R::SumOfDelta, "sum_of_delta", "Σ_(j=1)^n δ(i, j)·f(j) → f(i) for an index i ranging over 1..n", Some(C::SameRange)),
+    rule(R::SumLinear, "sum_linear", "Σ_j (a_j + b_j) → Σ_j a_j + Σ_j b_j", None),
+    rule(R::SumConstantFactor, "sum_constant_factor", "Σ_j c·a_j → c·Σ_j a_j when c does not depend on j", None),
+    rule(R::SumOfConstant, "sum_of_constant", "Σ_(j=l)^u c → (u − l + 1)·c when c does not depend on j", Some(C::NonnegativeRange)),
     rule(R::PiecewiseDecided, "piecewise_decided", "a piecewise expression whose first true condition is decided takes that branch", Some(C::ConditionDecided)),
     rule(R::CaseSplit, "case_split", "prove separately for t > 0, t = 0 and t < 0, where t is the argument of H, sign, abs, relu or a piecewise condition", None),
     rule(R::RationalForm, "rational_form", "both sides to one fraction N/D over atoms (symbols and non-polynomial subterms); N expands to the zero polynomial", Some(C::DenominatorRecorded)),
