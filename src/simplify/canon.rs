@@ -461,14 +461,15 @@ impl<'s> Ctx<'s> {
             let Some(gone_sym) = self.store.as_sym(gone) else {
                 continue;
             };
-            for m in 0..factors.len() {
-                if m == k || !self.store.contains_symbol(factors[m], gone_sym) {
+            let delta = factors[k];
+            for factor in factors.iter_mut() {
+                if *factor == delta || !self.store.contains_symbol(*factor, gone_sym) {
                     continue;
                 }
-                let before = factors[m];
+                let before = *factor;
                 let replaced = self.store.substitute(before, gone_sym, keep);
-                factors[m] = self.canonical_local(replaced);
-                self.step(RuleId::DeltaSubstitute, before, factors[m]);
+                *factor = self.canonical_local(replaced);
+                self.step(RuleId::DeltaSubstitute, before, *factor);
             }
         }
         factors
