@@ -227,20 +227,107 @@ fn run(cli: Cli) -> u8 {
             order,
             defs,
             format,
-        } => one_expression(&expr, defs.as_ref(), format, |store, domains, e| {
-            let var = store
-                .find_symbol(&wrt)
-                .map(|s| store.add(crate::expr::Node::Sym(s)));
-            let Some(var) = var else {
-                return Err(format!("`{wrt}` does not occur in the expression"));
-            };
-            let mut d = e;
-            for _ in 0..order {
-                d = derivative(store, domains, d, var)?;
-            }
-            Ok(simplify_for_display(store, domains, d))
-        }),
+        } => diff_command(&expr, &wrt, order, defs.as_ref(), format),
     }
+}
+
+/// `nabla diff`: the derivative, simplified; for a vector or matrix variable the
+/// gradient's entry in index form and, for the common patterns, in matrix form.
+/// Nothing is printed unless central differences agree with it.
+fn diff_command(
+    text: &str,
+    wrt: &str,
+    order: u32,
+    defs_path: Option<&PathBuf>,
+    format: ExprFormat,
+) -> u8 {
+    let defs = match load_defs(defs_path) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let source = SourceFile::new("<expression>", text);
+    let fail = |d: crate::diagnostic::Diagnostic| {
+        eprint!("{}", report::render_diagnostic(&source, &d, false));
+        EXIT_BAD_INPUT
+    };
+    let parsed = match syntax::parse_expr(text) {
+        Ok(e) => e,
+        Err(d) => return fail(d),
+    };
+    let defs_file = syntax::ast::File { items: defs.items };
+    let config = LowerConfig {
+        declare_unknown_as_real: true,
+    };
+    let (mut program, lowered) =
+        lower::lower_gradient(&defs_file, &parsed, wrt, order.max(1), config);
+    let gradient = match lowered {
+        Ok(g) => g,
+        Err(d) => return fail(d),
+    };
+    match crate::gradient::cross_check(&program.store, &program.domains, &gradient.sites, 1) {
+        Ok(0) => eprintln!(
+            "warning: the derivative could not be cross-checked (undefined at every sample point)"
+        ),
+        Ok(_) => {}
+        Err(failure) => {
+            eprintln!("error: {failure} (this is a bug in nabla; nothing is printed)");
+            return EXIT_FAILED;
+        }
+    }
+    let value = if gradient.indices.is_empty() {
+        simplify_for_display(&mut program.store, &program.domains, gradient.value)
+    } else {
+        crate::gradient::display_form(
+            &mut program.store,
+            &program.domains,
+            gradient.value,
+            &gradient.named,
+        )
+    };
+    let store = &program.store;
+    let names: Vec<String> = gradient.indices.iter().map(|&i| store.display(i)).collect();
+    let head = match names.len() {
+        0 => format!("d/d{wrt}"),
+        1 => format!("(∂/∂{wrt})_{}", names[0]),
+        _ => format!("(∂/∂{wrt})_({})", names.join(",")),
+    };
+    let symbols: Vec<_> = gradient
+        .indices
+        .iter()
+        .filter_map(|&i| store.as_sym(i))
+        .collect();
+    let matrix = match symbols.as_slice() {
+        [i] => crate::gradient::vector_form(store, value, *i),
+        [i, j] => crate::gradient::matrix_form(store, value, *i, *j),
+        _ => None,
+    };
+    let out = match format {
+        ExprFormat::Text => {
+            let mut out = if names.is_empty() {
+                store.display(value)
+            } else {
+                format!("{head} = {}", store.display(value))
+            };
+            if let Some(m) = &matrix {
+                out.push_str(&format!("\nmatrix form: {m}"));
+            }
+            out
+        }
+        ExprFormat::Latex => to_latex(store, value),
+        ExprFormat::Json => serde_json::json!({
+            "input": text,
+            "wrt": wrt,
+            "indices": names,
+            "result": store.display(value),
+            "ascii": store.display_ascii(value),
+            "latex": to_latex(store, value),
+            "matrix_form": matrix,
+            "nodes": store.dag_size(value),
+        })
+        .to_string(),
+    };
+    emit(&format!("{out}\n"));
+    EXIT_OK
 }
 
 fn shape_command(path: &std::path::Path) -> u8 {
@@ -416,15 +503,4 @@ fn one_expression(
 /// Display form of a result (canonical, with σ and softplus folded back).
 fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
     crate::simplify::simplify_for_display(store, domains, e)
-}
-
-fn derivative(
-    store: &mut Store,
-    domains: &crate::domain::Domains,
-    e: ExprId,
-    var: ExprId,
-) -> Result<ExprId, String> {
-    crate::diff::derivative(store, domains, e, var)
-        .map(|d| d.value)
-        .map_err(|e| e.to_string())
 }

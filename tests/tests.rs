@@ -388,3 +388,45 @@ fn corpus_table_is_current() {
          `cargo run --release -- check derivations/ --format markdown > derivations/README.md`"
     );
 }
+
+// ----- gradients -----
+
+#[test]
+fn diff_prints_scalar_derivatives_folded() {
+    let dir = Dir::new();
+    let run = dir.run(&["diff", "ln(1 + exp(x))", "--wrt", "x"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "σ(x)\n"),
+        "{}",
+        run.all()
+    );
+    let run = dir.run(&["diff", "σ(x)", "--wrt", "x"]);
+    assert_eq!(run.stdout, "σ(x)·(1 − σ(x))\n");
+    let run = dir.run(&["diff", "x^3", "--wrt", "x", "--order", "2"]);
+    assert_eq!(run.stdout, "6·x\n");
+}
+
+#[test]
+fn diff_prints_mlp_gradients_in_index_and_matrix_form() {
+    let defs = repo_root().join("examples/mlp.defs.nabla");
+    let defs = defs.to_str().unwrap();
+    let dir = Dir::new();
+    let b2 = dir.run(&["diff", "L", "--wrt", "b2", "--defs", defs]);
+    assert_eq!(b2.code, 0, "{}", b2.all());
+    assert_eq!(
+        b2.stdout,
+        "(∂/∂b2)_i = softmax(oa)_i − δ(i, y)\nmatrix form: softmax(oa) − onehot(y)\n"
+    );
+    let w2 = dir.run(&["diff", "L", "--wrt", "W2", "--defs", defs]);
+    assert_eq!(w2.code, 0, "{}", w2.all());
+    assert!(
+        w2.stdout
+            .ends_with("matrix form: softmax(oa) hs^T − onehot(y) hs^T\n"),
+        "{}",
+        w2.stdout
+    );
+    // the gradient is never silently zero
+    let w1 = dir.run(&["diff", "L", "--wrt", "W1", "--defs", defs]);
+    assert!(w1.stdout.contains("x_j·σ(ha_i)"), "{}", w1.stdout);
+}

@@ -602,17 +602,97 @@ fn finite(v: &Value) -> Option<f64> {
     Some(v.to_f64()).filter(|x| x.is_finite())
 }
 
-/// Checks each derivative taken while lowering against a central difference at
-/// this point. `Some(reason)` when one disagrees.
-fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -> Option<String> {
-    for site in sites {
-        let Some(var) = store.as_sym(site.var) else {
-            continue;
+/// One scalar slot of a sample point: a scalar variable, or one entry of a
+/// vector or matrix variable (0-based, row-major).
+#[derive(Clone, Copy, Debug)]
+struct Coordinate {
+    symbol: Symbol,
+    entry: Option<usize>,
+}
+
+impl Coordinate {
+    /// The slot a derivative's variable names at this point (`x`, `v_i`, `W_(a,b)`).
+    fn of(store: &Store, var: ExprId, env: &Env) -> Option<Coordinate> {
+        match store.node(var) {
+            Node::Sym(s) => Some(Coordinate {
+                symbol: *s,
+                entry: None,
+            }),
+            Node::Index(base, idx) => {
+                let symbol = store.as_sym(*base)?;
+                let mut at = Vec::with_capacity(idx.len());
+                for &i in idx.iter() {
+                    let v = eval::eval(store, i, env).ok()?;
+                    let n = v.as_exact()?.to_integer();
+                    at.push(usize::try_from(n).ok()?.checked_sub(1)?);
+                }
+                let entry = match (env.get(symbol)?, at.as_slice()) {
+                    (Binding::Vector(v), [i]) if *i < v.len() => *i,
+                    (Binding::Matrix { rows, cols, .. }, [r, c]) if r < rows && c < cols => {
+                        r * cols + c
+                    }
+                    _ => return None,
+                };
+                Some(Coordinate {
+                    symbol,
+                    entry: Some(entry),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn read(self, env: &Env) -> Option<BigRational> {
+        match (env.get(self.symbol)?, self.entry) {
+            (Binding::Scalar(x), None) => Some(x.clone()),
+            (Binding::Vector(v), Some(k)) => v.get(k).cloned(),
+            (Binding::Matrix { data, .. }, Some(k)) => data.get(k).cloned(),
+            _ => None,
+        }
+    }
+
+    fn with(self, env: &Env, value: BigRational) -> Option<Env> {
+        let binding = match (env.get(self.symbol)?.clone(), self.entry) {
+            (Binding::Scalar(_), None) => Binding::Scalar(value),
+            (Binding::Vector(mut v), Some(k)) => {
+                *v.get_mut(k)? = value;
+                Binding::Vector(v)
+            }
+            (
+                Binding::Matrix {
+                    rows,
+                    cols,
+                    mut data,
+                },
+                Some(k),
+            ) => {
+                *data.get_mut(k)? = value;
+                Binding::Matrix { rows, cols, data }
+            }
+            _ => return None,
         };
+        let mut out = env.clone();
+        out.bind(self.symbol, binding);
+        Some(out)
+    }
+}
+
+/// Checks each derivative taken while lowering against a central difference at
+/// this point (for a scalar variable or one entry of a vector or matrix).
+/// `Some(reason)` when one disagrees.
+pub fn cross_check_derivatives(
+    store: &Store,
+    sites: &[DerivativeSite],
+    env: &Env,
+) -> Option<String> {
+    for site in sites {
         if site.order != 1 {
             continue;
         }
-        let Some(Binding::Scalar(x)) = env.get(var).cloned() else {
+        let Some(coordinate) = Coordinate::of(store, site.var, env) else {
+            continue;
+        };
+        let Some(x) = coordinate.read(env) else {
             continue;
         };
         let Ok(symbolic) = eval::eval(store, site.result, env) else {
@@ -623,7 +703,7 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
         };
         let mut estimates = Vec::new();
         for step in [1e-4, 1e-5, 1e-6] {
-            if let Some(fd) = central_difference(store, site.body, var, &x, step, env) {
+            if let Some(fd) = central_difference(store, site.body, coordinate, &x, step, env) {
                 estimates.push(fd);
             }
         }
@@ -639,7 +719,7 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
             return Some(format!(
                 "derivative cross-check failed: at {} = {x} the symbolic derivative is {symbolic:.9} \
                  but central differences give {:.9}",
-                store.display_name(var),
+                store.display(site.var),
                 estimates[1]
             ));
         }
@@ -652,7 +732,7 @@ fn cross_check_derivatives(store: &Store, sites: &[DerivativeSite], env: &Env) -
 fn central_difference(
     store: &Store,
     body: ExprId,
-    var: Symbol,
+    coordinate: Coordinate,
     x: &BigRational,
     step: f64,
     env: &Env,
@@ -660,8 +740,7 @@ fn central_difference(
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
     let at = |point: BigRational| {
-        let mut e = env.clone();
-        e.bind(var, Binding::Scalar(point));
+        let e = coordinate.with(env, point)?;
         finite(&eval::eval(store, body, &e).ok()?)
     };
     let plus = at(x + &h)?;

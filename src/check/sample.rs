@@ -203,8 +203,15 @@ impl<'a> Sampler<'a> {
                 SIZES[rng.range(0, SIZES.len() as i64 - 1) as usize]
             })),
             Some(VarDomain::Index { size }) => {
-                let n = self.size_value(*size, env).unwrap_or(1).max(1);
-                Binding::Scalar(int(rng.range(1, n)))
+                // enumerate: the p-th index runs through 1..=n every n^p points,
+                // so together the first points cover every combination
+                let n = self.size_value(*size, env).unwrap_or(1).max(1) as usize;
+                let p = self.symbols[..v]
+                    .iter()
+                    .filter(|&&t| matches!(self.domains.get(t), Some(VarDomain::Index { .. })))
+                    .count() as u32;
+                let stride = n.checked_pow(p).unwrap_or(usize::MAX).max(1);
+                Binding::Scalar(int(1 + ((k / stride) % n) as i64))
             }
             Some(VarDomain::Vector { size }) => {
                 let n = self.size_value(*size, env).unwrap_or(1).max(1);

@@ -155,11 +155,33 @@ pub fn lower_standalone(
     (lowerer.finish(), result)
 }
 
-/// Resolves a variable name (for `--wrt x`) in a lowered program.
-pub fn variable(program: &mut Program, name: &str) -> Option<ExprId> {
-    let s = program.store.find_symbol(name)?;
-    program.domains.get(s)?;
-    Some(program.store.add(Node::Sym(s)))
+/// A derivative for `nabla diff`: the entry at free `indices` (none for a
+/// scalar), and the derivatives taken, for the numeric cross-check.
+#[derive(Clone, Debug)]
+pub struct Gradient {
+    pub value: ExprId,
+    /// The free row index, then the free column index (as present).
+    pub indices: Vec<ExprId>,
+    pub sites: Vec<DerivativeSite>,
+    /// Each named expression (`def oa = W2 hs + b2`) as a pattern, for display:
+    /// `(name, pattern, hole)`: the pattern is entry `hole` of a named vector, or
+    /// the whole value of a named scalar (no hole). Largest first.
+    pub named: Vec<(String, ExprId, Option<Symbol>)>,
+}
+
+/// `d expr / d wrt`, `order` times; for a vector or matrix variable (or a
+/// vector expression) one entry of the gradient or Jacobian, at free indices.
+pub fn lower_gradient(
+    defs: &ast::File,
+    expr: &ast::Expr,
+    wrt: &str,
+    order: u32,
+    config: LowerConfig,
+) -> (Program, Result<Gradient, Diagnostic>) {
+    let mut lowerer = Lowerer::new(config);
+    lowerer.declare_all(defs);
+    let result = lowerer.gradient(expr, wrt, order);
+    (lowerer.finish(), result)
 }
 
 struct Lowerer {
@@ -208,6 +230,112 @@ impl Lowerer {
             nets: self.nets,
             diagnostics: self.diagnostics,
         }
+    }
+
+    fn gradient(
+        &mut self,
+        expr: &ast::Expr,
+        wrt: &str,
+        order: u32,
+    ) -> Result<Gradient, Diagnostic> {
+        let span = expr.span;
+        let var = ast::Expr {
+            kind: ExprKind::Ident(wrt.to_string()),
+            span,
+        };
+        let known = self.names.contains_key(wrt)
+            || self.store.find_symbol(wrt).is_some()
+            || wrt.contains('_');
+        if !known && !self.config.declare_unknown_as_real {
+            return Err(err(span, format!("unknown variable `{wrt}`")));
+        }
+        let body_shape = self.shape_of(expr, &Vec::new())?;
+        let var_shape = self.shape_of(&var, &Vec::new())?;
+        let derivative = if body_shape.is_tensor() && var_shape.is_tensor() {
+            if order != 1 {
+                return Err(err(span, "a Jacobian can only be taken once (--order 1)"));
+            }
+            let f = ast::Arg {
+                name: None,
+                value: expr.clone(),
+            };
+            let v = ast::Arg {
+                name: None,
+                value: var,
+            };
+            ast::Expr {
+                kind: ExprKind::Call {
+                    func: ast::Ident {
+                        name: "jacobian".to_string(),
+                        span,
+                    },
+                    primes: 0,
+                    args: vec![f, v],
+                },
+                span,
+            }
+        } else {
+            if order != 1 && var_shape.is_tensor() {
+                return Err(err(span, "a gradient can only be taken once (--order 1)"));
+            }
+            ast::Expr {
+                kind: ExprKind::Derivative {
+                    order,
+                    var: Box::new(var),
+                    body: Box::new(expr.clone()),
+                },
+                span,
+            }
+        };
+        self.sites.clear();
+        let frame = self.claim_frame(&[&derivative])?;
+        let value = self.side(&derivative, frame)?;
+        let indices = frame.map_or_else(Vec::new, |f| f.row.into_iter().chain(f.col).collect());
+        let sites = std::mem::take(&mut self.sites);
+        let named = self.named_patterns();
+        Ok(Gradient {
+            value,
+            indices,
+            sites,
+            named,
+        })
+    }
+
+    /// Every parameterless `def` lowered once, as a display pattern (see `Gradient::named`).
+    fn named_patterns(&mut self) -> Vec<(String, ExprId, Option<Symbol>)> {
+        let defs: Vec<Rc<ast::Def>> = self
+            .names
+            .values()
+            .filter_map(|(e, _)| match e {
+                Entity::Def(def) if def.params.is_empty() && def.index.is_none() => {
+                    Some(def.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        for def in defs {
+            let lowered = match self.shape_of(&def.body, &Vec::new()) {
+                Ok(tensor::Shape::Col(size)) => {
+                    let hole = self.bound_symbol("hole");
+                    self.domains.declare(hole, VarDomain::Index { size });
+                    let hole_id = self.store.add(Node::Sym(hole));
+                    self.component(&def.body, Some(hole_id), None, &mut Vec::new())
+                        .map(|p| (p, Some(hole)))
+                }
+                Ok(tensor::Shape::Scalar) => {
+                    self.expr(&def.body, &mut Vec::new()).map(|p| (p, None))
+                }
+                _ => continue,
+            };
+            if let Ok((pattern, hole)) = lowered {
+                out.push((def.name.name.clone(), pattern, hole));
+            }
+        }
+        out.sort_by_key(|&(ref name, p, _)| {
+            (std::cmp::Reverse(self.store.dag_size(p)), name.clone())
+        });
+        out
     }
 
     // ----- declarations -----

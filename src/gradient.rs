@@ -1,0 +1,544 @@
+//! Gradients for `nabla diff`: the entry in index form, a matrix form for the
+//! common patterns, and a numeric cross-check that runs before anything is printed.
+//!
+//! The matrix form is recognized, not derived: an entry `f(i)·g(j)` is the outer
+//! product `f g^T`, `δ(i, j)·f(i)` is `diag(f)`, `Σ_l M_(i,l)·g(l)` is `M g`,
+//! `x_i` is `x`, `δ(i, c)` is `onehot(c)`, and a built-in applied to an entry is
+//! applied entrywise. Anything else stays in index form.
+
+use crate::check::cross_check_derivatives;
+use crate::check::sample::{Rng, Sampler};
+use crate::domain::Domains;
+use crate::eval;
+use crate::expr::{ExprId, Func, Node, Store, Symbol};
+use crate::lower::DerivativeSite;
+
+/// How many sample points the cross-check tries.
+const CROSS_CHECK_POINTS: usize = 24;
+
+/// The vector form of an entry expression `e` in index `i`, if it has one.
+pub fn vector_form(store: &Store, e: ExprId, i: Symbol) -> Option<String> {
+    if !store.contains_symbol(e, i) {
+        return Some(store.display(e));
+    }
+    match store.node(e) {
+        Node::Index(base, idx) if idx.len() == 1 && store.as_sym(idx[0]) == Some(i) => {
+            match store.node(*base) {
+                Node::Sym(_) | Node::Apply(..) => Some(store.display(*base)),
+                _ => None,
+            }
+        }
+        // a row or column of a matrix: M_(c,i) is (M^T onehot(c))_i, M_(i,c) is (M onehot(c))_i
+        Node::Index(base, idx) if idx.len() == 2 && store.as_sym(*base).is_some() => {
+            let name = store.display(*base);
+            match (
+                store.as_sym(idx[0]) == Some(i),
+                store.as_sym(idx[1]) == Some(i),
+            ) {
+                (false, true) if !store.contains_symbol(idx[0], i) => {
+                    Some(format!("{name}^T onehot({})", store.display(idx[0])))
+                }
+                (true, false) if !store.contains_symbol(idx[1], i) => {
+                    Some(format!("{name} onehot({})", store.display(idx[1])))
+                }
+                _ => None,
+            }
+        }
+        Node::Call(Func::Delta, args) if args.len() == 2 => {
+            let other = if store.as_sym(args[0]) == Some(i) {
+                args[1]
+            } else if store.as_sym(args[1]) == Some(i) {
+                args[0]
+            } else {
+                return None;
+            };
+            (!store.contains_symbol(other, i)).then(|| format!("onehot({})", store.display(other)))
+        }
+        Node::Call(f, args) if args.len() == 1 => {
+            let inner = vector_form(store, args[0], i)?;
+            let name = if *f == Func::Abs { "abs" } else { f.name() };
+            Some(format!("{name}({inner})"))
+        }
+        Node::Add(terms) => {
+            let parts: Option<Vec<String>> =
+                terms.iter().map(|&t| vector_form(store, t, i)).collect();
+            Some(join_sum(parts?))
+        }
+        Node::Mul(factors) => {
+            let (negative, scalars) = scalar_factors(store, factors, &[i]);
+            let vectors: Option<Vec<String>> = factors
+                .iter()
+                .filter(|&&f| store.contains_symbol(f, i))
+                .map(|&f| factor_text(store, f, i))
+                .collect();
+            Some(signed(negative, scalars, vectors?.join(" ⊙ ")))
+        }
+        Node::Sum {
+            index, upper, body, ..
+        } => matrix_vector_product(store, *index, *upper, *body, i),
+        _ => None,
+    }
+}
+
+/// One factor of an entrywise product, parenthesized when it is a sum.
+fn factor_text(store: &Store, f: ExprId, i: Symbol) -> Option<String> {
+    match store.node(f) {
+        Node::Pow(b, k) if store.as_num(*k).is_some() => {
+            let base = vector_form(store, *b, i)?;
+            Some(format!("({base})^{}", store.display(*k)))
+        }
+        _ => Some(paren_if_sum(store, f, vector_form(store, f, i)?)),
+    }
+}
+
+/// The factors that depend on none of `indices`, as text, and whether the
+/// numeric coefficient among them is negative (its magnitude 1 is not written).
+fn scalar_factors(store: &Store, factors: &[ExprId], indices: &[Symbol]) -> (bool, Vec<String>) {
+    let mut negative = false;
+    let mut out = Vec::new();
+    for &f in factors {
+        if indices.iter().any(|&s| store.contains_symbol(f, s)) {
+            continue;
+        }
+        if let Some(r) = store.as_num(f) {
+            use num_traits::Signed;
+            negative ^= r.is_negative();
+            let magnitude = r.abs();
+            if !num_traits::One::is_one(&magnitude) {
+                out.push(
+                    store
+                        .display(store.as_num(f).map(|_| f).unwrap_or(f))
+                        .trim_start_matches('−')
+                        .to_string(),
+                );
+            }
+            continue;
+        }
+        out.push(paren_if_sum(store, f, store.display(f)));
+    }
+    (negative, out)
+}
+
+/// `−a·b·rest` from a sign, scalar parts and the rest.
+fn signed(negative: bool, scalars: Vec<String>, rest: String) -> String {
+    let mut text = if negative {
+        "−".to_string()
+    } else {
+        String::new()
+    };
+    for s in scalars {
+        text.push_str(&s);
+        text.push('·');
+    }
+    text.push_str(&rest);
+    text
+}
+
+fn paren_if_sum(store: &Store, e: ExprId, text: String) -> String {
+    if matches!(store.node(e), Node::Add(_)) {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+fn join_sum(parts: Vec<String>) -> String {
+    let mut out = String::new();
+    for (k, p) in parts.into_iter().enumerate() {
+        match (k, p.strip_prefix('−')) {
+            (0, _) => out.push_str(&p),
+            (_, Some(rest)) => {
+                out.push_str(" − ");
+                out.push_str(rest.trim_start());
+            }
+            (_, None) => {
+                out.push_str(" + ");
+                out.push_str(&p);
+            }
+        }
+    }
+    out
+}
+
+/// `Σ_l M_(i,l)·g(l)` is `M g` (and `Σ_l M_(l,i)·g(l)` is `M^T g`).
+fn matrix_vector_product(
+    store: &Store,
+    l: Symbol,
+    _upper: ExprId,
+    body: ExprId,
+    i: Symbol,
+) -> Option<String> {
+    let Node::Mul(factors) = store.node(body) else {
+        return None;
+    };
+    let mut matrix = None;
+    let mut rest = Vec::new();
+    for &f in factors.iter() {
+        if let Node::Index(base, idx) = store.node(f) {
+            if let (Some(m), [a, b]) = (store.as_sym(*base), &idx[..]) {
+                let (a, b) = (store.as_sym(*a), store.as_sym(*b));
+                if matrix.is_none() && a == Some(i) && b == Some(l) {
+                    matrix = Some(store.name(m).to_string());
+                    continue;
+                }
+                if matrix.is_none() && a == Some(l) && b == Some(i) {
+                    matrix = Some(format!("{}^T", store.name(m)));
+                    continue;
+                }
+            }
+        }
+        if store.contains_symbol(f, i) {
+            return None;
+        }
+        rest.push(f);
+    }
+    let matrix = matrix?;
+    let vector: Vec<String> = rest
+        .iter()
+        .map(|&f| Some(paren_if_sum(store, f, vector_form(store, f, l)?)))
+        .collect::<Option<_>>()?;
+    Some(format!("{matrix} ({})", vector.join(" ⊙ ")))
+}
+
+/// The matrix form of an entry expression `e` in indices `i` (row) and `j` (column).
+pub fn matrix_form(store: &Store, e: ExprId, i: Symbol, j: Symbol) -> Option<String> {
+    if let Node::Add(terms) = store.node(e) {
+        let parts: Option<Vec<String>> =
+            terms.iter().map(|&t| matrix_form(store, t, i, j)).collect();
+        return Some(join_sum(parts?));
+    }
+    let factors: Vec<ExprId> = match store.node(e) {
+        Node::Mul(fs) => fs.to_vec(),
+        _ => vec![e],
+    };
+    // δ(i, j)·f(i) is diag(f)
+    let is_diag_delta = |f: ExprId| match store.node(f) {
+        Node::Call(Func::Delta, a) if a.len() == 2 => {
+            let (x, y) = (store.as_sym(a[0]), store.as_sym(a[1]));
+            (x == Some(i) && y == Some(j)) || (x == Some(j) && y == Some(i))
+        }
+        _ => false,
+    };
+    if let Some(k) = factors.iter().position(|&f| is_diag_delta(f)) {
+        let rest: Vec<ExprId> = factors
+            .iter()
+            .enumerate()
+            .filter(|&(m, _)| m != k)
+            .map(|(_, &f)| f)
+            .collect();
+        if rest.iter().any(|&f| store.contains_symbol(f, j)) {
+            return None;
+        }
+        let parts: Option<Vec<String>> = rest.iter().map(|&f| factor_text(store, f, i)).collect();
+        return Some(format!("diag({})", parts?.join(" ⊙ ")));
+    }
+    // f(i)·g(j) is the outer product f g^T
+    let (negative, scalar) = scalar_factors(store, &factors, &[i, j]);
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for &f in &factors {
+        match (store.contains_symbol(f, i), store.contains_symbol(f, j)) {
+            (false, false) => {}
+            (true, false) => left.push(factor_text(store, f, i)?),
+            (false, true) => right.push(factor_text(store, f, j)?),
+            (true, true) => return None,
+        }
+    }
+    let column = |parts: Vec<String>| match parts.len() {
+        0 => "1".to_string(),
+        1 => {
+            let p = &parts[0];
+            if p.contains(' ') && !p.starts_with('(') {
+                format!("({p})")
+            } else {
+                p.clone()
+            }
+        }
+        _ => format!("({})", parts.join(" ⊙ ")),
+    };
+    Some(signed(
+        negative,
+        scalar,
+        format!("{} {}^T", column(left), column(right)),
+    ))
+}
+
+/// Cross-checks every derivative taken while lowering against central
+/// differences at sample points. `Ok(points)` with the number of points where a
+/// check could run; `Err` with the first disagreement.
+pub fn cross_check(
+    store: &Store,
+    domains: &Domains,
+    sites: &[DerivativeSite],
+    seed: u64,
+) -> Result<usize, String> {
+    let mut symbols: Vec<Symbol> = Vec::new();
+    for site in sites {
+        for root in [site.body, site.result, site.var] {
+            for s in store.free_symbols(root) {
+                if !symbols.contains(&s) {
+                    symbols.push(s);
+                }
+            }
+        }
+    }
+    let sampler = Sampler::new(store, domains, &symbols);
+    let mut rng = Rng::new(seed);
+    let mut usable = 0;
+    for k in 0..CROSS_CHECK_POINTS {
+        let env = sampler.point(k, &mut rng);
+        if let Some(failure) = cross_check_derivatives(store, sites, &env) {
+            return Err(failure);
+        }
+        let defined = sites.iter().all(|s| {
+            eval::eval(store, s.result, &env).is_ok() && eval::eval(store, s.body, &env).is_ok()
+        });
+        if defined {
+            usable += 1;
+        }
+    }
+    Ok(usable)
+}
+
+/// The form `nabla diff` prints: canonical, with named expressions folded back
+/// (`oa_i` for the entries of `def oa = W2 hs + b2`), products distributed over
+/// sums where that lets terms cancel, `exp(v_i)/Σ_l exp(v_l)` shown as
+/// `softmax(v)_i`, and σ and softplus folded back.
+pub fn display_form(
+    store: &mut Store,
+    domains: &Domains,
+    value: ExprId,
+    named: &[(String, ExprId, Option<Symbol>)],
+) -> ExprId {
+    let mut e = crate::simplify::canonical(store, domains, value).value;
+    e = fold_named_expressions(store, domains, e, named);
+    e = distribute(store, e);
+    e = crate::simplify::canonical(store, domains, e).value;
+    e = fold_softmax(store, e);
+    crate::simplify::simplify_for_display(store, domains, e)
+}
+
+fn subterms(store: &Store, e: ExprId) -> std::collections::HashSet<ExprId> {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if seen.insert(x) {
+            stack.extend(store.children(x));
+        }
+    }
+    seen
+}
+
+/// Replaces each occurrence of a named expression's value by its name.
+fn fold_named_expressions(
+    store: &mut Store,
+    domains: &Domains,
+    mut e: ExprId,
+    named: &[(String, ExprId, Option<Symbol>)],
+) -> ExprId {
+    for (name, pattern, hole) in named {
+        let present = subterms(store, e);
+        let label = store.symbol(&format!("{name}#named"));
+        let label_id = store.add(Node::Sym(label));
+        let mut replacements = std::collections::HashMap::new();
+        match hole {
+            None => {
+                let p = crate::simplify::canonical(store, domains, *pattern).value;
+                if present.contains(&p) && store.as_num(p).is_none() {
+                    replacements.insert(p, label_id);
+                }
+            }
+            Some(h) => {
+                // candidate indices: every symbol used as an index
+                let candidates: Vec<ExprId> = present
+                    .iter()
+                    .filter_map(|&x| match store.node(x) {
+                        Node::Index(_, idx) => Some(idx.to_vec()),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter(|&t| store.as_sym(t).is_some())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                for t in candidates {
+                    let at = store.substitute(*pattern, *h, t);
+                    let p = crate::simplify::canonical(store, domains, at).value;
+                    if present.contains(&p) {
+                        let entry = store.add(Node::Index(label_id, vec![t].into()));
+                        replacements.insert(p, entry);
+                    }
+                }
+            }
+        }
+        if !replacements.is_empty() {
+            e = store.replace(e, &replacements);
+        }
+    }
+    e
+}
+
+/// Products distributed over sums, bottom-up, while the result stays small
+/// (at most this many terms per product).
+const MAX_DISTRIBUTED_TERMS: usize = 32;
+
+fn distribute(store: &mut Store, e: ExprId) -> ExprId {
+    let mut memo = std::collections::HashMap::new();
+    distribute_memo(store, e, &mut memo)
+}
+
+fn distribute_memo(
+    store: &mut Store,
+    e: ExprId,
+    memo: &mut std::collections::HashMap<ExprId, ExprId>,
+) -> ExprId {
+    if let Some(&done) = memo.get(&e) {
+        return done;
+    }
+    let rebuilt = store.map_children(e, &mut |st, c| distribute_memo(st, c, memo));
+    let out = match store.node(rebuilt).clone() {
+        Node::Mul(factors) => {
+            let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
+            for &f in factors.iter() {
+                let parts: Vec<ExprId> = match store.node(f) {
+                    Node::Add(ts) => ts.to_vec(),
+                    _ => vec![f],
+                };
+                if terms.len() * parts.len() > MAX_DISTRIBUTED_TERMS {
+                    terms = vec![factors.to_vec()];
+                    break;
+                }
+                terms = terms
+                    .iter()
+                    .flat_map(|t| {
+                        parts.iter().map(move |&p| {
+                            let mut t = t.clone();
+                            t.push(p);
+                            t
+                        })
+                    })
+                    .collect();
+            }
+            let products: Vec<ExprId> = terms.into_iter().map(|t| store.product(t)).collect();
+            store.sum(products)
+        }
+        _ => rebuilt,
+    };
+    memo.insert(e, out);
+    out
+}
+
+/// `exp(v_i)·(Σ_l exp(v_l))^(−1)` shown as `softmax(v)_i`.
+fn fold_softmax(store: &mut Store, e: ExprId) -> ExprId {
+    let e = softmax_into_sums(store, e);
+    let mut replacements = std::collections::HashMap::new();
+    for x in subterms(store, e) {
+        let Node::Mul(factors) = store.node(x).clone() else {
+            continue;
+        };
+        for (a, &top) in factors.iter().enumerate() {
+            let Node::Call(Func::Exp, arg) = store.node(top).clone() else {
+                continue;
+            };
+            let Node::Index(base, idx) = store.node(arg[0]).clone() else {
+                continue;
+            };
+            let [i] = idx[..] else {
+                continue;
+            };
+            for (b, &bottom) in factors.iter().enumerate() {
+                let Node::Pow(sum, minus_one) = store.node(bottom).clone() else {
+                    continue;
+                };
+                if store
+                    .as_num(minus_one)
+                    .is_none_or(|r| *r != num_rational::BigRational::from_integer((-1).into()))
+                {
+                    continue;
+                }
+                let Node::Sum { index, body, .. } = store.node(sum).clone() else {
+                    continue;
+                };
+                let l = store.add(Node::Sym(index));
+                let term = store.add(Node::Index(base, vec![l].into()));
+                let expected = store.call1(Func::Exp, term);
+                if body != expected {
+                    continue;
+                }
+                let label = store.symbol(&format!("softmax({})#named", store.display(base)));
+                let label_id = store.add(Node::Sym(label));
+                let entry = store.add(Node::Index(label_id, vec![i].into()));
+                let rest: Vec<ExprId> = factors
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != a && k != b)
+                    .map(|(_, &f)| f)
+                    .chain(std::iter::once(entry))
+                    .collect();
+                let folded = store.product(rest);
+                replacements.insert(x, folded);
+            }
+        }
+    }
+    if replacements.is_empty() {
+        return e;
+    }
+    store.replace(e, &replacements)
+}
+
+/// `(Σ_l f(l)·exp(v_l))·(Σ_k exp(v_k))^(−1)` becomes `Σ_l f(l)·exp(v_l)·(Σ_k exp(v_k))^(−1)`,
+/// so the softmax fold can see `exp(v_l)` and its normalizer in one product.
+fn softmax_into_sums(store: &mut Store, e: ExprId) -> ExprId {
+    let mut replacements = std::collections::HashMap::new();
+    for x in subterms(store, e) {
+        let Node::Mul(factors) = store.node(x).clone() else {
+            continue;
+        };
+        let normalizer = factors.iter().position(|&f| match store.node(f) {
+            Node::Pow(base, k) => {
+                store
+                    .as_num(*k)
+                    .is_some_and(|r| *r == num_rational::BigRational::from_integer((-1).into()))
+                    && matches!(store.node(*base), Node::Sum { body, .. }
+                        if matches!(store.node(*body), Node::Call(Func::Exp, _)))
+            }
+            _ => false,
+        });
+        let Some(n) = normalizer else {
+            continue;
+        };
+        let Some(s) = factors.iter().enumerate().position(|(k, &f)| {
+            k != n && matches!(store.node(f), Node::Sum { body, .. } if store.node(*body) != store.node(factors[n]))
+        }) else {
+            continue;
+        };
+        let Node::Sum {
+            index,
+            lower,
+            upper,
+            body,
+        } = store.node(factors[s]).clone()
+        else {
+            continue;
+        };
+        let inner = store.product(vec![body, factors[n]]);
+        let moved = store.add(Node::Sum {
+            index,
+            lower,
+            upper,
+            body: inner,
+        });
+        let rest: Vec<ExprId> = factors
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != n && k != s)
+            .map(|(_, &f)| f)
+            .chain(std::iter::once(moved))
+            .collect();
+        let out = store.product(rest);
+        replacements.insert(x, out);
+    }
+    if replacements.is_empty() {
+        return e;
+    }
+    store.replace(e, &replacements)
+}
