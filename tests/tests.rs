@@ -113,6 +113,14 @@ fn wrong_limit_is_refuted() {
 }
 
 #[test]
+fn limit_to_minus_infinity_shows_negative_terms() {
+    let run = check_one("var x : real\nclaim lim x -> -inf of tanh(x) = 0\n");
+    assert_eq!(run.code, 1, "{}", run.all());
+    // the sequence runs through x = -2, -4, ..., -2^40
+    assert!(run.stdout.contains("x=-2^40: -1.000000"), "{}", run.stdout);
+}
+
+#[test]
 fn domain_conditions_restrict_the_claim() {
     let run = check_one(
         "var x : real\nclaim sqrt(x^2) = x where x >= 0\nexpect refuted: claim sqrt(x^2) = x\n",

@@ -832,7 +832,11 @@ fn check_limit(
                 .rev()
                 .take(3)
                 .rev()
-                .map(|(p, y)| format!("{}=2^{p}: {y:.6}", store.display_name(var)))
+                .map(|(p, y)| {
+                    // the sequence runs through -2^p towards −∞
+                    let minus = if sign < 0 { "-" } else { "" };
+                    format!("{}={minus}2^{p}: {y:.6}", store.display_name(var))
+                })
                 .collect();
             return Verdict::Refuted {
                 counterexample: Counterexample {
