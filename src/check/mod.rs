@@ -157,7 +157,9 @@ pub fn check_obligation(
     if let Node::Limit { .. } = store.node(ob.lhs) {
         return check_limit(store, domains, ob, config, deadline);
     }
-    let proof = if ob.op == RelOp::Eq {
+    // a proof is about entries: it says nothing unless both sides have the same shape
+    let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| a == b);
+    let proof = if ob.op == RelOp::Eq && same_shape {
         prove(store, domains, ob, config, deadline)
     } else {
         None
@@ -442,27 +444,29 @@ fn pinned_sampler<'a>(
     symbols: &[Symbol],
 ) -> Sampler<'a> {
     let mut sampler = Sampler::new(store, domains, symbols);
+    let free_scalar = |s: Symbol| {
+        matches!(
+            domains.get(s),
+            Some(VarDomain::Real | VarDomain::Integer | VarDomain::Natural | VarDomain::Positive)
+                | None
+        )
+    };
     for &c in &ob.conditions {
-        if let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) {
-            let pin = match (store.node(*a), store.node(*b)) {
-                (Node::Sym(s), Node::Num(r)) | (Node::Num(r), Node::Sym(s)) => {
-                    Some((*s, r.clone()))
-                }
-                _ => None,
-            };
-            if let Some((s, r)) = pin {
-                if matches!(
-                    domains.get(s),
-                    Some(
-                        VarDomain::Real
-                            | VarDomain::Integer
-                            | VarDomain::Natural
-                            | VarDomain::Positive
-                    ) | None
-                ) {
-                    sampler.pin(s, r);
-                }
+        let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) else {
+            continue;
+        };
+        match (store.node(*a), store.node(*b)) {
+            (Node::Sym(s), Node::Num(r)) | (Node::Num(r), Node::Sym(s)) if free_scalar(*s) => {
+                sampler.pin(*s, r.clone());
             }
+            // `where a == c`: a takes c's value (when c does not mention a)
+            (Node::Sym(s), _) if free_scalar(*s) && !store.contains_symbol(*b, *s) => {
+                sampler.tie(*s, *b)
+            }
+            (_, Node::Sym(s)) if free_scalar(*s) && !store.contains_symbol(*a, *s) => {
+                sampler.tie(*s, *a)
+            }
+            _ => {}
         }
     }
     sampler

@@ -92,6 +92,9 @@ pub struct Sampler<'a> {
     symbols: Vec<Symbol>,
     /// Values fixed by a condition such as `where x == 0`.
     pinned: Vec<(Symbol, BigRational)>,
+    /// Values tied to others by a condition such as `where a == c`: set from
+    /// the expression after every other symbol has its value.
+    tied: Vec<(Symbol, ExprId)>,
 }
 
 impl<'a> Sampler<'a> {
@@ -122,6 +125,7 @@ impl<'a> Sampler<'a> {
             domains,
             symbols: all,
             pinned: Vec::new(),
+            tied: Vec::new(),
         }
     }
 
@@ -129,6 +133,12 @@ impl<'a> Sampler<'a> {
     /// only that point to sample).
     pub fn pin(&mut self, symbol: Symbol, value: BigRational) {
         self.pinned.push((symbol, value));
+    }
+
+    /// Gives `symbol` the value of `value` (an expression in the other symbols)
+    /// at every point.
+    pub fn tie(&mut self, symbol: Symbol, value: ExprId) {
+        self.tied.push((symbol, value));
     }
 
     pub fn symbols(&self) -> &[Symbol] {
@@ -157,6 +167,11 @@ impl<'a> Sampler<'a> {
                 None => self.value_for(s, k, v, rng, &env),
             };
             env.bind(s, binding);
+        }
+        for (s, value) in &self.tied {
+            if let Ok(crate::eval::Value::Exact(r)) = crate::eval::eval(self.store, *value, &env) {
+                env.bind(*s, Binding::Scalar(r));
+            }
         }
         env
     }

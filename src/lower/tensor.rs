@@ -196,7 +196,10 @@ impl Lowerer {
                         format!("cannot tell the size of `{name}(...)`"),
                     ));
                 }
-                if def.params.len() == 1 && args.len() == 1 {
+                if def.params.len() == 1
+                    && args.len() == 1
+                    && !uses_as_vector(&def.body, &def.params[0].name)
+                {
                     let s = arg_shape(self, 0)?;
                     if s.is_tensor() {
                         // a scalar function of one variable, applied entrywise
@@ -305,17 +308,33 @@ impl Lowerer {
             return self.expr(e, &mut Vec::new());
         };
         let shape = self.shape_of(e, &Vec::new())?;
-        if !same_kind(shape, frame.shape) {
-            return Err(err(
+        if same_kind(shape, frame.shape) {
+            return self.component(e, frame.row, frame.col, &mut Vec::new());
+        }
+        // a row against a column, a vector against a matrix: the sizes (rows ×
+        // columns) are compared first at every point, so this is refuted unless
+        // the shapes coincide there (a 1×1 row is a 1×1 column)
+        let first = frame.row.or(frame.col);
+        let one = self.store.one();
+        match shape {
+            Shape::Col(_) => self.component(e, first, None, &mut Vec::new()),
+            Shape::Row(_) => self.component(e, None, frame.col.or(frame.row), &mut Vec::new()),
+            Shape::Matrix(..) => {
+                let (row, col) = match frame.shape {
+                    Shape::Row(_) => (Some(one), frame.col),
+                    _ => (frame.row, Some(one)),
+                };
+                self.component(e, row, col, &mut Vec::new())
+            }
+            _ => Err(err(
                 e.span,
                 format!(
                     "this side is {}, the other {}",
                     shape.describe(&self.store),
                     frame.shape.describe(&self.store)
                 ),
-            ));
+            )),
         }
-        self.component(e, frame.row, frame.col, &mut Vec::new())
     }
 
     /// Both sides' sizes for a tensor claim (`None` for a scalar claim).
@@ -329,8 +348,11 @@ impl Lowerer {
         if frame.is_none() {
             return Ok(None);
         }
+        // rows × columns: a column of n is n × 1, a row 1 × n
+        let one = self.store.one();
         let sizes = |shape: Shape| match shape {
-            Shape::Col(n) | Shape::Row(n) => vec![n],
+            Shape::Col(n) => vec![n, one],
+            Shape::Row(n) => vec![one, n],
             Shape::Matrix(r, c) => vec![r, c],
             _ => Vec::new(),
         };
@@ -821,4 +843,59 @@ fn same_kind(a: Shape, b: Shape) -> bool {
             | (Shape::Matrix(..), Shape::Matrix(..))
             | (Shape::Scalar, Shape::Scalar)
     )
+}
+
+/// Whether a definition's body uses parameter `param` as a vector: indexed
+/// (`z_j`, `z_(j)`), transposed, normed, or passed whole to a vector function.
+/// Such a `def` is a function of the whole vector, not applied entrywise.
+fn uses_as_vector(body: &ast::Expr, param: &str) -> bool {
+    let is_param = |e: &ast::Expr| matches!(&e.kind, ExprKind::Ident(n) if n == param);
+    let prefix = format!("{param}_");
+    let mut stack = vec![body];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Ident(n) if n.starts_with(&prefix) => return true,
+            ExprKind::Subscript { base, .. } if is_param(base) => return true,
+            ExprKind::Transpose(x) | ExprKind::Norm(x) if is_param(x) => return true,
+            ExprKind::Call { func, args, .. }
+                if TENSOR_BUILTINS.contains(&func.name.as_str())
+                    && args.iter().any(|a| is_param(&a.value)) =>
+            {
+                return true
+            }
+            _ => {}
+        }
+        match &e.kind {
+            ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| &a.value)),
+            ExprKind::Subscript { base, indices } => {
+                stack.push(base);
+                stack.extend(indices.iter());
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                stack.push(x)
+            }
+            ExprKind::Vector(xs) | ExprKind::And(xs) => stack.extend(xs.iter()),
+            ExprKind::Sum { body, .. } | ExprKind::Limit { body, .. } => stack.push(body),
+            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+                stack.push(var);
+                stack.push(body);
+            }
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => {
+                for (v, c) in branches {
+                    stack.push(v);
+                    stack.push(c);
+                }
+                stack.extend(otherwise.iter().map(|b| &**b));
+            }
+            _ => {}
+        }
+    }
+    false
 }
