@@ -438,3 +438,55 @@ fn diff_prints_mlp_gradients_in_index_and_matrix_form() {
     let w1 = dir.run(&["diff", "L", "--wrt", "W1", "--defs", defs]);
     assert!(w1.stdout.contains("x_j·σ(ha_i)"), "{}", w1.stdout);
 }
+
+/// Each corpus file's verdict counts: (file, proved, checked, refuted). A change
+/// here is a change in what nabla can prove: update the table on purpose.
+const CORPUS_COUNTS: &[(&str, usize, usize, usize)] = &[
+    ("extras/batchnorm.nabla", 5, 2, 5),
+    ("extras/logistic_regression.nabla", 1, 2, 4),
+    ("extras/logsumexp.nabla", 8, 2, 7),
+    ("extras/losses.nabla", 2, 5, 5),
+    ("extras/parameter_counts.nabla", 39, 0, 6),
+    ("extras/quadratic_form.nabla", 8, 2, 6),
+    ("extras/tanh.nabla", 7, 2, 8),
+    ("q1_activations.nabla", 8, 4, 0),
+    ("q1_sigmoid_softplus.nabla", 16, 0, 2),
+    ("q1_softmax.nabla", 18, 5, 5),
+    ("q2_mlp.nabla", 37, 8, 5),
+    ("q3_convnets.nabla", 16, 0, 1),
+];
+
+#[test]
+fn corpus_verdict_counts_per_file() {
+    let root = repo_root();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["check", "derivations/", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut actual = Vec::new();
+    for f in v["files"].as_array().unwrap() {
+        let name = f["file"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("derivations/")
+            .to_string();
+        let count = |word: &str| {
+            f["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["verdict"] == word)
+                .count()
+        };
+        assert_eq!(count("unknown"), 0, "{name} has unknown verdicts");
+        actual.push((name, count("proved"), count("checked"), count("refuted")));
+    }
+    let expected: Vec<(String, usize, usize, usize)> = CORPUS_COUNTS
+        .iter()
+        .map(|&(f, p, c, r)| (f.to_string(), p, c, r))
+        .collect();
+    assert_eq!(actual, expected);
+}
