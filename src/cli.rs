@@ -241,20 +241,14 @@ fn diff_command(
     defs_path: Option<&PathBuf>,
     format: ExprFormat,
 ) -> u8 {
-    let defs = match load_defs(defs_path) {
-        Ok(d) => d,
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+        Ok(parts) => parts,
         Err(code) => return code,
     };
-    let source = SourceFile::new("<expression>", text);
     let fail = |d: crate::diagnostic::Diagnostic| {
         eprint!("{}", report::render_diagnostic(&source, &d, false));
         EXIT_BAD_INPUT
     };
-    let parsed = match syntax::parse_expr(text) {
-        Ok(e) => e,
-        Err(d) => return fail(d),
-    };
-    let defs_file = syntax::ast::File { items: defs.items };
     let config = LowerConfig {
         declare_unknown_as_real: true,
     };
@@ -430,6 +424,23 @@ fn conv_command(
     }
 }
 
+/// A one-off expression and the `--defs` declarations; on a parse error, the
+/// located message is printed and the exit code returned.
+fn parse_one_expression(
+    text: &str,
+    defs_path: Option<&PathBuf>,
+) -> Result<(SourceFile, syntax::ast::Expr, syntax::ast::File), u8> {
+    let defs = load_defs(defs_path)?;
+    let source = SourceFile::new("<expression>", text);
+    match syntax::parse_expr(text) {
+        Ok(e) => Ok((source, e, syntax::ast::File { items: defs.items })),
+        Err(d) => {
+            eprint!("{}", report::render_diagnostic(&source, &d, false));
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
 fn load_defs(path: Option<&PathBuf>) -> Result<Defs, u8> {
     let Some(path) = path else {
         return Ok(Defs::default());
@@ -453,20 +464,14 @@ fn one_expression(
     format: ExprFormat,
     transform: impl FnOnce(&mut Store, &crate::domain::Domains, ExprId) -> Result<ExprId, String>,
 ) -> u8 {
-    let defs = match load_defs(defs_path) {
-        Ok(d) => d,
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+        Ok(parts) => parts,
         Err(code) => return code,
     };
-    let source = SourceFile::new("<expression>", text);
     let fail = |d: crate::diagnostic::Diagnostic| {
         eprint!("{}", report::render_diagnostic(&source, &d, false));
         EXIT_BAD_INPUT
     };
-    let parsed = match syntax::parse_expr(text) {
-        Ok(e) => e,
-        Err(d) => return fail(d),
-    };
-    let defs_file = syntax::ast::File { items: defs.items };
     let config = LowerConfig {
         declare_unknown_as_real: true,
     };

@@ -784,53 +784,12 @@ fn collect_names(e: &ast::Expr, out: &mut std::collections::HashSet<String>) {
     while let Some(e) = stack.pop() {
         match &e.kind {
             ExprKind::Ident(n) => add(n),
-            ExprKind::Call { func, args, .. } => {
-                add(&func.name);
-                stack.extend(args.iter().map(|a| &a.value));
-            }
-            ExprKind::Subscript { base, indices } => {
-                stack.push(base);
-                stack.extend(indices.iter());
-            }
-            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-                stack.push(lhs);
-                stack.push(rhs);
-            }
-            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
-                stack.push(x)
-            }
-            ExprKind::Vector(xs) | ExprKind::And(xs) => stack.extend(xs.iter()),
-            ExprKind::Sum {
-                index,
-                body,
-                lower,
-                upper,
-            } => {
-                add(&index.name);
-                stack.push(body);
-                stack.extend(lower.iter().map(|b| &**b));
-                stack.extend(upper.iter().map(|b| &**b));
-            }
-            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
-                stack.push(var);
-                stack.push(body);
-            }
-            ExprKind::Limit { var, body, .. } => {
-                add(&var.name);
-                stack.push(body);
-            }
-            ExprKind::Piecewise {
-                branches,
-                otherwise,
-            } => {
-                for (v, c) in branches {
-                    stack.push(v);
-                    stack.push(c);
-                }
-                stack.extend(otherwise.iter().map(|b| &**b));
-            }
-            ExprKind::Number(_) | ExprKind::Path(_) => {}
+            ExprKind::Call { func, .. } => add(&func.name),
+            ExprKind::Sum { index, .. } => add(&index.name),
+            ExprKind::Limit { var, .. } => add(&var.name),
+            _ => {}
         }
+        stack.extend(e.children());
     }
 }
 
@@ -853,49 +812,20 @@ fn uses_as_vector(body: &ast::Expr, param: &str) -> bool {
     let prefix = format!("{param}_");
     let mut stack = vec![body];
     while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Ident(n) if n.starts_with(&prefix) => return true,
-            ExprKind::Subscript { base, .. } if is_param(base) => return true,
-            ExprKind::Transpose(x) | ExprKind::Norm(x) if is_param(x) => return true,
-            ExprKind::Call { func, args, .. }
-                if TENSOR_BUILTINS.contains(&func.name.as_str())
-                    && args.iter().any(|a| is_param(&a.value)) =>
-            {
-                return true
+        let vector_use = match &e.kind {
+            ExprKind::Ident(n) => n.starts_with(&prefix),
+            ExprKind::Subscript { base, .. } => is_param(base),
+            ExprKind::Transpose(x) | ExprKind::Norm(x) => is_param(x),
+            ExprKind::Call { func, args, .. } => {
+                TENSOR_BUILTINS.contains(&func.name.as_str())
+                    && args.iter().any(|a| is_param(&a.value))
             }
-            _ => {}
+            _ => false,
+        };
+        if vector_use {
+            return true;
         }
-        match &e.kind {
-            ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| &a.value)),
-            ExprKind::Subscript { base, indices } => {
-                stack.push(base);
-                stack.extend(indices.iter());
-            }
-            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-                stack.push(lhs);
-                stack.push(rhs);
-            }
-            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
-                stack.push(x)
-            }
-            ExprKind::Vector(xs) | ExprKind::And(xs) => stack.extend(xs.iter()),
-            ExprKind::Sum { body, .. } | ExprKind::Limit { body, .. } => stack.push(body),
-            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
-                stack.push(var);
-                stack.push(body);
-            }
-            ExprKind::Piecewise {
-                branches,
-                otherwise,
-            } => {
-                for (v, c) in branches {
-                    stack.push(v);
-                    stack.push(c);
-                }
-                stack.extend(otherwise.iter().map(|b| &**b));
-            }
-            _ => {}
-        }
+        stack.extend(e.children());
     }
     false
 }

@@ -272,3 +272,46 @@ pub enum ExprKind {
     /// `c1 and c2`
     And(Vec<Expr>),
 }
+
+impl Expr {
+    /// The direct sub-expressions, in source order (for walks over the tree).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::Ident(_) | ExprKind::Path(_) => Vec::new(),
+            ExprKind::Call { args, .. } => args.iter().map(|a| &a.value).collect(),
+            ExprKind::Subscript { base, indices } => {
+                std::iter::once(&**base).chain(indices.iter()).collect()
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                vec![lhs, rhs]
+            }
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                vec![x]
+            }
+            ExprKind::Vector(xs) | ExprKind::And(xs) => xs.iter().collect(),
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => branches
+                .iter()
+                .flat_map(|(v, c)| [v, c])
+                .chain(otherwise.as_deref())
+                .collect(),
+            ExprKind::Sum {
+                lower, upper, body, ..
+            } => lower
+                .as_deref()
+                .into_iter()
+                .chain(upper.as_deref())
+                .chain([&**body])
+                .collect(),
+            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+                vec![var, body]
+            }
+            ExprKind::Limit { to, body, .. } => match to {
+                LimitPoint::Finite(p) => vec![p, body],
+                _ => vec![body],
+            },
+        }
+    }
+}
