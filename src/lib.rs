@@ -15,6 +15,7 @@ pub mod domain;
 pub mod driver;
 pub mod eval;
 pub mod expr;
+pub mod latex;
 pub mod lower;
 pub mod report;
 pub mod shape;
