@@ -389,7 +389,14 @@ impl<'a> Parser<'a> {
         self.enter()?;
         let mut e = self.unary()?;
         loop {
-            if self.is_cmd("cdot") || self.is_cmd("times") || self.is_sym('*') {
+            if self.is_sym('*') {
+                // in ML notes `x * k` is a convolution, not a product
+                return Err(ParseError {
+                    span: self.here(),
+                    message: "`*` (a convolution) is not read".into(),
+                });
+            }
+            if self.is_cmd("cdot") || self.is_cmd("times") {
                 self.pos += 1;
                 let rhs = self.unary()?;
                 e = bin(BinOp::Mul, e, rhs);
@@ -435,11 +442,15 @@ impl<'a> Parser<'a> {
             if self.is_sym('_') {
                 self.pos += 1;
                 let group = self.group()?;
+                let end = self.prev_span();
                 e = self.subscript(e, group)?;
+                e.span = e.span.join(end);
             } else if self.is_sym('^') {
                 self.pos += 1;
                 let group = self.group()?;
+                let end = self.prev_span();
                 e = self.superscript(e, group)?;
+                e.span = e.span.join(end);
             } else {
                 return Ok(e);
             }

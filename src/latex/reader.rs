@@ -398,9 +398,22 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
     let mut open: Option<OpenChain> = None;
+    let base_ctx = ctx.clone();
+    let mut prose_from = 0usize;
     for block in find_math(&source.text, kind) {
         let toks = unwrap_boxed(tokenize(&block.body, block.body_span.start as usize));
         let (label, toks) = strip_label(&toks);
+        let prose = source
+            .text
+            .get(prose_from..block.span.start as usize)
+            .unwrap_or("");
+        prose_from = block.span.end as usize;
+        if label.is_some() || starts_section(prose) {
+            // a new question: names the text defined before may mean something else now
+            close(&mut open, &mut reading, &text_defs);
+            text_defs.clear();
+            ctx = base_ctx.clone();
+        }
         for statement in split_statements(toks) {
             if !statement.continues {
                 close(&mut open, &mut reading, &text_defs);
@@ -426,7 +439,16 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
                 }
             } else if let Some(first) = toks_parts.next() {
                 // the left side: a definition, or the start of a chain
+                if is_assignment(&statement, &ctx) {
+                    // `x = 0`, `c = 1`: a value or a condition, not a derivation
+                    reading.definitions += 1;
+                    continue;
+                }
                 if let Some((name, params)) = defined_name(first, &ctx, &side) {
+                    if name.name.chars().count() == 2 && !name.name.contains('_') {
+                        // `h^a = ...` names `ha`: later `h_j^a` is its entry
+                        ctx.labels.insert(name.name.clone());
+                    }
                     let body = statement.parts.get(1).map(|p| parse_part(p, &ctx, &mut reading));
                     reading.definitions += 1;
                     if let Some(Some(body)) = body {
@@ -449,7 +471,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
                 parts.push(parse_part(p, &ctx, &mut reading));
             }
             let chain = open.get_or_insert_with(|| OpenChain {
-                name: chain_name(source, label.as_deref(), statement.parts.first()),
+                name: chain_name(source, label.as_deref(), statement.parts.iter().flatten().next()),
                 parts: Vec::new(),
                 ops: Vec::new(),
             });
@@ -464,16 +486,38 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
     reading
 }
 
+/// Whether prose holds a line that opens a new question: a heading (`# ..`, `Q2`)
+/// (also `IFT6390 HW3 Theory Q1`), or a label such as `a)`, `(e)`, `| b)`, `3c)`.
+fn starts_section(prose: &str) -> bool {
+    prose.lines().any(|line| {
+        let line = line.trim_start_matches(|c: char| c == '|' || c == '-' || c.is_whitespace());
+        if line.starts_with('#') {
+            return true;
+        }
+        let question = |w: &str| {
+            w.strip_prefix('Q')
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        };
+        if line.split_whitespace().any(question) {
+            return true;
+        }
+        let line = line.strip_prefix('(').unwrap_or(line);
+        let label_len = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        (1..=2).contains(&label_len) && line[label_len..].starts_with(')')
+    })
+}
+
 struct OpenChain {
     name: String,
     parts: Vec<Option<Expr>>,
     ops: Vec<RelOp>,
 }
 
-fn chain_name(source: &SourceFile, label: Option<&str>, first: Option<&Vec<Token>>) -> String {
-    let line = first
-        .and_then(|p| p.first())
-        .map_or(0, |t| source.line_col(t.span.start as usize).line);
+fn chain_name(source: &SourceFile, label: Option<&str>, first: Option<&Token>) -> String {
+    let line = first.map_or(0, |t| source.line_col(t.span.start as usize).line);
     match label {
         Some(l) => format!("{l} line {line}"),
         None => format!("line {line}"),
@@ -533,6 +577,19 @@ fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Option<Ex
     }
 }
 
+/// `x = 0`: a plain name equal to a number.
+fn is_assignment(statement: &Statement, ctx: &Context) -> bool {
+    if statement.parts.len() != 2 {
+        return false;
+    }
+    let lhs = parse_expression(&statement.parts[0], ctx);
+    let rhs = parse_expression(&statement.parts[1], ctx);
+    matches!(
+        (lhs.map(|e| e.kind), rhs.map(|e| e.kind)),
+        (Ok(ExprKind::Ident(_)), Ok(ExprKind::Number(_)))
+    )
+}
+
 /// The name a statement's left side defines: a plain name (`h_1`, `L_{CE}`) or a call
 /// of a function that is neither built in nor declared (`a(x)`, `L(x, y)`).
 fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident, Vec<Ident>)> {
@@ -574,6 +631,29 @@ fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident
             }
             Some((func.clone(), params))
         }
+        // `h^a` with no declared `ha`: a labelled name
+        ExprKind::Binary {
+            op: crate::syntax::ast::BinOp::Pow,
+            lhs,
+            rhs,
+        } => match (&lhs.kind, &rhs.kind) {
+            (ExprKind::Ident(b), ExprKind::Ident(l))
+                if b.chars().count() == 1 && l.chars().count() == 1 && b != "e" =>
+            {
+                let name = format!("{b}{l}");
+                if side.declares(&name) {
+                    return None;
+                }
+                Some((
+                    Ident {
+                        name,
+                        span: e.span,
+                    },
+                    Vec::new(),
+                ))
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
