@@ -7,8 +7,8 @@
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
 use crate::expr::{to_latex, ExprId, Store};
-use crate::lower::{self, LowerConfig};
 use crate::latex::{self, DocKind};
+use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
 use crate::syntax;

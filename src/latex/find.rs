@@ -11,11 +11,12 @@ pub enum DocKind {
 }
 
 impl DocKind {
-    /// The kind a file name implies: `.md`/`.markdown` and `.tex`; `None` for anything else.
+    /// The kind a file name implies: `.md`/`.markdown`/`.txt` (plain notes with `$` math)
+    /// and `.tex`; `None` for anything else (read as a derivation file).
     pub fn from_path(path: &std::path::Path) -> Option<DocKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
-            "md" | "markdown" => Some(DocKind::Markdown),
+            "md" | "markdown" | "txt" => Some(DocKind::Markdown),
             "tex" | "latex" => Some(DocKind::Latex),
             _ => None,
         }

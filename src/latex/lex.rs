@@ -110,8 +110,7 @@ pub fn tokenize(body: &str, offset: usize) -> Vec<Token> {
             k = end;
             if IGNORED.contains(&name.as_str()) {
                 // `\left.` and `\right.` are invisible delimiters
-                if (name == "left" || name == "right") && chars.get(k).is_some_and(|c| c.1 == '.')
-                {
+                if (name == "left" || name == "right") && chars.get(k).is_some_and(|c| c.1 == '.') {
                     k += 1;
                 }
                 continue;

@@ -139,7 +139,10 @@ fn call(name: &str, name_span: Span, args: Vec<Expr>, span: Span, primes: u32) -
                 span: name_span,
             },
             primes,
-            args: args.into_iter().map(|value| Arg { name: None, value }).collect(),
+            args: args
+                .into_iter()
+                .map(|value| Arg { name: None, value })
+                .collect(),
         },
         span,
     )
@@ -362,25 +365,27 @@ impl<'a> Parser<'a> {
             Some(Tok::Sym('(')) | Some(Tok::Sym('[')) | Some(Tok::Sym('{')) => true,
             Some(Tok::Sym('|')) => self.in_abs == 0,
             Some(Tok::Text(w)) => WORD_FUNCTIONS.contains(&w.as_str()),
-            Some(Tok::Cmd(c)) => !matches!(
-                c.as_str(),
-                "cdot"
-                    | "times"
-                    | "leq"
-                    | "le"
-                    | "geq"
-                    | "ge"
-                    | "neq"
-                    | "ne"
-                    | "lt"
-                    | "gt"
-                    | "end"
-                    | "rbrace"
-                    | "rfloor"
-                    | "rceil"
-                    | "to"
-                    | "rightarrow"
-            ) && (c != "Vert" || self.in_abs == 0),
+            Some(Tok::Cmd(c)) => {
+                !matches!(
+                    c.as_str(),
+                    "cdot"
+                        | "times"
+                        | "leq"
+                        | "le"
+                        | "geq"
+                        | "ge"
+                        | "neq"
+                        | "ne"
+                        | "lt"
+                        | "gt"
+                        | "end"
+                        | "rbrace"
+                        | "rfloor"
+                        | "rceil"
+                        | "to"
+                        | "rightarrow"
+                ) && (c != "Vert" || self.in_abs == 0)
+            }
             _ => false,
         }
     }
@@ -458,6 +463,15 @@ impl<'a> Parser<'a> {
     }
 
     fn subscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
+        if let Some(t) = group
+            .iter()
+            .find(|t| matches!(&t.tok, Tok::Cmd(c) if c == "times"))
+        {
+            return Err(ParseError {
+                span: t.span,
+                message: "a size written as a subscript (`_{m \\times n}`) is not read".into(),
+            });
+        }
         let span = base.span.join(group.last().map_or(base.span, |t| t.span));
         // `o_{k=y}`: the entry at y
         let group = match group {
@@ -465,8 +479,7 @@ impl<'a> Parser<'a> {
                 tok: Tok::Letter(_),
                 ..
             }, Token {
-                tok: Tok::Sym('='),
-                ..
+                tok: Tok::Sym('='), ..
             }, rest @ ..]
                 if !rest.is_empty() =>
             {
@@ -544,14 +557,12 @@ impl<'a> Parser<'a> {
             }
             // `W^{(1)}`: a layer label joined to the name
             [Token {
-                tok: Tok::Sym('('),
-                ..
+                tok: Tok::Sym('('), ..
             }, Token {
                 tok: Tok::Number(n),
                 ..
             }, Token {
-                tok: Tok::Sym(')'),
-                ..
+                tok: Tok::Sym(')'), ..
             }] => {
                 if let Some(joined) = relabel(&base, n, span) {
                     return Ok(joined);
@@ -565,7 +576,11 @@ impl<'a> Parser<'a> {
                 ..
             }] => {
                 let label = c.to_string();
-                if self.ctx.labels.contains(&join_label(base_name(&base), &label)) {
+                if self
+                    .ctx
+                    .labels
+                    .contains(&join_label(base_name(&base), &label))
+                {
                     if let Some(joined) = relabel(&base, &label, span) {
                         return Ok(joined);
                     }
@@ -655,7 +670,6 @@ impl<'a> Parser<'a> {
         // scripts bind before the call: `o_y^s(x)`, `x(u)_i` come later
         let mut e = ident(name, span);
         if self.is_sym('_') || self.is_sym('^') {
-            let before = self.pos;
             let scripted = self.scripts(e.clone())?;
             if let ExprKind::Ident(full) = &scripted.kind {
                 let plain = plain_name(full).to_string();
@@ -669,7 +683,6 @@ impl<'a> Parser<'a> {
                 }
                 return Ok(scripted);
             }
-            let _ = before;
             return Ok(scripted);
         }
         let name = match &e.kind {
@@ -723,7 +736,13 @@ impl<'a> Parser<'a> {
                 args.push(self.condition()?);
             }
             let close = self.expect_sym(')')?;
-            let e = call(&name, name_span, args, name_span.join(open).join(close), primes);
+            let e = call(
+                &name,
+                name_span,
+                args,
+                name_span.join(open).join(close),
+                primes,
+            );
             return self.scripts(e);
         }
         if self.starts_factor() && !self.is_sym('_') {
@@ -884,8 +903,7 @@ impl<'a> Parser<'a> {
                     let var = self.parse_all(var_toks)?;
                     let body = if body_toks.is_empty() {
                         // `\frac{d}{dx} f`: the operator applies to the next factor
-                        let body = self.power()?;
-                        body
+                        self.power()?
                     } else {
                         self.parse_all(body_toks)?
                     };
@@ -925,8 +943,7 @@ impl<'a> Parser<'a> {
                             span: *span,
                         });
                         if let [Token {
-                            tok: Tok::Sym('='),
-                            ..
+                            tok: Tok::Sym('='), ..
                         }, bound @ ..] = rest
                         {
                             lower = Some(Box::new(self.parse_all(bound)?));
@@ -1000,21 +1017,19 @@ impl<'a> Parser<'a> {
             }
         };
         let to = match point {
-            [Token { tok: Tok::Cmd(c), .. }] if c == "infty" => LimitPoint::PosInf,
+            [Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::PosInf,
             [Token {
                 tok: Tok::Sym('+'), ..
-            }, Token { tok: Tok::Cmd(c), .. }]
-                if c == "infty" =>
-            {
-                LimitPoint::PosInf
-            }
+            }, Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::PosInf,
             [Token {
                 tok: Tok::Sym('-'), ..
-            }, Token { tok: Tok::Cmd(c), .. }]
-                if c == "infty" =>
-            {
-                LimitPoint::NegInf
-            }
+            }, Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::NegInf,
             _ => LimitPoint::Finite(Box::new(self.parse_all(point)?)),
         };
         let body = self.product()?;
@@ -1192,7 +1207,13 @@ fn differential(toks: &[Token]) -> Option<(u32, &[Token])> {
         let order = n.parse().ok()?;
         return Some((order, after));
     }
-    if matches!(rest.first(), Some(Token { tok: Tok::Sym('_'), .. })) {
+    if matches!(
+        rest.first(),
+        Some(Token {
+            tok: Tok::Sym('_'),
+            ..
+        })
+    ) {
         return None;
     }
     Some((1, rest))
@@ -1212,8 +1233,13 @@ fn strip_order(toks: &[Token]) -> &[Token] {
 }
 
 fn is_transpose(group: &[Token]) -> bool {
-    matches!(group, [Token { tok: Tok::Letter('T'), .. }])
-        || matches!(group, [Token { tok: Tok::Cmd(c), .. }] if c == "top" || c == "intercal")
+    matches!(
+        group,
+        [Token {
+            tok: Tok::Letter('T'),
+            ..
+        }]
+    ) || matches!(group, [Token { tok: Tok::Cmd(c), .. }] if c == "top" || c == "intercal")
 }
 
 fn token_letter(t: &Token) -> String {
@@ -1248,7 +1274,10 @@ fn base_name(e: &Expr) -> &str {
 fn relabel(base: &Expr, label: &str, span: Span) -> Option<Expr> {
     match &base.kind {
         ExprKind::Ident(name) => Some(ident(join_label(name, label), span)),
-        ExprKind::Subscript { base: inner, indices } => {
+        ExprKind::Subscript {
+            base: inner,
+            indices,
+        } => {
             let inner = relabel(inner, label, inner.span)?;
             Some(mk(
                 ExprKind::Subscript {

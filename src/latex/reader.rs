@@ -18,6 +18,7 @@
 use super::find::{find_math, DocKind};
 use super::lex::{tokenize, Tok, Token};
 use super::parse::{is_builtin_function, parse_expression, plain_name, Context, ParseError};
+use crate::check::Verdict;
 use crate::check::{self, CheckConfig};
 use crate::diagnostic::Diagnostic;
 use crate::driver::{result_rows, Defs};
@@ -27,7 +28,6 @@ use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{
     Def, Derive, Domain, DomainKind, Expr, ExprKind, Ident, Item, ItemKind, RelOp, Step, VarDecl,
 };
-use crate::check::Verdict;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// One chain of equalities read from the document.
@@ -61,6 +61,10 @@ pub struct Reading {
     pub definitions: usize,
     /// Formulas the reader could not read (each also has a located warning).
     pub unreadable: usize,
+    /// Statements after `\Rightarrow` that hold only under the condition before it.
+    pub conditional: usize,
+    /// Chains that differentiate a name the text never defines.
+    pub undefined: usize,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -73,6 +77,8 @@ struct Statement {
     lhs_mode: bool,
     /// It starts with `=`: it continues the chain before it.
     continues: bool,
+    /// It follows a `\Rightarrow` that ended the statement before it.
+    after_implication: bool,
 }
 
 impl Statement {
@@ -103,9 +109,31 @@ impl Statement {
 }
 
 const OTHER_RELATIONS: &[&str] = &[
-    "leq", "le", "geq", "ge", "neq", "ne", "in", "notin", "subset", "subseteq", "to",
-    "rightarrow", "mapsto", "sim", "propto", "equiv", "leftarrow", "gets", "lt", "gt", "ll",
-    "gg", "iff", "Leftrightarrow", "perp",
+    "leq",
+    "le",
+    "geq",
+    "ge",
+    "neq",
+    "ne",
+    "in",
+    "notin",
+    "subset",
+    "subseteq",
+    "to",
+    "rightarrow",
+    "mapsto",
+    "sim",
+    "propto",
+    "equiv",
+    "leftarrow",
+    "gets",
+    "lt",
+    "gt",
+    "ll",
+    "gg",
+    "iff",
+    "Leftrightarrow",
+    "perp",
 ];
 
 const STATEMENT_ENDS: &[&str] = &[
@@ -119,7 +147,14 @@ const STATEMENT_ENDS: &[&str] = &[
 ];
 
 const LAYOUT_ENVIRONMENTS: &[&str] = &[
-    "aligned", "align", "align*", "split", "gathered", "equation", "equation*", "alignedat",
+    "aligned",
+    "align",
+    "align*",
+    "split",
+    "gathered",
+    "equation",
+    "equation*",
+    "alignedat",
 ];
 
 fn is_layout_begin(toks: &[Token], k: usize) -> Option<usize> {
@@ -150,7 +185,10 @@ fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
     while k < toks.len() {
         let t = &toks[k];
         match &t.tok {
-            Tok::Cmd(c) if (c == "boxed" || c == "fbox") && toks.get(k + 1).is_some_and(|n| n.tok == Tok::Sym('{')) => {
+            Tok::Cmd(c)
+                if (c == "boxed" || c == "fbox")
+                    && toks.get(k + 1).is_some_and(|n| n.tok == Tok::Sym('{')) =>
+            {
                 depth += 1;
                 closers.push(depth);
                 k += 2;
@@ -188,11 +226,9 @@ fn strip_label(toks: &[Token]) -> (Option<String>, &[Token]) {
         )
     };
     if let [Token {
-        tok: Tok::Sym('('),
-        ..
+        tok: Tok::Sym('('), ..
     }, a, Token {
-        tok: Tok::Sym(')'),
-        ..
+        tok: Tok::Sym(')'), ..
     }, ..] = toks
     {
         if let Some(w) = word(a) {
@@ -282,6 +318,7 @@ fn split_statements(toks: &[Token]) -> Vec<Statement> {
                     cur.new_part(RelOp::Eq);
                 } else {
                     finish(&mut cur, &mut out);
+                    cur.after_implication = true;
                 }
             }
             Tok::Sym(';') | Tok::Sym(',') => finish(&mut cur, &mut out),
@@ -391,14 +428,45 @@ impl SideFile {
     }
 }
 
+/// Names written with both an index and a letter superscript somewhere in the
+/// document (`o_k^a`, `h^s_j`): there the superscript labels the name, so `o^a`
+/// is the name `oa`, not a power.
+fn document_labels(source: &SourceFile, kind: DocKind) -> HashSet<String> {
+    let mut labels = HashSet::new();
+    for block in find_math(&source.text, kind) {
+        let toks = tokenize(&block.body, 0);
+        for w in toks.windows(5) {
+            let letter = |t: &Token| match &t.tok {
+                Tok::Letter(c) => Some(*c),
+                _ => None,
+            };
+            let (Some(base), Some(a), Some(b)) = (letter(&w[0]), letter(&w[2]), letter(&w[4]))
+            else {
+                continue;
+            };
+            let label = match (&w[1].tok, &w[3].tok) {
+                (Tok::Sym('_'), Tok::Sym('^')) => b,
+                (Tok::Sym('^'), Tok::Sym('_')) => a,
+                _ => continue,
+            };
+            if base != 'e' && label != 'T' {
+                labels.insert(format!("{base}{label}"));
+            }
+        }
+    }
+    labels
+}
+
 /// Reads every chain of `source` (the whole document is the span space).
 pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading {
     let side = SideFile::new(defs);
     let mut ctx = side.context(defs);
+    ctx.labels.extend(document_labels(source, kind));
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
     let mut open: Option<OpenChain> = None;
     let base_ctx = ctx.clone();
+    let mut previous_was_condition = false;
     let mut prose_from = 0usize;
     for block in find_math(&source.text, kind) {
         let toks = unwrap_boxed(tokenize(&block.body, block.body_span.start as usize));
@@ -408,7 +476,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
             .get(prose_from..block.span.start as usize)
             .unwrap_or("");
         prose_from = block.span.end as usize;
-        if label.is_some() || starts_section(prose) {
+        if starts_section(prose) {
             // a new question: names the text defined before may mean something else now
             close(&mut open, &mut reading, &text_defs);
             text_defs.clear();
@@ -418,7 +486,20 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
             if !statement.continues {
                 close(&mut open, &mut reading, &text_defs);
             }
+            let after_condition = std::mem::take(&mut previous_was_condition);
             if statement.other_relation {
+                reading.relations += 1;
+                previous_was_condition = true;
+                close(&mut open, &mut reading, &text_defs);
+                continue;
+            }
+            if statement.after_implication && after_condition {
+                // `c \to 1 \Rightarrow S(x^c) = S(x)` holds only under its condition
+                reading.conditional += 1;
+                continue;
+            }
+            if statement.parts.iter().any(|p| is_shape(p)) {
+                // `\frac{\partial L}{\partial h} = 1 \times d_h`: a size, not a value
                 reading.relations += 1;
                 close(&mut open, &mut reading, &text_defs);
                 continue;
@@ -442,16 +523,26 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
                 if is_assignment(&statement, &ctx) {
                     // `x = 0`, `c = 1`: a value or a condition, not a derivation
                     reading.definitions += 1;
+                    previous_was_condition = true;
                     continue;
                 }
-                if let Some((name, params)) = defined_name(first, &ctx, &side) {
+                if skipped_lhs(first, &ctx, &side, &text_defs) {
+                    // `o_k^a = \sum_j w_{kj} h_j + b_k` states what a variable is
+                    reading.definitions += 1;
+                    ops.remove(0);
+                } else if let Some((name, params)) = defined_name(first, &ctx, &side) {
                     if name.name.chars().count() == 2 && !name.name.contains('_') {
                         // `h^a = ...` names `ha`: later `h_j^a` is its entry
                         ctx.labels.insert(name.name.clone());
                     }
-                    let body = statement.parts.get(1).map(|p| parse_part(p, &ctx, &mut reading));
+                    // (the body is parsed again below as the chain's start; warnings come from there)
+                    let body = statement
+                        .parts
+                        .get(1)
+                        .and_then(|p| parse_expression(p, &ctx).ok())
+                        .filter(|b| !is_constant(b));
                     reading.definitions += 1;
-                    if let Some(Some(body)) = body {
+                    if let Some(body) = body {
                         if params.is_empty() {
                             ctx.functions.remove(&name.name);
                             ctx.constants.insert(name.name.clone());
@@ -471,7 +562,11 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
                 parts.push(parse_part(p, &ctx, &mut reading));
             }
             let chain = open.get_or_insert_with(|| OpenChain {
-                name: chain_name(source, label.as_deref(), statement.parts.iter().flatten().next()),
+                name: chain_name(
+                    source,
+                    label.as_deref(),
+                    statement.parts.iter().flatten().next(),
+                ),
                 parts: Vec::new(),
                 ops: Vec::new(),
             });
@@ -486,27 +581,17 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
     reading
 }
 
-/// Whether prose holds a line that opens a new question: a heading (`# ..`, `Q2`)
-/// (also `IFT6390 HW3 Theory Q1`), or a label such as `a)`, `(e)`, `| b)`, `3c)`.
+/// Whether prose holds a line that opens a new question: a Markdown heading or a
+/// line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`). Sub-parts (`a)`, `(e)`)
+/// keep the question's definitions.
 fn starts_section(prose: &str) -> bool {
     prose.lines().any(|line| {
-        let line = line.trim_start_matches(|c: char| c == '|' || c == '-' || c.is_whitespace());
-        if line.starts_with('#') {
-            return true;
-        }
+        let line = line.trim_start();
         let question = |w: &str| {
             w.strip_prefix('Q')
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         };
-        if line.split_whitespace().any(question) {
-            return true;
-        }
-        let line = line.strip_prefix('(').unwrap_or(line);
-        let label_len = line
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        (1..=2).contains(&label_len) && line[label_len..].starts_with(')')
+        line.starts_with('#') || line.split_whitespace().any(question)
     })
 }
 
@@ -570,24 +655,110 @@ fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Option<Ex
             reading.unreadable += 1;
             reading.warnings.push(
                 Diagnostic::warning(span, format!("{message}; this formula is not checked"))
-                    .with_note("the chain is split here: the steps on either side are still checked"),
+                    .with_note(
+                        "the chain is split here: the steps on either side are still checked",
+                    ),
             );
             None
         }
     }
 }
 
-/// `x = 0`: a plain name equal to a number.
+/// The left side names a variable rather than something to check: an entry of a
+/// name without a definition (`o_k^a = ...`, `h_j^s = ...`) or a variable the side
+/// file declares (`o^a = W h + b`). The first `=` is then skipped.
+fn skipped_lhs(toks: &[Token], ctx: &Context, side: &SideFile, text_defs: &[TextDef]) -> bool {
+    let Ok(e) = parse_expression(toks, ctx) else {
+        return false;
+    };
+    let ExprKind::Ident(name) = &e.kind else {
+        return false;
+    };
+    let plain = plain_name(name);
+    let defined = |n: &str| side.others.contains(n) || text_defs.iter().any(|d| d.name.name == n);
+    if side.vars.contains_key(name.as_str()) {
+        return true;
+    }
+    let entry = name.len() > plain.len() && is_index(&name[plain.len() + 1..]);
+    entry && !defined(plain)
+}
+
+/// `m \times d_h`, `1 \times m`: sizes joined by `\times` with at least one name.
+fn is_shape(toks: &[Token]) -> bool {
+    let factors = super::parse::split_top(toks, |t| matches!(&t.tok, Tok::Cmd(c) if c == "times"));
+    if factors.len() < 2 {
+        return false;
+    }
+    let size = |f: &[Token]| match f {
+        [Token {
+            tok: Tok::Number(_),
+            ..
+        }]
+        | [Token {
+            tok: Tok::Letter(_),
+            ..
+        }] => true,
+        [Token {
+            tok: Tok::Letter(_),
+            ..
+        }, Token {
+            tok: Tok::Sym('_'), ..
+        }, rest @ ..] => rest.iter().all(|t| {
+            matches!(
+                t.tok,
+                Tok::Letter(_) | Tok::Sym('{') | Tok::Sym('}') | Tok::Number(_)
+            )
+        }),
+        _ => false,
+    };
+    let named = toks.iter().any(|t| matches!(t.tok, Tok::Letter(_)));
+    named && factors.iter().all(|f| size(f))
+}
+
+/// A subscript that is an index (`i`, `k`), not a label (`CE`, `mse`) or a number.
+fn is_index(sub: &str) -> bool {
+    sub.chars().count() == 1 && sub.chars().all(|c| c.is_lowercase())
+}
+
+/// `x = 0`, `\sigma(a) = [0.1, 0.9]`: a name (or a function at names) given a
+/// value by example; a condition or an assignment, not a derivation.
 fn is_assignment(statement: &Statement, ctx: &Context) -> bool {
     if statement.parts.len() != 2 {
         return false;
     }
-    let lhs = parse_expression(&statement.parts[0], ctx);
-    let rhs = parse_expression(&statement.parts[1], ctx);
-    matches!(
-        (lhs.map(|e| e.kind), rhs.map(|e| e.kind)),
-        (Ok(ExprKind::Ident(_)), Ok(ExprKind::Number(_)))
-    )
+    let (Ok(lhs), Ok(rhs)) = (
+        parse_expression(&statement.parts[0], ctx),
+        parse_expression(&statement.parts[1], ctx),
+    ) else {
+        return false;
+    };
+    let name_like = match &lhs.kind {
+        ExprKind::Ident(_) => true,
+        ExprKind::Call { args, .. } => args
+            .iter()
+            .all(|a| matches!(a.value.kind, ExprKind::Ident(_))),
+        _ => false,
+    };
+    let number = |e: &Expr| matches!(e.kind, ExprKind::Number(_));
+    let value = match &rhs.kind {
+        ExprKind::Number(_) => true,
+        ExprKind::Vector(items) => items.iter().all(number),
+        _ => false,
+    };
+    name_like && value
+}
+
+/// Whether `e` mentions no name at all (`-\log(0.1)`): a number written out.
+fn is_constant(e: &Expr) -> bool {
+    let mut usage = Usage::default();
+    let side = SideFile::default();
+    let defs = HashMap::new();
+    let scope = Scope {
+        side: &side,
+        defs: &defs,
+    };
+    collect(e, &scope, &mut usage, &mut Vec::new(), false);
+    usage.scalars.is_empty() && usage.indexed.is_empty() && usage.functions.is_empty()
 }
 
 /// The name a statement's left side defines: a plain name (`h_1`, `L_{CE}`) or a call
@@ -602,6 +773,10 @@ fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident
             if side.declares(name) || side.declares(plain) || is_builtin_function(name) {
                 return None;
             }
+            if name.len() > plain.len() && is_index(&name[plain.len() + 1..]) {
+                // `o_k^s = ...` states an entry: it is checked, not a definition
+                return None;
+            }
             Some((
                 Ident {
                     name: name.clone(),
@@ -610,7 +785,11 @@ fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident
                 Vec::new(),
             ))
         }
-        ExprKind::Call { func, primes: 0, args } => {
+        ExprKind::Call {
+            func,
+            primes: 0,
+            args,
+        } => {
             if is_builtin_function(&func.name) || side.declares(&func.name) {
                 return None;
             }
@@ -644,13 +823,7 @@ fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident
                 if side.declares(&name) {
                     return None;
                 }
-                Some((
-                    Ident {
-                        name,
-                        span: e.span,
-                    },
-                    Vec::new(),
-                ))
+                Some((Ident { name, span: e.span }, Vec::new()))
             }
             _ => None,
         },
@@ -678,6 +851,20 @@ struct Usage {
     bare_defs: BTreeSet<String>,
     /// Text definitions used.
     used_defs: BTreeSet<String>,
+    /// Sum indices with a named upper bound, innermost last: `(k, m)` in `\sum_{k=1}^m`.
+    sum_bounds: Vec<(String, String)>,
+    /// A vector's size read off the sum it is indexed in: `o_k` in `\sum_{k=1}^m` has `m`.
+    sizes_of: BTreeMap<String, String>,
+}
+
+impl Usage {
+    fn note_index(&mut self, base: &str, index: &str) {
+        if let Some((_, size)) = self.sum_bounds.iter().rev().find(|(i, _)| i == index) {
+            self.sizes_of
+                .entry(base.to_string())
+                .or_insert_with(|| size.clone());
+        }
+    }
 }
 
 struct Scope<'a> {
@@ -695,10 +882,10 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
                 return;
             }
             if let Some((base, sub)) = name.split_once('_') {
-                let index_like = sub.chars().count() == 1
-                    && sub.chars().all(|c| c.is_lowercase());
+                let index_like = sub.chars().count() == 1 && sub.chars().all(|c| c.is_lowercase());
                 if index_like {
                     usage.indexed.entry(base.to_string()).or_insert(1);
+                    usage.note_index(base, sub);
                     if !bound.iter().any(|b| b == sub) {
                         usage.indices.insert(sub.to_string());
                     }
@@ -723,6 +910,11 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
             if let ExprKind::Ident(b) = &base.kind {
                 if !bound.contains(b) {
                     usage.indexed.insert(b.clone(), indices.len());
+                    if let [index] = indices.as_slice() {
+                        if let ExprKind::Ident(i) = &index.kind {
+                            usage.note_index(b, i);
+                        }
+                    }
                     if scope.defs.contains_key(b.as_str()) {
                         usage.used_defs.insert(b.clone());
                         usage.bare_defs.insert(b.clone());
@@ -744,8 +936,8 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
         }
         ExprKind::Call { func, args, .. } => {
             let name = func.name.as_str();
-            let vector_args = scope.side.indexed.contains(name)
-                || matches!(name, "softmax" | "diag");
+            let vector_args =
+                scope.side.indexed.contains(name) || matches!(name, "softmax" | "diag");
             if scope.defs.contains_key(name) {
                 usage.used_defs.insert(name.to_string());
             } else if !is_builtin_function(name) && !scope.side.declares(name) && args.len() == 1 {
@@ -764,10 +956,13 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
             if let Some(l) = lower {
                 walk(l, usage, bound);
             }
+            let mut named_bound = false;
             if let Some(u) = upper {
                 match &u.kind {
                     ExprKind::Ident(n) => {
                         usage.sizes.insert(n.clone());
+                        usage.sum_bounds.push((index.name.clone(), n.clone()));
+                        named_bound = true;
                     }
                     _ => walk(u, usage, bound),
                 }
@@ -775,6 +970,9 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
             bound.push(index.name.clone());
             walk(body, usage, bound);
             bound.pop();
+            if named_bound {
+                usage.sum_bounds.pop();
+            }
         }
         ExprKind::Limit { var, body, .. } => {
             bound.push(var.name.clone());
@@ -841,7 +1039,9 @@ fn is_vector_domain(kind: &DomainKind) -> bool {
 /// The `ast::File` that checks one chain: side-file items (minus the names this
 /// chain uses differently), inferred declarations, the text's definitions, the chain.
 fn chain_file(chain: &Chain, defs: &Defs, side: &SideFile) -> crate::syntax::ast::File {
-    let span = chain.parts[0].span.join(chain.parts[chain.parts.len() - 1].span);
+    let span = chain.parts[0]
+        .span
+        .join(chain.parts[chain.parts.len() - 1].span);
     let by_name: HashMap<String, &TextDef> = chain
         .definitions
         .iter()
@@ -878,6 +1078,9 @@ fn chain_file(chain: &Chain, defs: &Defs, side: &SideFile) -> crate::syntax::ast
         usage.functions.extend(inner.functions);
         usage.vector_args.extend(inner.vector_args);
         usage.bare_defs.extend(inner.bare_defs);
+        for (k, v) in inner.sizes_of {
+            usage.sizes_of.entry(k).or_insert(v);
+        }
         included.push(name);
     }
     let mut items: Vec<Item> = Vec::new();
@@ -893,9 +1096,12 @@ fn chain_file(chain: &Chain, defs: &Defs, side: &SideFile) -> crate::syntax::ast
             }
             redeclared.insert(name.clone());
         }
-        need_n = true;
+        let size = usage.sizes_of.get(name).cloned().unwrap_or_else(|| {
+            need_n = true;
+            "n".to_string()
+        });
         let n = || Expr {
-            kind: ExprKind::Ident("n".into()),
+            kind: ExprKind::Ident(size.clone()),
             span,
         };
         let kind = if *count >= 2 {
@@ -980,7 +1186,11 @@ fn chain_file(chain: &Chain, defs: &Defs, side: &SideFile) -> crate::syntax::ast
         .collect();
     file_items.extend(items);
     // oldest first, so a definition may use an earlier one
-    for def in chain.definitions.iter().filter(|d| included.contains(&d.name.name)) {
+    for def in chain
+        .definitions
+        .iter()
+        .filter(|d| included.contains(&d.name.name))
+    {
         let params = if usage.bare_defs.contains(&def.name.name) {
             Vec::new()
         } else {
@@ -1048,6 +1258,130 @@ fn entrywise(chain: &Chain, side: &SideFile) -> Vec<Expr> {
     parts
 }
 
+/// A derivative of a bare name that no definition (text or side file) ties to the
+/// variable (`\frac{\partial L}{\partial o_k}` far from L's definition, or
+/// `\frac{\partial o_k}{\partial b_k}` with `o` a plain variable): it would be 0.
+fn undefined_derivative(chain: &Chain, side: &SideFile) -> Option<(Span, String)> {
+    fn base_of(e: &Expr) -> Option<&str> {
+        match &e.kind {
+            ExprKind::Ident(n) => Some(plain_name(n)),
+            ExprKind::Subscript { base, .. } => base_of(base),
+            _ => None,
+        }
+    }
+    fn find(e: &Expr, known: &dyn Fn(&str) -> bool) -> Option<(Span, String)> {
+        match &e.kind {
+            ExprKind::Derivative { body, var, .. } | ExprKind::Grad { body, var } => {
+                if let ExprKind::Ident(full) = &body.kind {
+                    let n = plain_name(full);
+                    if !known(full) && !known(n) && base_of(var) != Some(n) {
+                        return Some((body.span, full.clone()));
+                    }
+                } else if let Some(n) = base_of(body) {
+                    if !known(n) && base_of(var) != Some(n) {
+                        return Some((body.span, n.to_string()));
+                    }
+                }
+                find(body, known).or_else(|| find(var, known))
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                find(lhs, known).or_else(|| find(rhs, known))
+            }
+            ExprKind::Neg(x) => find(x, known),
+            ExprKind::Call { args, .. } => args.iter().find_map(|a| find(&a.value, known)),
+            ExprKind::Sum { body, .. } | ExprKind::Limit { body, .. } => find(body, known),
+            _ => None,
+        }
+    }
+    let known =
+        |n: &str| chain.definitions.iter().any(|d| d.name.name == n) || side.others.contains(n);
+    chain.parts.iter().find_map(|p| find(p, &known))
+}
+
+/// What ML notes take for granted: `S` and `s` are the softmax,
+/// `S(x)_i = exp(x_i) / Σ_j exp(x_j)`. Used unless the side file declares the name.
+const PRELUDE: &str =
+    "def S(z)_i = exp(z_i) / sum_j exp(z_j)\ndef s(z)_i = exp(z_i) / sum_j exp(z_j)\n";
+
+/// The side file plus the prelude's definitions it does not override. Prelude spans
+/// are empty at the document's start (they point into no document).
+fn with_prelude(defs: &Defs) -> Defs {
+    let side = SideFile::new(defs);
+    let mut items = defs.items.clone();
+    for mut item in crate::syntax::parse_file(PRELUDE).file.items {
+        if let ItemKind::Def(d) = &mut item.kind {
+            if side.declares(&d.name.name) {
+                continue;
+            }
+            d.name.span = Span::default();
+            for p in d.params.iter_mut().chain(d.index.iter_mut()) {
+                p.span = Span::default();
+            }
+            zero_spans(&mut d.body);
+            item.span = Span::default();
+            items.push(item);
+        }
+    }
+    Defs { items }
+}
+
+fn zero_spans(e: &mut Expr) {
+    e.span = Span::default();
+    match &mut e.kind {
+        ExprKind::Call { func, args, .. } => {
+            func.span = Span::default();
+            for a in args {
+                zero_spans(&mut a.value);
+            }
+        }
+        ExprKind::Subscript { base, indices } => {
+            zero_spans(base);
+            indices.iter_mut().for_each(zero_spans);
+        }
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            zero_spans(lhs);
+            zero_spans(rhs);
+        }
+        ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+            zero_spans(x)
+        }
+        ExprKind::Vector(items) | ExprKind::And(items) => items.iter_mut().for_each(zero_spans),
+        ExprKind::Sum {
+            index,
+            lower,
+            upper,
+            body,
+        } => {
+            index.span = Span::default();
+            for b in lower.iter_mut().chain(upper.iter_mut()) {
+                zero_spans(b);
+            }
+            zero_spans(body);
+        }
+        ExprKind::Piecewise {
+            branches,
+            otherwise,
+        } => {
+            for (v, c) in branches {
+                zero_spans(v);
+                zero_spans(c);
+            }
+            if let Some(o) = otherwise {
+                zero_spans(o);
+            }
+        }
+        ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+            zero_spans(var);
+            zero_spans(body);
+        }
+        ExprKind::Limit { var, body, .. } => {
+            var.span = Span::default();
+            zero_spans(body);
+        }
+        ExprKind::Number(_) | ExprKind::Ident(_) | ExprKind::Path(_) => {}
+    }
+}
+
 /// Reads, lowers and checks a Markdown or LaTeX document.
 pub fn check_document(
     source: SourceFile,
@@ -1055,13 +1389,30 @@ pub fn check_document(
     defs: &Defs,
     config: &CheckConfig,
 ) -> FileReport {
+    let defs = &with_prelude(defs);
     let reading = read_document(&source, kind, defs);
     let side = SideFile::new(defs);
     let mut diagnostics = reading.warnings.clone();
     let mut results: Vec<ResultRow> = Vec::new();
+    let mut undefined = 0;
+    let mut checked_chains = 0;
     for chain in &reading.chains {
+        if let Some((span, name)) = undefined_derivative(chain, &side) {
+            undefined += 1;
+            diagnostics.push(
+                Diagnostic::warning(
+                    span,
+                    format!("`{name}` has no definition here, so its derivative is not checked"),
+                )
+                .with_note("define it in the text (`L = ...`) or in the --defs file"),
+            );
+            continue;
+        }
         let file = chain_file(chain, defs, &side);
         let mut program = lower::lower_file(&file, LowerConfig::default());
+        if !program.obligations.is_empty() {
+            checked_chains += 1;
+        }
         for d in program.diagnostics.drain(..) {
             let message = if d.is_error() {
                 format!("{}; not checked", d.message)
@@ -1076,13 +1427,12 @@ pub fn check_document(
         let outcomes = check::check_program(&mut program, config);
         results.extend(result_rows(&source, &program, outcomes));
     }
-    let steps: usize = reading.chains.iter().map(|c| c.ops.len()).sum();
+    let steps = results.len();
     diagnostics.push(
         Diagnostic::warning(
             Span::default(),
             format!(
-                "read {} chains ({steps} steps) from the math of this {}",
-                reading.chains.len(),
+                "read {checked_chains} chains ({steps} steps) from the math of this {}",
                 match kind {
                     DocKind::Markdown => "Markdown file",
                     DocKind::Latex => "LaTeX file",
@@ -1091,8 +1441,14 @@ pub fn check_document(
         )
         .with_note(format!(
             "skipped: {} statements without `=`, {} with another relation (<, ∈, →, ...), \
-             {} definitions (used by later formulas), {} formulas the reader could not read",
-            reading.without_equality, reading.relations, reading.definitions, reading.unreadable
+             {} definitions and assignments, {} conclusions under a condition (after ⇒), \
+             {} formulas the reader could not read, {} chains differentiating an undefined name",
+            reading.without_equality,
+            reading.relations,
+            reading.definitions,
+            reading.conditional,
+            reading.unreadable,
+            undefined
         )),
     );
     diagnostics.sort_by_key(|d| d.span.start);
