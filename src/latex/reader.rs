@@ -530,7 +530,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
                     // `o_k^a = \sum_j w_{kj} h_j + b_k` states what a variable is
                     reading.definitions += 1;
                     ops.remove(0);
-                } else if let Some((name, params)) = defined_name(first, &ctx, &side) {
+                } else if let Some((name, params)) = defined_name(first, &ctx, &side, &text_defs) {
                     if name.name.chars().count() == 2 && !name.name.contains('_') {
                         // `h^a = ...` names `ha`: later `h_j^a` is its entry
                         ctx.labels.insert(name.name.clone());
@@ -675,7 +675,16 @@ fn skipped_lhs(toks: &[Token], ctx: &Context, side: &SideFile, text_defs: &[Text
         return false;
     };
     let plain = plain_name(name);
-    let defined = |n: &str| side.others.contains(n) || text_defs.iter().any(|d| d.name.name == n);
+    // an entry is checked against a definition only when that definition is
+    // plainly a vector (`o^s = \text{softmax}(o^a)`); `h^a = W^{(1)}x + b^{(1)}` is
+    // read with scalar names, so its entries are not compared with it
+    let vector_def = |d: &TextDef| {
+        matches!(&d.body.kind, ExprKind::Call { func, .. }
+            if matches!(func.name.as_str(), "softmax" | "onehot") || side.indexed.contains(&func.name))
+    };
+    let defined = |n: &str| {
+        side.others.contains(n) || text_defs.iter().any(|d| d.name.name == n && vector_def(d))
+    };
     if side.vars.contains_key(name.as_str()) {
         return true;
     }
@@ -762,8 +771,14 @@ fn is_constant(e: &Expr) -> bool {
 }
 
 /// The name a statement's left side defines: a plain name (`h_1`, `L_{CE}`) or a call
-/// of a function that is neither built in nor declared (`a(x)`, `L(x, y)`).
-fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident, Vec<Ident>)> {
+/// of a function that is neither built in, declared, nor defined earlier in the
+/// text (`a(x)`, `L(x, y)`).
+fn defined_name(
+    toks: &[Token],
+    ctx: &Context,
+    side: &SideFile,
+    text_defs: &[TextDef],
+) -> Option<(Ident, Vec<Ident>)> {
     let mut calls = ctx.clone();
     calls.calls_by_default = true;
     let e = parse_expression(toks, &calls).ok()?;
@@ -791,6 +806,11 @@ fn defined_name(toks: &[Token], ctx: &Context, side: &SideFile) -> Option<(Ident
             args,
         } => {
             if is_builtin_function(&func.name) || side.declares(&func.name) {
+                return None;
+            }
+            // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
+            // (a bare name, `L_{CE} = ...`, is redefined instead)
+            if text_defs.iter().any(|d| d.name.name == func.name) {
                 return None;
             }
             let mut params: Vec<Ident> = Vec::new();
@@ -1325,7 +1345,7 @@ fn with_prelude(defs: &Defs) -> Defs {
     Defs { items }
 }
 
-fn zero_spans(e: &mut Expr) {
+pub(super) fn zero_spans(e: &mut Expr) {
     e.span = Span::default();
     match &mut e.kind {
         ExprKind::Call { func, args, .. } => {
