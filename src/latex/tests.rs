@@ -291,3 +291,84 @@ fn annotated_markdown_marks_each_step() {
         "{annotated}"
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("$${}x{} = x$$", "{".repeat(5000), "}".repeat(5000));
+    let report = check_md(&deep);
+    assert!(report.results.is_empty());
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("nesting deeper than")));
+    let fractions = format!("$${}1{} = 1$$", "\\frac{1}{".repeat(3000), "}".repeat(3000));
+    let _ = check_md(&fractions);
+}
+
+#[test]
+fn scrambled_latex_never_panics() {
+    // a fixed pseudo-random walk over LaTeX-ish pieces (no input may panic the reader)
+    let pieces = [
+        "$",
+        "$$",
+        "\\frac",
+        "{",
+        "}",
+        "x",
+        "_",
+        "^",
+        "=",
+        "&=",
+        "\\\\",
+        "\\sum",
+        "\\left(",
+        "\\right)",
+        "(",
+        ")",
+        "\\begin{cases}",
+        "\\end{cases}",
+        "\\begin{aligned}",
+        "\\text{LHS}",
+        "\\Rightarrow",
+        "σ",
+        "\\partial",
+        "d",
+        "1",
+        "+",
+        "-",
+        "\\mathbb{1}",
+        "|",
+        "\\|",
+        "\n",
+        "\\lim",
+        "\\to",
+        "\\infty",
+        "\\sigma",
+        "'",
+        ",",
+        "&",
+        "\\boxed",
+        "\\cancel",
+        "é",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..200 {
+        let mut text = String::new();
+        for _ in 0..40 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        let _ = check_md(&text);
+        let _ = check_document(
+            SourceFile::new("t.tex", text.as_str()),
+            DocKind::Latex,
+            &Defs::default(),
+            &CheckConfig {
+                points: 2,
+                ..CheckConfig::default()
+            },
+        );
+    }
+}
