@@ -125,6 +125,7 @@ fn format_markdown_annotates_the_document() {
 fn folders_still_yield_only_nabla_files() {
     let dir = Dir::new();
     dir.create("notes/hw.md", MARKDOWN);
+    assert!(dir.path().join("notes/hw.md").is_file());
     let run = dir.run(&["check", "notes"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stdout.contains("no .nabla files"), "{}", run.stdout);
