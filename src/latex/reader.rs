@@ -964,7 +964,9 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
                 usage.functions.insert(name.to_string());
             }
             for a in args {
-                collect(&a.value, scope, usage, bound, in_vec_arg || vector_args);
+                // only a name that is the whole argument (`S(x)`, not the `c` of `S(x + c)`)
+                let whole = vector_args && matches!(a.value.kind, ExprKind::Ident(_));
+                collect(&a.value, scope, usage, bound, whole);
             }
         }
         ExprKind::Sum {
@@ -1147,6 +1149,15 @@ fn chain_file(chain: &Chain, defs: &Defs, side: &SideFile) -> crate::syntax::ast
                 continue;
             }
             redeclared.insert(name.clone());
+        } else if usage.vector_args.contains(name) {
+            // `\text{softmax}(o^a)`, `S(x)`: the argument is a whole vector
+            need_n = true;
+            let n = Expr {
+                kind: ExprKind::Ident("n".into()),
+                span,
+            };
+            items.push(var_item(name, DomainKind::Vector(n), span));
+            continue;
         }
         items.push(var_item(name, DomainKind::Real, span));
     }
