@@ -7,6 +7,7 @@
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
 use crate::expr::{to_latex, ExprId, Store};
+use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
@@ -62,7 +63,8 @@ enum ExprFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check every claim and derivation step in files or folders (folders: every *.nabla inside)
+    /// Check every claim and derivation step in files or folders (folders: every *.nabla inside;
+    /// .md, .markdown, .txt and .tex files are read as documents: every chain of equalities in their math)
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -90,6 +92,10 @@ enum Command {
         /// A file whose declarations (var, dim, def, net) every checked file can use
         #[arg(long, value_name = "FILE")]
         defs: Option<PathBuf>,
+        /// Read every given file as a document (.md/.markdown and .tex are read so anyway):
+        /// its math is found and every chain of equalities checked
+        #[arg(long = "as", value_enum, value_name = "KIND")]
+        read_as: Option<DocKind>,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -178,6 +184,7 @@ fn run(cli: Cli) -> u8 {
             time_budget,
             node_budget,
             defs,
+            read_as,
             color,
         } => {
             let defs = match load_defs(defs.as_ref()) {
@@ -192,7 +199,7 @@ fn run(cli: Cli) -> u8 {
                 node_budget,
                 ..CheckConfig::default()
             };
-            let reports = driver::check_paths(&paths, &defs, &config);
+            let reports = driver::check_paths_as(&paths, &defs, &config, read_as);
             let color = match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
@@ -200,11 +207,20 @@ fn run(cli: Cli) -> u8 {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            emit(&report::render(
-                &reports,
-                format,
-                TextOptions { color, explain },
-            ));
+            let documents = paths
+                .iter()
+                .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
+            if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
+                // a document comes back annotated: ✓ / ✗ after each checked step
+                let copies: Vec<String> = reports.iter().map(latex::annotate_markdown).collect();
+                emit(&copies.join("\n"));
+            } else {
+                emit(&report::render(
+                    &reports,
+                    format,
+                    TextOptions { color, explain },
+                ));
+            }
             report::exit_code(&reports)
         }
         Command::Shape { file } => shape_command(&file),

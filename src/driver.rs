@@ -6,6 +6,7 @@
 
 use crate::check::{self, CheckConfig};
 use crate::diagnostic::Diagnostic;
+use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig, Origin};
 use crate::report::{FileReport, ResultRow};
 use crate::span::{SourceFile, Span};
@@ -198,7 +199,22 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut program = lower::lower_file(&file, LowerConfig::default());
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
-    let results = program
+    let results = result_rows(&source, &program, outcomes);
+    diagnostics.sort_by_key(|d| d.span.start);
+    FileReport {
+        source,
+        diagnostics,
+        results,
+    }
+}
+
+/// One report row per obligation of `program`, located in `source`.
+pub fn result_rows(
+    source: &SourceFile,
+    program: &lower::Program,
+    outcomes: Vec<check::Outcome>,
+) -> Vec<ResultRow> {
+    program
         .obligations
         .iter()
         .zip(outcomes)
@@ -230,13 +246,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
                 seed: outcome.seed,
             }
         })
-        .collect();
-    diagnostics.sort_by_key(|d| d.span.start);
-    FileReport {
-        source,
-        diagnostics,
-        results,
-    }
+        .collect()
 }
 
 /// A snippet on one line (comments dropped, white space folded), cut to a readable length.
@@ -258,11 +268,27 @@ fn first_line(snippet: &str) -> String {
 
 /// Checks every path (files and folders); the reports come back in path order.
 pub fn check_paths(paths: &[PathBuf], defs: &Defs, config: &CheckConfig) -> Vec<FileReport> {
+    check_paths_as(paths, defs, config, None)
+}
+
+/// Like `check_paths`; `.md`/`.markdown`/`.tex` files (and every file when `read_as`
+/// is given) are read as documents: their math is found and its chains checked.
+/// Folders still yield only their `*.nabla` files.
+pub fn check_paths_as(
+    paths: &[PathBuf],
+    defs: &Defs,
+    config: &CheckConfig,
+    read_as: Option<DocKind>,
+) -> Vec<FileReport> {
     let (files, mut reports) = collect_files(paths);
     for path in files {
-        match read_source(&path) {
-            Ok(source) => reports.push(check_source(source, defs, config)),
-            Err(report) => reports.push(report),
+        let kind = read_as.or_else(|| DocKind::from_path(&path));
+        match (read_source(&path), kind) {
+            (Ok(source), Some(kind)) => {
+                reports.push(latex::check_document(source, kind, defs, config))
+            }
+            (Ok(source), None) => reports.push(check_source(source, defs, config)),
+            (Err(report), _) => reports.push(report),
         }
     }
     reports

@@ -16,6 +16,7 @@ pub mod driver;
 pub mod eval;
 pub mod expr;
 pub mod gradient;
+pub mod latex;
 pub mod lower;
 pub mod report;
 pub mod shape;

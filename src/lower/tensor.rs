@@ -87,7 +87,20 @@ impl Lowerer {
                 Some(s) => s,
                 None => match self.names.get(name).cloned() {
                     Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
-                        self.shape_of(&def.body, &Vec::new())?
+                        // a definition that uses itself must not recurse forever
+                        if self.def_depth >= super::MAX_DEF_DEPTH {
+                            return Err(err(
+                                e.span,
+                                format!(
+                                    "definitions nest deeper than {} levels (is `{name}` recursive?)",
+                                    super::MAX_DEF_DEPTH
+                                ),
+                            ));
+                        }
+                        self.def_depth += 1;
+                        let shape = self.shape_of(&def.body, &Vec::new());
+                        self.def_depth -= 1;
+                        shape?
                     }
                     _ => Shape::Scalar,
                 },

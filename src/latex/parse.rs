@@ -1,0 +1,1297 @@
+//! LaTeX math tokens to the derivation syntax tree (`syntax::ast::Expr`), by hand-written
+//! recursive descent. Spans are byte offsets into the whole document.
+//!
+//! Loosest to tightest: comparisons; `+ -`; `\cdot \times / *` and juxtaposition;
+//! unary minus; `^` `_` `'` scripts; atoms. Every failure is a located message
+//! (an unknown macro names itself), never a panic.
+
+use super::lex::{Tok, Token};
+use crate::expr::Func;
+use crate::span::Span;
+use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use std::collections::{HashMap, HashSet};
+
+/// What the reader knows about names before it parses a formula.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Names that take arguments: `S(x)` is a call, not `S·x` (user functions and
+    /// definitions; built-ins are always functions). The value is the parameter count.
+    pub functions: HashMap<String, usize>,
+    /// Joined names declared by the side file: `o^a` is the name `oa` when `oa` is here.
+    pub labels: HashSet<String>,
+    /// Named expressions without parameters: `o_y^s(x)` drops its `(x)`.
+    pub constants: HashSet<String>,
+    /// Any name followed by `(` is a call (used to read the left side of a
+    /// definition such as `L_{CE}(\sigma(o^a), y) = ...`).
+    pub calls_by_default: bool,
+}
+
+/// A located parse failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseError {
+    pub span: Span,
+    pub message: String,
+}
+
+type Parsed = Result<Expr, ParseError>;
+
+const MAX_DEPTH: usize = 200;
+
+/// Word-named functions written with `\text{..}` or `\operatorname{..}`.
+pub const WORD_FUNCTIONS: &[&str] = &[
+    "softplus", "softmax", "sigmoid", "sign", "sgn", "diag", "onehot", "relu", "ReLU", "tanh",
+    "exp", "ln", "log", "abs",
+];
+
+/// Greek letters (and a few symbols) that are plain names.
+fn greek(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "alpha" => "α",
+        "beta" => "β",
+        "gamma" => "γ",
+        "delta" => "δ",
+        "epsilon" | "varepsilon" => "ε",
+        "eta" => "η",
+        "theta" => "θ",
+        "lambda" => "λ",
+        "mu" => "μ",
+        "nu" => "ν",
+        "xi" => "ξ",
+        "pi" => "π",
+        "rho" => "ρ",
+        "sigma" => "σ",
+        "tau" => "τ",
+        "phi" | "varphi" => "φ",
+        "psi" => "ψ",
+        "omega" => "ω",
+        "Phi" => "Φ",
+        "Sigma" => "Σ",
+        "ell" => "ℓ",
+        _ => return None,
+    })
+}
+
+pub fn is_builtin_function(name: &str) -> bool {
+    Func::from_name(name).is_some()
+        || matches!(name, "softmax" | "diag" | "onehot" | "ind" | "sigmoid")
+}
+
+pub struct Parser<'a> {
+    toks: &'a [Token],
+    pos: usize,
+    ctx: &'a Context,
+    depth: usize,
+    in_abs: usize,
+    /// The document span of the whole slice, for errors at its end.
+    end: Span,
+}
+
+pub fn parse_expression(toks: &[Token], ctx: &Context) -> Parsed {
+    let Some(first) = toks.first() else {
+        return Err(ParseError {
+            span: Span::default(),
+            message: "empty formula".into(),
+        });
+    };
+    let last = toks.last().map_or(first.span, |t| t.span);
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        ctx,
+        depth: 0,
+        in_abs: 0,
+        end: Span::new(last.end as usize, last.end as usize),
+    };
+    let e = p.condition()?;
+    if let Some(t) = p.peek_token() {
+        return Err(p.unexpected(t));
+    }
+    Ok(e)
+}
+
+fn mk(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
+
+fn bin(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
+    let span = lhs.span.join(rhs.span);
+    mk(
+        ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    )
+}
+
+fn ident(name: impl Into<String>, span: Span) -> Expr {
+    mk(ExprKind::Ident(name.into()), span)
+}
+
+fn call(name: &str, name_span: Span, args: Vec<Expr>, span: Span, primes: u32) -> Expr {
+    mk(
+        ExprKind::Call {
+            func: Ident {
+                name: name.to_string(),
+                span: name_span,
+            },
+            primes,
+            args: args
+                .into_iter()
+                .map(|value| Arg { name: None, value })
+                .collect(),
+        },
+        span,
+    )
+}
+
+fn parse_decimal(digits: &str) -> Option<BigRational> {
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let numer: BigInt = format!("{int}{frac}").parse().ok()?;
+    let denom = BigInt::from(10).pow(frac.len() as u32);
+    Some(BigRational::new(numer, denom))
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&'a Tok> {
+        self.toks.get(self.pos).map(|t| &t.tok)
+    }
+
+    fn peek_token(&self) -> Option<&'a Token> {
+        self.toks.get(self.pos)
+    }
+
+    fn here(&self) -> Span {
+        self.peek_token().map_or(self.end, |t| t.span)
+    }
+
+    fn prev_span(&self) -> Span {
+        self.pos
+            .checked_sub(1)
+            .and_then(|k| self.toks.get(k))
+            .map_or(self.end, |t| t.span)
+    }
+
+    fn bump(&mut self) -> Option<&'a Token> {
+        let t = self.toks.get(self.pos);
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn is_sym(&self, c: char) -> bool {
+        self.peek() == Some(&Tok::Sym(c))
+    }
+
+    fn is_cmd(&self, name: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Cmd(n)) if n == name)
+    }
+
+    fn eat_sym(&mut self, c: char) -> bool {
+        if self.is_sym(c) {
+            self.pos += 1;
+            return true;
+        }
+        false
+    }
+
+    fn expect_sym(&mut self, c: char) -> Result<Span, ParseError> {
+        if self.is_sym(c) {
+            let span = self.here();
+            self.pos += 1;
+            return Ok(span);
+        }
+        Err(ParseError {
+            span: self.here(),
+            message: format!("expected `{c}`"),
+        })
+    }
+
+    fn unexpected(&self, t: &Token) -> ParseError {
+        let message = match &t.tok {
+            Tok::Cmd(name) => format!("unsupported LaTeX command `\\{name}`"),
+            Tok::Text(word) => format!("prose `\\text{{{word}}}` inside a formula"),
+            Tok::Letter(c) => format!("unexpected `{c}`"),
+            Tok::Number(n) => format!("unexpected `{n}`"),
+            Tok::Sym(c) => format!("unexpected `{c}`"),
+            Tok::Break => "unexpected line break `\\\\`".into(),
+            Tok::Amp => "unexpected `&`".into(),
+        };
+        ParseError {
+            span: t.span,
+            message,
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError {
+                span: self.here(),
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        Ok(())
+    }
+
+    /// A `{..}` group's tokens (the braces excluded), or one token when there is no brace.
+    fn group(&mut self) -> Result<&'a [Token], ParseError> {
+        let start = self.pos;
+        if !self.is_sym('{') {
+            return match self.bump() {
+                Some(_) => Ok(&self.toks[start..start + 1]),
+                None => Err(ParseError {
+                    span: self.end,
+                    message: "expected an argument".into(),
+                }),
+            };
+        }
+        let mut depth = 0usize;
+        while let Some(t) = self.bump() {
+            match t.tok {
+                Tok::Sym('{') => depth += 1,
+                Tok::Sym('}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(&self.toks[start + 1..self.pos - 1]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(ParseError {
+            span: self.toks[start].span,
+            message: "unclosed `{`".into(),
+        })
+    }
+
+    fn sub(&self, toks: &'a [Token]) -> Parser<'a> {
+        Parser {
+            toks,
+            pos: 0,
+            ctx: self.ctx,
+            depth: self.depth,
+            in_abs: 0,
+            end: toks.last().map_or(self.here(), |t| t.span),
+        }
+    }
+
+    /// Parses a whole token slice as a condition (or expression).
+    fn parse_all(&self, toks: &'a [Token]) -> Parsed {
+        let mut p = self.sub(toks);
+        if toks.is_empty() {
+            return Err(ParseError {
+                span: self.prev_span(),
+                message: "empty group".into(),
+            });
+        }
+        let e = p.condition()?;
+        if let Some(t) = p.peek_token() {
+            return Err(p.unexpected(t));
+        }
+        Ok(e)
+    }
+
+    fn cmp_op(&self) -> Option<CmpOp> {
+        match self.peek()? {
+            Tok::Sym('<') => Some(CmpOp::Lt),
+            Tok::Sym('>') => Some(CmpOp::Gt),
+            Tok::Sym('=') => Some(CmpOp::Eq),
+            Tok::Cmd(c) => match c.as_str() {
+                "leq" | "le" | "leqslant" => Some(CmpOp::Le),
+                "geq" | "ge" | "geqslant" => Some(CmpOp::Ge),
+                "neq" | "ne" => Some(CmpOp::Ne),
+                "lt" => Some(CmpOp::Lt),
+                "gt" => Some(CmpOp::Gt),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn condition(&mut self) -> Parsed {
+        let lhs = self.sum()?;
+        let Some(op) = self.cmp_op() else {
+            return Ok(lhs);
+        };
+        self.pos += 1;
+        let rhs = self.sum()?;
+        let span = lhs.span.join(rhs.span);
+        Ok(mk(
+            ExprKind::Compare {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        ))
+    }
+
+    fn sum(&mut self) -> Parsed {
+        self.enter()?;
+        let start = self.here();
+        let mut e = if self.eat_sym('-') {
+            let operand = self.product()?;
+            let span = start.join(operand.span);
+            mk(ExprKind::Neg(Box::new(operand)), span)
+        } else {
+            self.eat_sym('+');
+            self.product()?
+        };
+        loop {
+            let op = if self.is_sym('+') {
+                BinOp::Add
+            } else if self.is_sym('-') {
+                BinOp::Sub
+            } else {
+                break;
+            };
+            self.pos += 1;
+            let rhs = self.product()?;
+            e = bin(op, e, rhs);
+        }
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    /// Whether the next token can start a factor multiplied by juxtaposition.
+    fn starts_factor(&self) -> bool {
+        match self.peek() {
+            Some(Tok::Letter(_)) | Some(Tok::Number(_)) => true,
+            Some(Tok::Sym('(')) | Some(Tok::Sym('[')) | Some(Tok::Sym('{')) => true,
+            Some(Tok::Sym('|')) => self.in_abs == 0,
+            Some(Tok::Text(w)) => WORD_FUNCTIONS.contains(&w.as_str()),
+            Some(Tok::Cmd(c)) => {
+                !matches!(
+                    c.as_str(),
+                    "cdot"
+                        | "times"
+                        | "leq"
+                        | "le"
+                        | "geq"
+                        | "ge"
+                        | "neq"
+                        | "ne"
+                        | "lt"
+                        | "gt"
+                        | "end"
+                        | "rbrace"
+                        | "rfloor"
+                        | "rceil"
+                        | "to"
+                        | "rightarrow"
+                ) && (c != "Vert" || self.in_abs == 0)
+            }
+            _ => false,
+        }
+    }
+
+    fn product(&mut self) -> Parsed {
+        self.enter()?;
+        let mut e = self.unary()?;
+        loop {
+            if self.is_sym('*') {
+                // in ML notes `x * k` is a convolution, not a product
+                return Err(ParseError {
+                    span: self.here(),
+                    message: "`*` (a convolution) is not read".into(),
+                });
+            }
+            if self.is_cmd("cdot") || self.is_cmd("times") {
+                self.pos += 1;
+                let rhs = self.unary()?;
+                e = bin(BinOp::Mul, e, rhs);
+            } else if self.is_sym('/') {
+                self.pos += 1;
+                let rhs = self.unary()?;
+                e = bin(BinOp::Div, e, rhs);
+            } else if self.starts_factor() {
+                let rhs = self.power()?;
+                e = bin(BinOp::Mul, e, rhs);
+            } else {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn unary(&mut self) -> Parsed {
+        if self.is_sym('-') {
+            let start = self.here();
+            self.pos += 1;
+            self.enter()?;
+            let operand = self.unary()?;
+            self.depth -= 1;
+            let span = start.join(operand.span);
+            return Ok(mk(ExprKind::Neg(Box::new(operand)), span));
+        }
+        self.power()
+    }
+
+    /// An atom and its scripts: `x_i`, `o_k^a`, `W^{(1)}`, `A^T`, `e^{-x}`, `\sigma'(x)`.
+    fn power(&mut self) -> Parsed {
+        self.enter()?;
+        let e = self.atom()?;
+        let e = self.scripts(e)?;
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn scripts(&mut self, mut e: Expr) -> Parsed {
+        loop {
+            if self.is_sym('_') {
+                self.pos += 1;
+                let group = self.group()?;
+                let end = self.prev_span();
+                e = self.subscript(e, group)?;
+                e.span = e.span.join(end);
+            } else if self.is_sym('^') {
+                self.pos += 1;
+                let group = self.group()?;
+                let end = self.prev_span();
+                e = self.superscript(e, group)?;
+                e.span = e.span.join(end);
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn subscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
+        if let Some(t) = group
+            .iter()
+            .find(|t| matches!(&t.tok, Tok::Cmd(c) if c == "times"))
+        {
+            return Err(ParseError {
+                span: t.span,
+                message: "a size written as a subscript (`_{m \\times n}`) is not read".into(),
+            });
+        }
+        let span = base.span.join(group.last().map_or(base.span, |t| t.span));
+        // `o_{k=y}`: the entry at y
+        let group = match group {
+            [Token {
+                tok: Tok::Letter(_),
+                ..
+            }, Token {
+                tok: Tok::Sym('='), ..
+            }, rest @ ..]
+                if !rest.is_empty() =>
+            {
+                rest
+            }
+            _ => group,
+        };
+        let letters: Option<String> = group
+            .iter()
+            .map(|t| match &t.tok {
+                Tok::Letter(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let word = match group {
+            [Token {
+                tok: Tok::Text(w), ..
+            }] => Some(w.clone()),
+            _ => None,
+        };
+        if let ExprKind::Ident(name) = &base.kind {
+            if let Some(w) = word {
+                return Ok(ident(format!("{name}_{w}"), span));
+            }
+            if let Some(letters) = &letters {
+                let upper = letters.chars().all(|c| c.is_uppercase());
+                if letters.chars().count() == 1 || upper {
+                    return Ok(ident(format!("{name}_{letters}"), span));
+                }
+                // `w_{jk}`: two indices
+                let indices = group
+                    .iter()
+                    .map(|t| ident(token_letter(t), t.span))
+                    .collect();
+                return Ok(mk(
+                    ExprKind::Subscript {
+                        base: Box::new(base),
+                        indices,
+                    },
+                    span,
+                ));
+            }
+            if let [Token {
+                tok: Tok::Number(n),
+                ..
+            }] = group
+            {
+                return Ok(ident(format!("{name}_{n}"), span));
+            }
+        }
+        let indices = split_top(group, |t| t.tok == Tok::Sym(','))
+            .into_iter()
+            .map(|part| self.parse_all(part))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(mk(
+            ExprKind::Subscript {
+                base: Box::new(base),
+                indices,
+            },
+            span,
+        ))
+    }
+
+    fn superscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
+        let span = base.span.join(group.last().map_or(base.span, |t| t.span));
+        match group {
+            [Token {
+                tok: Tok::Letter('T'),
+                ..
+            }]
+            | [Token {
+                tok: Tok::Cmd(_), ..
+            }] if is_transpose(group) => {
+                return Ok(mk(ExprKind::Transpose(Box::new(base)), span));
+            }
+            // `W^{(1)}`: a layer label joined to the name
+            [Token {
+                tok: Tok::Sym('('), ..
+            }, Token {
+                tok: Tok::Number(n),
+                ..
+            }, Token {
+                tok: Tok::Sym(')'), ..
+            }] => {
+                if let Some(joined) = relabel(&base, n, span) {
+                    return Ok(joined);
+                }
+            }
+            [Token {
+                tok: Tok::Text(_), ..
+            }] => return Ok(base),
+            [Token {
+                tok: Tok::Letter(c),
+                ..
+            }] => {
+                let label = c.to_string();
+                if self
+                    .ctx
+                    .labels
+                    .contains(&join_label(base_name(&base), &label))
+                {
+                    if let Some(joined) = relabel(&base, &label, span) {
+                        return Ok(joined);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let exponent = self.parse_all(group)?;
+        // `e^{x}` is exp(x)
+        if matches!(&base.kind, ExprKind::Ident(n) if n == "e") {
+            return Ok(call("exp", base.span, vec![exponent], span, 0));
+        }
+        Ok(bin(BinOp::Pow, base, exponent))
+    }
+
+    fn atom(&mut self) -> Parsed {
+        let Some(t) = self.peek_token() else {
+            return Err(ParseError {
+                span: self.end,
+                message: "expected a formula".into(),
+            });
+        };
+        match &t.tok {
+            Tok::Number(digits) => {
+                self.pos += 1;
+                let value = parse_decimal(digits).ok_or_else(|| ParseError {
+                    span: t.span,
+                    message: format!("bad number `{digits}`"),
+                })?;
+                Ok(mk(ExprKind::Number(value), t.span))
+            }
+            Tok::Letter(c) => {
+                self.pos += 1;
+                let name = c.to_string();
+                self.name_use(name, t.span)
+            }
+            Tok::Sym('(') | Tok::Sym('[') => {
+                let close = if t.tok == Tok::Sym('(') { ')' } else { ']' };
+                self.pos += 1;
+                let mut items = vec![self.condition()?];
+                while self.eat_sym(',') {
+                    items.push(self.condition()?);
+                }
+                let end = if self.is_sym(')') || self.is_sym(']') {
+                    let s = self.here();
+                    self.pos += 1;
+                    s
+                } else {
+                    self.expect_sym(close)?
+                };
+                let span = t.span.join(end);
+                if items.len() == 1 && close == ')' {
+                    let mut inner = items.remove(0);
+                    inner.span = span;
+                    return Ok(inner);
+                }
+                Ok(mk(ExprKind::Vector(items), span))
+            }
+            Tok::Sym('{') => {
+                let group = self.group()?;
+                let mut e = self.parse_all(group)?;
+                e.span = t.span.join(self.prev_span());
+                Ok(e)
+            }
+            Tok::Sym('|') => {
+                self.pos += 1;
+                self.in_abs += 1;
+                let inner = self.sum()?;
+                self.in_abs -= 1;
+                let end = self.expect_sym('|')?;
+                Ok(mk(ExprKind::Abs(Box::new(inner)), t.span.join(end)))
+            }
+            Tok::Text(word) => {
+                self.pos += 1;
+                if WORD_FUNCTIONS.contains(&word.as_str()) {
+                    return self.function_use(word.clone(), t.span);
+                }
+                Err(self.unexpected(t))
+            }
+            Tok::Cmd(name) => self.command(name, t),
+            _ => Err(self.unexpected(t)),
+        }
+    }
+
+    /// A name, then a call if it is a function and `(` follows (`S(x)`, `\sigma'(x)`).
+    fn name_use(&mut self, name: String, span: Span) -> Parsed {
+        // scripts bind before the call: `o_y^s(x)`, `x(u)_i` come later
+        let mut e = ident(name, span);
+        if self.is_sym('_') || self.is_sym('^') {
+            let scripted = self.scripts(e.clone())?;
+            if let ExprKind::Ident(full) = &scripted.kind {
+                let plain = plain_name(full).to_string();
+                if self.ctx.constants.contains(&plain) && self.is_sym('(') {
+                    // `o_y^s(x)`: the argument only says what it depends on
+                    self.skip_parens();
+                    return Ok(scripted);
+                }
+                if self.is_function(full) && self.is_sym('(') {
+                    return self.function_use(full.clone(), scripted.span);
+                }
+                return Ok(scripted);
+            }
+            return Ok(scripted);
+        }
+        let name = match &e.kind {
+            ExprKind::Ident(n) => n.clone(),
+            _ => return Ok(e),
+        };
+        if self.is_function(&name) && (self.is_sym('(') || self.is_sym('\'')) {
+            return self.function_use(name, span);
+        }
+        if self.ctx.constants.contains(&name) && self.is_sym('(') {
+            self.skip_parens();
+        }
+        e.span = span;
+        Ok(e)
+    }
+
+    fn is_function(&self, name: &str) -> bool {
+        self.ctx.calls_by_default
+            || is_builtin_function(name)
+            || self.ctx.functions.contains_key(name)
+    }
+
+    fn skip_parens(&mut self) {
+        let mut depth = 0usize;
+        while let Some(t) = self.bump() {
+            match t.tok {
+                Tok::Sym('(') => depth += 1,
+                Tok::Sym(')') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `f(x, y)`, `\sigma'(x)`, or a function applied without parentheses:
+    /// `\ln \sigma(x)`, `\log \sum_j ...` take the next factor.
+    fn function_use(&mut self, name: String, name_span: Span) -> Parsed {
+        let mut primes = 0;
+        while self.eat_sym('\'') {
+            primes += 1;
+        }
+        if self.is_sym('(') {
+            let open = self.here();
+            self.pos += 1;
+            let mut args = vec![self.condition()?];
+            while self.eat_sym(',') {
+                args.push(self.condition()?);
+            }
+            let close = self.expect_sym(')')?;
+            let e = call(
+                &name,
+                name_span,
+                args,
+                name_span.join(open).join(close),
+                primes,
+            );
+            return self.scripts(e);
+        }
+        if self.starts_factor() && !self.is_sym('_') {
+            let arg = self.power()?;
+            let span = name_span.join(arg.span);
+            return Ok(call(&name, name_span, vec![arg], span, primes));
+        }
+        Err(ParseError {
+            span: name_span,
+            message: format!("`{name}` needs an argument"),
+        })
+    }
+
+    fn command(&mut self, name: &str, t: &'a Token) -> Parsed {
+        self.pos += 1;
+        if let Some(letter) = greek(name) {
+            if name == "delta" && self.is_sym('_') {
+                // `\delta_{ij}`, `\delta_{i=j}`: the Kronecker delta
+                self.pos += 1;
+                let group = self.group()?;
+                let idx: Vec<Expr> = group
+                    .iter()
+                    .filter(|t| matches!(t.tok, Tok::Letter(_) | Tok::Number(_)))
+                    .map(|t| match &t.tok {
+                        Tok::Number(n) => ident(n.clone(), t.span),
+                        _ => ident(token_letter(t), t.span),
+                    })
+                    .collect();
+                if idx.len() != 2 {
+                    return Err(ParseError {
+                        span: t.span,
+                        message: "a Kronecker delta needs two indices".into(),
+                    });
+                }
+                let span = t.span.join(self.prev_span());
+                return Ok(call("δ", t.span, idx, span, 0));
+            }
+            return self.name_use(letter.to_string(), t.span);
+        }
+        match name {
+            "exp" | "ln" | "log" | "tanh" | "sin" | "cos" => {
+                if name == "sin" || name == "cos" {
+                    return Err(self.unexpected(t));
+                }
+                // `\log_2` is rare in ML derivations; the plain log is natural
+                self.function_use(name.to_string(), t.span)
+            }
+            "frac" | "dfrac" | "tfrac" => self.fraction(t),
+            "sqrt" => {
+                let group = self.group()?;
+                let inner = self.parse_all(group)?;
+                let span = t.span.join(self.prev_span());
+                Ok(call("sqrt", t.span, vec![inner], span, 0))
+            }
+            "cancel" | "boxed" | "bm" | "mathbf" | "boldsymbol" | "mathit" | "hat" | "tilde"
+            | "bar" => {
+                let group = self.group()?;
+                let mut inner = self.parse_all(group)?;
+                if matches!(name, "hat" | "tilde" | "bar") {
+                    if let ExprKind::Ident(n) = &inner.kind {
+                        inner = ident(format!("{n}{name}"), inner.span);
+                    }
+                }
+                inner.span = t.span.join(self.prev_span());
+                Ok(inner)
+            }
+            "mathbb" => {
+                let group = self.group()?;
+                if !matches!(group, [Token { tok: Tok::Number(n), .. }] if n == "1") {
+                    return Err(ParseError {
+                        span: t.span,
+                        message: "a set such as `\\mathbb{R}` is not a value".into(),
+                    });
+                }
+                // `\mathbb{1}_{x>0}`: the indicator
+                self.expect_sym('_')?;
+                let cond_toks = self.group()?;
+                let cond = self.parse_all(cond_toks)?;
+                let span = t.span.join(self.prev_span());
+                Ok(call("ind", t.span, vec![cond], span, 0))
+            }
+            "sum" => self.big_sum(t),
+            "lim" => self.limit(t),
+            "nabla" => {
+                if !self.eat_sym('_') {
+                    return Err(ParseError {
+                        span: t.span,
+                        message: "write the variable of `\\nabla` as a subscript: `\\nabla_u`"
+                            .into(),
+                    });
+                }
+                let group = self.group()?;
+                let var = self.parse_all(group)?;
+                let body = self.product()?;
+                let span = t.span.join(body.span);
+                Ok(mk(
+                    ExprKind::Grad {
+                        var: Box::new(var),
+                        body: Box::new(body),
+                    },
+                    span,
+                ))
+            }
+            "Vert" => {
+                self.in_abs += 1;
+                let inner = self.sum()?;
+                self.in_abs -= 1;
+                if !self.is_cmd("Vert") {
+                    return Err(ParseError {
+                        span: self.here(),
+                        message: "expected `\\|` to close the norm".into(),
+                    });
+                }
+                self.pos += 1;
+                let span = t.span.join(self.prev_span());
+                let norm = mk(ExprKind::Norm(Box::new(inner)), span);
+                Ok(norm)
+            }
+            "lfloor" | "lceil" => {
+                let inner = self.sum()?;
+                let close = if name == "lfloor" { "rfloor" } else { "rceil" };
+                if !self.is_cmd(close) {
+                    return Err(ParseError {
+                        span: self.here(),
+                        message: format!("expected `\\{close}`"),
+                    });
+                }
+                self.pos += 1;
+                let span = t.span.join(self.prev_span());
+                let f = if name == "lfloor" { "floor" } else { "ceil" };
+                Ok(call(f, t.span, vec![inner], span, 0))
+            }
+            "lbrace" => {
+                let inner = self.condition()?;
+                if !self.is_cmd("rbrace") {
+                    return Err(ParseError {
+                        span: self.here(),
+                        message: "expected `\\}`".into(),
+                    });
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            "begin" => self.environment(t),
+            _ => Err(self.unexpected(t)),
+        }
+    }
+
+    fn fraction(&mut self, t: &'a Token) -> Parsed {
+        let numer = self.group()?;
+        let denom = self.group()?;
+        let span = t.span.join(self.prev_span());
+        if let Some((order, body_toks)) = differential(numer) {
+            if let Some((_, var_toks)) = differential(denom) {
+                if !var_toks.is_empty() {
+                    // the denominator's `^2` in `dx^2` is the order, not a power of x
+                    let var_toks = strip_order(var_toks);
+                    let var = self.parse_all(var_toks)?;
+                    let body = if body_toks.is_empty() {
+                        // `\frac{d}{dx} f`: the operator applies to the next factor
+                        self.power()?
+                    } else {
+                        self.parse_all(body_toks)?
+                    };
+                    let span = span.join(body.span);
+                    return Ok(mk(
+                        ExprKind::Derivative {
+                            order,
+                            var: Box::new(var),
+                            body: Box::new(body),
+                        },
+                        span,
+                    ));
+                }
+            }
+        }
+        let n = self.parse_all(numer)?;
+        let d = self.parse_all(denom)?;
+        let mut e = bin(BinOp::Div, n, d);
+        e.span = span;
+        Ok(e)
+    }
+
+    fn big_sum(&mut self, t: &'a Token) -> Parsed {
+        let mut index = None;
+        let mut lower = None;
+        let mut upper = None;
+        loop {
+            if self.eat_sym('_') {
+                let group = self.group()?;
+                match group {
+                    [Token {
+                        tok: Tok::Letter(c),
+                        span,
+                    }, rest @ ..] => {
+                        index = Some(Ident {
+                            name: c.to_string(),
+                            span: *span,
+                        });
+                        if let [Token {
+                            tok: Tok::Sym('='), ..
+                        }, bound @ ..] = rest
+                        {
+                            lower = Some(Box::new(self.parse_all(bound)?));
+                        } else if !rest.is_empty() {
+                            return Err(ParseError {
+                                span: rest[0].span,
+                                message: "expected `=` after the index of a sum".into(),
+                            });
+                        }
+                    }
+                    _ => {
+                        return Err(ParseError {
+                            span: t.span,
+                            message: "a sum's subscript must start with its index".into(),
+                        })
+                    }
+                }
+            } else if self.eat_sym('^') {
+                let group = self.group()?;
+                upper = Some(Box::new(self.parse_all(group)?));
+            } else {
+                break;
+            }
+        }
+        let Some(index) = index else {
+            return Err(ParseError {
+                span: t.span,
+                message: "a sum without an index (`\\sum_j`) cannot be checked".into(),
+            });
+        };
+        let body = self.product()?;
+        let span = t.span.join(body.span);
+        Ok(mk(
+            ExprKind::Sum {
+                index,
+                lower,
+                upper,
+                body: Box::new(body),
+            },
+            span,
+        ))
+    }
+
+    fn limit(&mut self, t: &'a Token) -> Parsed {
+        self.expect_sym('_')?;
+        let group = self.group()?;
+        let arrow = group
+            .iter()
+            .position(|t| matches!(&t.tok, Tok::Cmd(c) if c == "to" || c == "rightarrow"));
+        let (var, point) = match (arrow, group.first()) {
+            (Some(k), Some(first)) if k >= 1 => match &first.tok {
+                Tok::Letter(c) => (
+                    Ident {
+                        name: c.to_string(),
+                        span: first.span,
+                    },
+                    &group[k + 1..],
+                ),
+                _ => {
+                    return Err(ParseError {
+                        span: first.span,
+                        message: "expected the limit variable".into(),
+                    })
+                }
+            },
+            _ => {
+                return Err(ParseError {
+                    span: t.span,
+                    message: "expected `\\lim_{k \\to ...}`".into(),
+                })
+            }
+        };
+        let to = match point {
+            [Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::PosInf,
+            [Token {
+                tok: Tok::Sym('+'), ..
+            }, Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::PosInf,
+            [Token {
+                tok: Tok::Sym('-'), ..
+            }, Token {
+                tok: Tok::Cmd(c), ..
+            }] if c == "infty" => LimitPoint::NegInf,
+            _ => LimitPoint::Finite(Box::new(self.parse_all(point)?)),
+        };
+        let body = self.product()?;
+        let span = t.span.join(body.span);
+        Ok(mk(
+            ExprKind::Limit {
+                var,
+                to,
+                body: Box::new(body),
+            },
+            span,
+        ))
+    }
+
+    fn environment(&mut self, t: &'a Token) -> Parsed {
+        let name_toks = self.group()?;
+        let env: String = name_toks.iter().map(token_letter).collect();
+        let start = self.pos;
+        let mut depth = 0usize;
+        let end = loop {
+            let Some(tok) = self.bump() else {
+                return Err(ParseError {
+                    span: t.span,
+                    message: format!("unclosed `\\begin{{{env}}}`"),
+                });
+            };
+            match &tok.tok {
+                Tok::Cmd(c) if c == "begin" => depth += 1,
+                Tok::Cmd(c) if c == "end" => {
+                    if depth == 0 {
+                        break self.pos - 1;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        };
+        let _ = self.group()?;
+        let span = t.span.join(self.prev_span());
+        let body = &self.toks[start..end];
+        let rows = split_top(body, |t| t.tok == Tok::Break);
+        let rows: Vec<&[Token]> = rows.into_iter().filter(|r| !r.is_empty()).collect();
+        match env.as_str() {
+            "cases" => self.cases(&rows, span),
+            "bmatrix" | "pmatrix" | "matrix" => {
+                let cells: Vec<Vec<&[Token]>> = rows
+                    .iter()
+                    .map(|r| split_top(r, |t| t.tok == Tok::Amp))
+                    .collect();
+                let single_column = cells.iter().all(|r| r.len() == 1);
+                let single_row = cells.len() == 1;
+                if !single_column && !single_row {
+                    return Err(ParseError {
+                        span,
+                        message: "matrices with several rows and columns are not read yet".into(),
+                    });
+                }
+                let items: Result<Vec<Expr>, ParseError> = cells
+                    .iter()
+                    .flatten()
+                    .map(|cell| self.parse_all(cell))
+                    .collect();
+                Ok(mk(ExprKind::Vector(items?), span))
+            }
+            _ => Err(ParseError {
+                span: t.span,
+                message: format!("unsupported environment `{env}` inside a formula"),
+            }),
+        }
+    }
+
+    fn cases(&mut self, rows: &[&'a [Token]], span: Span) -> Parsed {
+        let mut branches = Vec::new();
+        let mut otherwise = None;
+        for row in rows {
+            let cells = split_top(row, |t| t.tok == Tok::Amp);
+            let (value, cond) = match cells.as_slice() {
+                [value, cond] => (*value, *cond),
+                _ => {
+                    return Err(ParseError {
+                        span: row.first().map_or(span, |t| t.span),
+                        message: "a case needs a value and a condition separated by `&`".into(),
+                    })
+                }
+            };
+            let value = trim_punct(value);
+            let cond = trim_punct(cond);
+            let value = self.parse_all(value)?;
+            let prose: Vec<&str> = cond
+                .iter()
+                .filter_map(|t| match &t.tok {
+                    Tok::Text(w) => Some(w.as_str()),
+                    _ => None,
+                })
+                .collect();
+            // prose comes first (`\text{when } x > 0`): the math is what follows it
+            let math_start = cond
+                .iter()
+                .rposition(|t| matches!(t.tok, Tok::Text(_)))
+                .map_or(0, |k| k + 1);
+            let math = &cond[math_start..];
+            if math.is_empty() && prose.iter().any(|w| w.contains("otherwise")) {
+                otherwise = Some(Box::new(value));
+                continue;
+            }
+            let cond = self.parse_all(math)?;
+            branches.push((value, cond));
+        }
+        Ok(mk(
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            },
+            span,
+        ))
+    }
+}
+
+fn trim_punct(toks: &[Token]) -> &[Token] {
+    let mut toks = toks;
+    while let Some((last, rest)) = toks.split_last() {
+        if matches!(last.tok, Tok::Sym(',') | Tok::Sym(';') | Tok::Sym('.')) {
+            toks = rest;
+        } else {
+            break;
+        }
+    }
+    while let Some((first, rest)) = toks.split_first() {
+        if matches!(first.tok, Tok::Sym(',') | Tok::Sym(';')) {
+            toks = rest;
+        } else {
+            break;
+        }
+    }
+    toks
+}
+
+/// Splits at the tokens `is_sep` accepts outside any `{}` `()` `[]` or environment.
+pub fn split_top(toks: &[Token], is_sep: impl Fn(&Token) -> bool) -> Vec<&[Token]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (k, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Sym('{') | Tok::Sym('(') | Tok::Sym('[') => depth += 1,
+            Tok::Sym('}') | Tok::Sym(')') | Tok::Sym(']') => depth = depth.saturating_sub(1),
+            Tok::Cmd(c) if c == "begin" => depth += 1,
+            Tok::Cmd(c) if c == "end" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 && is_sep(t) {
+            parts.push(&toks[start..k]);
+            start = k + 1;
+        }
+    }
+    parts.push(&toks[start..]);
+    parts
+}
+
+/// `d`, `d^2`, `\partial`, `\partial^2` at the start of a fraction's part: the order
+/// and the tokens after it. `dx` (a letter right after `d`) counts; `d_h` does not.
+fn differential(toks: &[Token]) -> Option<(u32, &[Token])> {
+    let rest = match toks.first()?.tok {
+        Tok::Letter('d') => &toks[1..],
+        Tok::Cmd(ref c) if c == "partial" => &toks[1..],
+        _ => return None,
+    };
+    if let [Token {
+        tok: Tok::Sym('^'), ..
+    }, Token {
+        tok: Tok::Number(n),
+        ..
+    }, after @ ..] = rest
+    {
+        let order = n.parse().ok()?;
+        return Some((order, after));
+    }
+    if matches!(
+        rest.first(),
+        Some(Token {
+            tok: Tok::Sym('_'),
+            ..
+        })
+    ) {
+        return None;
+    }
+    Some((1, rest))
+}
+
+fn strip_order(toks: &[Token]) -> &[Token] {
+    if let [head @ .., Token {
+        tok: Tok::Sym('^'), ..
+    }, Token {
+        tok: Tok::Number(_),
+        ..
+    }] = toks
+    {
+        return head;
+    }
+    toks
+}
+
+fn is_transpose(group: &[Token]) -> bool {
+    matches!(
+        group,
+        [Token {
+            tok: Tok::Letter('T'),
+            ..
+        }]
+    ) || matches!(group, [Token { tok: Tok::Cmd(c), .. }] if c == "top" || c == "intercal")
+}
+
+fn token_letter(t: &Token) -> String {
+    match &t.tok {
+        Tok::Letter(c) => c.to_string(),
+        Tok::Number(n) => n.clone(),
+        Tok::Text(w) => w.clone(),
+        Tok::Sym(c) => c.to_string(),
+        Tok::Cmd(c) => c.clone(),
+        Tok::Break | Tok::Amp => String::new(),
+    }
+}
+
+/// `o` + `s` is `os`; with an index already (`o_k`), the label goes before it: `os_k`.
+fn join_label(name: &str, label: &str) -> String {
+    match name.split_once('_') {
+        Some((base, index)) => format!("{base}{label}_{index}"),
+        None => format!("{name}{label}"),
+    }
+}
+
+/// The plain name under a subscript: `w` of `w_{kj}`, `o` of `o_k`.
+fn base_name(e: &Expr) -> &str {
+    match &e.kind {
+        ExprKind::Ident(n) => plain_name(n),
+        ExprKind::Subscript { base, .. } => base_name(base),
+        _ => "",
+    }
+}
+
+/// `base` with `label` joined to its name (`w_{kj}` + `2` is `w2_{kj}`).
+fn relabel(base: &Expr, label: &str, span: Span) -> Option<Expr> {
+    match &base.kind {
+        ExprKind::Ident(name) => Some(ident(join_label(name, label), span)),
+        ExprKind::Subscript {
+            base: inner,
+            indices,
+        } => {
+            let inner = relabel(inner, label, inner.span)?;
+            Some(mk(
+                ExprKind::Subscript {
+                    base: Box::new(inner),
+                    indices: indices.clone(),
+                },
+                span,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The name without its index: `os_k` → `os`.
+pub fn plain_name(name: &str) -> &str {
+    name.split_once('_').map_or(name, |(base, _)| base)
+}

@@ -1,0 +1,374 @@
+//! Tests of the document reader: finding math, reading LaTeX, splitting chains,
+//! and checked verdicts located at the document's lines.
+
+use super::lex::tokenize;
+use super::parse::{parse_expression, Context};
+use super::reader::zero_spans;
+use super::*;
+use crate::check::{CheckConfig, Verdict};
+use crate::driver::Defs;
+use crate::report::FileReport;
+use crate::span::SourceFile;
+use crate::syntax::ast::Expr;
+
+fn latex(text: &str) -> Result<Expr, String> {
+    let toks = tokenize(text, 0);
+    parse_expression(&toks, &Context::default())
+        .map(|mut e| {
+            zero_spans(&mut e);
+            e
+        })
+        .map_err(|e| e.message)
+}
+
+fn nabla(text: &str) -> Expr {
+    let mut e = crate::syntax::parse_expr(text).expect("a valid nabla expression");
+    zero_spans(&mut e);
+    e
+}
+
+fn check_md(text: &str) -> FileReport {
+    check_document(
+        SourceFile::new("t.md", text),
+        DocKind::Markdown,
+        &Defs::default(),
+        &CheckConfig::default(),
+    )
+}
+
+/// (line, verdict word) of every result row.
+fn verdicts(report: &FileReport) -> Vec<(usize, &'static str)> {
+    report
+        .results
+        .iter()
+        .map(|r| (r.line, r.verdict.word()))
+        .collect()
+}
+
+// ----- finding the math -----
+
+#[test]
+fn markdown_display_and_inline_math_are_found_but_code_is_not() {
+    let text =
+        "a $x = 1$ b\n\n$$y = 2$$\n\n`$not = math$`\n\n```\n$$z = 3$$\n```\n\\$5 and $$\nw\n$$";
+    let blocks = find_math(text, DocKind::Markdown);
+    let bodies: Vec<(&str, bool)> = blocks
+        .iter()
+        .map(|b| (b.body.as_str(), b.display))
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![("x = 1", false), ("y = 2", true), ("\nw\n", true)]
+    );
+    assert_eq!(&text[blocks[1].span.range()], "$$y = 2$$");
+    assert_eq!(&text[blocks[1].body_span.range()], "y = 2");
+}
+
+#[test]
+fn latex_environments_and_brackets_are_found() {
+    let text = "% $a = b$ is a comment\n\\begin{equation}x = 1\\end{equation}\n\\begin{align*}\ny &= 2\n\\end{align*}\n\\[ z = 3 \\]";
+    let bodies: Vec<String> = find_math(text, DocKind::Latex)
+        .into_iter()
+        .map(|b| b.body.trim().to_string())
+        .collect();
+    assert_eq!(bodies, vec!["x = 1", "y &= 2", "z = 3"]);
+}
+
+#[test]
+fn unclosed_delimiters_and_multibyte_text_do_not_panic() {
+    for text in [
+        "$$x = 1",
+        "é $x",
+        "\\[ x",
+        "$",
+        "$$",
+        "\\begin{align} x",
+        "σ$σ$σ",
+    ] {
+        let _ = find_math(text, DocKind::Markdown);
+        let _ = find_math(text, DocKind::Latex);
+        let report = check_md(text);
+        assert!(report.results.is_empty(), "{text}");
+    }
+}
+
+// ----- reading LaTeX -----
+
+#[test]
+fn latex_formulas_read_as_the_same_tree_as_nabla_text() {
+    let cases = [
+        (r"\frac{1}{1 + e^{-x}}", "1/(1 + exp(-x))"),
+        (r"\dfrac{a}{b} \cdot c", "a/b * c"),
+        (r"\ln \sigma(x)", "ln(σ(x))"),
+        (r"\log(1 + \exp(x))", "log(1 + exp(x))"),
+        (r"-\text{softplus}(-x)", "-softplus(-x)"),
+        (r"\sigma'(x)", "σ'(x)"),
+        (r"2kx", "2*k*x"),
+        (r"\left(1 - \sigma(x)\right)^{-2}", "(1 - σ(x))^(-2)"),
+        (r"\sum_{j=1}^{m} x_j", "sum_(j=1)^m x_j"),
+        (r"\sum_j \exp(x_j)", "sum_j exp(x_j)"),
+        (r"\frac{d}{dx} \left(x^2\right)", "d/dx (x^2)"),
+        (r"\frac{\partial L}{\partial w}", "∂ L / ∂ w"),
+        (r"\nabla_u f", "∇_u f"),
+        (r"\delta_{ij}", "δ(i, j)"),
+        (r"\mathbb{1}_{x>0}", "ind(x > 0)"),
+        (r"A^T", "A^T"),
+        (r"A^\top", "A^T"),
+        (r"\lim_{k \to \infty} \frac{1}{k}", "lim k -> inf of 1/k"),
+        (r"\|x\|", "||x||"),
+        (r"|x|", "|x|"),
+        (r"\cancel{\exp(c)} y", "exp(c) * y"),
+        (
+            r"\begin{cases} x, & \text{if } x > 0 \\ 0, & \text{otherwise} \end{cases}",
+            "piecewise { x if x > 0; 0 otherwise }",
+        ),
+        (r"\begin{bmatrix} 1 \\ 2 \end{bmatrix}", "[1, 2]"),
+        (r"\lfloor \frac{7}{2} \rfloor", "floor(7/2)"),
+        (r"0.25", "0.25"),
+    ];
+    for (tex, text) in cases {
+        assert_eq!(latex(tex), Ok(nabla(text)), "{tex}");
+    }
+}
+
+#[test]
+fn subscripts_and_superscripts_name_things() {
+    // one index joins the name (lowering splits it), two are a matrix entry
+    assert_eq!(latex("x_i"), Ok(nabla("x_i")));
+    assert_eq!(latex("w_{jk}"), Ok(nabla("w_(j, k)")));
+    assert_eq!(latex(r"L_{CE}"), Ok(nabla("L_CE")));
+    assert_eq!(latex(r"L_{\text{mse}}"), Ok(nabla("L_mse")));
+    // a layer label is part of the name
+    assert_eq!(latex("W^{(1)}"), Ok(nabla("W1")));
+    // a letter superscript is a power unless the name is known as a label
+    assert_eq!(latex("x^c"), Ok(nabla("x^c")));
+    let mut ctx = Context::default();
+    ctx.labels.insert("oa".into());
+    let toks = tokenize("o_k^a", 0);
+    let mut e = parse_expression(&toks, &ctx).expect("reads");
+    zero_spans(&mut e);
+    assert_eq!(e, nabla("oa_k"));
+}
+
+#[test]
+fn unknown_macros_are_located_errors_not_crashes() {
+    let text = r"x + \foo{y}";
+    let toks = tokenize(text, 10);
+    let err = parse_expression(&toks, &Context::default()).expect_err("unknown macro");
+    assert_eq!(err.message, "unsupported LaTeX command `\\foo`");
+    assert_eq!(err.span.start, 14, "the span is in document offsets");
+    for bad in [
+        r"\frac{1}",
+        r"\sum x",
+        "(",
+        "{",
+        r"\left(",
+        "^",
+        "x_",
+        r"\begin{cases}",
+    ] {
+        assert!(latex(bad).is_err(), "{bad}");
+    }
+}
+
+// ----- chains and verdicts -----
+
+const MARKDOWN: &str = "# Sigmoid facts
+
+The derivative:
+
+$$\\sigma'(x) = \\frac{d}{dx} \\frac{1}{1+e^{-x}}$$
+
+$$\\begin{aligned}
+&= \\frac{e^{-x}}{(1+e^{-x})^2} \\\\
+&= \\sigma(x)(1 - \\sigma(x))
+\\end{aligned}$$
+
+A slip: $\\ln(1 + e^{x}) = x$, and a statement with no equation: $x > 0$.
+
+$$\\text{LHS} = \\ln \\sigma(x) \\Rightarrow -\\ln(1+e^{-x}) \\\\ \\Rightarrow -\\text{softplus}(x) = \\text{RHS}$$
+";
+
+#[test]
+fn markdown_chains_are_checked_at_their_lines() {
+    let report = check_md(MARKDOWN);
+    assert_eq!(
+        verdicts(&report),
+        vec![
+            (5, "proved"),   // σ'(x) = d/dx ...
+            (8, "proved"),   // &= e^{-x}/(1+e^{-x})^2 (continues the block above)
+            (9, "proved"),   // &= σ(x)(1 - σ(x))
+            (12, "refuted"), // ln(1 + e^x) = x
+            (14, "proved"),  // ⇒ -ln(1+e^{-x}) after LHS
+            (14, "refuted"), // ⇒ -softplus(x): the sign is wrong
+        ]
+    );
+    // rows show the LaTeX of the step and point at its column
+    let slip = &report.results[3];
+    assert_eq!(slip.text, "= x");
+    assert_eq!(slip.column, 27);
+    let Verdict::Refuted { counterexample } = &report.results[5].verdict else {
+        panic!("expected a refutation");
+    };
+    assert!(!counterexample.assignment.is_empty());
+    // the reading summary counts the statement without `=`
+    let summary = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.starts_with("read "))
+        .expect("a summary");
+    assert!(
+        summary.message.contains("read 3 chains (6 steps)"),
+        "{}",
+        summary.message
+    );
+    assert!(
+        summary.notes[0].contains("1 with another relation"),
+        "{:?}",
+        summary.notes
+    );
+}
+
+#[test]
+fn definitions_in_the_text_are_used_by_later_chains() {
+    let text = "Let $a(x) = \\frac{1}{1 + e^{-x}}$. Then $a(x) = \\sigma(x)$ and $a(x) = 1 - a(-x)$.\n\nAlso $g(t) = t^2$ gives $g(3) = 9$ but not $g(2) = 5$.\n";
+    let report = check_md(text);
+    assert_eq!(
+        verdicts(&report),
+        vec![(1, "proved"), (1, "proved"), (3, "proved"), (3, "refuted")]
+    );
+}
+
+#[test]
+fn latex_align_chains_are_checked() {
+    let text = "\\documentclass{article}\n\\begin{document}\n\\begin{align}\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n        &= x^2 + 1\n\\end{align}\n\\[ \\text{softplus}(x) - \\text{softplus}(-x) = x \\]\n\\end{document}\n";
+    let report = check_document(
+        SourceFile::new("t.tex", text),
+        DocKind::Latex,
+        &Defs::default(),
+        &CheckConfig::default(),
+    );
+    assert_eq!(
+        verdicts(&report),
+        vec![(4, "proved"), (5, "refuted"), (7, "proved")]
+    );
+}
+
+#[test]
+fn indexed_names_become_vectors_and_softmax_is_known() {
+    let text = "$$S(x)_i = \\frac{\\exp(x_i)}{\\sum_j \\exp(x_j)} = \\frac{\\exp(x_i + c)}{\\sum_j \\exp(x_j + c)} = \\frac{\\exp(x_i)}{\\sum_j \\exp(x_j)^2}$$\n";
+    let report = check_md(text);
+    assert_eq!(
+        verdicts(&report),
+        vec![(1, "proved"), (1, "proved"), (1, "refuted")]
+    );
+}
+
+#[test]
+fn unreadable_formulas_split_the_chain_with_a_located_warning() {
+    let text = "$$x + x = 2x = \\foo{x} = 2x$$\n";
+    let report = check_md(text);
+    assert_eq!(verdicts(&report), vec![(1, "proved")]);
+    let warning = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("\\foo"))
+        .expect("a warning about the unknown macro");
+    assert!(!warning.is_error());
+    assert_eq!(&text[warning.span.range()], "\\foo");
+}
+
+#[test]
+fn annotated_markdown_marks_each_step() {
+    let report = check_md("$$x + x = 2x$$ and $$x \\cdot x = 2x$$\n");
+    let annotated = annotate_markdown(&report);
+    assert!(
+        annotated.starts_with("$$x + x = 2x\\;\\text{✓}$$ and $$x \\cdot x = 2x\\;\\text{✗}$$"),
+        "{annotated}"
+    );
+    assert!(
+        annotated.contains("- ✗ line 1: `= 2x` — refuted"),
+        "{annotated}"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("$${}x{} = x$$", "{".repeat(5000), "}".repeat(5000));
+    let report = check_md(&deep);
+    assert!(report.results.is_empty());
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("nesting deeper than")));
+    let fractions = format!("$${}1{} = 1$$", "\\frac{1}{".repeat(3000), "}".repeat(3000));
+    let _ = check_md(&fractions);
+}
+
+#[test]
+fn scrambled_latex_never_panics() {
+    // a fixed pseudo-random walk over LaTeX-ish pieces (no input may panic the reader)
+    let pieces = [
+        "$",
+        "$$",
+        "\\frac",
+        "{",
+        "}",
+        "x",
+        "_",
+        "^",
+        "=",
+        "&=",
+        "\\\\",
+        "\\sum",
+        "\\left(",
+        "\\right)",
+        "(",
+        ")",
+        "\\begin{cases}",
+        "\\end{cases}",
+        "\\begin{aligned}",
+        "\\text{LHS}",
+        "\\Rightarrow",
+        "σ",
+        "\\partial",
+        "d",
+        "1",
+        "+",
+        "-",
+        "\\mathbb{1}",
+        "|",
+        "\\|",
+        "\n",
+        "\\lim",
+        "\\to",
+        "\\infty",
+        "\\sigma",
+        "'",
+        ",",
+        "&",
+        "\\boxed",
+        "\\cancel",
+        "é",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..200 {
+        let mut text = String::new();
+        for _ in 0..40 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        let _ = check_md(&text);
+        let _ = check_document(
+            SourceFile::new("t.tex", text.as_str()),
+            DocKind::Latex,
+            &Defs::default(),
+            &CheckConfig {
+                points: 2,
+                ..CheckConfig::default()
+            },
+        );
+    }
+}

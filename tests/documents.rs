@@ -1,0 +1,215 @@
+//! Integration tests of `nabla check` on Markdown and LaTeX documents: the real
+//! executable, small fixtures of true and false chains, and the seed homework
+//! when `shared/` sits beside (or above) the checkout.
+
+mod util;
+
+use std::path::PathBuf;
+use util::{repo_root, Dir};
+
+const MARKDOWN: &str = r"# Homework
+
+The sigmoid's derivative, one step per line:
+
+$$\sigma'(x) = \frac{d}{dx} \left(\frac{1}{1 + e^{-x}}\right)$$
+
+$$\begin{aligned}
+&= \frac{e^{-x}}{(1 + e^{-x})^2} \\
+&= \sigma(x)(1 - \sigma(x))
+\end{aligned}$$
+
+Softplus, with a slip: $\text{softplus}(x) - \text{softplus}(-x) = x = x^2$.
+
+No equation here: $x \in \mathbb{R}$.
+";
+
+/// (line, verdict) of each result row in text output: `  ✓ proved      5:20  ...`.
+fn rows(stdout: &str) -> Vec<(usize, String)> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("  ✓") || l.starts_with("  ✗"))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace().skip(1);
+            let verdict = words.next()?.to_string();
+            let line = words.next()?.split(':').next()?.parse().ok()?;
+            Some((line, verdict))
+        })
+        .collect()
+}
+
+#[test]
+fn a_markdown_file_is_read_and_its_wrong_step_fails() {
+    let dir = Dir::new();
+    dir.create("hw.md", MARKDOWN);
+    let run = dir.run(&["check", "hw.md", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(
+        rows(&run.stdout),
+        vec![
+            (5, "proved".to_string()),
+            (8, "proved".to_string()),
+            (9, "proved".to_string()),
+            (12, "proved".to_string()),
+            (12, "refuted".to_string()),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("= x^2"), "{}", run.stdout);
+    assert!(run.stdout.contains("hw.md:12:"), "{}", run.stdout);
+    // the block that starts with `&=` continues the chain above it
+    assert!(
+        run.stdout.contains("read 2 chains (5 steps)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn as_markdown_reads_any_extension() {
+    let dir = Dir::new();
+    dir.create("hw.notes", "$$(a + b)^2 = a^2 + 2ab + b^2$$\n");
+    let as_nabla = dir.run(&["check", "hw.notes"]);
+    assert_eq!(as_nabla.code, 2, "{}", as_nabla.all());
+    let run = dir.run(&["check", "hw.notes", "--as", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(rows(&run.stdout), vec![(1, "proved".to_string())]);
+}
+
+#[test]
+fn a_latex_file_is_read() {
+    let dir = Dir::new();
+    dir.create(
+        "hw.tex",
+        "\\begin{align}\n\\ln(e^{x} e^{y}) &= \\ln(e^{x}) + \\ln(e^{y}) \\\\\n  &= x + y\n\\end{align}\n\\begin{equation}\n\\frac{x^2 - 1}{x - 1} = x - 1\n\\end{equation}\n",
+    );
+    let run = dir.run(&["check", "hw.tex", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(
+        rows(&run.stdout),
+        vec![
+            (2, "proved".to_string()),
+            (3, "proved".to_string()),
+            (6, "refuted".to_string()),
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn format_markdown_annotates_the_document() {
+    let dir = Dir::new();
+    dir.create("hw.md", MARKDOWN);
+    let run = dir.run(&["check", "hw.md", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("&= \\sigma(x)(1 - \\sigma(x))\\;\\text{✓}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("= x\\;\\text{✓} = x^2\\;\\text{✗}$."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("- ✗ line 12: `= x^2` — refuted"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn folders_still_yield_only_nabla_files() {
+    let dir = Dir::new();
+    dir.create("notes/hw.md", MARKDOWN);
+    assert!(dir.path().join("notes/hw.md").is_file());
+    let run = dir.run(&["check", "notes"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("no .nabla files"), "{}", run.stdout);
+}
+
+/// `shared/seed/` beside the checkout (CI) or one level further up (a worktree).
+fn seed() -> Option<PathBuf> {
+    let root = repo_root();
+    [root.join("../shared"), root.join("../../shared")]
+        .into_iter()
+        .map(|s| s.join("seed/000_b8fc60728ee9b039.txt"))
+        .find(|p| p.exists())
+}
+
+#[test]
+fn the_seed_homework_is_read_as_markdown() {
+    let Some(seed) = seed() else {
+        return;
+    };
+    let seed = seed.display().to_string();
+    let defs = repo_root().join("examples/seed.defs.nabla");
+    let defs = defs.display().to_string();
+    for args in [
+        // fewer sample points keep the test quick; the verdicts below are proofs
+        // or refutations found at the first points
+        vec!["check", seed.as_str(), "--color", "never", "--points", "8"],
+        vec![
+            "check",
+            seed.as_str(),
+            "--as",
+            "markdown",
+            "--defs",
+            defs.as_str(),
+            "--color",
+            "never",
+            "--points",
+            "8",
+        ],
+    ] {
+        let run = Dir::new().run(&args);
+        // the homework has wrong steps
+        assert_eq!(run.code, 1, "{}", run.all());
+        let rows = rows(&run.stdout);
+        let at = |lines: &[usize]| -> Vec<&str> {
+            rows.iter()
+                .filter(|(l, _)| lines.contains(l))
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        let holds = |v: &&str| *v == "proved" || *v == "checked";
+        // Q1(e): σ' = σ(1 − σ), the statement and five `&=` lines
+        let e = at(&[48, 51, 52, 53, 54, 55]);
+        assert_eq!(e.len(), 6, "{}", run.stdout);
+        assert!(e.iter().all(holds), "{e:?}");
+        // Q1(f): the statement holds; the `\Rightarrow` chain's second step is wrong
+        assert_eq!(at(&[72]), vec!["proved"]);
+        assert_eq!(at(&[74]), vec!["proved", "refuted"]);
+        assert!(
+            run.stdout
+                .contains("74:103 step 2 of \"line 74\": = -\\ln(\\text{softplus}(-x))"),
+            "{}",
+            run.stdout
+        );
+        // Q1(g): the statement and five steps
+        let g = at(&[76, 78]);
+        assert_eq!(g.len(), 6, "{}", run.stdout);
+        assert!(g.iter().all(holds), "{g:?}");
+        // Q1(h): S(x + c) = S(x), entry by entry
+        let h = at(&[82]);
+        assert_eq!(h.len(), 4, "{}", run.stdout);
+        assert!(h.iter().all(holds), "{h:?}");
+        // Q2(c): the softmax sums to 1
+        let c = at(&[180]);
+        assert_eq!(c.len(), 4, "{}", run.stdout);
+        assert!(c.iter().all(holds), "{c:?}");
+        // Q2(f): the cross-entropy gradient
+        let f = at(&[233, 235, 239, 241]);
+        assert_eq!(f.len(), 4, "{}", run.stdout);
+        assert!(f.iter().all(holds), "{f:?}");
+        // Q2(h): -log softmax (L(x, y) was defined above, so it is checked too)
+        let h2 = at(&[279]);
+        assert!(!h2.is_empty() && h2.iter().all(holds), "{h2:?}");
+        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case is stated without its condition
+        assert_eq!(at(&[329]), vec!["proved", "proved"]);
+        assert_eq!(at(&[335]), vec!["refuted"]);
+    }
+}
