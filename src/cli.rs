@@ -87,6 +87,9 @@ enum Command {
         /// Largest expression (distinct nodes) the prover may build per claim
         #[arg(long, default_value_t = 200_000)]
         node_budget: usize,
+        /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)`
+        #[arg(long, default_value_t = 300.0)]
+        file_budget: f64,
         /// A file whose declarations (var, dim, def, net) every checked file can use
         #[arg(long, value_name = "FILE")]
         defs: Option<PathBuf>,
@@ -177,6 +180,7 @@ fn run(cli: Cli) -> u8 {
             points,
             time_budget,
             node_budget,
+            file_budget,
             defs,
             color,
         } => {
@@ -190,6 +194,7 @@ fn run(cli: Cli) -> u8 {
                 points: points.max(1),
                 time_budget: Duration::from_secs_f64(time_budget.clamp(0.001, 86_400.0)),
                 node_budget,
+                file_budget: Duration::from_secs_f64(file_budget.clamp(0.0, 86_400.0 * 365.0)),
                 ..CheckConfig::default()
             };
             let reports = driver::check_paths(&paths, &defs, &config);
