@@ -90,6 +90,9 @@ enum Command {
         /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)`
         #[arg(long, default_value_t = 300.0)]
         file_budget: f64,
+        /// Most distinct expression nodes one file may build while lowering (derivatives taken, defs inlined)
+        #[arg(long, default_value_t = crate::lower::DEFAULT_MAX_NODES)]
+        expr_limit: usize,
         /// A file whose declarations (var, dim, def, net) every checked file can use
         #[arg(long, value_name = "FILE")]
         defs: Option<PathBuf>,
@@ -181,6 +184,7 @@ fn run(cli: Cli) -> u8 {
             time_budget,
             node_budget,
             file_budget,
+            expr_limit,
             defs,
             color,
         } => {
@@ -195,6 +199,7 @@ fn run(cli: Cli) -> u8 {
                 time_budget: Duration::from_secs_f64(time_budget.clamp(0.001, 86_400.0)),
                 node_budget,
                 file_budget: Duration::from_secs_f64(file_budget.clamp(0.0, 86_400.0 * 365.0)),
+                expr_limit,
                 ..CheckConfig::default()
             };
             let reports = driver::check_paths(&paths, &defs, &config);
@@ -387,6 +392,7 @@ fn one_expression(
     let defs_file = syntax::ast::File { items: defs.items };
     let config = LowerConfig {
         declare_unknown_as_real: true,
+        ..LowerConfig::default()
     };
     let (mut program, lowered) = lower::lower_standalone(&defs_file, &parsed, config);
     let e = match lowered {

@@ -195,7 +195,11 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut diagnostics = parsed.errors;
     let mut file = parsed.file;
     file.items.splice(0..0, defs.items.iter().cloned());
-    let mut program = lower::lower_file(&file, LowerConfig::default());
+    let lower_config = LowerConfig {
+        max_nodes: config.expr_limit,
+        ..LowerConfig::default()
+    };
+    let mut program = lower::lower_file(&file, lower_config);
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
     let results = program

@@ -9,6 +9,8 @@
 //! Invariant: checking does no I/O; the same program and seed give the same verdicts.
 
 pub mod mutate;
+#[cfg(test)]
+mod proptests;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
@@ -41,6 +43,9 @@ pub struct CheckConfig {
     /// Wall-clock budget for all obligations of one file; once it is spent the
     /// remaining ones are `unknown` (the file's other results stay).
     pub file_budget: Duration,
+    /// Most distinct expression nodes one file may build while lowering
+    /// (see [`crate::lower::LowerConfig::max_nodes`]).
+    pub expr_limit: usize,
 }
 
 impl Default for CheckConfig {
@@ -53,6 +58,7 @@ impl Default for CheckConfig {
             time_budget: Duration::from_secs(10),
             node_budget: 200_000,
             file_budget: Duration::from_secs(300),
+            expr_limit: crate::lower::DEFAULT_MAX_NODES,
         }
     }
 }

@@ -25,12 +25,34 @@ use std::rc::Rc;
 mod tensor;
 use tensor::Frame;
 
-/// How names that were never declared are treated.
-#[derive(Clone, Copy, Debug, Default)]
+/// Most distinct expression nodes one file may build while lowering, unless
+/// configured otherwise (`nabla check --expr-limit`).
+pub const DEFAULT_MAX_NODES: usize = 500_000;
+
+/// Highest order of a derivative written in a file: each order differentiates
+/// the previous result, whose size grows with the order, so the work grows
+/// faster than the order (`d^1000/dx^1000 tanh(σ(x)·exp(x))` would run for hours).
+pub const MAX_DERIVATIVE_ORDER: u32 = 64;
+
+/// How names that were never declared are treated, and how large lowering may grow.
+#[derive(Clone, Copy, Debug)]
 pub struct LowerConfig {
     /// Unknown plain names become real variables (for one-off `nabla simplify`
     /// and `nabla diff` expressions); in files they are errors.
     pub declare_unknown_as_real: bool,
+    /// Most distinct nodes the file's store may hold after a derivative is
+    /// taken; past it the derivative is an error naming the limit (a high-order
+    /// derivative of a composition grows without bound).
+    pub max_nodes: usize,
+}
+
+impl Default for LowerConfig {
+    fn default() -> LowerConfig {
+        LowerConfig {
+            declare_unknown_as_real: false,
+            max_nodes: DEFAULT_MAX_NODES,
+        }
+    }
 }
 
 /// A derivative taken while lowering: `result` is d^order(body)/d(var)^order.
@@ -1170,10 +1192,32 @@ impl Lowerer {
     }
 
     fn derivative(&mut self, body: ExprId, var: ExprId, order: u32, span: Span) -> Lowered {
+        if order > MAX_DERIVATIVE_ORDER {
+            return Err(err(
+                span,
+                format!(
+                    "a derivative of order {order} is past the limit of {MAX_DERIVATIVE_ORDER} \
+                     (a fixed limit, MAX_DERIVATIVE_ORDER: name an intermediate derivative and \
+                     differentiate that)"
+                ),
+            ));
+        }
         let mut result = body;
-        for _ in 0..order {
+        for taken in 1..=order {
             result = take_derivative(&mut self.store, &self.domains, result, var)
                 .map_err(|message| err(span, message))?;
+            if self.store.len() > self.config.max_nodes {
+                return Err(err(
+                    span,
+                    format!(
+                        "expression too large: after {taken} of {order} derivatives the file's \
+                         expressions have {} distinct nodes, past the limit of {} \
+                         (raise it with --expr-limit)",
+                        self.store.len(),
+                        self.config.max_nodes
+                    ),
+                ));
+            }
         }
         self.sites.push(DerivativeSite {
             body,

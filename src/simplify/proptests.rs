@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// A random expression before it is put in a store.
 #[derive(Clone, Debug)]
-enum Tree {
+pub(crate) enum Tree {
     X,
     Y,
     Int(i64),
@@ -45,7 +45,7 @@ const UNARY: &[Func] = &[
     Func::Log2,
 ];
 
-fn tree() -> impl Strategy<Value = Tree> {
+pub(crate) fn tree() -> impl Strategy<Value = Tree> {
     let leaf = prop_oneof![
         3 => Just(Tree::X),
         2 => Just(Tree::Y),
@@ -69,7 +69,7 @@ fn tree() -> impl Strategy<Value = Tree> {
     })
 }
 
-fn build(store: &mut Store, t: &Tree) -> ExprId {
+pub(crate) fn build(store: &mut Store, t: &Tree) -> ExprId {
     match t {
         Tree::X => store.sym("x"),
         Tree::Y => store.sym("y"),
