@@ -160,7 +160,7 @@ pub fn main() -> u8 {
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
-            eprintln!("error: nabla stopped unexpectedly (this is a bug; please report it)");
+            emit_err("error: nabla stopped unexpectedly (this is a bug; please report it)\n");
             EXIT_BAD_INPUT
         }
     }
@@ -170,6 +170,12 @@ pub fn main() -> u8 {
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Writes to stderr; unlike `eprintln!`, a closed pipe does not panic.
+fn emit_err(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
 }
 
 fn run(cli: Cli) -> u8 {
@@ -196,7 +202,7 @@ fn run(cli: Cli) -> u8 {
                 seed,
                 strict,
                 points: points.max(1),
-                time_budget: Duration::from_secs_f64(time_budget.clamp(0.001, 86_400.0)),
+                time_budget: Duration::from_secs_f64(time_budget.clamp(0.0, 86_400.0 * 365.0)),
                 node_budget,
                 file_budget: Duration::from_secs_f64(file_budget.clamp(0.0, 86_400.0 * 365.0)),
                 expr_limit,
@@ -319,7 +325,7 @@ fn conv_command(
     let (x, k) = match (parse("the input", x), parse("the kernel", k)) {
         (Ok(x), Ok(k)) => (x, k),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
+            emit_err(&format!("{e}\n"));
             return EXIT_BAD_INPUT;
         }
     };
@@ -329,7 +335,7 @@ fn conv_command(
         ConvMode::Same => conv::Mode::Same,
     };
     if flip && (stride != 1 || dilation != 1) {
-        eprintln!("error: --stride and --dilation apply to correlation only (drop --flip)");
+        emit_err("error: --stride and --dilation apply to correlation only (drop --flip)\n");
         return EXIT_BAD_INPUT;
     }
     let result = if flip {
@@ -347,7 +353,7 @@ fn conv_command(
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            emit_err(&format!("error: {e}\n"));
             EXIT_BAD_INPUT
         }
     }
@@ -382,7 +388,7 @@ fn one_expression(
     };
     let source = SourceFile::new("<expression>", text);
     let fail = |d: crate::diagnostic::Diagnostic| {
-        eprint!("{}", report::render_diagnostic(&source, &d, false));
+        emit_err(&report::render_diagnostic(&source, &d, false));
         EXIT_BAD_INPUT
     };
     let parsed = match syntax::parse_expr(text) {
@@ -403,7 +409,7 @@ fn one_expression(
     let result = match transform(&mut program.store, &program.domains, e) {
         Ok(r) => r,
         Err(message) => {
-            eprintln!("error: {message}");
+            emit_err(&format!("error: {message}\n"));
             return EXIT_BAD_INPUT;
         }
     };

@@ -41,6 +41,32 @@ fn file_budget_makes_the_remaining_claims_unknown_and_names_the_flag() {
 }
 
 #[test]
+fn claim_budget_makes_that_claim_unknown_and_names_the_flag() {
+    // `≈` claims skip the prover, so with no time at all the sampling loop
+    // stops before its first point; the proved claim after it is unaffected
+    let dir = Dir::new();
+    dir.create(
+        "t.nabla",
+        "var x : real\nclaim \"approx\": σ(x) ≈ 1/(1 + exp(-x)) within 0.001\n\
+         claim \"after\": x + 1 = 1 + x\n",
+    );
+    let run = dir.run(&["check", "t.nabla", "--time-budget", "0"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("budget exceeded: 0 s per claim (raise it with --time-budget)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("✗ unknown     2:1"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ proved      3:1   claim \"after\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn default_file_budget_leaves_claims_alone() {
     let dir = Dir::new();
     dir.create("t.nabla", "var x : real\nclaim \"c\": x + 1 = 1 + x\n");

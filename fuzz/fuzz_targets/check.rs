@@ -1,8 +1,9 @@
 //! Fuzz target: the whole check of a file (parse, lower, simplify,
 //! differentiate, evaluate) on arbitrary bytes never panics, hangs or blows up.
 //!
-//! The configuration is tight (few points, a short budget, a small node budget)
-//! so one input takes milliseconds, not seconds.
+//! The configuration is tight (few points, short claim and file budgets, small
+//! node and expression limits) so one input takes milliseconds, and anything
+//! slower than libFuzzer's `-timeout` is a real hang, not a slow check.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         min_points: 2,
         time_budget: Duration::from_millis(200),
         node_budget: 20_000,
+        file_budget: Duration::from_secs(2),
+        expr_limit: 50_000,
         ..CheckConfig::default()
     };
     let report = driver::check_source(source, &Defs::default(), &config);
