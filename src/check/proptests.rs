@@ -71,7 +71,9 @@ fn same(store: &mut Store, a: ExprId, b: ExprId) -> bool {
     let domains = Domains::default();
     let ca = crate::simplify::canonical(store, &domains, a).value;
     let cb = crate::simplify::canonical(store, &domains, b).value;
-    ca == cb || (has_undefined_power(store, ca) && has_undefined_power(store, cb))
+    let undefined =
+        |e: ExprId, c: ExprId| has_undefined_power(store, e) || has_undefined_power(store, c);
+    ca == cb || (undefined(a, ca) && undefined(b, cb))
 }
 
 /// Whether `e` contains a power of a literal 0 (`1/0` is `0^-1`), kept by the canonical form.
