@@ -360,3 +360,30 @@ fn fuzz_findings_are_checked_without_crashing() {
         run.stdout
     );
 }
+
+#[test]
+fn definitions_that_double_at_every_level_hit_the_expression_limit() {
+    // f_k(t) = f_(k-1)(f_(k-1)(t)): f40 would be 2^40 inlined uses (this hung)
+    let dir = Dir::new();
+    let mut text = String::from("var x : real\ndef f0(t) = t*t + t\n");
+    for k in 1..=40 {
+        text.push_str(&format!("def f{k}(t) = f{}(f{}(t))\n", k - 1, k - 1));
+    }
+    text.push_str("claim \"deep\": f40(x) = f39(x)\nclaim \"after\": x + 1 = 1 + x\n");
+    dir.create("t.nabla", text);
+    let run = dir.run(&["check", "t.nabla", "--expr-limit", "2000"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stdout.contains(
+            "expression too large: definitions expand to more than 2000 inlined uses or \
+             distinct nodes (raise the limit with --expr-limit)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("✓ proved     44:1   claim \"after\""),
+        "{}",
+        run.stdout
+    );
+}

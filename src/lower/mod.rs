@@ -195,6 +195,9 @@ struct Lowerer {
     /// Derivatives taken while lowering the current obligation.
     sites: Vec<DerivativeSite>,
     def_depth: usize,
+    /// Definitions inlined for the current item; each use re-lowers the body,
+    /// so `def f1(t) = f0(f0(t))`, ... `f40` would be 2^40 expansions.
+    inlined: usize,
     /// Counter for fresh summation indices.
     fresh: usize,
     /// The size of the vector each bound index was first used to index.
@@ -217,6 +220,7 @@ impl Lowerer {
             diagnostics: Vec::new(),
             sites: Vec::new(),
             def_depth: 0,
+            inlined: 0,
             fresh: 0,
             range_hints: HashMap::new(),
         }
@@ -402,6 +406,8 @@ impl Lowerer {
     // ----- items -----
 
     fn lower_item(&mut self, item: &ast::Item) {
+        // the expansion limit is per claim or chain, so one huge claim does not sink the rest
+        self.inlined = 0;
         match &item.kind {
             ast::ItemKind::Claim(claim) => self.lower_claim(claim, item.span),
             ast::ItemKind::Derive(derive) => self.lower_derive(derive),
@@ -1473,6 +1479,17 @@ impl Lowerer {
                 format!(
                     "definitions nest deeper than {MAX_DEF_DEPTH} levels (is `{}` recursive?)",
                     def.name.name
+                ),
+            ));
+        }
+        self.inlined += 1;
+        if self.inlined > self.config.max_nodes || self.store.len() > self.config.max_nodes {
+            return Err(err(
+                span,
+                format!(
+                    "expression too large: definitions expand to more than {} inlined uses \
+                     or distinct nodes (raise the limit with --expr-limit)",
+                    self.config.max_nodes
                 ),
             ));
         }
