@@ -82,14 +82,14 @@ enum Command {
         #[arg(long, default_value_t = 40)]
         points: usize,
         /// Seconds allowed per claim before it is `unknown: budget exceeded`
-        #[arg(long, default_value_t = 10.0)]
-        time_budget: f64,
+        #[arg(long, default_value = "10", value_parser = parse_seconds)]
+        time_budget: Duration,
         /// Largest expression (distinct nodes) the prover may build per claim
         #[arg(long, default_value_t = 200_000)]
         node_budget: usize,
         /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)`
-        #[arg(long, default_value_t = 300.0)]
-        file_budget: f64,
+        #[arg(long, default_value = "300", value_parser = parse_seconds)]
+        file_budget: Duration,
         /// Most distinct expression nodes one file may build while lowering (derivatives taken, defs inlined)
         #[arg(long, default_value_t = crate::lower::DEFAULT_MAX_NODES)]
         expr_limit: usize,
@@ -166,6 +166,21 @@ pub fn main() -> u8 {
     }
 }
 
+/// Longest budget: anything larger (`inf` included) means one year.
+const MAX_BUDGET_SECS: f64 = 86_400.0 * 365.0;
+
+/// A budget in seconds: a number ≥ 0 (`0.5`, `inf`), never NaN.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if secs.is_nan() || secs < 0.0 {
+        return Err(format!("`{text}` is not a number of seconds ≥ 0"));
+    }
+    Ok(Duration::from_secs_f64(secs.min(MAX_BUDGET_SECS)))
+}
+
 /// Writes to stdout; a closed pipe (`nabla check | head`) is not an error.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
@@ -202,9 +217,9 @@ fn run(cli: Cli) -> u8 {
                 seed,
                 strict,
                 points: points.max(1),
-                time_budget: Duration::from_secs_f64(time_budget.clamp(0.0, 86_400.0 * 365.0)),
+                time_budget,
                 node_budget,
-                file_budget: Duration::from_secs_f64(file_budget.clamp(0.0, 86_400.0 * 365.0)),
+                file_budget,
                 expr_limit,
                 ..CheckConfig::default()
             };
@@ -250,6 +265,12 @@ fn run(cli: Cli) -> u8 {
             let Some(var) = var else {
                 return Err(format!("`{wrt}` does not occur in the expression"));
             };
+            if order > lower::MAX_DERIVATIVE_ORDER {
+                return Err(format!(
+                    "--order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)",
+                    lower::MAX_DERIVATIVE_ORDER
+                ));
+            }
             let mut d = e;
             for _ in 0..order {
                 d = derivative(store, domains, d, var)?;

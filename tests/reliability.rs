@@ -387,3 +387,51 @@ fn definitions_that_double_at_every_level_hit_the_expression_limit() {
         run.stdout
     );
 }
+
+// ----- command-line values that once panicked or ran forever -----
+
+#[test]
+fn extreme_option_values_are_handled() {
+    let dir = Dir::new();
+    dir.create(
+        "t.nabla",
+        "var x : real\nclaim \"c\": σ(x) ≈ 1/(1 + exp(-x)) within 0.001\n",
+    );
+    // points * 5 overflowed
+    let run = dir.run(&[
+        "check",
+        "t.nabla",
+        "--points",
+        "18446744073709551615",
+        "--time-budget",
+        "0",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("budget exceeded"), "{}", run.stdout);
+    // NaN seconds panicked in Duration::from_secs_f64
+    let run = dir.run(&["check", "t.nabla", "--time-budget", "nan"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("`nan` is not a number of seconds ≥ 0"),
+        "{}",
+        run.stderr
+    );
+    let run = dir.run(&[
+        "check",
+        "t.nabla",
+        "--time-budget",
+        "inf",
+        "--file-budget",
+        "1e300",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // four billion derivatives ran for hours
+    let run = dir.run(&["diff", "σ(x)", "--wrt", "x", "--order", "4000000000"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("--order 4000000000 is past the limit of 64"),
+        "{}",
+        run.stderr
+    );
+}

@@ -443,7 +443,7 @@ fn compare_at_points(
     // `config.points` of them are usable, trying at most five times as many
     let (wanted, attempts) = match sampler.finite_points() {
         Some(n) => (n.min(config.points), n.min(config.points)),
-        None => (config.points, config.points * 5),
+        None => (config.points, config.points.saturating_mul(5)),
     };
     let total = attempts;
     let needed = config.min_points.min(wanted).max(1);
