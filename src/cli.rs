@@ -84,11 +84,17 @@ enum Command {
         #[arg(long, default_value_t = 40)]
         points: usize,
         /// Seconds allowed per claim before it is `unknown: budget exceeded`
-        #[arg(long, default_value_t = 10.0)]
-        time_budget: f64,
+        #[arg(long, default_value = "10", value_parser = parse_seconds)]
+        time_budget: Duration,
         /// Largest expression (distinct nodes) the prover may build per claim
         #[arg(long, default_value_t = 200_000)]
         node_budget: usize,
+        /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)`
+        #[arg(long, default_value = "300", value_parser = parse_seconds)]
+        file_budget: Duration,
+        /// Most distinct expression nodes one file may build while lowering (derivatives taken, defs inlined)
+        #[arg(long, default_value_t = crate::lower::DEFAULT_MAX_NODES)]
+        expr_limit: usize,
         /// A file whose declarations (var, dim, def, net) every checked file can use
         #[arg(long, value_name = "FILE")]
         defs: Option<PathBuf>,
@@ -160,16 +166,37 @@ pub fn main() -> u8 {
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
-            eprintln!("error: nabla stopped unexpectedly (this is a bug; please report it)");
+            emit_err("error: nabla stopped unexpectedly (this is a bug; please report it)\n");
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// Longest budget: anything larger (`inf` included) means one year.
+const MAX_BUDGET_SECS: f64 = 86_400.0 * 365.0;
+
+/// A budget in seconds: a number ≥ 0 (`0.5`, `inf`), never NaN.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if secs.is_nan() || secs < 0.0 {
+        return Err(format!("`{text}` is not a number of seconds ≥ 0"));
+    }
+    Ok(Duration::from_secs_f64(secs.min(MAX_BUDGET_SECS)))
 }
 
 /// Writes to stdout; a closed pipe (`nabla check | head`) is not an error.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Writes to stderr; unlike `eprintln!`, a closed pipe does not panic.
+fn emit_err(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
 }
 
 fn run(cli: Cli) -> u8 {
@@ -183,6 +210,8 @@ fn run(cli: Cli) -> u8 {
             points,
             time_budget,
             node_budget,
+            file_budget,
+            expr_limit,
             defs,
             read_as,
             color,
@@ -195,8 +224,10 @@ fn run(cli: Cli) -> u8 {
                 seed,
                 strict,
                 points: points.max(1),
-                time_budget: Duration::from_secs_f64(time_budget.clamp(0.001, 86_400.0)),
+                time_budget,
                 node_budget,
+                file_budget,
+                expr_limit,
                 ..CheckConfig::default()
             };
             let reports = driver::check_paths_as(&paths, &defs, &config, read_as);
@@ -257,16 +288,24 @@ fn diff_command(
     defs_path: Option<&PathBuf>,
     format: ExprFormat,
 ) -> u8 {
+    if order > lower::MAX_DERIVATIVE_ORDER {
+        emit_err(&format!(
+            "error: --order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)\n",
+            lower::MAX_DERIVATIVE_ORDER
+        ));
+        return EXIT_BAD_INPUT;
+    }
     let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
     let fail = |d: crate::diagnostic::Diagnostic| {
-        eprint!("{}", report::render_diagnostic(&source, &d, false));
+        emit_err(&report::render_diagnostic(&source, &d, false));
         EXIT_BAD_INPUT
     };
     let config = LowerConfig {
         declare_unknown_as_real: true,
+        ..LowerConfig::default()
     };
     let (mut program, lowered) =
         lower::lower_gradient(&defs_file, &parsed, wrt, order.max(1), config);
@@ -275,12 +314,12 @@ fn diff_command(
         Err(d) => return fail(d),
     };
     match crate::gradient::cross_check(&program.store, &program.domains, &gradient.sites, 1) {
-        Ok(0) => eprintln!(
-            "warning: the derivative could not be cross-checked (undefined at every sample point)"
+        Ok(0) => emit_err(
+            "warning: the derivative could not be cross-checked (undefined at every sample point)\n",
         ),
         Ok(_) => {}
         Err(failure) => {
-            eprintln!("error: {failure} (this is a bug in nabla; nothing is printed)");
+            emit_err(&format!("error: {failure} (this is a bug in nabla; nothing is printed)\n"));
             return EXIT_FAILED;
         }
     }
@@ -406,7 +445,7 @@ fn conv_command(
     let (x, k) = match (parse("the input", x), parse("the kernel", k)) {
         (Ok(x), Ok(k)) => (x, k),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
+            emit_err(&format!("{e}\n"));
             return EXIT_BAD_INPUT;
         }
     };
@@ -416,7 +455,7 @@ fn conv_command(
         ConvMode::Same => conv::Mode::Same,
     };
     if flip && (stride != 1 || dilation != 1) {
-        eprintln!("error: --stride and --dilation apply to correlation only (drop --flip)");
+        emit_err("error: --stride and --dilation apply to correlation only (drop --flip)\n");
         return EXIT_BAD_INPUT;
     }
     let result = if flip {
@@ -434,7 +473,7 @@ fn conv_command(
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            emit_err(&format!("error: {e}\n"));
             EXIT_BAD_INPUT
         }
     }
@@ -451,7 +490,7 @@ fn parse_one_expression(
     match syntax::parse_expr(text) {
         Ok(e) => Ok((source, e, syntax::ast::File { items: defs.items })),
         Err(d) => {
-            eprint!("{}", report::render_diagnostic(&source, &d, false));
+            emit_err(&report::render_diagnostic(&source, &d, false));
             Err(EXIT_BAD_INPUT)
         }
     }
@@ -485,11 +524,12 @@ fn one_expression(
         Err(code) => return code,
     };
     let fail = |d: crate::diagnostic::Diagnostic| {
-        eprint!("{}", report::render_diagnostic(&source, &d, false));
+        emit_err(&report::render_diagnostic(&source, &d, false));
         EXIT_BAD_INPUT
     };
     let config = LowerConfig {
         declare_unknown_as_real: true,
+        ..LowerConfig::default()
     };
     let (mut program, lowered) = lower::lower_standalone(&defs_file, &parsed, config);
     let e = match lowered {
@@ -500,7 +540,7 @@ fn one_expression(
     let result = match transform(&mut program.store, &program.domains, e) {
         Ok(r) => r,
         Err(message) => {
-            eprintln!("error: {message}");
+            emit_err(&format!("error: {message}\n"));
             return EXIT_BAD_INPUT;
         }
     };

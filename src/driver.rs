@@ -125,6 +125,13 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
 
 /// Text from raw bytes: a NUL byte means a binary file; bad UTF-8 is located.
 pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, FileReport> {
+    // an empty file in a CI run is almost always a wrong path or a lost write
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(error_report(
+            name,
+            format!("`{name}` is empty: there is nothing to check"),
+        ));
+    }
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(located_byte_error(
             name,
@@ -196,7 +203,11 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut diagnostics = parsed.errors;
     let mut file = parsed.file;
     file.items.splice(0..0, defs.items.iter().cloned());
-    let mut program = lower::lower_file(&file, LowerConfig::default());
+    let lower_config = LowerConfig {
+        max_nodes: config.expr_limit,
+        ..LowerConfig::default()
+    };
+    let mut program = lower::lower_file(&file, lower_config);
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
     let results = result_rows(&source, &program, outcomes);

@@ -332,7 +332,7 @@ fn grid(store: &Store, domains: &Domains, ob: &Obligation) -> Vec<Env> {
         .finite_points()
         .map_or(GRID_POINTS, |n| n.min(GRID_POINTS));
     (0..count)
-        .map(|k| sampler.point(k, &mut rng))
+        .filter_map(|k| sampler.point(k, &mut rng).ok())
         .filter(|env| admissible(store, domains, ob, env, |_| true))
         .collect()
 }

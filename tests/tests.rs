@@ -212,10 +212,19 @@ fn unknown_name_is_an_error() {
 }
 
 #[test]
-fn empty_file_is_a_quick_success() {
-    let run = check_one("");
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+fn empty_file_is_an_error_and_others_still_run() {
+    let dir = Dir::new();
+    dir.create("empty.nabla", "  \n\n");
+    dir.create("good.nabla", "claim \"one\": 1 + 1 = 2\n");
+    let run = dir.run(&["check", "empty.nabla", "good.nabla"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("`empty.nabla` is empty: there is nothing to check"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("claim \"one\""), "{}", run.stdout);
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! Invariant: checking does no I/O; the same program and seed give the same verdicts.
 
 pub mod mutate;
+#[cfg(test)]
+mod proptests;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
@@ -38,6 +40,12 @@ pub struct CheckConfig {
     pub time_budget: Duration,
     /// Largest expression (distinct nodes) the prover may build.
     pub node_budget: usize,
+    /// Wall-clock budget for all obligations of one file; once it is spent the
+    /// remaining ones are `unknown` (the file's other results stay).
+    pub file_budget: Duration,
+    /// Most distinct expression nodes one file may build while lowering
+    /// (see [`crate::lower::LowerConfig::max_nodes`]).
+    pub expr_limit: usize,
 }
 
 impl Default for CheckConfig {
@@ -49,6 +57,8 @@ impl Default for CheckConfig {
             min_points: 8,
             time_budget: Duration::from_secs(10),
             node_budget: 200_000,
+            file_budget: Duration::from_secs(300),
+            expr_limit: crate::lower::DEFAULT_MAX_NODES,
         }
     }
 }
@@ -130,12 +140,43 @@ pub fn meets(verdict: &Verdict, expected: Option<Expected>, strict: bool) -> boo
 }
 
 /// Checks every obligation of a lowered program, in order.
+///
+/// Once `config.file_budget` is spent, the remaining obligations are `unknown`
+/// without being looked at, and an obligation still running is cut at the
+/// file's deadline.
 pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome> {
+    let file_deadline = Instant::now() + config.file_budget;
     let obligations = program.obligations.clone();
     obligations
         .iter()
         .map(|ob| {
-            let verdict = check_obligation(&mut program.store, &program.domains, ob, config);
+            let verdict = if Instant::now() >= file_deadline {
+                Verdict::Unknown {
+                    reason: file_budget_reason(config),
+                }
+            } else {
+                let claim_deadline = Instant::now() + config.time_budget;
+                let deadline = claim_deadline.min(file_deadline);
+                let verdict = check_obligation_until(
+                    &mut program.store,
+                    &program.domains,
+                    ob,
+                    config,
+                    deadline,
+                );
+                match verdict {
+                    Verdict::Unknown { reason }
+                        if deadline == file_deadline
+                            && Instant::now() >= file_deadline
+                            && reason.starts_with("budget exceeded") =>
+                    {
+                        Verdict::Unknown {
+                            reason: file_budget_reason(config),
+                        }
+                    }
+                    v => v,
+                }
+            };
             Outcome {
                 passed: meets(&verdict, ob.expect, config.strict),
                 expected: ob.expect,
@@ -146,6 +187,14 @@ pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome
         .collect()
 }
 
+/// Why an obligation is unknown once the file's budget is spent.
+pub fn file_budget_reason(config: &CheckConfig) -> String {
+    format!(
+        "budget exceeded (file): {} s per file (raise it with --file-budget)",
+        config.file_budget.as_secs_f64()
+    )
+}
+
 /// The verdict on one obligation.
 pub fn check_obligation(
     store: &mut Store,
@@ -153,7 +202,23 @@ pub fn check_obligation(
     ob: &Obligation,
     config: &CheckConfig,
 ) -> Verdict {
-    let deadline = Instant::now() + config.time_budget;
+    check_obligation_until(
+        store,
+        domains,
+        ob,
+        config,
+        Instant::now() + config.time_budget,
+    )
+}
+
+/// The verdict on one obligation, given up at `deadline`.
+fn check_obligation_until(
+    store: &mut Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Verdict {
     if let Node::Limit { .. } = store.node(ob.lhs) {
         return check_limit(store, domains, ob, config, deadline);
     }
@@ -260,6 +325,9 @@ enum PointResult {
     },
     /// Undefined on a side, or too imprecise to tell.
     Skip,
+    /// A side passes one of the evaluator's size limits (`eval::MAX_SUM_TERMS`,
+    /// `eval::MAX_EVAL_STEPS`, ...); the message names it.
+    TooLarge(String),
 }
 
 fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
@@ -302,6 +370,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
                     }
                 }
                 PointResult::Skip => all_agree = false,
+                PointResult::TooLarge(why) => return PointResult::TooLarge(why),
             }
         }
         return if all_agree {
@@ -327,8 +396,12 @@ fn compare_scalars(
     ob: &Obligation,
     env: &Env,
 ) -> PointResult {
-    let (Ok(a), Ok(b)) = (eval::eval(store, lhs, env), eval::eval(store, rhs, env)) else {
-        return PointResult::Skip;
+    let (a, b) = match (eval::eval(store, lhs, env), eval::eval(store, rhs, env)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(eval::EvalError::TooLarge(why)), _) | (_, Err(eval::EvalError::TooLarge(why))) => {
+            return PointResult::TooLarge(why)
+        }
+        _ => return PointResult::Skip,
     };
     let differ = || PointResult::Differ {
         lhs: a.to_string(),
@@ -372,13 +445,15 @@ fn compare_at_points(
     // `config.points` of them are usable, trying at most five times as many
     let (wanted, attempts) = match sampler.finite_points() {
         Some(n) => (n.min(config.points), n.min(config.points)),
-        None => (config.points, config.points * 5),
+        None => (config.points, config.points.saturating_mul(5)),
     };
     let total = attempts;
     let needed = config.min_points.min(wanted).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
     // skipped points that fail a condition or assumption (the rest are undefined)
     let mut inadmissible = 0usize;
+    // the first evaluator size limit met, named in an `unknown` verdict
+    let mut limit_hit: Option<String> = None;
     for k in 0..attempts {
         if agreed >= wanted {
             break;
@@ -391,7 +466,10 @@ fn compare_at_points(
                 ),
             };
         }
-        let env = sampler.point(k, &mut rng);
+        let env = match sampler.point(k, &mut rng) {
+            Ok(env) => env,
+            Err(reason) => return Verdict::Unknown { reason },
+        };
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
             inadmissible += 1;
@@ -405,6 +483,10 @@ fn compare_at_points(
                 }
             }
             PointResult::Skip => skipped += 1,
+            PointResult::TooLarge(why) => {
+                skipped += 1;
+                limit_hit.get_or_insert(why);
+            }
             PointResult::Differ { lhs, rhs, note } => {
                 let (env, lhs, rhs, note) =
                     shrink(store, domains, ob, &sampler, env, (lhs, rhs, note));
@@ -424,6 +506,13 @@ fn compare_at_points(
         Verdict::Checked {
             points: agreed,
             skipped,
+        }
+    } else if let Some(why) = limit_hit {
+        Verdict::Unknown {
+            reason: format!(
+                "size limit: {why}; only {agreed} of {total} sample points could be evaluated \
+                 (the evaluator's limits are fixed: write the claim with symbolic sizes)"
+            ),
         }
     } else {
         Verdict::Unknown {
@@ -790,10 +879,16 @@ fn check_limit(
     for k in 0..config.points {
         if Instant::now() > deadline {
             return Verdict::Unknown {
-                reason: "budget exceeded while following the limit".to_string(),
+                reason: format!(
+                    "budget exceeded: {} s per claim while following the limit (raise it with --time-budget)",
+                    config.time_budget.as_secs_f64()
+                ),
             };
         }
-        let env = sampler.point(k, &mut rng);
+        let env = match sampler.point(k, &mut rng) {
+            Ok(env) => env,
+            Err(reason) => return Verdict::Unknown { reason },
+        };
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
             continue;

@@ -83,6 +83,20 @@ fn random_positive(rng: &mut Rng) -> BigRational {
 /// Concrete sizes used for symbolic `dim`s, in order.
 pub const SIZES: [i64; 5] = [2, 3, 1, 5, 4];
 
+/// Most entries one sampled vector or matrix may have. A concrete size beyond
+/// it (`var v : R^(10^9)`) makes the claim `unknown` instead of allocating.
+pub const MAX_SAMPLED_ENTRIES: i64 = 100_000;
+
+/// Why a sampled value of `entries` entries cannot be built.
+fn too_many_entries(store: &Store, s: Symbol, entries: Option<i64>) -> String {
+    let shown = entries.map_or_else(|| "too many".to_string(), |n| n.to_string());
+    format!(
+        "size limit: `{}` would have {shown} entries; numeric checks build at most \
+         {MAX_SAMPLED_ENTRIES} (declare it with a symbolic `dim` size instead)",
+        store.display_name(s)
+    )
+}
+
 /// Builds the environment of sample point `k` for the given symbols.
 ///
 /// Sizes are chosen before the vectors and indices that depend on them.
@@ -159,12 +173,14 @@ impl<'a> Sampler<'a> {
     }
 
     /// The environment for point number `k`; the first points use simple values.
-    pub fn point(&self, k: usize, rng: &mut Rng) -> Env {
+    ///
+    /// Fails when a vector or matrix would have more than [`MAX_SAMPLED_ENTRIES`] entries.
+    pub fn point(&self, k: usize, rng: &mut Rng) -> Result<Env, String> {
         let mut env = Env::new();
         for (v, &s) in self.symbols.iter().enumerate() {
             let binding = match self.pinned.iter().find(|(p, _)| *p == s) {
                 Some((_, value)) => Binding::Scalar(value.clone()),
-                None => self.value_for(s, k, v, rng, &env),
+                None => self.value_for(s, k, v, rng, &env)?,
             };
             env.bind(s, binding);
         }
@@ -173,14 +189,21 @@ impl<'a> Sampler<'a> {
                 env.bind(*s, Binding::Scalar(r));
             }
         }
-        env
+        Ok(env)
     }
 
-    fn value_for(&self, s: Symbol, k: usize, v: usize, rng: &mut Rng, env: &Env) -> Binding {
+    fn value_for(
+        &self,
+        s: Symbol,
+        k: usize,
+        v: usize,
+        rng: &mut Rng,
+        env: &Env,
+    ) -> Result<Binding, String> {
         let simple = k < 10;
         // vary which simple value each variable gets so pairs differ
         let pick = |len: usize| (k + v * 3) % len;
-        match self.domains.get(s) {
+        let binding = match self.domains.get(s) {
             Some(VarDomain::Positive) => {
                 let options = [int(1), ratio(1, 2), int(2), int(3), ratio(1, 3), int(10)];
                 let value = if simple {
@@ -230,10 +253,16 @@ impl<'a> Sampler<'a> {
             }
             Some(VarDomain::Vector { size }) => {
                 let n = self.size_value(*size, env).unwrap_or(1).max(1);
+                if n > MAX_SAMPLED_ENTRIES {
+                    return Err(too_many_entries(self.store, s, Some(n)));
+                }
                 Binding::Vector((0..n).map(|_| random_real(rng)).collect())
             }
             Some(VarDomain::OneHot { size }) => {
                 let n = self.size_value(*size, env).unwrap_or(1).max(1);
+                if n > MAX_SAMPLED_ENTRIES {
+                    return Err(too_many_entries(self.store, s, Some(n)));
+                }
                 let hot = rng.range(0, n - 1);
                 Binding::Vector(
                     (0..n)
@@ -250,6 +279,10 @@ impl<'a> Sampler<'a> {
             Some(VarDomain::Matrix { rows, cols }) => {
                 let r = self.size_value(*rows, env).unwrap_or(1).max(1);
                 let c = self.size_value(*cols, env).unwrap_or(1).max(1);
+                let entries = r.checked_mul(c);
+                if entries.is_none_or(|n| n > MAX_SAMPLED_ENTRIES) {
+                    return Err(too_many_entries(self.store, s, entries));
+                }
                 Binding::Matrix {
                     rows: r as usize,
                     cols: c as usize,
@@ -267,7 +300,8 @@ impl<'a> Sampler<'a> {
                     random_real(rng)
                 })
             }
-        }
+        };
+        Ok(binding)
     }
 
     /// The concrete value of a size expression under `env` (sizes are bound first).

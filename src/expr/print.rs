@@ -267,7 +267,18 @@ impl<'s> Printer<'s> {
     }
 
     fn call_doc(&self, f: Func, args: &[ExprId]) -> Doc {
-        if f == Func::Abs && args.len() == 1 {
+        // `|x|`, except around another `|…|`: `||x|^0|` would read as a norm
+        let nested_bars = || {
+            let mut stack = vec![args[0]];
+            while let Some(e) = stack.pop() {
+                if matches!(self.store.node(e), Node::Call(Func::Abs, _)) {
+                    return true;
+                }
+                stack.extend(self.store.children(e));
+            }
+            false
+        };
+        if f == Func::Abs && args.len() == 1 && !nested_bars() {
             return RcDoc::text("|")
                 .append(self.doc(args[0], Prec::Relation))
                 .append(RcDoc::text("|"));
@@ -462,6 +473,18 @@ mod tests {
         assert_eq!(s.display(hx), "x/2");
         let m = s.neg(hx);
         assert_eq!(s.display_ascii(m), "-x/2");
+    }
+
+    #[test]
+    fn nested_absolute_values_print_as_abs() {
+        // found by the print/re-parse property: `||x|^0|` reads as a norm
+        let (mut s, x) = setup();
+        let inner = s.call1(Func::Abs, x);
+        let zero = s.zero();
+        let power = s.pow(inner, zero);
+        let outer = s.call1(Func::Abs, power);
+        assert_eq!(s.display_ascii(outer), "abs(|x|^0)");
+        assert_eq!(s.display_ascii(inner), "|x|");
     }
 
     #[test]

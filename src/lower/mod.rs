@@ -25,12 +25,34 @@ use std::rc::Rc;
 mod tensor;
 use tensor::Frame;
 
-/// How names that were never declared are treated.
-#[derive(Clone, Copy, Debug, Default)]
+/// Most distinct expression nodes one file may build while lowering, unless
+/// configured otherwise (`nabla check --expr-limit`).
+pub const DEFAULT_MAX_NODES: usize = 500_000;
+
+/// Highest order of a derivative written in a file: each order differentiates
+/// the previous result, whose size grows with the order, so the work grows
+/// faster than the order (`d^1000/dx^1000 tanh(σ(x)·exp(x))` would run for hours).
+pub const MAX_DERIVATIVE_ORDER: u32 = 64;
+
+/// How names that were never declared are treated, and how large lowering may grow.
+#[derive(Clone, Copy, Debug)]
 pub struct LowerConfig {
     /// Unknown plain names become real variables (for one-off `nabla simplify`
     /// and `nabla diff` expressions); in files they are errors.
     pub declare_unknown_as_real: bool,
+    /// Most distinct nodes the file's store may hold after a derivative is
+    /// taken; past it the derivative is an error naming the limit (a high-order
+    /// derivative of a composition grows without bound).
+    pub max_nodes: usize,
+}
+
+impl Default for LowerConfig {
+    fn default() -> LowerConfig {
+        LowerConfig {
+            declare_unknown_as_real: false,
+            max_nodes: DEFAULT_MAX_NODES,
+        }
+    }
 }
 
 /// A derivative taken while lowering: `result` is d^order(body)/d(var)^order.
@@ -195,6 +217,9 @@ struct Lowerer {
     /// Derivatives taken while lowering the current obligation.
     sites: Vec<DerivativeSite>,
     def_depth: usize,
+    /// Definitions inlined for the current item; each use re-lowers the body,
+    /// so `def f1(t) = f0(f0(t))`, ... `f40` would be 2^40 expansions.
+    inlined: usize,
     /// Counter for fresh summation indices.
     fresh: usize,
     /// The size of the vector each bound index was first used to index.
@@ -217,6 +242,7 @@ impl Lowerer {
             diagnostics: Vec::new(),
             sites: Vec::new(),
             def_depth: 0,
+            inlined: 0,
             fresh: 0,
             range_hints: HashMap::new(),
         }
@@ -508,6 +534,8 @@ impl Lowerer {
     // ----- items -----
 
     fn lower_item(&mut self, item: &ast::Item) {
+        // the expansion limit is per claim or chain, so one huge claim does not sink the rest
+        self.inlined = 0;
         match &item.kind {
             ast::ItemKind::Claim(claim) => self.lower_claim(claim, item.span),
             ast::ItemKind::Derive(derive) => self.lower_derive(derive),
@@ -1298,10 +1326,32 @@ impl Lowerer {
     }
 
     fn derivative(&mut self, body: ExprId, var: ExprId, order: u32, span: Span) -> Lowered {
+        if order > MAX_DERIVATIVE_ORDER {
+            return Err(err(
+                span,
+                format!(
+                    "a derivative of order {order} is past the limit of {MAX_DERIVATIVE_ORDER} \
+                     (a fixed limit, MAX_DERIVATIVE_ORDER: name an intermediate derivative and \
+                     differentiate that)"
+                ),
+            ));
+        }
         let mut result = body;
-        for _ in 0..order {
+        for taken in 1..=order {
             result = take_derivative(&mut self.store, &self.domains, result, var)
                 .map_err(|message| err(span, message))?;
+            if self.store.len() > self.config.max_nodes {
+                return Err(err(
+                    span,
+                    format!(
+                        "expression too large: after {taken} of {order} derivatives the file's \
+                         expressions have {} distinct nodes, past the limit of {} \
+                         (raise it with --expr-limit)",
+                        self.store.len(),
+                        self.config.max_nodes
+                    ),
+                ));
+            }
         }
         self.sites.push(DerivativeSite {
             body,
@@ -1557,6 +1607,17 @@ impl Lowerer {
                 format!(
                     "definitions nest deeper than {MAX_DEF_DEPTH} levels (is `{}` recursive?)",
                     def.name.name
+                ),
+            ));
+        }
+        self.inlined += 1;
+        if self.inlined > self.config.max_nodes || self.store.len() > self.config.max_nodes {
+            return Err(err(
+                span,
+                format!(
+                    "expression too large: definitions expand to more than {} inlined uses \
+                     or distinct nodes (raise the limit with --expr-limit)",
+                    self.config.max_nodes
                 ),
             ));
         }

@@ -14,7 +14,7 @@ mod normalize;
 mod order;
 pub mod poly;
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;
 pub mod rules;
 pub mod sign;
 #[cfg(test)]

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Copies the seed inputs (the corpus, the examples, the parser fixtures) into
+# fuzz/corpus/<target>/ as <folder>_<file>; run it from anywhere.
+set -eu
+cd "$(dirname "$0")"
+for target in parse check; do
+  mkdir -p "corpus/$target"
+  for f in ../derivations/*.nabla ../examples/*.nabla ../tests/fixtures/parse/*/*.nabla ../tests/fixtures/fuzz/*.nabla; do
+    [ -f "$f" ] || continue
+    cp "$f" "corpus/$target/$(basename "$(dirname "$f")")_$(basename "$f")"
+  done
+done
