@@ -458,17 +458,9 @@ fn compare_at_points(
         if agreed >= wanted {
             break;
         }
-        if Instant::now() > deadline {
-            return Verdict::Unknown {
-                reason: format!(
-                    "budget exceeded: {} s per claim (raise it with --time-budget)",
-                    config.time_budget.as_secs_f64()
-                ),
-            };
-        }
-        let env = match sampler.point(k, &mut rng) {
+        let env = match next_point(&sampler, k, &mut rng, deadline, config, "") {
             Ok(env) => env,
-            Err(reason) => return Verdict::Unknown { reason },
+            Err(unknown) => return unknown,
         };
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
@@ -559,6 +551,29 @@ fn pinned_sampler<'a>(
         }
     }
     sampler
+}
+
+/// Sample point `k`, or the `unknown` verdict when the claim's time is up or
+/// the point cannot be built (a size past the sampler's limit).
+fn next_point(
+    sampler: &Sampler,
+    k: usize,
+    rng: &mut Rng,
+    deadline: Instant,
+    config: &CheckConfig,
+    doing: &str,
+) -> Result<Env, Verdict> {
+    if Instant::now() > deadline {
+        return Err(Verdict::Unknown {
+            reason: format!(
+                "budget exceeded: {} s per claim{doing} (raise it with --time-budget)",
+                config.time_budget.as_secs_f64()
+            ),
+        });
+    }
+    sampler
+        .point(k, rng)
+        .map_err(|reason| Verdict::Unknown { reason })
 }
 
 /// Why sample points were skipped: failed conditions, undefined sides, or both.
@@ -877,17 +892,16 @@ fn check_limit(
     let mut rng = Rng::new(config.seed);
     let (mut agreed, mut skipped) = (0usize, 0usize);
     for k in 0..config.points {
-        if Instant::now() > deadline {
-            return Verdict::Unknown {
-                reason: format!(
-                    "budget exceeded: {} s per claim while following the limit (raise it with --time-budget)",
-                    config.time_budget.as_secs_f64()
-                ),
-            };
-        }
-        let env = match sampler.point(k, &mut rng) {
+        let env = match next_point(
+            &sampler,
+            k,
+            &mut rng,
+            deadline,
+            config,
+            " while following the limit",
+        ) {
             Ok(env) => env,
-            Err(reason) => return Verdict::Unknown { reason },
+            Err(unknown) => return unknown,
         };
         if !admissible(store, domains, ob, sampler.symbols(), &env) {
             skipped += 1;
