@@ -263,11 +263,7 @@ fn run(cli: Cli) -> u8 {
             stride,
             dilation,
         } => conv_command(&x, &k, mode, flip, stride, dilation),
-        Command::Simplify { expr, defs, format } => {
-            one_expression(&expr, defs.as_ref(), format, |store, domains, e| {
-                Ok(simplify_for_display(store, domains, e))
-            })
-        }
+        Command::Simplify { expr, defs, format } => simplify_command(&expr, defs.as_ref(), format),
         Command::Diff {
             expr,
             wrt,
@@ -510,15 +506,8 @@ fn load_defs(path: Option<&PathBuf>) -> Result<Defs, u8> {
     })
 }
 
-type Transform<'a> =
-    dyn FnOnce(&mut Store, &crate::domain::Domains, ExprId) -> Result<ExprId, String> + 'a;
-
-fn one_expression(
-    text: &str,
-    defs_path: Option<&PathBuf>,
-    format: ExprFormat,
-    transform: impl FnOnce(&mut Store, &crate::domain::Domains, ExprId) -> Result<ExprId, String>,
-) -> u8 {
+/// `nabla simplify`: the display form of one expression.
+fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat) -> u8 {
     let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
         Ok(parts) => parts,
         Err(code) => return code,
@@ -536,14 +525,7 @@ fn one_expression(
         Ok(e) => e,
         Err(d) => return fail(d),
     };
-    let transform: Box<Transform> = Box::new(transform);
-    let result = match transform(&mut program.store, &program.domains, e) {
-        Ok(r) => r,
-        Err(message) => {
-            emit_err(&format!("error: {message}\n"));
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let result = simplify_for_display(&mut program.store, &program.domains, e);
     let store = &program.store;
     let out = match format {
         ExprFormat::Text => store.display(result),

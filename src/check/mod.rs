@@ -231,20 +231,16 @@ fn check_obligation_until(
     };
     let numeric = compare_at_points(store, domains, ob, config, deadline);
     match (proof, numeric) {
-        (Some(_), Verdict::Refuted { counterexample }) => Verdict::Unknown {
+        // a derivative that disagrees with finite differences voids any verdict
+        (_, Err(mismatch)) => Verdict::Unknown { reason: mismatch },
+        (Some(_), Ok(Verdict::Refuted { counterexample })) => Verdict::Unknown {
             reason: format!(
                 "internal error: the symbolic proof is contradicted at {} (please report this)",
                 describe_assignment(&counterexample.assignment)
             ),
         },
-        (Some(trace), Verdict::Unknown { reason })
-            if reason.starts_with("derivative cross-check") =>
-        {
-            let _ = trace;
-            Verdict::Unknown { reason }
-        }
-        (Some(trace), _) => Verdict::Proved { trace },
-        (None, numeric) => numeric,
+        (Some(trace), Ok(_)) => Verdict::Proved { trace },
+        (None, Ok(numeric)) => numeric,
     }
 }
 
@@ -299,19 +295,27 @@ fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
 }
 
 /// Assumptions and conditions that hold at this point (undefined counts as not).
-fn admissible(
+/// The conditions a sample point must meet: the obligation's own, and the
+/// declared assumptions about its symbols (found once per obligation).
+fn point_conditions(
     store: &Store,
     domains: &Domains,
     ob: &Obligation,
     symbols: &[Symbol],
-    env: &Env,
-) -> bool {
-    let relevant = domains
+) -> Vec<ExprId> {
+    domains
         .assumptions()
         .iter()
-        .filter(|&&a| store.free_symbols(a).iter().all(|s| symbols.contains(s)));
-    relevant
-        .chain(ob.conditions.iter())
+        .copied()
+        .filter(|&a| store.free_symbols(a).iter().all(|s| symbols.contains(s)))
+        .chain(ob.conditions.iter().copied())
+        .collect()
+}
+
+/// Whether every condition holds at this point (undefined counts as not).
+fn admissible(store: &Store, conditions: &[ExprId], env: &Env) -> bool {
+    conditions
+        .iter()
         .all(|&c| matches!(eval::eval_condition(store, c, env), Ok(true)))
 }
 
@@ -437,9 +441,10 @@ fn compare_at_points(
     ob: &Obligation,
     config: &CheckConfig,
     deadline: Instant,
-) -> Verdict {
+) -> Result<Verdict, String> {
     let symbols = obligation_symbols(store, ob);
     let sampler = pinned_sampler(store, domains, ob, &symbols);
+    let conditions = point_conditions(store, domains, ob, sampler.symbols());
     let mut rng = Rng::new(config.seed);
     // a finite domain is enumerated once; otherwise points are drawn until
     // `config.points` of them are usable, trying at most five times as many
@@ -447,7 +452,6 @@ fn compare_at_points(
         Some(n) => (n.min(config.points), n.min(config.points)),
         None => (config.points, config.points.saturating_mul(5)),
     };
-    let total = attempts;
     let needed = config.min_points.min(wanted).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
     // skipped points that fail a condition or assumption (the rest are undefined)
@@ -460,9 +464,9 @@ fn compare_at_points(
         }
         let env = match next_point(&sampler, k, &mut rng, deadline, config, "") {
             Ok(env) => env,
-            Err(unknown) => return unknown,
+            Err(unknown) => return Ok(unknown),
         };
-        if !admissible(store, domains, ob, sampler.symbols(), &env) {
+        if !admissible(store, &conditions, &env) {
             skipped += 1;
             inadmissible += 1;
             continue;
@@ -471,7 +475,7 @@ fn compare_at_points(
             PointResult::Agree => {
                 agreed += 1;
                 if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
-                    return Verdict::Unknown { reason: failure };
+                    return Err(failure);
                 }
             }
             PointResult::Skip => skipped += 1,
@@ -480,9 +484,16 @@ fn compare_at_points(
                 limit_hit.get_or_insert(why);
             }
             PointResult::Differ { lhs, rhs, note } => {
-                let (env, lhs, rhs, note) =
-                    shrink(store, domains, ob, &sampler, env, (lhs, rhs, note));
-                return Verdict::Refuted {
+                let (env, lhs, rhs, note) = shrink(
+                    store,
+                    domains,
+                    ob,
+                    &sampler,
+                    &conditions,
+                    env,
+                    (lhs, rhs, note),
+                );
+                return Ok(Verdict::Refuted {
                     counterexample: Counterexample {
                         assignment: show_env(store, sampler.symbols(), &env),
                         lhs,
@@ -490,11 +501,11 @@ fn compare_at_points(
                         note,
                         point: exact_point(sampler.symbols(), &env),
                     },
-                };
+                });
             }
         }
     }
-    if agreed >= needed {
+    Ok(if agreed >= needed {
         Verdict::Checked {
             points: agreed,
             skipped,
@@ -502,18 +513,18 @@ fn compare_at_points(
     } else if let Some(why) = limit_hit {
         Verdict::Unknown {
             reason: format!(
-                "size limit: {why}; only {agreed} of {total} sample points could be evaluated \
+                "size limit: {why}; only {agreed} of {attempts} sample points could be evaluated \
                  (the evaluator's limits are fixed: write the claim with symbolic sizes)"
             ),
         }
     } else {
         Verdict::Unknown {
             reason: format!(
-                "only {agreed} of {total} sample points could be evaluated (need {needed}): {}",
+                "only {agreed} of {attempts} sample points could be evaluated (need {needed}): {}",
                 why_skipped(inadmissible, skipped - inadmissible)
             ),
         }
-    }
+    })
 }
 
 /// A sampler for an obligation, with each variable that a condition `x == c`
@@ -593,6 +604,7 @@ fn shrink(
     domains: &Domains,
     ob: &Obligation,
     sampler: &Sampler,
+    conditions: &[ExprId],
     mut env: Env,
     mut found: (String, String, Option<String>),
 ) -> (Env, String, String, Option<String>) {
@@ -622,7 +634,7 @@ fn shrink(
                     trial_entries[k] = candidate;
                     let mut trial = env.clone();
                     trial.bind(s, rebind(trial_entries.clone()));
-                    if !admissible(store, domains, ob, sampler.symbols(), &trial) {
+                    if !admissible(store, conditions, &trial) {
                         continue;
                     }
                     if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial)
@@ -645,7 +657,7 @@ fn shrink(
             }
             let mut trial = env.clone();
             trial.bind(s, Binding::Scalar(candidate));
-            if !admissible(store, domains, ob, sampler.symbols(), &trial) {
+            if !admissible(store, conditions, &trial) {
                 continue;
             }
             if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial) {
@@ -853,12 +865,8 @@ fn central_difference(
     };
     let plus = at(x + &h)?;
     let minus = at(x - &h)?;
-    let h = h_to_f64(&h)?;
+    let h = finite(&Value::Exact(h))?;
     Some((plus - minus) / (2.0 * h))
-}
-
-fn h_to_f64(h: &BigRational) -> Option<f64> {
-    finite(&Value::Exact(h.clone()))
 }
 
 /// `lim var → ∞ of body = rhs`, checked along a growing sequence of the variable
@@ -889,6 +897,7 @@ fn check_limit(
         .filter(|&s| s != var)
         .collect();
     let sampler = Sampler::new(store, domains, &symbols);
+    let conditions = point_conditions(store, domains, ob, sampler.symbols());
     let mut rng = Rng::new(config.seed);
     let (mut agreed, mut skipped) = (0usize, 0usize);
     for k in 0..config.points {
@@ -903,7 +912,7 @@ fn check_limit(
             Ok(env) => env,
             Err(unknown) => return unknown,
         };
-        if !admissible(store, domains, ob, sampler.symbols(), &env) {
+        if !admissible(store, &conditions, &env) {
             skipped += 1;
             continue;
         }

@@ -875,6 +875,19 @@ impl Lowerer {
         locals.iter().rev().find(|(n, _)| n == name).map(|(_, l)| l)
     }
 
+    /// The vector variable `name` stands for (a declared vector or onehot, or a
+    /// def parameter bound to one), with its size; a local scalar shadows it.
+    fn vector_variable(&self, name: &str, locals: &Locals) -> Option<(Symbol, ExprId)> {
+        match Self::lookup_local(locals, name) {
+            Some(Local::Vector { sym, size }) => Some((*sym, *size)),
+            Some(_) => None,
+            None => match self.names.get(name) {
+                Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
+                _ => None,
+            },
+        }
+    }
+
     fn ident(&mut self, name: &str, span: Span, locals: &mut Locals) -> Lowered {
         if let Some(local) = Self::lookup_local(locals, name) {
             return match local {
@@ -1041,15 +1054,14 @@ impl Lowerer {
         }
         let (sym, size) = match &base.kind {
             ExprKind::Ident(name) => {
-                let found = match Self::lookup_local(locals, name) {
-                    Some(Local::Vector { sym, size }) => Some((*sym, Some(*size))),
-                    Some(Local::Scalar(_) | Local::VectorExpr { .. }) => None,
-                    None => match self.names.get(name) {
-                        Some((Entity::Vector { sym, size }, _)) => Some((*sym, Some(*size))),
-                        Some((Entity::Matrix { sym }, _)) => Some((*sym, None)),
-                        _ => None,
-                    },
+                let matrix = match (Self::lookup_local(locals, name), self.names.get(name)) {
+                    (None, Some((Entity::Matrix { sym }, _))) => Some((*sym, None)),
+                    _ => None,
                 };
+                let found = self
+                    .vector_variable(name, locals)
+                    .map(|(sym, size)| (sym, Some(size)))
+                    .or(matrix);
                 match found {
                     Some(f) => f,
                     None => {
@@ -1453,15 +1465,7 @@ impl Lowerer {
     /// An argument of an uninterpreted function: a scalar, or a whole vector variable.
     fn function_arg(&mut self, e: &ast::Expr, locals: &mut Locals) -> Lowered {
         if let ExprKind::Ident(n) = &e.kind {
-            let vector = match Self::lookup_local(locals, n) {
-                Some(Local::Vector { sym, .. }) => Some(*sym),
-                Some(_) => None,
-                None => match self.names.get(n) {
-                    Some((Entity::Vector { sym, .. }, _)) => Some(*sym),
-                    _ => None,
-                },
-            };
-            if let Some(sym) = vector {
+            if let Some((sym, _)) = self.vector_variable(n, locals) {
                 return Ok(self.store.add(Node::Sym(sym)));
             }
         }
@@ -1571,25 +1575,12 @@ impl Lowerer {
         }
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
-            if let Some(local) = self.bind_tensor_arg(&a.value, locals)? {
-                bound.push(local);
-                continue;
-            }
-            let vector = match &a.value.kind {
-                ExprKind::Ident(n) => match Self::lookup_local(locals, n) {
-                    Some(Local::Vector { sym, size }) => Some((*sym, *size)),
-                    Some(_) => None,
-                    None => match self.names.get(n) {
-                        Some((Entity::Vector { sym, size }, _)) => Some((*sym, *size)),
-                        _ => None,
-                    },
-                },
-                _ => None,
-            };
-            bound.push(match vector {
-                Some((sym, size)) => Local::Vector { sym, size },
+            // vector arguments (variables or expressions) bind lazily
+            let local = match self.bind_tensor_arg(&a.value, locals)? {
+                Some(local) => local,
                 None => Local::Scalar(self.expr(&a.value, locals)?),
-            });
+            };
+            bound.push(local);
         }
         Ok(bound)
     }
@@ -1955,7 +1946,7 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
             _ => {}
         }
     }
-    best.or(Some(0)).filter(|&d| d > 0)
+    best.filter(|&d| d > 0)
 }
 
 /// The derivative used while lowering (one order).

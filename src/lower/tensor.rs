@@ -739,19 +739,11 @@ impl Lowerer {
         match self.shape_of(e, locals)? {
             Shape::Col(size) => {
                 if let ExprKind::Ident(n) = &e.kind {
-                    match Self::lookup_local(locals, n) {
-                        Some(l @ (Local::Vector { .. } | Local::VectorExpr { .. })) => {
-                            return Ok(Some(l.clone()))
-                        }
-                        Some(Local::Scalar(_)) => {}
-                        None => {
-                            if let Some((Entity::Vector { sym, size }, _)) = self.names.get(n) {
-                                return Ok(Some(Local::Vector {
-                                    sym: *sym,
-                                    size: *size,
-                                }));
-                            }
-                        }
+                    if let Some(l @ Local::VectorExpr { .. }) = Self::lookup_local(locals, n) {
+                        return Ok(Some(l.clone()));
+                    }
+                    if let Some((sym, size)) = self.vector_variable(n, locals) {
+                        return Ok(Some(Local::Vector { sym, size }));
                     }
                 }
                 Ok(Some(Local::VectorExpr {
