@@ -14,7 +14,7 @@ mod proptests;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
-use crate::eval::{self, Agreement, Binding, Env, Value};
+use crate::eval::{self, Binding, Env, SideComparison, Value};
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
 use crate::simplify;
@@ -327,14 +327,17 @@ enum PointResult {
         rhs: String,
         note: Option<String>,
     },
-    /// Undefined on a side, or too imprecise to tell.
+    /// Undefined on a side.
     Skip,
+    /// The sides could not be told apart or shown to agree, even at the
+    /// highest precision; the reason.
+    Undecided(String),
     /// A side passes one of the evaluator's size limits (`eval::MAX_SUM_TERMS`,
     /// `eval::MAX_EVAL_STEPS`, ...); the message names it.
     TooLarge(String),
 }
 
-fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
+fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> PointResult {
     if let Some((left, right)) = &ob.sizes {
         let concrete = |sizes: &[ExprId]| -> Option<Vec<String>> {
             sizes
@@ -363,8 +366,9 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
             };
         }
         let mut all_agree = true;
+        let mut undecided = None;
         for (k, (&x, &y)) in a.iter().zip(b.iter()).enumerate() {
-            match compare_scalars(store, x, y, ob, env) {
+            match compare_scalars(store, x, y, ob, env, escalate) {
                 PointResult::Agree => {}
                 PointResult::Differ { lhs, rhs, .. } => {
                     return PointResult::Differ {
@@ -374,13 +378,17 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
                     }
                 }
                 PointResult::Skip => all_agree = false,
+                PointResult::Undecided(why) => {
+                    all_agree = false;
+                    undecided.get_or_insert(why);
+                }
                 PointResult::TooLarge(why) => return PointResult::TooLarge(why),
             }
         }
-        return if all_agree {
-            PointResult::Agree
-        } else {
-            PointResult::Skip
+        return match (all_agree, undecided) {
+            (true, _) => PointResult::Agree,
+            (false, Some(why)) => PointResult::Undecided(why),
+            (false, None) => PointResult::Skip,
         };
     }
     if matches!(lhs_node, Node::Vector(_)) != matches!(rhs_node, Node::Vector(_)) {
@@ -390,7 +398,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env) -> PointResult {
             note: Some("one side is a vector and the other is not".to_string()),
         };
     }
-    compare_scalars(store, ob.lhs, ob.rhs, ob, env)
+    compare_scalars(store, ob.lhs, ob.rhs, ob, env, escalate)
 }
 
 fn compare_scalars(
@@ -399,34 +407,32 @@ fn compare_scalars(
     rhs: ExprId,
     ob: &Obligation,
     env: &Env,
+    escalate: bool,
 ) -> PointResult {
-    let (a, b) = match (eval::eval(store, lhs, env), eval::eval(store, rhs, env)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(eval::EvalError::TooLarge(why)), _) | (_, Err(eval::EvalError::TooLarge(why))) => {
-            return PointResult::TooLarge(why)
+    let tolerance = match ob.op {
+        RelOp::Approx => ob.tolerance.as_ref(),
+        _ => None,
+    };
+    match eval::compare_sides(store, lhs, rhs, env, tolerance, escalate) {
+        SideComparison::Agree => PointResult::Agree,
+        SideComparison::Differ(a, b) => {
+            let (lhs, rhs) = (a.to_string(), b.to_string());
+            // values that print alike differ below the shown digits: say by how much
+            let gap = (lhs == rhs)
+                .then(|| a.sub(&b).ok())
+                .flatten()
+                .map(|d| format!("they differ by {d}"));
+            PointResult::Differ {
+                lhs,
+                rhs,
+                note: tolerance
+                    .map(|tol| format!("they differ by more than {}", show_rational(tol)))
+                    .or(gap),
+            }
         }
-        _ => return PointResult::Skip,
-    };
-    let differ = || PointResult::Differ {
-        lhs: a.to_string(),
-        rhs: b.to_string(),
-        note: None,
-    };
-    if let (RelOp::Approx, Some(tol)) = (ob.op, &ob.tolerance) {
-        return match Value::approx_equal(&a, &b, tol) {
-            Some(true) => PointResult::Agree,
-            Some(false) => PointResult::Differ {
-                lhs: a.to_string(),
-                rhs: b.to_string(),
-                note: Some(format!("they differ by more than {}", show_rational(tol))),
-            },
-            None => PointResult::Skip,
-        };
-    }
-    match Value::compare(&a, &b) {
-        Agreement::Equal | Agreement::Close => PointResult::Agree,
-        Agreement::Different => differ(),
-        Agreement::Inconclusive => PointResult::Skip,
+        SideComparison::Failed(eval::EvalError::TooLarge(why)) => PointResult::TooLarge(why),
+        SideComparison::Failed(_) => PointResult::Skip,
+        SideComparison::Undecided(why) => PointResult::Undecided(why),
     }
 }
 
@@ -458,6 +464,13 @@ fn compare_at_points(
     let mut inadmissible = 0usize;
     // the first evaluator size limit met, named in an `unknown` verdict
     let mut limit_hit: Option<String> = None;
+    // points where the sides could not be decided even at the highest
+    // precision, and the first reason
+    let mut undecided = 0usize;
+    let mut undecided_why: Option<String> = None;
+    // points left open by the f64 enclosures, decided at higher precision
+    // only when the other points do not suffice
+    let mut deferred: Vec<Env> = Vec::new();
     for k in 0..attempts {
         if agreed >= wanted {
             break;
@@ -471,7 +484,7 @@ fn compare_at_points(
             inadmissible += 1;
             continue;
         }
-        match compare_point(store, ob, &env) {
+        match compare_point(store, ob, &env, false) {
             PointResult::Agree => {
                 agreed += 1;
                 if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
@@ -479,12 +492,22 @@ fn compare_at_points(
                 }
             }
             PointResult::Skip => skipped += 1,
+            PointResult::Undecided(why) => {
+                // decided again at higher precision only if the clean points run short
+                if deferred.len() < needed {
+                    deferred.push(env);
+                } else {
+                    skipped += 1;
+                    undecided += 1;
+                    undecided_why.get_or_insert(why);
+                }
+            }
             PointResult::TooLarge(why) => {
                 skipped += 1;
                 limit_hit.get_or_insert(why);
             }
             PointResult::Differ { lhs, rhs, note } => {
-                let (env, lhs, rhs, note) = shrink(
+                return Ok(refutation(
                     store,
                     domains,
                     ob,
@@ -492,23 +515,58 @@ fn compare_at_points(
                     &conditions,
                     env,
                     (lhs, rhs, note),
-                );
-                return Ok(Verdict::Refuted {
-                    counterexample: Counterexample {
-                        assignment: show_env(store, sampler.symbols(), &env),
-                        lhs,
-                        rhs,
-                        note,
-                        point: exact_point(sampler.symbols(), &env),
-                    },
-                });
+                ));
             }
+        }
+    }
+    for env in deferred {
+        if agreed >= needed {
+            skipped += 1;
+            undecided += 1;
+            continue;
+        }
+        match compare_point(store, ob, &env, true) {
+            PointResult::Agree => {
+                agreed += 1;
+                if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
+                    return Err(failure);
+                }
+            }
+            PointResult::Differ { lhs, rhs, note } => {
+                return Ok(refutation(
+                    store,
+                    domains,
+                    ob,
+                    &sampler,
+                    &conditions,
+                    env,
+                    (lhs, rhs, note),
+                ));
+            }
+            PointResult::Undecided(why) => {
+                skipped += 1;
+                undecided += 1;
+                undecided_why = Some(why);
+            }
+            PointResult::TooLarge(why) => {
+                skipped += 1;
+                limit_hit.get_or_insert(why);
+            }
+            PointResult::Skip => skipped += 1,
         }
     }
     Ok(if agreed >= needed {
         Verdict::Checked {
             points: agreed,
             skipped,
+        }
+    } else if let Some(why) = undecided_why {
+        Verdict::Unknown {
+            reason: format!(
+                "equality not established: at {undecided} sample point{} the sides could not be \
+                 told apart ({why}); they agree at {agreed} (need {needed})",
+                if undecided == 1 { "" } else { "s" }
+            ),
         }
     } else if let Some(why) = limit_hit {
         Verdict::Unknown {
@@ -525,6 +583,28 @@ fn compare_at_points(
             ),
         }
     })
+}
+
+/// The refuted verdict at a point where the sides differ, shrunk to a simpler point.
+fn refutation(
+    store: &Store,
+    domains: &Domains,
+    ob: &Obligation,
+    sampler: &Sampler,
+    conditions: &[ExprId],
+    env: Env,
+    found: (String, String, Option<String>),
+) -> Verdict {
+    let (env, lhs, rhs, note) = shrink(store, domains, ob, sampler, conditions, env, found);
+    Verdict::Refuted {
+        counterexample: Counterexample {
+            assignment: show_env(store, sampler.symbols(), &env),
+            lhs,
+            rhs,
+            note,
+            point: exact_point(sampler.symbols(), &env),
+        },
+    }
 }
 
 /// A sampler for an obligation, with each variable that a condition `x == c`
@@ -637,7 +717,8 @@ fn shrink(
                     if !admissible(store, conditions, &trial) {
                         continue;
                     }
-                    if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial)
+                    if let PointResult::Differ { lhs, rhs, note } =
+                        compare_point(store, ob, &trial, true)
                     {
                         env = trial;
                         entries = trial_entries;
@@ -660,7 +741,7 @@ fn shrink(
             if !admissible(store, conditions, &trial) {
                 continue;
             }
-            if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial) {
+            if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial, true) {
                 env = trial;
                 found = (lhs, rhs, note);
                 break;

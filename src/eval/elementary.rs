@@ -1,6 +1,7 @@
 //! The built-in functions (`Func`) on values: exact where the result is rational, intervals otherwise.
 
 use super::interval::exact_rational;
+use super::precise::{self, Precise};
 use super::value::{ln_interval, log10_interval, log2_interval, Value};
 use super::EvalError;
 use crate::expr::Func;
@@ -21,6 +22,9 @@ pub(crate) fn apply(func: Func, args: &[Value]) -> Result<Value, EvalError> {
             ))),
         };
     };
+    if let Some(value) = apply_precise(func, x) {
+        return value;
+    }
     match func {
         Func::Exp => exp(x),
         Func::Ln => ln(x),
@@ -38,6 +42,52 @@ pub(crate) fn apply(func: Func, args: &[Value]) -> Result<Value, EvalError> {
         Func::Ceil => ceil(x),
         Func::Delta => Err(EvalError::Unsupported("δ takes two arguments".into())),
     }
+}
+
+/// The multi-precision path: taken when evaluating at a working precision
+/// or when the argument is already a multi-precision interval, for the
+/// functions whose result is not exact.
+fn apply_precise(func: Func, x: &Value) -> Option<Result<Value, EvalError>> {
+    let bits = match x {
+        Value::Precise(p) => p.bits(),
+        _ => precise::working_bits()?,
+    };
+    let exact_shortcut = match (func, x.as_exact()) {
+        (_, None) => false,
+        (Func::Exp | Func::Sigmoid | Func::Tanh, Some(r)) => r.is_zero(),
+        (Func::Ln, Some(r)) => r.is_one(),
+        (Func::Log2 | Func::Log10 | Func::Sqrt, Some(_)) => {
+            // exact when the argument is a power of the base or a square
+            let attempt = match func {
+                Func::Log2 => log2(x),
+                Func::Log10 => log10(x),
+                _ => sqrt(x),
+            };
+            if matches!(attempt, Ok(Value::Exact(_)) | Err(_)) {
+                return Some(attempt);
+            }
+            false
+        }
+        (Func::Softplus, Some(_)) => false,
+        _ => true,
+    };
+    if exact_shortcut {
+        return None;
+    }
+    let at = |f: fn(&Precise) -> Result<Precise, EvalError>| -> Result<Value, EvalError> {
+        Ok(Value::Precise(f(&x.precise(bits)?)?))
+    };
+    Some(match func {
+        Func::Exp => at(Precise::exp),
+        Func::Ln => at(Precise::ln),
+        Func::Log2 => at(Precise::log2),
+        Func::Log10 => at(Precise::log10),
+        Func::Sqrt => at(Precise::sqrt),
+        Func::Sigmoid => at(Precise::sigmoid),
+        Func::Softplus => at(Precise::softplus),
+        Func::Tanh => at(Precise::tanh),
+        _ => return None,
+    })
 }
 
 fn exact(n: i64) -> Value {
@@ -115,6 +165,7 @@ fn abs(x: &Value) -> Value {
     match x {
         Value::Exact(r) => Value::Exact(r.abs()),
         Value::Approx(i) => Value::Approx(i.abs()),
+        Value::Precise(p) => Value::Precise(p.abs()),
     }
 }
 
@@ -123,6 +174,7 @@ fn relu(x: &Value) -> Value {
         Value::Exact(r) if r.is_negative() => Value::zero(),
         Value::Exact(_) => x.clone(),
         Value::Approx(i) => Value::Approx(i.relu()),
+        Value::Precise(p) => Value::Precise(p.relu()),
     }
 }
 
@@ -154,6 +206,7 @@ fn certain_sign(x: &Value) -> Result<i64, EvalError> {
         Value::Approx(i) if i.hi() < 0.0 => Ok(-1),
         Value::Approx(i) if i.lo() == 0.0 && i.hi() == 0.0 => Ok(0),
         Value::Approx(_) => Err(EvalError::Indeterminate),
+        Value::Precise(p) => p.certain_sign().ok_or(EvalError::Indeterminate),
     }
 }
 
@@ -177,6 +230,10 @@ fn floor(x: &Value) -> Result<Value, EvalError> {
             Ok(Value::Exact(exact_rational(i.lo().floor())))
         }
         Value::Approx(_) => Err(EvalError::Indeterminate),
+        Value::Precise(p) => p
+            .floor()
+            .map(|n| Value::Exact(BigRational::from_integer(n)))
+            .ok_or(EvalError::Indeterminate),
     }
 }
 
@@ -187,6 +244,10 @@ fn ceil(x: &Value) -> Result<Value, EvalError> {
             Ok(Value::Exact(exact_rational(i.lo().ceil())))
         }
         Value::Approx(_) => Err(EvalError::Indeterminate),
+        Value::Precise(p) => p
+            .ceil()
+            .map(|n| Value::Exact(BigRational::from_integer(n)))
+            .ok_or(EvalError::Indeterminate),
     }
 }
 
@@ -230,6 +291,13 @@ pub(crate) fn integer_of(v: &Value, what: &str) -> Result<BigInt, EvalError> {
             "{what} {v} is not an integer"
         ))),
         Value::Approx(_) => Err(EvalError::Indeterminate),
+        Value::Precise(p) => match p.integer() {
+            Ok(n) => Ok(n),
+            Err(true) => Err(EvalError::Undefined(format!(
+                "{what} {v} is not an integer"
+            ))),
+            Err(false) => Err(EvalError::Indeterminate),
+        },
     }
 }
 

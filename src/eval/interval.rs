@@ -10,6 +10,9 @@
 //! every libm result by that many ulps on each side. This assumption is the only
 //! non-proved ingredient of the enclosures.
 
+use super::precise::{
+    check_f64_absorption, check_f64_saturation, check_f64_underflow, note_loss, F64_CONSTANT_BITS,
+};
 use super::EvalError;
 use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
@@ -58,6 +61,20 @@ impl Interval {
         self.hi - self.lo
     }
 
+    /// Whether 0 is outside the interval.
+    pub fn excludes_zero(&self) -> bool {
+        self.lo > 0.0 || self.hi < 0.0
+    }
+
+    /// The smallest absolute value in the interval.
+    pub fn smallest(&self) -> f64 {
+        if self.excludes_zero() {
+            self.lo.abs().min(self.hi.abs())
+        } else {
+            0.0
+        }
+    }
+
     /// The largest absolute value in the interval.
     pub fn magnitude(&self) -> f64 {
         self.lo.abs().max(self.hi.abs())
@@ -73,6 +90,7 @@ impl Interval {
         if !lo.is_finite() || !hi.is_finite() {
             return Err(EvalError::Overflow);
         }
+        check_f64_underflow(lo, hi);
         // Endpoints computed by rounding down and up can only cross if the
         // operation was handed an empty interval, which the type forbids.
         Ok(Interval {
@@ -86,6 +104,11 @@ impl Interval {
     pub fn from_rational(r: &BigRational) -> Result<Interval, EvalError> {
         if r.is_zero() {
             return Ok(Interval { lo: 0.0, hi: 0.0 });
+        }
+        // a constant with far more bits than an f64 holds loses some of them
+        let size = r.numer().bits() + r.denom().bits();
+        if size > u64::from(F64_CONSTANT_BITS) {
+            note_loss(size / 4);
         }
         let (lo, hi) = positive_ratio_enclosure(r.numer().magnitude(), r.denom().magnitude())?;
         if r.is_negative() {
@@ -107,7 +130,13 @@ impl Interval {
         }
     }
 
+    /// `self + other`; a certainly nonzero term below the resolution relative
+    /// to the other is noted as lost (see `precise`).
     pub fn add(&self, other: &Interval) -> Result<Interval, EvalError> {
+        if self.excludes_zero() && other.excludes_zero() {
+            check_f64_absorption(self.smallest(), other.magnitude());
+            check_f64_absorption(other.smallest(), self.magnitude());
+        }
         Interval::checked(add_down(self.lo, other.lo), add_up(self.hi, other.hi))
     }
 
@@ -229,7 +258,12 @@ impl Interval {
         }
     }
 
+    /// `e^self`; a nonzero argument nearer 0 than the resolution is lost in
+    /// `1 + x` and noted.
     pub fn exp(&self) -> Result<Interval, EvalError> {
+        if self.excludes_zero() {
+            check_f64_absorption(self.magnitude(), 1.0);
+        }
         Interval::checked(libm_down(self.lo.exp()).max(0.0), libm_up(self.hi.exp()))
     }
 
@@ -250,6 +284,8 @@ impl Interval {
         Interval::checked(libm_down(self.lo.log10()), libm_up(self.hi.log10()))
     }
 
+    /// Checks the argument of a logarithm; an argument other than 1 nearer
+    /// 1 than the resolution is noted as lost.
     fn require_positive(&self, name: &str) -> Result<(), EvalError> {
         if self.hi <= 0.0 {
             return Err(EvalError::Undefined(format!(
@@ -258,6 +294,10 @@ impl Interval {
         }
         if self.lo <= 0.0 {
             return Err(EvalError::Indeterminate);
+        }
+        let offset = (self.lo - 1.0).abs().max((self.hi - 1.0).abs());
+        if !(self.lo == 1.0 && self.hi == 1.0) {
+            check_f64_absorption(offset, 1.0);
         }
         Ok(())
     }
@@ -274,7 +314,9 @@ impl Interval {
         Interval::checked(sqrt_down(self.lo), sqrt_up(self.hi))
     }
 
+    /// `tanh`; a saturated value (nearer ±1 than the resolution) is noted.
     pub fn tanh(&self) -> Result<Interval, EvalError> {
+        check_f64_saturation(2.0 * self.magnitude());
         Interval::checked(
             libm_down(self.lo.tanh()).max(-1.0),
             libm_up(self.hi.tanh()).min(1.0),
@@ -548,6 +590,8 @@ fn pow_magnitude_up(a: f64, n: &BigUint) -> Result<f64, EvalError> {
 
 /// An enclosure of `sigmoid(x)` for one f64 `x`.
 fn sigmoid_point(x: f64) -> Result<(f64, f64), EvalError> {
+    // σ(x) = 1 - e^-x or e^x (1 - e^x): the correction is lost when saturated
+    check_f64_saturation(x.abs());
     if x >= 0.0 {
         // 1 / (1 + e^-x), with e^-x in (0, 1]
         let e = Interval { lo: -x, hi: -x }.exp()?;
@@ -564,6 +608,8 @@ fn sigmoid_point(x: f64) -> Result<(f64, f64), EvalError> {
 
 /// An enclosure of `softplus(x) = ln(1 + e^x)` for one f64 `x`.
 fn softplus_point(x: f64) -> Result<(f64, f64), EvalError> {
+    // softplus(x) = max(x, 0) + e^-|x| - …: the exponential is lost when saturated
+    check_f64_saturation(x.abs());
     // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), so the exponential never overflows
     let e = Interval {
         lo: -x.abs(),

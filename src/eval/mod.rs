@@ -29,6 +29,7 @@ mod elementary;
 mod engine;
 mod function;
 mod interval;
+mod precise;
 mod value;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ mod tests;
 pub use engine::Evaluator;
 pub use function::{Function, RidgeMap, Wave};
 pub use interval::{Interval, LIBM_ULP_SLACK};
+pub use precise::{at_precision, resolution_bits, Precise, F64_RESOLUTION_BITS};
 pub use value::{Agreement, Value, CLOSE_ABSOLUTE, CLOSE_RELATIVE};
 
 use crate::expr::{ExprId, Store, Symbol};
@@ -46,10 +48,13 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// Largest exponent `|n|` for which `x^n` is computed exactly.
-pub const MAX_EXACT_EXPONENT: u64 = 10_000;
+pub const MAX_EXACT_EXPONENT: u64 = 1_000_000;
 /// Largest numerator or denominator (in bits) an exact result may have; a
 /// larger result continues as an interval.
 pub const MAX_EXACT_BITS: u64 = 100_000;
+/// Largest numerator or denominator (in bits) of an exact power `x^n`: one
+/// power is cheap (`(1/2)^200000` is exact), sums of such numbers are not.
+pub const MAX_EXACT_POWER_BITS: u64 = 262_144;
 /// Largest `q` for which an exact `q`-th root of a rational is attempted.
 pub const MAX_EXACT_ROOT_DEGREE: u32 = 64;
 /// Most terms one `Σ` may have.
@@ -161,6 +166,110 @@ pub fn eval_condition(store: &Store, id: ExprId, env: &Env) -> Result<bool, Eval
 /// a vector) at `env`.
 pub fn eval_vector(store: &Store, id: ExprId, env: &Env) -> Result<Vec<Value>, EvalError> {
     Evaluator::new(store, env).vector(id)
+}
+
+/// The precisions (bits) a point is decided again at, in order, when the f64
+/// enclosures cannot decide it.
+pub const ESCALATION_BITS: [u32; 2] = [256, 1024];
+
+/// What both sides of a claim say at one point.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SideComparison {
+    /// Exactly equal; or (for `≈`) certainly within the tolerance; or rigorous
+    /// enclosures that overlap and agree to the resolution of a precision at
+    /// which no evaluation step lost a nonzero quantity (see `precise`).
+    Agree,
+    /// Certainly different: unequal exact values or disjoint enclosures (for
+    /// `≈`: certainly farther apart than the tolerance).
+    Differ(Value, Value),
+    /// Not decided even at the highest precision; the reason.
+    Undecided(String),
+    /// A side has no value here (the error of the first side that failed).
+    Failed(EvalError),
+}
+
+/// Compares `lhs` and `rhs` (with `|lhs − rhs| <= tolerance` for `≈`) at
+/// `env`: first with f64 enclosures, then at each of [`ESCALATION_BITS`]
+/// whose resolution is deep enough, while the answer is open: enclosures that
+/// agree only after a loss, a comparison straddling the tolerance, an f64
+/// overflow. Wide enclosures and undecidable conditions are not re-decided
+/// (`Failed(Indeterminate)`: the point is skipped). Without `escalate`, an
+/// open answer after the f64 enclosures is `Undecided` at once (the checker
+/// re-decides such points only when it lacks others).
+pub fn compare_sides(
+    store: &Store,
+    lhs: ExprId,
+    rhs: ExprId,
+    env: &Env,
+    tolerance: Option<&BigRational>,
+    escalate: bool,
+) -> SideComparison {
+    let mut why = String::new();
+    // the least resolution the next precision must have (after a loss)
+    let mut needed: u64 = 0;
+    let precisions = std::iter::once(None).chain(ESCALATION_BITS.iter().map(|&b| Some(b)));
+    for bits in precisions {
+        if bits.is_some() && !escalate {
+            break;
+        }
+        if u64::from(resolution_bits(bits)) <= needed && bits.is_some() {
+            continue;
+        }
+        let ((a, b), lost) = at_precision(bits, || (eval(store, lhs, env), eval(store, rhs, env)));
+        let (a, b) = match (a, b) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e @ EvalError::TooLarge(_)), _) | (_, Err(e @ EvalError::TooLarge(_))) => {
+                return SideComparison::Failed(e)
+            }
+            (Err(e), other) | (other, Err(e)) => {
+                // an f64 overflow may fit at a working precision; anything
+                // else is decided (or, for an undecidable condition, left as
+                // it was: re-deciding conditions is not worth its cost)
+                let open = |e: &EvalError| bits.is_none() && matches!(e, EvalError::Overflow);
+                let certain = [Some(&e), other.as_ref().err()]
+                    .into_iter()
+                    .flatten()
+                    .find(|e| !open(e));
+                if let Some(e) = certain {
+                    return SideComparison::Failed(e.clone());
+                }
+                why = e.to_string();
+                continue;
+            }
+        };
+        if let Some(tol) = tolerance {
+            match Value::approx_equal(&a, &b, tol) {
+                Some(true) => return SideComparison::Agree,
+                Some(false) => return SideComparison::Differ(a, b),
+                None => why = "the enclosures straddle the tolerance".to_string(),
+            }
+            continue;
+        }
+        match Value::compare(&a, &b) {
+            Agreement::Equal => return SideComparison::Agree,
+            Agreement::Different => return SideComparison::Differ(a, b),
+            Agreement::Close => match lost {
+                None => return SideComparison::Agree,
+                Some(depth) => {
+                    needed = depth;
+                    why = format!(
+                        "they agree only after a quantity about 2^-{depth} of its neighbour \
+                         fell below the working precision"
+                    );
+                }
+            },
+            // wide enclosures are not re-decided (the cost is not worth it):
+            // the point is skipped as too imprecise
+            Agreement::Inconclusive => {
+                return SideComparison::Failed(EvalError::Indeterminate);
+            }
+        }
+    }
+    if !escalate {
+        return SideComparison::Undecided(format!("with f64 enclosures: {why}"));
+    }
+    let top = ESCALATION_BITS[ESCALATION_BITS.len() - 1];
+    SideComparison::Undecided(format!("up to {top} bits: {why}"))
 }
 
 /// How two values relate (see [`Value::compare`]).

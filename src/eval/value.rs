@@ -5,7 +5,10 @@
 //! on outward-rounded intervals, so a `Value` always encloses the true number.
 
 use super::interval::{exact_rational, rational_pow2, Interval};
-use super::{EvalError, MAX_EXACT_BITS, MAX_EXACT_EXPONENT, MAX_EXACT_ROOT_DEGREE};
+use super::precise::{self, Precise};
+use super::{
+    EvalError, MAX_EXACT_BITS, MAX_EXACT_EXPONENT, MAX_EXACT_POWER_BITS, MAX_EXACT_ROOT_DEGREE,
+};
 use crate::expr::CmpOp;
 use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
@@ -17,8 +20,11 @@ use std::fmt;
 pub enum Value {
     /// The exact value.
     Exact(BigRational),
-    /// An interval known to contain the value.
+    /// An f64 interval known to contain the value.
     Approx(Interval),
+    /// A multi-precision interval known to contain the value (evaluation at
+    /// a working precision, see [`precise::at_precision`]).
+    Precise(Precise),
 }
 
 /// How two values relate, as far as their enclosures can tell.
@@ -60,7 +66,24 @@ impl Value {
     pub fn as_exact(&self) -> Option<&BigRational> {
         match self {
             Value::Exact(r) => Some(r),
-            Value::Approx(_) => None,
+            Value::Approx(_) | Value::Precise(_) => None,
+        }
+    }
+
+    /// The value as a multi-precision interval at `bits` (exact ends for an
+    /// f64 interval; an exact value is rounded outward).
+    pub fn precise(&self, bits: u32) -> Result<Precise, EvalError> {
+        match self {
+            Value::Exact(r) => Precise::from_rational(r, bits),
+            Value::Approx(i) => Precise::from_interval(i, bits),
+            Value::Precise(p) => Ok(p.clone()),
+        }
+    }
+
+    fn precise_bits(&self) -> Option<u32> {
+        match self {
+            Value::Precise(p) => Some(p.bits()),
+            _ => None,
         }
     }
 
@@ -76,6 +99,7 @@ impl Value {
                 }
             }),
             Value::Approx(i) => i.midpoint(),
+            Value::Precise(p) => p.midpoint(),
         }
     }
 
@@ -84,6 +108,7 @@ impl Value {
         match self {
             Value::Exact(r) => Interval::from_rational(r),
             Value::Approx(i) => Ok(*i),
+            Value::Precise(p) => p.to_interval(),
         }
     }
 
@@ -92,6 +117,7 @@ impl Value {
         match self {
             Value::Exact(r) => (r.clone(), r.clone()),
             Value::Approx(i) => i.rational_bounds(),
+            Value::Precise(p) => p.rational_bounds(),
         }
     }
 
@@ -118,8 +144,16 @@ impl Value {
         let hi = a_hi.max(b_hi);
         let width = &hi - &lo;
         let magnitude = lo.abs().max(hi.abs());
-        let relative = exact_rational(CLOSE_RELATIVE);
-        let absolute = exact_rational(CLOSE_ABSOLUTE);
+        let (relative, absolute) = match a.precise_bits().max(b.precise_bits()) {
+            None => (
+                exact_rational(CLOSE_RELATIVE),
+                exact_rational(CLOSE_ABSOLUTE),
+            ),
+            Some(bits) => {
+                let res = i64::from(precise::resolution_bits(Some(bits)));
+                (rational_pow2(-res), rational_pow2(-res - 10))
+            }
+        };
         if width <= absolute || width <= relative * magnitude {
             Agreement::Close
         } else {
@@ -185,6 +219,19 @@ impl fmt::Display for Value {
         match self {
             Value::Exact(r) => write!(f, "{r}"),
             Value::Approx(i) => write!(f, "{}", significant_digits(i.midpoint(), 12)),
+            Value::Precise(p) => {
+                let mid = p.midpoint();
+                if mid == 0.0 || !mid.is_finite() || mid.abs() < 1e-300 {
+                    let (lo, hi) = p.rational_bounds();
+                    write!(
+                        f,
+                        "{}",
+                        decimal_of_rational(&((lo + hi) / BigRational::from_integer(2.into())))
+                    )
+                } else {
+                    write!(f, "{}", significant_digits(mid, 12))
+                }
+            }
         }
     }
 }
@@ -205,6 +252,31 @@ fn significant_digits(x: f64, digits: usize) -> String {
         return trim_zeros(&format!("{x:.decimals$}"));
     }
     format!("{}e{exponent}", trim_zeros(mantissa))
+}
+
+/// A rational outside the f64 range in scientific notation (`5.07595889e-435`).
+fn decimal_of_rational(q: &BigRational) -> String {
+    if q.is_zero() {
+        return "0".to_string();
+    }
+    let top = q.numer().bits() as i64 - q.denom().bits() as i64;
+    let k = (top as f64 * std::f64::consts::LOG10_2).floor() as i64;
+    if k.abs() > 100_000 {
+        return format!("about 2^{top}");
+    }
+    let ten = BigRational::from_integer(BigInt::from(10));
+    let scaled = q * Pow::pow(&ten, -k);
+    let mut m = scaled.to_f64().unwrap_or(0.0);
+    let mut k = k;
+    if m.abs() >= 9.9999999995 {
+        m /= 10.0;
+        k += 1;
+    }
+    let text = significant_digits(m, 9);
+    match text.split_once('e') {
+        Some((mantissa, e)) => format!("{mantissa}e{}", e.parse::<i64>().unwrap_or(0) + k),
+        None => format!("{text}e{k}"),
+    }
 }
 
 fn trim_zeros(s: &str) -> String {
@@ -231,11 +303,21 @@ fn product_fits(a: &BigRational, b: &BigRational) -> bool {
     an + bn <= MAX_EXACT_BITS && ad + bd <= MAX_EXACT_BITS
 }
 
+/// The working precision of an approximate result of `a` and `b`: the
+/// evaluator's, or the finer operand's (`None`: f64 intervals).
+fn precision_of(values: &[&Value]) -> Option<u32> {
+    let operand = values.iter().filter_map(|v| v.precise_bits()).max();
+    precise::working_bits().max(operand)
+}
+
 pub(crate) fn add(a: &Value, b: &Value) -> Result<Value, EvalError> {
     if let (Value::Exact(x), Value::Exact(y)) = (a, b) {
         if sum_fits(x, y) {
             return Ok(Value::Exact(x + y));
         }
+    }
+    if let Some(bits) = precision_of(&[a, b]) {
+        return Ok(Value::Precise(a.precise(bits)?.add(&b.precise(bits)?)?));
     }
     Ok(Value::Approx(a.to_interval()?.add(&b.to_interval()?)?))
 }
@@ -244,6 +326,7 @@ pub(crate) fn neg(a: &Value) -> Value {
     match a {
         Value::Exact(x) => Value::Exact(-x),
         Value::Approx(i) => Value::Approx(i.neg()),
+        Value::Precise(p) => Value::Precise(p.neg()),
     }
 }
 
@@ -259,6 +342,9 @@ pub(crate) fn mul(a: &Value, b: &Value) -> Result<Value, EvalError> {
         }
         _ => {}
     }
+    if let Some(bits) = precision_of(&[a, b]) {
+        return Ok(Value::Precise(a.precise(bits)?.mul(&b.precise(bits)?)?));
+    }
     Ok(Value::Approx(a.to_interval()?.mul(&b.to_interval()?)?))
 }
 
@@ -268,6 +354,7 @@ pub(crate) fn recip(a: &Value) -> Result<Value, EvalError> {
         Value::Exact(x) if x.is_zero() => Err(EvalError::Undefined("division by zero".into())),
         Value::Exact(x) => Ok(Value::Exact(x.recip())),
         Value::Approx(i) => Ok(Value::Approx(i.recip()?)),
+        Value::Precise(p) => Ok(Value::Precise(p.recip()?)),
     }
 }
 
@@ -275,21 +362,21 @@ pub(crate) fn recip(a: &Value) -> Result<Value, EvalError> {
 /// interval term does not make the exact ones lose precision.
 pub(crate) fn sum_all(values: &[Value]) -> Result<Value, EvalError> {
     let mut exact = Value::zero();
-    let mut approx: Option<Interval> = None;
+    let mut approx: Option<Value> = None;
     for v in values {
         match v {
             Value::Exact(_) => exact = add(&exact, v)?,
-            Value::Approx(i) => {
+            _ => {
                 approx = Some(match approx {
-                    None => *i,
-                    Some(acc) => acc.add(i)?,
+                    None => v.clone(),
+                    Some(acc) => add(&acc, v)?,
                 })
             }
         }
     }
     match approx {
         None => Ok(exact),
-        Some(i) => add(&exact, &Value::Approx(i)),
+        Some(v) => add(&exact, &v),
     }
 }
 
@@ -301,21 +388,21 @@ pub(crate) fn product_all(values: &[Value]) -> Result<Value, EvalError> {
         return Ok(Value::zero());
     }
     let mut exact = Value::one();
-    let mut approx: Option<Interval> = None;
+    let mut approx: Option<Value> = None;
     for v in values {
         match v {
             Value::Exact(_) => exact = mul(&exact, v)?,
-            Value::Approx(i) => {
+            _ => {
                 approx = Some(match approx {
-                    None => *i,
-                    Some(acc) => acc.mul(i)?,
+                    None => v.clone(),
+                    Some(acc) => mul(&acc, v)?,
                 })
             }
         }
     }
     match approx {
         None => Ok(exact),
-        Some(i) => mul(&exact, &Value::Approx(i)),
+        Some(v) => mul(&exact, &v),
     }
 }
 
@@ -366,7 +453,11 @@ pub(crate) fn pow(base: &Value, exponent: &Value) -> Result<Value, EvalError> {
     match exponent {
         Value::Exact(e) if e.is_integer() => pow_integer(base, e.numer()),
         Value::Exact(e) => pow_fraction(base, e),
-        Value::Approx(e) => pow_approximate_exponent(base, e),
+        Value::Approx(e) => match precision_of(&[base]) {
+            Some(bits) => pow_precise_exponent(base, &Precise::from_interval(e, bits)?),
+            None => pow_approximate_exponent(base, e),
+        },
+        Value::Precise(e) => pow_precise_exponent(base, e),
     }
 }
 
@@ -377,13 +468,14 @@ fn exact_power_fits(b: &BigRational, n: &BigInt) -> bool {
     };
     let (numer_bits, denom_bits) = bit_sizes(b);
     n <= MAX_EXACT_EXPONENT
-        && numer_bits.saturating_mul(n) <= MAX_EXACT_BITS
-        && denom_bits.saturating_mul(n) <= MAX_EXACT_BITS
+        && numer_bits.saturating_mul(n) <= MAX_EXACT_POWER_BITS
+        && denom_bits.saturating_mul(n) <= MAX_EXACT_POWER_BITS
 }
 
 fn pow_integer(base: &Value, n: &BigInt) -> Result<Value, EvalError> {
     let b = match base {
         Value::Approx(i) => return Ok(Value::Approx(i.pow_integer(n)?)),
+        Value::Precise(p) => return Ok(Value::Precise(p.pow_integer(n)?)),
         Value::Exact(b) => b,
     };
     if b.is_zero() {
@@ -407,6 +499,11 @@ fn pow_integer(base: &Value, n: &BigInt) -> Result<Value, EvalError> {
     }
     if exact_power_fits(b, n) {
         return Ok(Value::Exact(Pow::pow(b, n)));
+    }
+    if let Some(bits) = precise::working_bits() {
+        return Ok(Value::Precise(
+            Precise::from_rational(b, bits)?.pow_integer(n)?,
+        ));
     }
     Ok(Value::Approx(Interval::from_rational(b)?.pow_integer(n)?))
 }
@@ -469,12 +566,36 @@ fn pow_fraction(base: &Value, e: &BigRational) -> Result<Value, EvalError> {
                 Interval::new(0.0, top.hi()).ok_or(EvalError::Overflow)?,
             ))
         }
+        Value::Precise(x) => match x.certain_sign() {
+            Some(-1) => Err(EvalError::Undefined(
+                "a negative number raised to a non-integer power".into(),
+            )),
+            Some(1) => positive_base_power(base, e),
+            Some(_) if positive_exponent => Ok(Value::zero()),
+            Some(_) => Err(EvalError::Undefined("0 raised to a negative power".into())),
+            // an interval [0, hi] or one straddling 0: the sign decides
+            None => Err(EvalError::Indeterminate),
+        },
     }
 }
 
 /// `b^e` for `b > 0` and a non-integer rational `e`, via sqrt for `e = ±1/2`
 /// and `exp(e · ln b)` otherwise.
 fn positive_base_power(base: &Value, e: &BigRational) -> Result<Value, EvalError> {
+    if let Some(bits) = precision_of(&[base]) {
+        let b = base.precise(bits)?;
+        let half = BigRational::new(BigInt::one(), BigInt::from(2));
+        if e.abs() == half {
+            let root = b.sqrt()?;
+            return Ok(Value::Precise(if e.is_negative() {
+                root.recip()?
+            } else {
+                root
+            }));
+        }
+        let exponent = Precise::from_rational(e, bits)?;
+        return Ok(Value::Precise(exponent.mul(&b.ln()?)?.exp()?));
+    }
     let half = BigRational::new(BigInt::one(), BigInt::from(2));
     if *e == half || *e == -half.clone() {
         let root = base.to_interval()?.sqrt()?;
@@ -493,6 +614,27 @@ fn positive_base_power(base: &Value, e: &BigRational) -> Result<Value, EvalError
 
 fn exp_of_product(exponent: &Interval, log_base: &Interval) -> Result<Interval, EvalError> {
     exponent.mul(log_base)?.exp()
+}
+
+/// `base ^ E` for an exponent known only as a multi-precision interval.
+fn pow_precise_exponent(base: &Value, e: &Precise) -> Result<Value, EvalError> {
+    let bits = e.bits().max(base.precise_bits().unwrap_or(0));
+    if base.as_exact().is_some_and(|b| b.is_one()) {
+        return Ok(Value::one());
+    }
+    let b = base.precise(bits)?;
+    match b.certain_sign() {
+        Some(1) => Ok(Value::Precise(e.mul(&b.ln()?)?.exp()?)),
+        Some(0) => match e.certain_sign() {
+            Some(1) => Ok(Value::zero()),
+            Some(-1) => Err(EvalError::Undefined("0 raised to a negative power".into())),
+            _ => Err(EvalError::Indeterminate),
+        },
+        Some(_) if e.integer() == Err(true) => Err(EvalError::Undefined(
+            "a negative number raised to a non-integer power".into(),
+        )),
+        _ => Err(EvalError::Indeterminate),
+    }
 }
 
 /// `base ^ E` for an exponent known only as an interval.
@@ -526,7 +668,7 @@ fn pow_approximate_exponent(base: &Value, e: &Interval) -> Result<Value, EvalErr
             Ok(Value::Approx(exp_of_product(e, &ln_interval(base)?)?))
         }
         Value::Approx(x) if x.hi() < 0.0 => negative_base(),
-        Value::Approx(_) => Err(EvalError::Indeterminate),
+        Value::Approx(_) | Value::Precise(_) => Err(EvalError::Indeterminate),
     }
 }
 
@@ -573,6 +715,7 @@ fn log_interval(
 ) -> Result<Interval, EvalError> {
     let r = match v {
         Value::Approx(i) => return log(i),
+        Value::Precise(p) => return log(&p.to_interval()?),
         Value::Exact(r) => r,
     };
     if !r.is_positive() {
