@@ -8,7 +8,7 @@
 use super::lex::{Tok, Token};
 use crate::expr::Func;
 use crate::span::Span;
-use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint};
+use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint, Literal};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use std::collections::{HashMap, HashSet};
@@ -610,7 +610,8 @@ impl<'a> Parser<'a> {
                     span: t.span,
                     message: format!("bad number `{digits}`"),
                 })?;
-                Ok(mk(ExprKind::Number(value), t.span))
+                let decimals = digits.split_once('.').map_or(0, |(_, f)| f.len() as i64);
+                Ok(mk(ExprKind::Number(Literal { value, decimals }), t.span))
             }
             Tok::Letter(c) => {
                 self.pos += 1;

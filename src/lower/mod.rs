@@ -18,7 +18,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, BinOp, Expected, ExprKind, RelOp};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, ToPrimitive};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -698,7 +698,7 @@ impl Lowerer {
             }
         }
         match &e.kind {
-            ExprKind::Number(r) => Ok(self.store.num(r.clone())),
+            ExprKind::Number(n) => Ok(self.store.num(n.value.clone())),
             ExprKind::Ident(name) => self.ident(name, e.span, locals),
             ExprKind::Path(_) => Err(err(
                 e.span,
@@ -1853,7 +1853,7 @@ impl Lowerer {
 /// scalar variables), `+ - * / ^`, and juxtaposed products such as `d_h(d + 1)`.
 fn lower_size(store: &mut Store, sizes: &HashMap<String, Symbol>, e: &ast::Expr) -> Lowered {
     match &e.kind {
-        ExprKind::Number(r) => Ok(store.num(r.clone())),
+        ExprKind::Number(n) => Ok(store.num(n.value.clone())),
         ExprKind::Ident(name) => match sizes.get(name) {
             Some(&s) => Ok(store.add(Node::Sym(s))),
             None => Err(err(e.span, format!("unknown size `{name}`"))
@@ -1903,40 +1903,39 @@ fn cmp_op(op: ast::CmpOp) -> CmpOp {
     }
 }
 
-/// Half a unit in the last decimal place written on the right of `≈`
-/// (`≈ 2.302585` allows 0.0000005); 10^-9 when no decimals are written.
+/// Half a unit in the last digit written on the right of `≈`, as written:
+/// `≈ 2.70` allows 0.005, `≈ 3` allows 1/2, `≈ 2e3` allows 500. When the
+/// right side is an expression, its finest decimal literal decides (`≈ 0.25 * x`
+/// allows 0.005); with none, 10^-9.
 fn default_tolerance(rhs: &ast::Expr) -> BigRational {
-    let decimals = max_decimals(rhs);
-    match decimals {
-        Some(d) => BigRational::new(BigInt::one(), BigInt::from(2) * BigInt::from(10).pow(d)),
-        None => BigRational::new(BigInt::one(), BigInt::from(10).pow(9)),
+    let half = BigRational::new(BigInt::one(), BigInt::from(2));
+    let Some(decimals) = written_decimals(rhs) else {
+        return BigRational::new(BigInt::one(), BigInt::from(10).pow(9));
+    };
+    let unit = BigRational::from_integer(BigInt::from(10).pow(decimals.unsigned_abs() as u32));
+    if decimals >= 0 {
+        half / unit
+    } else {
+        half * unit
     }
 }
 
-/// The most decimals of any number literal in `e` (from the exact value's
-/// denominator: 2.302585 has denominator dividing 10^6).
-fn max_decimals(e: &ast::Expr) -> Option<u32> {
-    let mut best: Option<u32> = None;
-    let mut stack = vec![e];
+/// The decimals that set the tolerance: those of the number on the right
+/// (integers included), or the most of any decimal literal in an expression.
+fn written_decimals(rhs: &ast::Expr) -> Option<i64> {
+    let mut plain = rhs;
+    while let ExprKind::Neg(inner) = &plain.kind {
+        plain = inner;
+    }
+    if let ExprKind::Number(n) = &plain.kind {
+        return Some(n.decimals);
+    }
+    let mut best: Option<i64> = None;
+    let mut stack = vec![rhs];
     while let Some(e) = stack.pop() {
         match &e.kind {
-            ExprKind::Number(r) if !r.is_integer() => {
-                let mut d = 0u32;
-                let mut denom = r.denom().clone();
-                while !denom.is_one() && d < 40 {
-                    let ten = BigInt::from(10);
-                    if (&denom % &ten).is_zero() {
-                        denom /= ten;
-                    } else if (&denom % BigInt::from(2)).is_zero() {
-                        denom /= 2;
-                    } else if (&denom % BigInt::from(5)).is_zero() {
-                        denom /= 5;
-                    } else {
-                        return None;
-                    }
-                    d += 1;
-                }
-                best = Some(best.map_or(d, |b| b.max(d)));
+            ExprKind::Number(n) if n.decimals > 0 => {
+                best = Some(best.map_or(n.decimals, |b| b.max(n.decimals)))
             }
             ExprKind::Neg(inner) => stack.push(inner),
             ExprKind::Binary { lhs, rhs, .. } => {
@@ -1946,7 +1945,7 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
             _ => {}
         }
     }
-    best.filter(|&d| d > 0)
+    best
 }
 
 /// The derivative used while lowering (one order).

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::expr::Node;
-use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, Ident, Layer, Net};
+use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, Ident, Layer, Literal, Net};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
@@ -21,14 +21,19 @@ fn ident(name: &str) -> Ident {
 
 fn num(n: i64) -> Expr {
     Expr {
-        kind: ExprKind::Number(BigRational::from_integer(BigInt::from(n))),
+        kind: ExprKind::Number(Literal::integer_places(BigRational::from_integer(
+            BigInt::from(n),
+        ))),
         span: span(),
     }
 }
 
 fn frac(n: i64, d: i64) -> Expr {
     Expr {
-        kind: ExprKind::Number(BigRational::new(BigInt::from(n), BigInt::from(d))),
+        kind: ExprKind::Number(Literal::integer_places(BigRational::new(
+            BigInt::from(n),
+            BigInt::from(d),
+        ))),
         span: span(),
     }
 }
@@ -90,7 +95,7 @@ fn net(name: &str, input: Expr, layers: Vec<(&str, &str, Vec<Arg>)>) -> Net {
 /// The lowering a test needs: numbers, names as symbols, arithmetic.
 fn test_lower(store: &mut Store, expr: &Expr) -> Result<ExprId, Diagnostic> {
     match &expr.kind {
-        ExprKind::Number(r) => Ok(store.num(r.clone())),
+        ExprKind::Number(n) => Ok(store.num(n.value.clone())),
         ExprKind::Ident(name) => Ok(store.sym(name)),
         ExprKind::Neg(inner) => {
             let a = test_lower(store, inner)?;

@@ -201,10 +201,27 @@ pub enum LimitPoint {
     Finite(Box<Expr>),
 }
 
+/// A number literal as written: its exact value, and how many decimals were
+/// written (`2.70` → 2, `3` → 0, `1.5e-3` → 4, `2e3` → -3), which sets the
+/// default tolerance of `≈` (half a unit in the last written digit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Literal {
+    pub value: BigRational,
+    pub decimals: i64,
+}
+
+impl Literal {
+    /// A number with no written digits after the point (built, not read).
+    pub fn integer_places(value: BigRational) -> Literal {
+        Literal { value, decimals: 0 }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
-    /// An exact number: `3`, `0.1` (= 1/10), `1e-3` (= 1/1000).
-    Number(BigRational),
+    /// An exact number: `3`, `0.1` (= 1/10), `1e-3` (= 1/1000), with the
+    /// place of its last written digit.
+    Number(Literal),
     /// A name: `x`, `d_h`, `v_i` (split into `v` and `i` by lowering if `v` is a vector), `σ`.
     Ident(String),
     /// `cnn.conv1`

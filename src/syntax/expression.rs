@@ -7,7 +7,7 @@
 //! bodies) goes through `Parser::enter`, so depth is bounded by `MAX_DEPTH`
 //! and the recursion can never overflow the stack.
 
-use super::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint};
+use super::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint, Literal};
 use super::lex::{self, skip_trivia};
 use super::parser::{Mode, Parser, Res};
 
@@ -351,10 +351,10 @@ impl<'t> Parser<'t> {
 
     fn number(&self, start: &'t str) -> Res<'t, Expr> {
         match lex::number(start) {
-            Ok((len, value)) => Ok((
+            Ok((len, value, decimals)) => Ok((
                 &start[len..],
                 Expr {
-                    kind: ExprKind::Number(value),
+                    kind: ExprKind::Number(Literal { value, decimals }),
                     span: self.span(start, &start[len..]),
                 },
             )),
@@ -786,7 +786,7 @@ impl<'t> Parser<'t> {
             }
             rest
         } else if start.starts_with(|c: char| c.is_ascii_digit()) {
-            let (len, _) = lex::number(start).ok()?;
+            let (len, _, _) = lex::number(start).ok()?;
             &start[len..]
         } else {
             return None;

@@ -91,9 +91,10 @@ fn number_text(text: &str) -> IResult<&str, &str> {
     )))(text)
 }
 
-/// The number literal at the start of `text`: its byte length and exact value,
-/// or a message when it is too long or too large to represent.
-pub(super) fn number(text: &str) -> Result<(usize, BigRational), &'static str> {
+/// The number literal at the start of `text`: its byte length, exact value and
+/// written decimals (see [`super::ast::Literal`]), or a message when it is too
+/// long or too large to represent.
+pub(super) fn number(text: &str) -> Result<(usize, BigRational, i64), &'static str> {
     let Ok((_, literal)) = number_text(text) else {
         return Err("expected a number");
     };
@@ -126,7 +127,7 @@ pub(super) fn number(text: &str) -> Result<(usize, BigRational), &'static str> {
     } else {
         BigRational::new(numerator, power)
     };
-    Ok((literal.len(), value))
+    Ok((literal.len(), value, -scale))
 }
 
 /// A double-quoted string on one line: `Ok((length with quotes, contents))`, or
@@ -158,7 +159,7 @@ pub(super) fn token_len(text: &str) -> usize {
     if ident > 0 {
         return ident;
     }
-    if let Ok((len, _)) = number(text) {
+    if let Ok((len, _, _)) = number(text) {
         return len;
     }
     if text.starts_with('"') {
@@ -221,11 +222,13 @@ mod tests {
 
     #[test]
     fn numbers_are_exact() {
-        assert_eq!(number("0.1").unwrap(), (3, ratio(1, 10)));
-        assert_eq!(number("1e-3x").unwrap(), (4, ratio(1, 1000)));
-        assert_eq!(number("2.5E+2").unwrap(), (6, ratio(250, 1)));
+        assert_eq!(number("0.1").unwrap(), (3, ratio(1, 10), 1));
+        assert_eq!(number("1e-3x").unwrap(), (4, ratio(1, 1000), 3));
+        assert_eq!(number("2.5E+2").unwrap(), (6, ratio(250, 1), -1));
+        assert_eq!(number("2.70").unwrap(), (4, ratio(27, 10), 2));
+        assert_eq!(number("3").unwrap(), (1, ratio(3, 1), 0));
         // `2e` is the number 2 followed by the name `e`.
-        assert_eq!(number("2e").unwrap(), (1, ratio(2, 1)));
+        assert_eq!(number("2e").unwrap(), (1, ratio(2, 1), 0));
         assert_eq!(number("1e99999999999"), Err("number exponent too large"));
     }
 

@@ -27,8 +27,8 @@ fn write_list(out: &mut String, head: &str, items: &[&Expr]) {
 
 fn write_sexp(out: &mut String, expr: &Expr) {
     match &expr.kind {
-        ExprKind::Number(value) => {
-            let _ = write!(out, "{value}");
+        ExprKind::Number(number) => {
+            let _ = write!(out, "{}", number.value);
         }
         ExprKind::Ident(name) => out.push_str(name),
         ExprKind::Path(segments) => {
