@@ -187,6 +187,24 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs.min(MAX_BUDGET_SECS)))
 }
 
+/// Appends the verdict table to `$GITHUB_STEP_SUMMARY` when GitHub Actions sets it.
+fn write_step_summary(reports: &[report::FileReport]) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(report::step_summary(reports).as_bytes()));
+    if let Err(e) = written {
+        emit_err(&format!(
+            "warning: could not write the step summary to {}: {e}\n",
+            std::path::Path::new(&path).display()
+        ));
+    }
+}
+
 /// Writes to stdout; a closed pipe (`nabla check | head`) is not an error.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
@@ -216,9 +234,15 @@ fn run(cli: Cli) -> u8 {
             read_as,
             color,
         } => {
-            let defs = match load_defs(defs.as_ref()) {
-                Ok(d) => d,
-                Err(code) => return code,
+            let defs = match defs.as_ref().map(|path| driver::load_defs(path)) {
+                None => Defs::default(),
+                Some(Ok(defs)) => defs,
+                Some(Err(report)) => {
+                    // reported in the format asked for: machine formats stay parseable
+                    let reports = [report];
+                    emit(&report::render(&reports, format, TextOptions::default()));
+                    return report::exit_code(&reports);
+                }
             };
             let config = CheckConfig {
                 seed,
@@ -251,6 +275,9 @@ fn run(cli: Cli) -> u8 {
                     format,
                     TextOptions { color, explain },
                 ));
+            }
+            if format == Format::Github {
+                write_step_summary(&reports);
             }
             report::exit_code(&reports)
         }
@@ -285,20 +312,17 @@ fn diff_command(
     format: ExprFormat,
 ) -> u8 {
     if order > lower::MAX_DERIVATIVE_ORDER {
-        emit_err(&format!(
-            "error: --order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)\n",
+        let message = format!(
+            "--order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)",
             lower::MAX_DERIVATIVE_ORDER
-        ));
-        return EXIT_BAD_INPUT;
+        );
+        return usage_error(format, &message);
     }
-    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path, format) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| {
-        emit_err(&report::render_diagnostic(&source, &d, false));
-        EXIT_BAD_INPUT
-    };
+    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
     let config = LowerConfig {
         declare_unknown_as_real: true,
         ..LowerConfig::default()
@@ -475,47 +499,80 @@ fn conv_command(
     }
 }
 
-/// A one-off expression and the `--defs` declarations; on a parse error, the
-/// located message is printed and the exit code returned.
+/// A one-off expression and the `--defs` declarations; on an error, the
+/// located message is printed (as JSON under `--format json`) and the exit code
+/// returned.
 fn parse_one_expression(
     text: &str,
     defs_path: Option<&PathBuf>,
+    format: ExprFormat,
 ) -> Result<(SourceFile, syntax::ast::Expr, syntax::ast::File), u8> {
-    let defs = load_defs(defs_path)?;
+    let defs = match defs_path.map(|path| driver::load_defs(path)) {
+        None => Defs::default(),
+        Some(Ok(defs)) => defs,
+        Some(Err(report)) if format == ExprFormat::Json => {
+            let json = report::to_json(&[report]);
+            emit(&format!(
+                "{}\n",
+                serde_json::json!({ "error": json["files"][0] })
+            ));
+            return Err(EXIT_BAD_INPUT);
+        }
+        Some(Err(report)) => {
+            emit_err(&report::render(
+                &[report],
+                Format::Text,
+                TextOptions::default(),
+            ));
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
     let source = SourceFile::new("<expression>", text);
     match syntax::parse_expr(text) {
         Ok(e) => Ok((source, e, syntax::ast::File { items: defs.items })),
-        Err(d) => {
-            emit_err(&report::render_diagnostic(&source, &d, false));
-            Err(EXIT_BAD_INPUT)
-        }
+        Err(d) => Err(expression_error(format, &source, &d)),
     }
 }
 
-fn load_defs(path: Option<&PathBuf>) -> Result<Defs, u8> {
-    let Some(path) = path else {
-        return Ok(Defs::default());
-    };
-    driver::load_defs(path).map_err(|report| {
-        emit(&report::render(
-            &[report],
-            Format::Text,
-            TextOptions::default(),
+/// A located error about a one-off expression: a snippet on stderr, or one JSON
+/// object on stdout under `--format json`.
+fn expression_error(
+    format: ExprFormat,
+    source: &SourceFile,
+    d: &crate::diagnostic::Diagnostic,
+) -> u8 {
+    if format != ExprFormat::Json {
+        emit_err(&report::render_diagnostic(source, d, false));
+        return EXIT_BAD_INPUT;
+    }
+    let at = source.line_col(d.span.start as usize);
+    let error = serde_json::json!({
+        "error": { "message": d.message, "line": at.line, "column": at.col, "notes": d.notes }
+    });
+    emit(&format!("{error}\n"));
+    EXIT_BAD_INPUT
+}
+
+/// An error about the command line itself, in the asked format.
+fn usage_error(format: ExprFormat, message: &str) -> u8 {
+    if format == ExprFormat::Json {
+        emit(&format!(
+            "{}\n",
+            serde_json::json!({ "error": { "message": message } })
         ));
-        EXIT_BAD_INPUT
-    })
+    } else {
+        emit_err(&format!("error: {message}\n"));
+    }
+    EXIT_BAD_INPUT
 }
 
 /// `nabla simplify`: the display form of one expression.
 fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat) -> u8 {
-    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path, format) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| {
-        emit_err(&report::render_diagnostic(&source, &d, false));
-        EXIT_BAD_INPUT
-    };
+    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
     let config = LowerConfig {
         declare_unknown_as_real: true,
         ..LowerConfig::default()

@@ -244,37 +244,32 @@ pub fn result_rows(
                 step,
                 text: match (&ob.origin, ob.op) {
                     (Origin::Step { .. }, RelOp::Eq) => {
-                        format!("= {}", first_line(source.snippet(ob.text_span)))
+                        format!("= {}", one_line(source.snippet(ob.text_span)))
                     }
                     (Origin::Step { .. }, RelOp::Approx) => {
-                        format!("≈ {}", first_line(source.snippet(ob.text_span)))
+                        format!("≈ {}", one_line(source.snippet(ob.text_span)))
                     }
-                    _ => first_line(source.snippet(ob.text_span)),
+                    _ => one_line(source.snippet(ob.text_span)),
                 },
                 verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,
                 seed: outcome.seed,
+                elapsed: outcome.elapsed,
             }
         })
         .collect()
 }
 
-/// A snippet on one line (comments dropped, white space folded), cut to a readable length.
-fn first_line(snippet: &str) -> String {
+/// A snippet on one line (comments dropped, white space folded), whole: the
+/// human formats shorten it, the machine formats never do.
+fn one_line(snippet: &str) -> String {
     let folded: Vec<&str> = snippet
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect();
-    let line = folded.join(" ");
-    let line = line.as_str();
-    if line.chars().count() > 100 {
-        let cut: String = line.chars().take(99).collect();
-        format!("{cut}…")
-    } else {
-        line.to_string()
-    }
+    folded.join(" ")
 }
 
 /// Checks every path (files and folders); the reports come back in path order.

@@ -31,6 +31,8 @@ pub struct ResultRow {
     pub expected: Option<Expected>,
     pub passed: bool,
     pub seed: u64,
+    /// Time spent checking it.
+    pub elapsed: std::time::Duration,
 }
 
 /// Everything one file produced.
@@ -227,6 +229,15 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
+/// A step's text cut to a readable length for the human formats.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() <= 100 {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(99).collect();
+    format!("{cut}…")
+}
+
 fn render_text(reports: &[FileReport], options: TextOptions) -> String {
     let mut out = String::new();
     for report in reports {
@@ -252,7 +263,7 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 row.line,
                 row.column,
                 title(row),
-                row.text
+                shorten(&row.text)
             );
             match &row.verdict {
                 Verdict::Refuted { counterexample } if row.passed => {
@@ -389,6 +400,7 @@ fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // XML 1.0 has no way to write other control characters, even escaped
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
             c => out.push(c),
         }
@@ -396,24 +408,49 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
+/// Seconds with millisecond precision, as JUnit consumers expect.
+fn seconds(d: std::time::Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// JUnit XML: a `<testsuite>` per file and a `<testcase>` per claim or step
+/// (`classname` and `file` = the file, `line`, `time`); a result that fails is a
+/// `<failure type="refuted|unknown|checked">` with the counterexample or the
+/// reason; an input error is an `<error>` case. Validated against the common
+/// JUnit schema in the tests (`tests/fixtures/junit.xsd`).
 fn render_junit(reports: &[FileReport]) -> String {
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nabla\">\n");
+    let all = summarize(reports);
+    let total: std::time::Duration = reports
+        .iter()
+        .flat_map(|r| &r.results)
+        .map(|row| row.elapsed)
+        .sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"nabla\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
+        all.proved + all.checked + all.refuted + all.unknown + all.errors,
+        all.failed,
+        all.errors,
+        seconds(total)
+    );
     for r in reports {
+        let file = xml_escape(&r.source.name);
         let failures = r.results.iter().filter(|x| !x.passed).count();
         let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
+        let time: std::time::Duration = r.results.iter().map(|row| row.elapsed).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
-            xml_escape(&r.source.name),
-            r.results.len() + errors
+            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\" file=\"{file}\">",
+            r.results.len() + errors,
+            seconds(time)
         );
         for d in r.diagnostics.iter().filter(|d| d.is_error()) {
             let at = r.source.line_col(d.span.start as usize);
             let _ = writeln!(
                 out,
-                "    <testcase name=\"{at} input\" classname=\"{}\"><error message=\"{}\"/></testcase>",
-                xml_escape(&r.source.name),
+                "    <testcase name=\"{at} input\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"0.000\"><error type=\"input\" message=\"{}\"/></testcase>",
+                at.line,
                 xml_escape(&d.message)
             );
         }
@@ -421,16 +458,19 @@ fn render_junit(reports: &[FileReport]) -> String {
             let name = format!("{}:{} {}: {}", row.line, row.column, title(row), row.text);
             let _ = write!(
                 out,
-                "    <testcase name=\"{}\" classname=\"{}\">",
+                "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"{}\">",
                 xml_escape(&name),
-                xml_escape(&r.source.name)
+                row.line,
+                seconds(row.elapsed)
             );
             if !row.passed {
                 let _ = write!(
                     out,
-                    "<failure message=\"{}\">{}</failure>",
+                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                    row.verdict.word(),
                     xml_escape(&format!(
-                        "{} ({})",
+                        "{} is {}, expected {}",
+                        title(row),
                         row.verdict.word(),
                         expectation_word(row.expected)
                     )),
@@ -447,46 +487,110 @@ fn render_junit(reports: &[FileReport]) -> String {
 
 // ----- GitHub annotations -----
 
-fn github_escape(s: &str) -> String {
+/// GitHub shows at most this many annotations of one level per step; past it,
+/// warnings are folded into one notice so that no error is crowded out.
+const GITHUB_SHOWN: usize = 10;
+
+/// Escapes the message of a workflow command.
+fn github_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
+/// Escapes a property value of a workflow command (`file=`, `title=`).
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One `::level file=…,line=…,endLine=…,col=…,endColumn=…,title=…::message` line.
+fn github_command(
+    level: &str,
+    source: &SourceFile,
+    span: Span,
+    title: &str,
+    message: &str,
+) -> String {
+    let start = source.line_col(span.start as usize);
+    // GitHub's endColumn is the last column of the range, not one past it
+    let last = (span.end as usize)
+        .saturating_sub(1)
+        .max(span.start as usize);
+    let end = source.line_col(last);
+    format!(
+        "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}\n",
+        github_property(&source.name),
+        start.line,
+        end.line,
+        start.col,
+        end.col,
+        github_property(title),
+        github_data(message)
+    )
+}
+
+/// GitHub workflow commands: every error first (input errors, then failed
+/// results), then the warnings, folded into one notice when there are more
+/// than GitHub shows. The full table goes to the step summary (`step_summary`).
 fn render_github(reports: &[FileReport]) -> String {
-    let mut out = String::new();
+    let mut errors = String::new();
+    let mut warnings = Vec::new();
     for r in reports {
         for d in &r.diagnostics {
-            let at = r.source.line_col(d.span.start as usize);
-            let level = if d.is_error() { "error" } else { "warning" };
-            let _ = writeln!(
-                out,
-                "::{level} file={},line={},col={}::{}",
-                r.source.name,
-                at.line,
-                at.col,
-                github_escape(&d.message)
-            );
+            if d.is_error() {
+                errors.push_str(&github_command(
+                    "error",
+                    &r.source,
+                    d.span,
+                    "nabla: input error",
+                    &d.message,
+                ));
+            } else {
+                warnings.push(github_command(
+                    "warning", &r.source, d.span, "nabla", &d.message,
+                ));
+            }
         }
         for row in r.results.iter().filter(|x| !x.passed) {
-            let _ = writeln!(
-                out,
-                "::error file={},line={},col={}::{}",
-                r.source.name,
-                row.line,
-                row.column,
-                github_escape(&format!(
-                    "{} is {}: {}",
-                    title(row),
-                    row.verdict.word(),
-                    verdict_detail(row)
-                ))
+            let heading = format!("nabla: {} {}", row.kind, row.verdict.word());
+            let message = format!(
+                "{} is {}: {}",
+                title(row),
+                row.verdict.word(),
+                verdict_detail(row)
             );
+            errors.push_str(&github_command(
+                "error", &r.source, row.span, &heading, &message,
+            ));
         }
+    }
+    let mut out = errors;
+    if warnings.len() <= GITHUB_SHOWN {
+        out.extend(warnings);
+    } else {
+        let files = reports
+            .iter()
+            .filter(|r| r.diagnostics.iter().any(|d| !d.is_error()))
+            .count();
+        let _ = writeln!(
+            out,
+            "::notice title=nabla::{}",
+            github_data(&format!(
+                "{} warnings in {files} file{} (too many to annotate one by one; run nabla check locally to see them)",
+                warnings.len(),
+                if files == 1 { "" } else { "s" }
+            ))
+        );
     }
     let s = summarize(reports);
     let _ = writeln!(out, "{} passed, {} failed", s.passed, s.failed);
     out
+}
+
+/// The Markdown written to `$GITHUB_STEP_SUMMARY` under `--format github`: the
+/// whole verdict table, which annotations alone cannot show.
+pub fn step_summary(reports: &[FileReport]) -> String {
+    render_markdown(reports)
 }
 
 // ----- Markdown -----
@@ -536,11 +640,40 @@ fn render_markdown(reports: &[FileReport]) -> String {
                 md_cell(&r.source.name),
                 row.line,
                 md_cell(&title(row)),
-                md_cell(&row.text).replace('`', "'"),
+                md_cell(&shorten(&row.text)).replace('`', "'"),
                 verdict,
                 md_cell(&details)
             );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes_follow_the_workflow_command_rules() {
+        for (raw, property, data) in [
+            ("plain.nabla", "plain.nabla", "plain.nabla"),
+            ("a,b", "a%2Cb", "a,b"),
+            ("a:b", "a%3Ab", "a:b"),
+            ("50%", "50%25", "50%25"),
+            ("two\nlines\r", "two%0Alines%0D", "two%0Alines%0D"),
+            ("%3A", "%253A", "%253A"),
+        ] {
+            assert_eq!(github_property(raw), property, "property {raw:?}");
+            assert_eq!(github_data(raw), data, "data {raw:?}");
+        }
+    }
+
+    #[test]
+    fn shorten_cuts_only_long_texts_at_a_character_boundary() {
+        assert_eq!(shorten("x = x"), "x = x");
+        let long = "σ".repeat(150);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), 100);
+        assert!(short.ends_with('…'));
+    }
 }

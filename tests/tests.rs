@@ -160,26 +160,229 @@ fn json_output_is_valid_and_complete() {
 }
 
 #[test]
-fn junit_and_github_formats() {
+fn junit_cases_carry_file_line_time_and_the_failure_type() {
     let dir = Dir::new();
-    dir.create("t.nabla", format!("{HEADER}claim \"bad\": x + x = x\n"));
+    dir.create(
+        "t.nabla",
+        format!("{HEADER}claim \"bad\": x + x = x\nclaim \"fine\": x + x = 2*x\n"),
+    );
     let junit = dir.run(&["check", "--format", "junit", "t.nabla"]);
     assert_eq!(junit.code, 1);
     assert!(junit.stdout.starts_with("<?xml"), "{}", junit.stdout);
+    for needle in [
+        "<testsuite name=\"t.nabla\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"",
+        "classname=\"t.nabla\" file=\"t.nabla\" line=\"2\" time=\"",
+        "<failure type=\"refuted\" message=\"claim &quot;bad&quot; is refuted, expected holds\">at x = 1",
+        "name=\"3:1 claim &quot;fine&quot;: x + x = 2*x\" classname=\"t.nabla\" file=\"t.nabla\" line=\"3\"",
+    ] {
+        assert!(junit.stdout.contains(needle), "no {needle:?} in\n{}", junit.stdout);
+    }
+}
+
+/// Validates `xml` against the JUnit schema in tests/fixtures with xmllint
+/// (CI installs it; elsewhere the check is skipped with a note).
+fn assert_valid_junit(dir: &Dir, xml: &str) {
+    let path = dir.create("report.xml", xml);
+    let schema = repo_root().join("tests/fixtures/junit.xsd");
+    let run = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&path)
+        .output();
+    match run {
+        Ok(out) => assert!(
+            out.status.success(),
+            "not valid JUnit:\n{}\n{xml}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("xmllint not found ({e}); JUnit schema validation skipped")
+        }
+        Err(e) => panic!("xmllint is needed in CI (.ci/run installs libxml2-utils): {e}"),
+    }
+}
+
+#[test]
+fn junit_validates_against_the_schema_with_failures_and_input_errors() {
+    let dir = Dir::new();
+    dir.create("bad.nabla", "var x : real\nclaim (x + 1 = x\n");
+    let corpus = repo_root().join("derivations");
+    let run = dir.run(&[
+        "check",
+        "--format",
+        "junit",
+        corpus.to_str().unwrap(),
+        "bad.nabla",
+        "missing.nabla",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        junit
-            .stdout
-            .contains("<failure message=\"refuted (holds)\">"),
+        run.stdout.contains("<error type=\"input\""),
         "{}",
-        junit.stdout
+        run.stdout
     );
-    let gh = dir.run(&["check", "--format", "github", "t.nabla"]);
+    assert_valid_junit(&dir, &run.stdout);
+    let one = dir.run(&["check", "--format", "junit", "missing.nabla"]);
+    assert_valid_junit(&dir, &one.stdout);
+}
+
+#[test]
+fn github_annotations_escape_properties_and_put_errors_first() {
+    let dir = Dir::new();
+    let name = "a,b:c%d.nabla";
+    dir.create(
+        name,
+        format!("{HEADER}claim x + x = x\nclaim x + x = 2*x\n"),
+    );
+    let gh = dir.run(&["check", "--format", "github", name]);
+    assert_eq!(gh.code, 1, "{}", gh.all());
+    let lines: Vec<&str> = gh.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "::error file=a%2Cb%3Ac%25d.nabla,line=2,endLine=2,col=1,endColumn=15,\
+             title=nabla%3A claim refuted::claim is refuted: at x = 1: left = 2, right = 1; seed 1",
+            "1 passed, 1 failed",
+        ],
+        "{}",
+        gh.stdout
+    );
+}
+
+#[test]
+fn github_folds_many_warnings_into_one_notice_after_the_errors() {
+    let dir = Dir::new();
+    // a document with many unreadable formulas gives many warnings
+    let mut doc = String::from("# notes\n\n");
+    for k in 0..14 {
+        doc.push_str(&format!("$$\\unknownmacro{{{k}}} = 1$$\n\n"));
+    }
+    dir.create("notes.md", &doc);
+    dir.create("z.nabla", format!("{HEADER}claim x + x = x\n"));
+    let gh = dir.run(&["check", "--format", "github", "notes.md", "z.nabla"]);
+    let kinds: Vec<&str> = gh
+        .stdout
+        .lines()
+        .map(|l| l.split([' ', ':']).find(|w| !w.is_empty()).unwrap_or(""))
+        .collect();
+    // the error of the later file comes before the warnings of the earlier one
+    assert_eq!(kinds[..2], ["error", "notice"], "{}", gh.stdout);
+    assert!(gh.stdout.ends_with("0 passed, 1 failed\n"), "{}", gh.stdout);
     assert!(
-        gh.stdout
-            .contains("::error file=t.nabla,line=2,col=1::claim \"bad\" is refuted"),
+        gh.stdout.contains(" warnings in 1 file (too many"),
         "{}",
         gh.stdout
     );
+}
+
+#[test]
+fn github_writes_the_verdict_table_to_the_step_summary() {
+    let dir = Dir::new();
+    dir.create(
+        "t.nabla",
+        format!("{HEADER}claim x + x = x\nclaim x + x = 2*x\n"),
+    );
+    dir.create("summary.md", "earlier step\n");
+    let summary = dir.path().join("summary.md");
+    let out = dir
+        .command(&["check", "--format", "github", "t.nabla"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run nabla");
+    assert_eq!(out.status.code(), Some(1));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n# Verdicts"),
+        "appended:\n{written}"
+    );
+    assert!(
+        written.contains(
+            "| t.nabla:2 | claim | `x + x = x` | **refuted** (expected holds) | at x = 1"
+        ),
+        "{written}"
+    );
+    assert!(
+        written.contains("| t.nabla:3 | claim | `x + x = 2*x` | proved |"),
+        "{written}"
+    );
+}
+
+#[test]
+fn machine_formats_report_errors_inside_the_format() {
+    let dir = Dir::new();
+    dir.create("t.nabla", format!("{HEADER}claim x = x\n"));
+    let json = dir.run(&[
+        "check",
+        "--format",
+        "json",
+        "--defs",
+        "nope.nabla",
+        "t.nabla",
+    ]);
+    assert_eq!(json.code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    let message = doc["files"][0]["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("nope.nabla"), "{message}");
+    let junit = dir.run(&[
+        "check",
+        "--format",
+        "junit",
+        "--defs",
+        "nope.nabla",
+        "t.nabla",
+    ]);
+    assert!(junit.stdout.starts_with("<?xml"), "{}", junit.stdout);
+    assert_valid_junit(&dir, &junit.stdout);
+    let gh = dir.run(&[
+        "check",
+        "--format",
+        "github",
+        "--defs",
+        "nope.nabla",
+        "t.nabla",
+    ]);
+    assert!(
+        gh.stdout.starts_with("::error file=nope.nabla"),
+        "{}",
+        gh.stdout
+    );
+    for args in [
+        &["diff", "x +", "--wrt", "x", "--format", "json"][..],
+        &["simplify", "(x", "--format", "json"],
+        &[
+            "diff", "x", "--wrt", "x", "--order", "99", "--format", "json",
+        ],
+        &["simplify", "x", "--defs", "nope.nabla", "--format", "json"],
+    ] {
+        let run = dir.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all());
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", run.all()));
+        assert!(doc["error"].is_object(), "{args:?}: {doc}");
+        assert!(run.stderr.is_empty(), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn json_keeps_a_long_step_whole_and_text_shortens_it() {
+    let long = (1..=40)
+        .map(|k| format!("{k}*x"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let dir = Dir::new();
+    dir.create("t.nabla", format!("{HEADER}claim {long} = 820*x\n"));
+    let json = dir.run(&["check", "--format", "json", "t.nabla"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["files"][0]["results"][0]["text"],
+        format!("{long} = 820*x")
+    );
+    let text = dir.run(&["check", "t.nabla"]);
+    assert!(text.stdout.contains("…"), "{}", text.stdout);
+    assert!(!text.stdout.contains("820*x"), "{}", text.stdout);
 }
 
 // ----- bad input -----

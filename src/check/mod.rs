@@ -126,6 +126,8 @@ pub struct Outcome {
     pub expected: Option<Expected>,
     pub passed: bool,
     pub seed: u64,
+    /// Wall time spent on this obligation (JUnit's `time`).
+    pub elapsed: std::time::Duration,
 }
 
 /// Whether `verdict` meets `expected` (strict: only `proved` meets "holds").
@@ -150,6 +152,7 @@ pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome
     obligations
         .iter()
         .map(|ob| {
+            let started = Instant::now();
             let verdict = if Instant::now() >= file_deadline {
                 Verdict::Unknown {
                     reason: file_budget_reason(config),
@@ -182,6 +185,7 @@ pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome
                 expected: ob.expect,
                 verdict,
                 seed: config.seed,
+                elapsed: started.elapsed(),
             }
         })
         .collect()
