@@ -270,6 +270,9 @@ fn run(cli: Cli) -> u8 {
                 let copies: Vec<String> = reports.iter().map(latex::annotate_markdown).collect();
                 emit(&copies.join("\n"));
             } else {
+                if format == Format::Text {
+                    emit_err(&report::unreadable_lines(&reports, color));
+                }
                 emit(&report::render(
                     &reports,
                     format,
@@ -402,12 +405,15 @@ fn diff_command(
 fn shape_command(path: &std::path::Path) -> u8 {
     let source = match driver::read_source(path) {
         Ok(s) => s,
+        Err(report) if report.is_unreadable() => {
+            emit_err(&report::unreadable_lines(&[report], false));
+            return EXIT_BAD_INPUT;
+        }
         Err(report) => {
-            emit(&report::render(
-                &[report],
-                Format::Text,
-                TextOptions::default(),
-            ));
+            // readable but refused (binary, too large, empty): located
+            for d in &report.diagnostics {
+                emit_err(&report::render_diagnostic(&report.source, d, false));
+            }
             return EXIT_BAD_INPUT;
         }
     };

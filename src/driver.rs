@@ -38,10 +38,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
     for path in paths {
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => errors.push(error_report(
-                &shown,
-                format!("cannot read `{shown}`: {}", io_reason(&e)),
-            )),
+            Err(e) => errors.push(error_report(&shown, unreadable(&shown, &e))),
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
                 let mut visited = HashSet::new();
@@ -76,13 +73,12 @@ fn walk(
         ));
     }
     // a symlink loop shows up as a folder we have already been in
-    let canonical = std::fs::canonicalize(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let canonical =
+        std::fs::canonicalize(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
     if !visited.insert(canonical) {
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
@@ -95,11 +91,17 @@ fn walk(
     Ok(())
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+/// Why `shown` could not be read, in one line: `no such file: hw.md`.
+fn unreadable(shown: &str, e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string().to_lowercase(),
+        std::io::ErrorKind::NotFound => format!("no such file: {shown}"),
+        std::io::ErrorKind::PermissionDenied => format!("cannot read `{shown}`: permission denied"),
+        _ => {
+            let reason = e.to_string().to_lowercase();
+            // "… (os error 40)" says nothing to a user
+            let reason = reason.split(" (os error").next().unwrap_or(&reason);
+            format!("cannot read `{shown}`: {reason}")
+        }
     }
 }
 
@@ -107,8 +109,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// with a located message.
 pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(error_report(
             &name,
@@ -118,8 +119,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     source_from_bytes(&name, bytes)
 }
 

@@ -48,6 +48,12 @@ impl FileReport {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// A path that could not be read at all (missing, unreadable, no files in
+    /// a folder): there is no text to point into, only a message.
+    pub fn is_unreadable(&self) -> bool {
+        self.source.text.is_empty() && self.results.is_empty() && self.has_errors()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -238,9 +244,21 @@ pub fn shorten(text: &str) -> String {
     format!("{cut}…")
 }
 
+/// The one-line errors of paths that could not be read (`error: no such file:
+/// hw.md`), which the text output leaves to stderr.
+pub fn unreadable_lines(reports: &[FileReport], color: bool) -> String {
+    let mut out = String::new();
+    for report in reports.iter().filter(|r| r.is_unreadable()) {
+        for d in &report.diagnostics {
+            let _ = writeln!(out, "{} {}", paint(color, "31", "error:"), d.message);
+        }
+    }
+    out
+}
+
 fn render_text(reports: &[FileReport], options: TextOptions) -> String {
     let mut out = String::new();
-    for report in reports {
+    for report in reports.iter().filter(|r| !r.is_unreadable()) {
         let _ = writeln!(out, "{}", paint(options.color, "1", &report.source.name));
         for d in &report.diagnostics {
             out.push_str(&render_diagnostic(&report.source, d, options.color));

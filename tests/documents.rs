@@ -128,7 +128,7 @@ fn folders_still_yield_only_nabla_files() {
     assert!(dir.path().join("notes/hw.md").is_file());
     let run = dir.run(&["check", "notes"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("no .nabla files"), "{}", run.stdout);
+    assert!(run.stderr.contains("no .nabla files"), "{}", run.stderr);
 }
 
 /// `shared/seed/` beside the checkout (CI) or one level further up (a worktree).

@@ -484,23 +484,35 @@ fn large_file_is_checked() {
 }
 
 #[test]
+fn shape_and_diff_of_a_missing_file_say_one_line_and_no_check_summary() {
+    let dir = Dir::new();
+    let run = dir.run(&["shape", "nets.nabla"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "error: no such file: nets.nabla\n");
+    assert_eq!(run.stdout, "");
+    let run = dir.run(&["diff", "x", "--wrt", "x", "--defs", "d.nabla"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no such file: d.nabla"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("summary"), "{}", run.all());
+}
+
+#[test]
 fn missing_path_and_empty_folder_are_errors_and_others_still_run() {
     let dir = Dir::new();
     dir.create("good.nabla", "claim \"one\": 1 + 1 = 2\n");
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     let run = dir.run(&["check", "missing.nabla", "empty", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("cannot read `missing.nabla`: no such file or folder"),
-        "{}",
-        run.stdout
+    // one line each on stderr: no snippet of an empty file
+    assert_eq!(
+        run.stderr,
+        "error: no such file: missing.nabla\nerror: no .nabla files in `empty`\n"
     );
-    assert!(
-        run.stdout.contains("no .nabla files in `empty`"),
-        "{}",
-        run.stdout
-    );
+    assert!(!run.stdout.contains("missing.nabla"), "{}", run.stdout);
     assert!(run.stdout.contains("claim \"one\""), "{}", run.stdout);
 }
 
@@ -701,4 +713,48 @@ fn corpus_verdict_counts_per_file() {
         .map(|&(f, p, c, r)| (f.to_string(), p, c, r))
         .collect();
     assert_eq!(actual, expected);
+}
+
+// ----- the package -----
+
+/// `1.88` or `1.85.0` as comparable numbers.
+fn version_key(v: &str) -> Vec<u64> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+#[test]
+fn rust_version_is_the_oldest_toolchain_every_locked_dependency_supports() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(repo_root())
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    let ours = packages
+        .iter()
+        .find(|p| p["name"] == "nabla-check")
+        .and_then(|p| p["rust_version"].as_str())
+        .expect("Cargo.toml states rust-version");
+    let (needed, by) = packages
+        .iter()
+        .filter_map(|p| Some((p["rust_version"].as_str()?, p["name"].as_str()?)))
+        .max_by_key(|(v, _)| version_key(v))
+        .unwrap();
+    assert_eq!(
+        version_key(ours),
+        version_key(needed),
+        "rust-version is {ours}, but {by} needs {needed}"
+    );
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("({ours} or newer)")),
+        "README states {ours}"
+    );
 }
