@@ -5,7 +5,7 @@ use crate::expr::{ExprId, Store};
 use num_traits::Zero;
 
 /// Cells wider than this do not set their column's width.
-const MAX_ALIGNED_WIDTH: usize = 32;
+const MAX_ALIGNED_WIDTH: usize = 40;
 
 /// One row: layer (type), output shape, parameters, mult-adds, formulas.
 struct Row {

@@ -256,18 +256,39 @@ impl LayerContext<'_> {
             .add(&once(&linear_weights, &linear_bias))
             .add(&once(&norm_weights, &norm_bias));
         self.outcome.mult_adds = length.mul(&attention.in_proj).add(&per_sample).mul(&count);
+        // one line per part, then the sum
         let (td, tf) = (self.term(&d), self.term(&ff));
-        let mut text = format!("self_attn {} + linear1 {td}·{tf}", attention.text);
-        if bias {
-            text.push_str(&format!(" + {tf}"));
-        }
-        text.push_str(&format!(" + linear2 {tf}·{td}"));
-        if bias {
-            text.push_str(&format!(" + {td}"));
-        }
-        text.push_str(&format!(" + norm1, norm2 2·{td}"));
-        if bias {
-            text.push_str(&format!(" + 2·{td}"));
+        let attention_total = once(&attention.weights, &attention.bias);
+        let linear_total = once(&linear_weights, &linear_bias);
+        let norm_total = once(&norm_weights, &norm_bias);
+        let mut parts = Vec::new();
+        for (axis, text, value) in [
+            ("self_attn", attention.text.clone(), &attention_total),
+            (
+                "linear1, linear2",
+                if bias {
+                    format!("{td}·{tf} + {tf} + {tf}·{td} + {td}")
+                } else {
+                    format!("{td}·{tf} + {tf}·{td}")
+                },
+                &linear_total,
+            ),
+            (
+                "norm1, norm2",
+                if bias {
+                    format!("2·{td} + 2·{td}")
+                } else {
+                    format!("2·{td}")
+                },
+                &norm_total,
+            ),
+        ] {
+            let value = self.term(value);
+            parts.push(value.clone());
+            self.outcome.formulas.push(SizeFormula {
+                axis: axis.to_string(),
+                text: format!("{text} = {value}"),
+            });
         }
         let one = once(&one_weights, &one_bias).display(self.store);
         let order = if args.flag("norm_first", false) {
@@ -275,14 +296,13 @@ impl LayerContext<'_> {
         } else {
             "post-norm"
         };
+        let sum = parts.join(" + ");
         if stack {
             let total = self.declared().display(self.store);
             let n = self.term(&count);
-            self.params_formula(format!(
-                "{text} = {one} per layer ({order}); × {n} = {total}"
-            ));
+            self.params_formula(format!("{n}·({sum}) = {n}·{one} = {total} ({order})"));
         } else {
-            self.params_formula(format!("{text} = {one} ({order})"));
+            self.params_formula(format!("{sum} = {one} ({order})"));
         }
         self.outcome.output = self.input.to_vec();
     }
