@@ -16,8 +16,13 @@
 //! * `Linear`: acts on the last size; weights `in·out`, bias `out`.
 //! * `Flatten`: the product of the sizes from `start_dim` to `end_dim`
 //!   (per-sample indices, default all: PyTorch's `nn.Flatten()` on a batch).
-//! * `BatchNormNd`: weight and bias of `channels` each (`affine = false`: none).
+//! * `BatchNormNd`: weight and bias of `channels` each (`affine = false`: none);
+//!   `running_mean`, `running_var` and `num_batches_tracked` are buffers.
 //! * dropout and activations keep the shape and have no parameters.
+//!
+//! Mult-adds per sample are torchinfo's: a convolution's parameters once per
+//! output position, a `Linear`'s or a norm's once. The sequence layers (norms,
+//! embeddings, attention, recurrent, residual sums) are in `layers/sequence.rs`.
 
 mod sequence;
 
