@@ -672,12 +672,15 @@ const CORPUS_COUNTS: &[(&str, usize, usize, usize)] = &[
     ("extras/losses.nabla", 2, 5, 5),
     ("extras/parameter_counts.nabla", 39, 0, 6),
     ("extras/quadratic_form.nabla", 8, 2, 6),
+    ("extras/recurrent.nabla", 9, 0, 4),
+    ("extras/resnet18.nabla", 20, 0, 3),
     ("extras/tanh.nabla", 7, 2, 8),
     ("q1_activations.nabla", 8, 4, 0),
     ("q1_sigmoid_softplus.nabla", 16, 0, 2),
     ("q1_softmax.nabla", 18, 5, 5),
     ("q2_mlp.nabla", 37, 8, 5),
     ("q3_convnets.nabla", 16, 0, 1),
+    ("transformer/bert_base.nabla", 22, 0, 5),
 ];
 
 #[test]
@@ -757,4 +760,69 @@ fn rust_version_is_the_oldest_toolchain_every_locked_dependency_supports() {
         readme.contains(&format!("({ours} or newer)")),
         "README states {ours}"
     );
+}
+
+// ----- nabla shape on today's networks -----
+
+#[test]
+fn shape_tables_of_bert_and_resnet_follow_torchinfo() {
+    let dir = Dir::new();
+    let root = repo_root();
+    let bert = root.join("derivations/transformer/bert_base.nabla");
+    let run = dir.run(&["shape", bert.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    for line in [
+        "Total params: 109,482,240\n",
+        "Trainable params: 109,482,240\n",
+        "Non-trainable params: 0\n",
+        // torchinfo's rule: in-projections once per position (L), the rest once
+        "Total mult-adds: 21261312·L + 88220928\n",
+        "Total params without bias: 109,379,328\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}{}", run.stdout);
+    }
+    let row = |name: &str| -> Vec<String> {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("");
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    // layer (type), output shape (sizes without separators), Param #, mult-adds
+    assert_eq!(
+        row("word "),
+        [
+            "word",
+            "(embedding)",
+            "[L,",
+            "768]",
+            "23,440,896",
+            "23,440,896"
+        ]
+    );
+    assert_eq!(
+        row("layer1 ")[..6],
+        [
+            "layer1",
+            "(transformer_encoder_layer)",
+            "[L,",
+            "768]",
+            "7,087,872",
+            "1771776·L"
+        ]
+    );
+    let resnet = root.join("derivations/extras/resnet18.nabla");
+    let run = dir.run(&["shape", resnet.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    for line in [
+        "Total params: 11,689,512\n",
+        // torchinfo reports 1.81 G for ResNet-18 on 3×224×224
+        "Total mult-adds: 1,814,083,944\n",
+        // 20 batch norms: running mean and variance of 4,800 channels, 20 counters
+        "Buffers (not params): 9,620\n",
+        "Total params without bias: 11,683,712\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}{}", run.stdout);
+    }
 }
