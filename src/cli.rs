@@ -7,7 +7,7 @@
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
 use crate::expr::{to_latex, ExprId, Store};
-use crate::latex::{self, DocKind};
+use crate::latex::DocKind;
 use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
@@ -102,6 +102,10 @@ enum Command {
         /// its math is found and every chain of equalities checked
         #[arg(long = "as", value_enum, value_name = "KIND")]
         read_as: Option<DocKind>,
+        /// Let a document in which no step could be judged pass (by default it fails:
+        /// "nothing checkable in this document")
+        #[arg(long)]
+        allow_empty: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -232,6 +236,7 @@ fn run(cli: Cli) -> u8 {
             expr_limit,
             defs,
             read_as,
+            allow_empty,
             color,
         } => {
             let defs = match defs.as_ref().map(|path| driver::load_defs(path)) {
@@ -254,7 +259,11 @@ fn run(cli: Cli) -> u8 {
                 expr_limit,
                 ..CheckConfig::default()
             };
-            let reports = driver::check_paths_as(&paths, &defs, &config, read_as);
+            let options = driver::DocumentOptions {
+                read_as,
+                allow_empty,
+            };
+            let reports = driver::check_paths_as(&paths, &defs, &config, &options);
             let color = match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
@@ -267,7 +276,7 @@ fn run(cli: Cli) -> u8 {
                 .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
             if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
                 // a document comes back annotated: ✓ / ✗ after each checked step
-                let copies: Vec<String> = reports.iter().map(latex::annotate_markdown).collect();
+                let copies: Vec<String> = reports.iter().map(report::annotate_markdown).collect();
                 emit(&copies.join("\n"));
             } else {
                 if format == Format::Text {

@@ -42,6 +42,36 @@ pub struct FileReport {
     /// Input errors (I/O, parse, names) and warnings.
     pub diagnostics: Vec<Diagnostic>,
     pub results: Vec<ResultRow>,
+    /// For a document: how much of its math was read.
+    pub coverage: Option<Box<Coverage>>,
+}
+
+/// How much of a document's math was read: every `=` is either a result row or
+/// part of a skipped formula.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    /// `=` and `≈` relations at the top level of the document's math.
+    pub equalities: usize,
+    /// Formulas with no relation at all (not counted as equalities).
+    pub without_equality: usize,
+    /// Formulas with another relation and no `=` (not counted as equalities).
+    pub other_relations: usize,
+    pub skipped: Vec<SkippedFormula>,
+}
+
+/// A formula whose equalities were not judged, and why.
+#[derive(Clone, Debug)]
+pub struct SkippedFormula {
+    pub span: Span,
+    pub line: usize,
+    pub column: usize,
+    /// The reason's class (`definition`, `unreadable`, ...; see `docs/json.md`).
+    pub class: &'static str,
+    /// The reason in words.
+    pub reason: String,
+    /// How many equalities it holds.
+    pub equalities: usize,
+    pub text: String,
 }
 
 impl FileReport {
@@ -93,6 +123,7 @@ pub fn summarize(reports: &[FileReport]) -> Summary {
     };
     for r in reports {
         s.errors += r.diagnostics.iter().filter(|d| d.is_error()).count();
+        s.failed += r.diagnostics.iter().filter(|d| d.is_failure()).count();
         for row in &r.results {
             match row.verdict {
                 Verdict::Proved { .. } => s.proved += 1,
@@ -196,7 +227,7 @@ fn expectation_word(e: Option<Expected>) -> &'static str {
 
 fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
     let severity = match d.severity {
-        Severity::Error => cs::Severity::Error,
+        Severity::Error | Severity::Failure => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
     };
     let mut labels = vec![cs::Label::primary((), d.span.range())];
@@ -363,7 +394,7 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                 .map(|d| {
                     let at = r.source.line_col(d.span.start as usize);
                     json!({
-                        "severity": if d.is_error() { "error" } else { "warning" },
+                        "severity": if d.is_error() || d.is_failure() { "error" } else { "warning" },
                         "line": at.line,
                         "column": at.col,
                         "message": d.message,
@@ -393,7 +424,11 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                     obj
                 })
                 .collect();
-            json!({ "file": r.source.name, "diagnostics": errors, "results": results })
+            let mut file = json!({ "file": r.source.name, "diagnostics": errors, "results": results });
+            if let (Json::Object(o), Some(c)) = (&mut file, &r.coverage) {
+                o.insert("coverage".into(), coverage_json(r, c));
+            }
+            file
         })
         .collect();
     let s = summarize(reports);
@@ -404,6 +439,32 @@ pub fn to_json(reports: &[FileReport]) -> Json {
             "files": s.files, "proved": s.proved, "checked": s.checked, "refuted": s.refuted,
             "unknown": s.unknown, "passed": s.passed, "failed": s.failed, "errors": s.errors,
         },
+    })
+}
+
+/// `"coverage"` of a document: the counts, and every skipped formula with its reason.
+fn coverage_json(r: &FileReport, c: &Coverage) -> Json {
+    let skipped: Vec<Json> = c
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "line": s.line,
+                "column": s.column,
+                "class": s.class,
+                "reason": s.reason,
+                "equalities": s.equalities,
+                "text": s.text,
+            })
+        })
+        .collect();
+    json!({
+        "equalities": c.equalities,
+        "judged": r.results.len(),
+        "skipped": c.skipped.iter().map(|s| s.equalities).sum::<usize>(),
+        "without_equality": c.without_equality,
+        "other_relations": c.other_relations,
+        "formulas": skipped,
     })
 }
 
@@ -454,15 +515,25 @@ fn render_junit(reports: &[FileReport]) -> String {
     );
     for r in reports {
         let file = xml_escape(&r.source.name);
-        let failures = r.results.iter().filter(|x| !x.passed).count();
+        let findings = r.diagnostics.iter().filter(|d| d.is_failure()).count();
+        let failures = r.results.iter().filter(|x| !x.passed).count() + findings;
         let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
         let time: std::time::Duration = r.results.iter().map(|row| row.elapsed).sum();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\" file=\"{file}\">",
-            r.results.len() + errors,
+            r.results.len() + errors + findings,
             seconds(time)
         );
+        for d in r.diagnostics.iter().filter(|d| d.is_failure()) {
+            let at = r.source.line_col(d.span.start as usize);
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{at} document\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"0.000\"><failure type=\"document\" message=\"{}\"/></testcase>",
+                at.line,
+                xml_escape(&d.message)
+            );
+        }
         for d in r.diagnostics.iter().filter(|d| d.is_error()) {
             let at = r.source.line_col(d.span.start as usize);
             let _ = writeln!(
@@ -555,13 +626,14 @@ fn render_github(reports: &[FileReport]) -> String {
     let mut warnings = Vec::new();
     for r in reports {
         for d in &r.diagnostics {
-            if d.is_error() {
+            if d.is_error() || d.is_failure() {
+                let heading = if d.is_error() {
+                    "nabla: input error"
+                } else {
+                    "nabla: document"
+                };
                 errors.push_str(&github_command(
-                    "error",
-                    &r.source,
-                    d.span,
-                    "nabla: input error",
-                    &d.message,
+                    "error", &r.source, d.span, heading, &d.message,
                 ));
             } else {
                 warnings.push(github_command(
@@ -625,7 +697,11 @@ fn render_markdown(reports: &[FileReport]) -> String {
         s.proved, s.checked, s.refuted, s.unknown, s.passed, s.failed
     );
     for r in reports {
-        for d in r.diagnostics.iter().filter(|d| d.is_error()) {
+        for d in r
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() || d.is_failure())
+        {
             let at = r.source.line_col(d.span.start as usize);
             let _ = writeln!(
                 out,
@@ -663,6 +739,59 @@ fn render_markdown(reports: &[FileReport]) -> String {
                 md_cell(&details)
             );
         }
+    }
+    out
+}
+
+// ----- an annotated document -----
+
+/// An annotated copy of a Markdown document: `\;\text{✓}` or `\;\text{✗}` after each
+/// checked step (inside its math), and a list of the verdicts at the end.
+pub fn annotate_markdown(report: &FileReport) -> String {
+    let text = &report.source.text;
+    let mut marks: Vec<(usize, &'static str)> = report
+        .results
+        .iter()
+        .map(|row| {
+            let mark = match (&row.verdict, row.passed) {
+                (Verdict::Refuted { .. }, _) => "\\;\\text{✗}",
+                (_, true) => "\\;\\text{✓}",
+                _ => "\\;\\text{?}",
+            };
+            (row.span.end as usize, mark)
+        })
+        .collect();
+    marks.sort_by_key(|m| std::cmp::Reverse(m.0));
+    let mut out = text.clone();
+    for (at, mark) in marks {
+        if at <= out.len() && out.is_char_boundary(at) {
+            out.insert_str(at, mark);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let s = summarize(std::slice::from_ref(report));
+    out.push_str(&format!(
+        "\n---\n\n**nabla**: {} proved, {} checked, {} refuted, {} unknown.\n\n",
+        s.proved, s.checked, s.refuted, s.unknown
+    ));
+    for row in &report.results {
+        let mark = match (&row.verdict, row.passed) {
+            (Verdict::Refuted { .. }, _) => "✗",
+            (_, true) => "✓",
+            _ => "?",
+        };
+        out.push_str(&format!(
+            "- {mark} line {}: `{}` — {}{}\n",
+            row.line,
+            shorten(&row.text).replace('`', "'"),
+            row.verdict.word(),
+            match verdict_detail(row) {
+                d if d.is_empty() => String::new(),
+                d => format!(" ({})", d.replace('\n', " ")),
+            }
+        ));
     }
     out
 }

@@ -427,3 +427,89 @@ fn extreme_option_values_are_handled() {
         run.stderr
     );
 }
+
+// ----- documents: the same limits, one deadline for the whole document -----
+
+#[test]
+fn expr_limit_applies_to_markdown_chains() {
+    let dir = Dir::new();
+    dir.create(
+        "t.md",
+        "$$\\frac{d^8}{dx^8} \\tanh(\\sigma(x) e^{x}) = 0$$\n\nand $x + 1 = 1 + x$.\n",
+    );
+    let run = dir.run(&["check", "t.md", "--expr-limit", "60", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("past the limit of 60 (raise it with --expr-limit); not checked"),
+        "{}",
+        run.stdout
+    );
+    // the chain that fits is still checked; the other is counted as skipped
+    assert!(
+        run.stdout.contains("\"verdict\": \"proved\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"class\": \"not-checked\""),
+        "{}",
+        run.stdout
+    );
+    // without the flag the derivative is taken and the step judged
+    let run = dir.run(&["check", "t.md", "--format", "json"]);
+    assert!(!run.stdout.contains("--expr-limit"), "{}", run.stdout);
+}
+
+#[test]
+fn file_budget_bounds_the_whole_markdown_document() {
+    // the `≈` step samples until the deadline (it cannot reach 2^64 points); a
+    // deadline per chain would give the next chain a fresh budget and prove it
+    let dir = Dir::new();
+    dir.create(
+        "t.md",
+        "$$\\sigma(x) \\approx \\frac{1}{1+e^{-x}}$$\n\nand $x + 1 = 1 + x$.\n",
+    );
+    dir.create("other.nabla", GOOD);
+    let run = dir.run(&[
+        "check",
+        "t.md",
+        "other.nabla",
+        "--points",
+        "18446744073709551615",
+        "--time-budget",
+        "inf",
+        "--file-budget",
+        "0.3",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let cut = "budget exceeded (file): 0.3 s per file (raise it with --file-budget)";
+    assert_eq!(run.stdout.matches(cut).count(), 2, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ proved      1:1   claim \"good\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_document_with_nothing_checkable_fails_unless_allowed() {
+    let dir = Dir::new();
+    dir.create("notes.md", "Only a name, $x$, and a condition $x > 0$.\n");
+    let run = dir.run(&["check", "notes.md", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("error: nothing checkable in this document"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1 failed; 0 input errors"),
+        "{}",
+        run.stdout
+    );
+    let run = dir.run(&["check", "notes.md", "--allow-empty", "--color", "never"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stdout.contains("nothing checkable"), "{}", run.stdout);
+}

@@ -147,7 +147,16 @@ pub fn meets(verdict: &Verdict, expected: Option<Expected>, strict: bool) -> boo
 /// without being looked at, and an obligation still running is cut at the
 /// file's deadline.
 pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome> {
-    let file_deadline = Instant::now() + config.file_budget;
+    check_program_until(program, config, Instant::now() + config.file_budget)
+}
+
+/// Like [`check_program`], with the file's deadline given: a document checked as
+/// several programs shares one deadline, so `--file-budget` bounds the whole file.
+pub fn check_program_until(
+    program: &mut Program,
+    config: &CheckConfig,
+    file_deadline: Instant,
+) -> Vec<Outcome> {
     let obligations = program.obligations.clone();
     obligations
         .iter()

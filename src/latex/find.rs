@@ -21,6 +21,14 @@ impl DocKind {
             _ => None,
         }
     }
+
+    /// "Markdown file", "LaTeX file".
+    pub fn describe(self) -> &'static str {
+        match self {
+            DocKind::Markdown => "Markdown file",
+            DocKind::Latex => "LaTeX file",
+        }
+    }
 }
 
 /// One piece of math in a document.
