@@ -813,6 +813,8 @@ fn parameter_counts_follow_pytorch() {
         ("[5, 8]", "layernorm(features = 8, bias = false)", "8", "8", "[5, 8]", "8"),
         ("[5, 8]", "layernorm(elementwise_affine = false)", "0", "0", "[5, 8]", "0"),
         ("[5, 8]", "rmsnorm", "8", "8", "[5, 8]", "8"),
+        ("[5, 8]", "layernorm(normalized_shape = [5, 8])", "80", "40", "[5, 8]", "80"),
+        ("[5, 8]", "rmsnorm(features = [8])", "8", "8", "[5, 8]", "8"),
         ("[5]", "embedding(num = 10, dim = 4)", "40", "40", "[5, 4]", "40"),
         ("[5, 8]", "multihead_attention(heads = 2)", "288", "256", "[5, 8]", "1152"),
         ("[5, 8]", "multihead_attention(heads = 2, bias = false)", "256", "256", "[5, 8]", "1024"),
@@ -893,6 +895,10 @@ fn new_layer_errors_name_the_layer_and_the_numbers() {
             "layer `a` (select): `index = 5` is outside the 5 entries of dimension 0"),
         ("net n(input = [5, 8]):\n  a = layernorm(features = 5)\n",
             "layer `a` (layernorm): `features = 5` does not match the input [5, 8], whose last size is 8"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [8, 5])\n",
+            "layer `a` (layernorm): `features = [8, 5]` is not the trailing sizes of the input [5, 8]"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [])\n",
+            "layer `a` (layernorm): `features = []` is not the trailing sizes of the input [5, 8]"),
     ];
     for (text, message) in cases {
         let got = messages(text);
