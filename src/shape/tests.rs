@@ -995,3 +995,25 @@ Total params without bias: 629,504
 ";
     assert_eq!(table, expected, "{table}");
 }
+
+#[test]
+fn sizes_in_shapes_never_get_thousands_separators() {
+    let mut store = Store::new();
+    let n =
+        parse_net("net wide(input = [64, 8, 8]):\n  flat = flatten\n  fc = linear(out = 1000)\n");
+    let shapes = analyze(&mut store, &n).expect("valid");
+    let table = summary_table(&store, &shapes);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    // 64·8·8 = 4096 features: a size in a shape, then 4096·1000 + 1000 as a count
+    assert!(row("flat ").contains("[4096] "), "{table}");
+    assert!(
+        row("fc ").contains("[1000]        4,097,000  4,097,000"),
+        "{table}"
+    );
+}
