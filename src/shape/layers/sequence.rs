@@ -329,10 +329,10 @@ impl LayerContext<'_> {
     // ----- recurrent layers -----
 
     pub(super) fn recurrent(&mut self, args: &Args, cell: Cell) {
-        let Some((length, input_size)) = self.sequence_input() else {
+        let Some((length, _)) = self.sequence_input() else {
             return;
         };
-        let Some(input_size) = self.features(args, "in").map(|_| input_size) else {
+        let Some(input_size) = self.features(args, "in") else {
             return;
         };
         let Some(hidden) = self.required_size(args, "hidden") else {
