@@ -133,14 +133,14 @@ const BATCHNORM_ARGS: &[ArgSpec] = &[
 const DROPOUT_ARGS: &[ArgSpec] = &[arg("p", &[], ArgType::Number)];
 
 const LAYERNORM_ARGS: &[ArgSpec] = &[
-    arg("features", &["normalized_shape"], ArgType::Size),
+    arg("features", &["normalized_shape"], ArgType::Sizes),
     arg("affine", &["elementwise_affine"], ArgType::Bool),
     arg("bias", &[], ArgType::Bool),
     arg("eps", &[], ArgType::Number),
 ];
 
 const RMSNORM_ARGS: &[ArgSpec] = &[
-    arg("features", &["normalized_shape"], ArgType::Size),
+    arg("features", &["normalized_shape"], ArgType::Sizes),
     arg("affine", &["elementwise_affine"], ArgType::Bool),
     arg("eps", &[], ArgType::Number),
 ];

@@ -813,6 +813,8 @@ fn parameter_counts_follow_pytorch() {
         ("[5, 8]", "layernorm(features = 8, bias = false)", "8", "8", "[5, 8]", "8"),
         ("[5, 8]", "layernorm(elementwise_affine = false)", "0", "0", "[5, 8]", "0"),
         ("[5, 8]", "rmsnorm", "8", "8", "[5, 8]", "8"),
+        ("[5, 8]", "layernorm(normalized_shape = [5, 8])", "80", "40", "[5, 8]", "80"),
+        ("[5, 8]", "rmsnorm(features = [8])", "8", "8", "[5, 8]", "8"),
         ("[5]", "embedding(num = 10, dim = 4)", "40", "40", "[5, 4]", "40"),
         ("[5, 8]", "multihead_attention(heads = 2)", "288", "256", "[5, 8]", "1152"),
         ("[5, 8]", "multihead_attention(heads = 2, bias = false)", "256", "256", "[5, 8]", "1024"),
@@ -893,6 +895,10 @@ fn new_layer_errors_name_the_layer_and_the_numbers() {
             "layer `a` (select): `index = 5` is outside the 5 entries of dimension 0"),
         ("net n(input = [5, 8]):\n  a = layernorm(features = 5)\n",
             "layer `a` (layernorm): `features = 5` does not match the input [5, 8], whose last size is 8"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [8, 5])\n",
+            "layer `a` (layernorm): `features = [8, 5]` is not the trailing sizes of the input [5, 8]"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [])\n",
+            "layer `a` (layernorm): `features = []` is not the trailing sizes of the input [5, 8]"),
     ];
     for (text, message) in cases {
         let got = messages(text);
@@ -988,4 +994,26 @@ Total mult-adds: 37568·L + 596994
 Total params without bias: 629,504
 ";
     assert_eq!(table, expected, "{table}");
+}
+
+#[test]
+fn sizes_in_shapes_never_get_thousands_separators() {
+    let mut store = Store::new();
+    let n =
+        parse_net("net wide(input = [64, 8, 8]):\n  flat = flatten\n  fc = linear(out = 1000)\n");
+    let shapes = analyze(&mut store, &n).expect("valid");
+    let table = summary_table(&store, &shapes);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    // 64·8·8 = 4096 features: a size in a shape, then 4096·1000 + 1000 as a count
+    assert!(row("flat ").contains("[4096] "), "{table}");
+    assert!(
+        row("fc ").contains("[1000]        4,097,000  4,097,000"),
+        "{table}"
+    );
 }

@@ -84,8 +84,27 @@ impl LayerContext<'_> {
 
     // ----- norms and embeddings -----
 
+    /// `normalized_shape`: one size (the last) or a list of the trailing sizes,
+    /// whose product is the size of the weight (and bias).
+    fn normalized_size(&mut self, args: &Args) -> Option<Size> {
+        let Some((Value::Sizes(list), span)) = args.values.get("features") else {
+            return self.features(args, "features");
+        };
+        let (list, span) = (list.clone(), *span);
+        let rank = self.input.len();
+        if list.is_empty() || list.len() > rank || list[..] != self.input[rank - list.len()..] {
+            let (given, shape) = (self.shape_text(&list), self.shape_text(self.input));
+            self.error_at(
+                Some(span),
+                format!("`features = {given}` is not the trailing sizes of the input {shape}"),
+            );
+            return None;
+        }
+        Some(list.iter().fold(Size::int(1), |acc, s| acc.mul(s)))
+    }
+
     pub(super) fn layernorm(&mut self, args: &Args, rms: bool) {
-        let Some(features) = self.features(args, "features") else {
+        let Some(features) = self.normalized_size(args) else {
             return;
         };
         if args.flag("affine", true) {
@@ -310,10 +329,10 @@ impl LayerContext<'_> {
     // ----- recurrent layers -----
 
     pub(super) fn recurrent(&mut self, args: &Args, cell: Cell) {
-        let Some((length, input_size)) = self.sequence_input() else {
+        let Some((length, _)) = self.sequence_input() else {
             return;
         };
-        let Some(input_size) = self.features(args, "in").map(|_| input_size) else {
+        let Some(input_size) = self.features(args, "in") else {
             return;
         };
         let Some(hidden) = self.required_size(args, "hidden") else {
