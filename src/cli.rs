@@ -239,12 +239,15 @@ fn run(cli: Cli) -> u8 {
             allow_empty,
             color,
         } => {
-            let defs = match defs.as_ref().map(|path| driver::load_defs(path)) {
+            let defs = match defs.as_deref().map(driver::load_defs) {
                 None => Defs::default(),
                 Some(Ok(defs)) => defs,
                 Some(Err(report)) => {
                     // reported in the format asked for: machine formats stay parseable
                     let reports = [report];
+                    if format == Format::Text {
+                        emit_err(&report::unreadable_lines(&reports, false));
+                    }
                     emit(&report::render(&reports, format, TextOptions::default()));
                     return report::exit_code(&reports);
                 }
@@ -522,7 +525,7 @@ fn parse_one_expression(
     defs_path: Option<&PathBuf>,
     format: ExprFormat,
 ) -> Result<(SourceFile, syntax::ast::Expr, syntax::ast::File), u8> {
-    let defs = match defs_path.map(|path| driver::load_defs(path)) {
+    let defs = match defs_path.map(PathBuf::as_path).map(driver::load_defs) {
         None => Defs::default(),
         Some(Ok(defs)) => defs,
         Some(Err(report)) if format == ExprFormat::Json => {
@@ -534,11 +537,15 @@ fn parse_one_expression(
             return Err(EXIT_BAD_INPUT);
         }
         Some(Err(report)) => {
-            emit_err(&report::render(
-                &[report],
-                Format::Text,
-                TextOptions::default(),
+            emit_err(&report::unreadable_lines(
+                std::slice::from_ref(&report),
+                false,
             ));
+            if !report.is_unreadable() {
+                for d in &report.diagnostics {
+                    emit_err(&report::render_diagnostic(&report.source, d, false));
+                }
+            }
             return Err(EXIT_BAD_INPUT);
         }
     };

@@ -69,3 +69,15 @@ impl Diagnostic {
         self.severity == Severity::Failure
     }
 }
+
+/// The candidate closest to a misspelt `name` (`sigmoud` → `sigmoid`), if any is
+/// close enough to be worth a "did you mean" (the threshold clap uses).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}

@@ -40,6 +40,10 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
+        if is_stdin(path) {
+            files.push(path.clone());
+            continue;
+        }
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
             Err(e) => errors.push(error_report(&shown, unreadable(&shown, &e))),
@@ -114,6 +118,9 @@ fn unreadable(shown: &str, e: &std::io::Error) -> String {
 // the error is the file's whole report, located, so nothing is lost on the way
 #[allow(clippy::result_large_err)]
 pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
+    if is_stdin(path) {
+        return read_stdin();
+    }
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     if meta.len() > MAX_FILE_BYTES {
@@ -127,6 +134,32 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
     }
     let bytes = std::fs::read(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     source_from_bytes(&name, bytes)
+}
+
+/// `-` names standard input, as in most command-line tools.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Standard input as a source named `<stdin>`, under the same size limit as a file.
+#[allow(clippy::result_large_err)]
+fn read_stdin() -> Result<SourceFile, FileReport> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes);
+    if let Err(e) = read {
+        return Err(error_report("<stdin>", unreadable("<stdin>", &e)));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(error_report(
+            "<stdin>",
+            format!("standard input is over the limit of {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    source_from_bytes("<stdin>", bytes)
 }
 
 /// Text from raw bytes: a NUL byte means a binary file; bad UTF-8 is located.

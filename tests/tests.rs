@@ -254,7 +254,7 @@ fn github_annotations_escape_properties_and_put_errors_first() {
 fn github_folds_many_warnings_into_one_notice_after_the_errors() {
     let dir = Dir::new();
     // a document with many unreadable formulas gives many warnings
-    let mut doc = String::from("# notes\n\n");
+    let mut doc = String::from("# notes\n\n$$\\sigma(-x) = 1 - \\sigma(x)$$\n\n");
     for k in 0..14 {
         doc.push_str(&format!("$$\\unknownmacro{{{k}}} = 1$$\n\n"));
     }
@@ -268,7 +268,7 @@ fn github_folds_many_warnings_into_one_notice_after_the_errors() {
         .collect();
     // the error of the later file comes before the warnings of the earlier one
     assert_eq!(kinds[..2], ["error", "notice"], "{}", gh.stdout);
-    assert!(gh.stdout.ends_with("0 passed, 1 failed\n"), "{}", gh.stdout);
+    assert!(gh.stdout.ends_with("1 passed, 1 failed\n"), "{}", gh.stdout);
     assert!(
         gh.stdout.contains(" warnings in 1 file (too many"),
         "{}",
@@ -422,10 +422,10 @@ fn empty_file_is_an_error_and_others_still_run() {
     let run = dir.run(&["check", "empty.nabla", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
-        run.stdout
+        run.stderr
             .contains("`empty.nabla` is empty: there is nothing to check"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(run.stdout.contains("claim \"one\""), "{}", run.stdout);
 }
@@ -825,4 +825,59 @@ fn shape_tables_of_bert_and_resnet_follow_torchinfo() {
     ] {
         assert!(run.stdout.contains(line), "{line}{}", run.stdout);
     }
+}
+
+// ----- the command line -----
+
+#[test]
+fn a_dash_reads_standard_input_as_nabla_or_as_a_document() {
+    let dir = Dir::new();
+    let run = |args: &[&str], input: &str| {
+        use std::io::Write as _;
+        let mut child = dir
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run nabla");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&["check", "-"], "var x : real\nclaim x + x = 3*x\n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("<stdin>\n  ✗ refuted     2:1"), "{out}");
+    let (code, out) = run(
+        &["check", "--as", "markdown", "-"],
+        "# hw\n\n$$\\sigma(-x) = 1 - \\sigma(x)$$\n",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("✓ proved      3:16"), "{out}");
+}
+
+#[test]
+fn misspelt_names_get_a_suggestion_before_the_hint() {
+    for (claim, suggestion) in [
+        ("sigmoud(x) = x", "did you mean `sigmoid`?"),
+        ("softmx(x) = x", "did you mean `softmax`?"),
+        ("softplsu(x) = x", "did you mean `softplus`?"),
+        ("xx = 1", "did you mean `x`?"),
+    ] {
+        let run = check_one(&format!("{HEADER}claim {claim}\n"));
+        assert_eq!(run.code, 2, "{}", run.all());
+        let note = run.stdout.find(suggestion);
+        let hint = run.stdout.find("= de");
+        assert!(note.is_some() && note < hint, "{claim}: {}", run.stdout);
+    }
+    let run = check_one(&format!("{HEADER}claim frobnicate(x) = x\n"));
+    assert!(!run.stdout.contains("did you mean"), "{}", run.stdout);
 }

@@ -945,8 +945,12 @@ impl Lowerer {
                 .insert(name.to_string(), (Entity::Scalar(s), span));
             return Ok(self.store.add(Node::Sym(s)));
         }
-        Err(err(span, format!("unknown name `{name}`"))
-            .with_note(format!("declare it, e.g. `var {name} : real`")))
+        let mut error = err(span, format!("unknown name `{name}`"));
+        let known = self.names.keys().map(String::as_str);
+        if let Some(near) = crate::diagnostic::closest(name, known) {
+            error = error.with_note(format!("did you mean `{near}`?"));
+        }
+        Err(error.with_note(format!("declare it, e.g. `var {name} : real`")))
     }
 
     /// `v_i` where `v` is a vector: the component. `None` when `name` is not of that form.
@@ -1496,11 +1500,26 @@ impl Lowerer {
             return self.call(func, primes, args, None, span, locals);
         }
         let Some(f) = Func::from_name(name) else {
-            return Err(
-                err(func.span, format!("unknown function `{name}`")).with_note(format!(
-                    "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
-                )),
-            );
+            let mut error = err(func.span, format!("unknown function `{name}`"));
+            let builtins = crate::expr::FUNCS
+                .iter()
+                .flat_map(|(_, canonical, aliases, _)| {
+                    std::iter::once(*canonical).chain(aliases.iter().copied())
+                })
+                .chain(tensor::TENSOR_BUILTINS.iter().copied());
+            let defined = self
+                .names
+                .iter()
+                .filter_map(|(n, (entity, _))| match entity {
+                    Entity::Function { .. } | Entity::Def(_) => Some(n.as_str()),
+                    _ => None,
+                });
+            if let Some(near) = crate::diagnostic::closest(name, builtins.chain(defined)) {
+                error = error.with_note(format!("did you mean `{near}`?"));
+            }
+            return Err(error.with_note(format!(
+                "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
+            )));
         };
         if args.len() != f.arity() {
             return Err(err(

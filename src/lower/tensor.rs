@@ -54,7 +54,7 @@ pub(super) struct Frame {
     pub col: Option<ExprId>,
 }
 
-const TENSOR_BUILTINS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
+pub(crate) const TENSOR_BUILTINS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
 
 impl Lowerer {
     fn vector_entity(&self, name: &str, locals: &Locals) -> Option<Shape> {
