@@ -126,6 +126,21 @@ fn limit_to_minus_infinity_shows_negative_terms() {
 }
 
 #[test]
+fn within_needs_approx() {
+    // a tolerance on an exact `=` would be silently ignored: it is an input error
+    let run = check_one("claim lim k -> inf of 1/k = 0 within 0.1\nclaim 2 = 2\n");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stdout.contains("`within` needs `≈`: an `=` claim is exact"),
+        "{}",
+        run.all()
+    );
+    let run = check_one("claim lim k -> inf of 1/k ≈ 0.1 within 0.01\n");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("they differ by more than 1/100"), "{}", run.stdout);
+}
+
+#[test]
 fn domain_conditions_restrict_the_claim() {
     let run = check_one(
         "var x : real\nclaim sqrt(x^2) = x where x >= 0\nexpect refuted: claim sqrt(x^2) = x\n",
