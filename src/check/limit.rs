@@ -241,8 +241,10 @@ fn unknown(reason: String) -> Verdict {
     Verdict::Unknown { reason }
 }
 
-/// `c = 0` solved for a variable when `c` is `a·x + b` with numbers `a ≠ 0`, `b`.
+/// `c = 0` solved for a variable when `c` is `a·x + b` with numbers `a ≠ 0`,
+/// `b`, or a number times a positive power of one (`x^2`, `3·(x − 1)^2`).
 fn solve_linear(store: &mut Store, domains: &Domains, c: ExprId) -> Option<(Symbol, ExprId)> {
+    let c = linear_core(store, c);
     let symbols = store.free_symbols(c);
     let [x] = symbols[..] else {
         return None;
@@ -280,6 +282,35 @@ fn solve_linear(store: &mut Store, domains: &Domains, c: ExprId) -> Option<(Symb
     }
     let root = -b / a;
     Some((x, store.num(root)))
+}
+
+/// The factor whose zero is the zero of `c`: `c` without a numeric factor and
+/// a positive exponent (the roots of `3·u^2` are those of `u`).
+fn linear_core(store: &Store, c: ExprId) -> ExprId {
+    match store.node(c) {
+        Node::Pow(base, exponent)
+            if store
+                .as_num(*exponent)
+                .is_some_and(num_traits::Signed::is_positive) =>
+        {
+            linear_core(store, *base)
+        }
+        Node::Mul(factors) => {
+            let symbolic: Vec<ExprId> = factors
+                .iter()
+                .copied()
+                .filter(|&f| store.as_num(f).is_none())
+                .collect();
+            let nonzero_numbers = factors
+                .iter()
+                .all(|&f| store.as_num(f).is_none_or(|r| !r.is_zero()));
+            match symbolic[..] {
+                [one] if nonzero_numbers => linear_core(store, one),
+                _ => c,
+            }
+        }
+        _ => c,
+    }
 }
 
 /// The obligation of one case with every limit replaced by its value.
