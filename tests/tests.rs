@@ -131,13 +131,18 @@ fn within_needs_approx() {
     let run = check_one("claim lim k -> inf of 1/k = 0 within 0.1\nclaim 2 = 2\n");
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
-        run.stdout.contains("`within` needs `≈`: an `=` claim is exact"),
+        run.stdout
+            .contains("`within` needs `≈`: an `=` claim is exact"),
         "{}",
         run.all()
     );
     let run = check_one("claim lim k -> inf of 1/k ≈ 0.1 within 0.01\n");
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("they differ by more than 1/100"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("they differ by more than 1/100"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
