@@ -19,7 +19,7 @@ use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
 use crate::limit::{self, Approach, Facts, LimitValue, Sign, Stuck};
 use crate::lower::Obligation;
 use num_rational::BigRational;
-use num_traits::Zero;
+use num_traits::{Signed, Zero};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -186,8 +186,11 @@ pub(super) fn check(
                     let mut next = case.clone();
                     next.signs.push((c, sign));
                     if sign == Sign::Zero {
-                        if let Some(s) = solve_linear(store, domains, c) {
-                            next.substitutions.push(s);
+                        match solve_linear(store, domains, ob, c) {
+                            Root::At(x, value) => next.substitutions.push((x, value)),
+                            // no admissible point has c = 0: the case is empty
+                            Root::Nowhere => continue,
+                            Root::Unsolved => {}
                         }
                     }
                     queue.push(next);
@@ -241,9 +244,55 @@ fn unknown(reason: String) -> Verdict {
     Verdict::Unknown { reason }
 }
 
+/// Where `c = 0`, for a case split on the sign of `c`.
+enum Root {
+    /// Only at `x = value`, which meets `x`'s domain and every condition on `x`.
+    At(Symbol, ExprId),
+    /// At no admissible point (`2·n − 1` for an integer `n`, a root outside `x > 1`).
+    Nowhere,
+    Unsolved,
+}
+
 /// `c = 0` solved for a variable when `c` is `a·x + b` with numbers `a ≠ 0`,
-/// `b`, or a number times a positive power of one (`x^2`, `3·(x − 1)^2`).
-fn solve_linear(store: &mut Store, domains: &Domains, c: ExprId) -> Option<(Symbol, ExprId)> {
+/// `b`, or a number times a positive power of one (`x^2`, `3·(x − 1)^2`); the
+/// root is checked against `x`'s domain and the conditions that mention only `x`.
+fn solve_linear(store: &mut Store, domains: &Domains, ob: &Obligation, c: ExprId) -> Root {
+    let Some((x, root)) = linear_root(store, domains, c) else {
+        return Root::Unsolved;
+    };
+    use crate::domain::VarDomain;
+    let fits = match domains.get(x) {
+        Some(VarDomain::Integer) => root.is_integer(),
+        Some(VarDomain::Natural) => root.is_integer() && !root.is_negative(),
+        Some(VarDomain::Positive) => root.is_positive(),
+        _ => true,
+    };
+    if !fits {
+        return Root::Nowhere;
+    }
+    let mut env = crate::eval::Env::new();
+    env.bind_scalar(x, root.clone());
+    let conditions: Vec<ExprId> = domains
+        .assumptions()
+        .iter()
+        .chain(&ob.conditions)
+        .copied()
+        .filter(|&cond| store.contains_symbol(cond, x))
+        .collect();
+    for cond in conditions {
+        if store.free_symbols(cond) != [x] {
+            return Root::Unsolved;
+        }
+        match crate::eval::eval_condition(store, cond, &env) {
+            Ok(true) => {}
+            Ok(false) => return Root::Nowhere,
+            Err(_) => return Root::Unsolved,
+        }
+    }
+    Root::At(x, store.num(root))
+}
+
+fn linear_root(store: &mut Store, domains: &Domains, c: ExprId) -> Option<(Symbol, BigRational)> {
     let c = linear_core(store, c);
     let symbols = store.free_symbols(c);
     let [x] = symbols[..] else {
@@ -269,19 +318,17 @@ fn solve_linear(store: &mut Store, domains: &Domains, c: ExprId) -> Option<(Symb
     if a.is_zero() {
         return None;
     }
-    // linear for certain: c − (a·x + b) is 0 in canonical form
-    let slope = store.num(a.clone());
-    let offset = store.num(b.clone());
+    // linear for certain: c + (−a)·x + (−b) is 0 in canonical form (one flat sum)
+    let slope = store.num(-a.clone());
+    let offset = store.num(-b.clone());
     let xe = store.add(Node::Sym(x));
     let ax = store.product(vec![slope, xe]);
-    let line = store.sum(vec![ax, offset]);
-    let difference = store.sub(c, line);
+    let difference = store.sum(vec![c, ax, offset]);
     let difference = crate::simplify::canonical(store, domains, difference).value;
     if !store.as_num(difference).is_some_and(|r| r.is_zero()) {
         return None;
     }
-    let root = -b / a;
-    Some((x, store.num(root)))
+    Some((x, -b / a))
 }
 
 /// The factor whose zero is the zero of `c`: `c` without a numeric factor and
