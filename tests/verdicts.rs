@@ -16,7 +16,7 @@ const VERDICTS: &str = "\
 var x : real
 
 claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
-claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+claim \"close\": σ(x) ≈ 1/(1 + exp(-x)) within 0.001
 claim \"wrong square\": (x + 1)^2 = x^2 + 1
 claim \"nowhere defined\": ln(-1 - x^2) = x
 expect refuted: claim \"softplus is not ln exp\": softplus(x) = ln(exp(x))
@@ -70,7 +70,7 @@ fn every_verdict_in_text() {
     let expected = "\
 verdicts.nabla
   ✓ proved      4:1   claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
-  ✓ checked     5:1   claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+  ✓ checked     5:1   claim \"close\": σ(x) ≈ 1/(1 + exp(-x))
   ✗ refuted     6:1   claim \"wrong square\": (x + 1)^2 = x^2 + 1
 error: claim \"wrong square\" is refuted
   ┌─ verdicts.nabla:6:1
@@ -116,8 +116,8 @@ fn every_verdict_in_json() {
             ],
         }),
         json!({
-            "line": 5, "column": 1, "kind": "claim", "name": "step limit", "step": null,
-            "text": "lim k -> inf of 1/(1 + exp(-k*x)) = H(x)",
+            "line": 5, "column": 1, "kind": "claim", "name": "close", "step": null,
+            "text": "σ(x) ≈ 1/(1 + exp(-x))",
             "verdict": "checked", "expected": null, "passed": true, "seed": 1,
             "points": 40, "skipped": 0,
         }),

@@ -600,7 +600,11 @@ impl Lowerer {
 
     fn tolerance(&mut self, claim: &ast::Claim) -> Result<Option<BigRational>, Diagnostic> {
         if claim.op != RelOp::Approx {
-            return Ok(None);
+            return match &claim.tolerance {
+                // `=` is exact: a tolerance would be silently ignored
+                Some(t) => Err(err(t.span, "`within` needs `≈`: an `=` claim is exact")),
+                None => Ok(None),
+            };
         }
         if let Some(t) = &claim.tolerance {
             let id = self.expr(t, &mut Vec::new())?;
