@@ -12,6 +12,7 @@ use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
 use crate::syntax;
+use clap::CommandFactory as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -135,6 +136,13 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         dilation: usize,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `nabla man > nabla.1`
+    Man,
     /// Differentiate an expression (unknown names are real variables)
     Diff {
         expr: String,
@@ -297,6 +305,25 @@ fn run(cli: Cli) -> u8 {
             report::exit_code(&reports)
         }
         Command::Shape { file } => shape_command(&file),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "nabla", &mut script);
+            emit(&String::from_utf8_lossy(&script));
+            EXIT_OK
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    emit(&String::from_utf8_lossy(&page));
+                    EXIT_OK
+                }
+                Err(e) => {
+                    emit_err(&format!("error: could not render the manual page: {e}\n"));
+                    EXIT_BAD_INPUT
+                }
+            }
+        }
         Command::Conv {
             x,
             k,

@@ -906,3 +906,90 @@ fn misspelt_names_get_a_suggestion_before_the_hint() {
     let run = check_one(&format!("{HEADER}claim frobnicate(x) = x\n"));
     assert!(!run.stdout.contains("did you mean"), "{}", run.stdout);
 }
+
+// ----- the GitHub Action and the pre-commit hook -----
+
+/// The value of `key:` on its own line of a small YAML file (no YAML parser needed
+/// for the two lines these tests read).
+fn yaml_value(text: &str, key: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("no `{key}:` in\n{text}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn the_pre_commit_hook_checks_the_files_it_matches() {
+    let hooks = std::fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let entry = yaml_value(&hooks, "entry");
+    let files = regex::Regex::new(&yaml_value(&hooks, "files")).unwrap();
+    let dir = Dir::new();
+    dir.create("good.nabla", format!("{HEADER}claim x + x = 2*x\n"));
+    dir.create("bad.nabla", format!("{HEADER}claim x + x = x\n"));
+    dir.create("notes.md", "# notes\n\n$$\\sigma(-x) = 1 - \\sigma(x)$$\n");
+    dir.create("train.py", "x = 1\n");
+    let staged = ["good.nabla", "notes.md", "train.py"];
+    let matched: Vec<&str> = staged
+        .iter()
+        .copied()
+        .filter(|f| files.is_match(f))
+        .collect();
+    assert_eq!(matched, ["good.nabla", "notes.md"]);
+    let words: Vec<&str> = entry.split_whitespace().collect();
+    assert_eq!(words[0], "nabla", "the hook runs the installed command");
+    let mut args: Vec<&str> = words[1..].to_vec();
+    args.extend(&matched);
+    assert_eq!(dir.run(&args).code, 0);
+    args.push("bad.nabla");
+    let run = dir.run(&args);
+    assert_eq!(run.code, 1, "{}", run.all());
+}
+
+#[test]
+fn the_github_action_fails_the_job_and_writes_the_step_summary() {
+    let action = std::fs::read_to_string(repo_root().join("action.yml")).unwrap();
+    assert!(
+        action.contains("cargo install --locked --quiet --path \"$GITHUB_ACTION_PATH\""),
+        "{action}"
+    );
+    let check = action
+        .lines()
+        .skip_while(|l| !l.contains("- name: Check"))
+        .find(|l| l.contains("check --format github"))
+        .expect("the Check step's command")
+        .trim()
+        .replace(
+            "\"$RUNNER_TEMP/nabla/bin/nabla\"",
+            env!("CARGO_BIN_EXE_nabla"),
+        );
+    let dir = Dir::new();
+    dir.create("good.nabla", format!("{HEADER}claim x + x = 2*x\n"));
+    dir.create("bad.nabla", format!("{HEADER}claim x + x = x\n"));
+    let summary = dir.path().join("summary.md");
+    for (paths, code) in [("good.nabla", 0), ("good.nabla bad.nabla", 1)] {
+        let command = check
+            .replace("${{ inputs.args }}", "--seed 1")
+            .replace("${{ inputs.paths }}", paths);
+        let out = std::process::Command::new("bash")
+            .args(["-c", &command])
+            .current_dir(dir.path())
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .expect("bash");
+        assert_eq!(out.status.code(), Some(code), "{command}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.contains("::error file=bad.nabla,line=2"),
+            code == 1,
+            "{stdout}"
+        );
+    }
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(written.matches("# Verdicts").count(), 2, "{written}");
+    assert!(
+        written.contains("| bad.nabla:2 | claim | `x + x = x` | **refuted**"),
+        "{written}"
+    );
+}
