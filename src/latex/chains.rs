@@ -179,7 +179,14 @@ pub fn read_chains(
     let mut previous_was_condition = false;
     let mut prose_from = 0usize;
     for block in blocks {
-        let toks = unwrap_boxed(tokenize(&block.body, block.body_span.start as usize));
+        let mut toks = tokenize(&block.body, block.body_span.start as usize);
+        if block.decoded {
+            // a formula decoded from an image URL is located at the image
+            for t in &mut toks {
+                t.span = block.span;
+            }
+        }
+        let toks = unwrap_boxed(toks);
         let (label, toks) = strip_label(&toks);
         let prose = source
             .text
@@ -323,10 +330,15 @@ struct OpenChain {
 }
 
 fn chain_name(source: &SourceFile, label: Option<&str>, first: Option<&Token>) -> String {
-    let line = first.map_or(0, |t| source.line_col(t.span.start as usize).line);
-    match label {
-        Some(l) => format!("{l} line {line}"),
+    let at = first.map(|t| source.locate(t.span.start as usize));
+    let line = at.map_or(0, |a| a.line);
+    let place = match at.and_then(|a| a.cell) {
+        Some(cell) => format!("cell {cell} line {line}"),
         None => format!("line {line}"),
+    };
+    match label {
+        Some(l) => format!("{l} {place}"),
+        None => place,
     }
 }
 
