@@ -314,19 +314,10 @@ pub fn check_paths_as(
     for path in files {
         let kind = options.read_as.or_else(|| DocKind::from_path(&path));
         match (read_source(&path), kind) {
-            (Ok(source), Some(DocKind::Notebook)) => match notebook_source(source) {
-                Ok(source) => reports.push(check_document(
-                    source,
-                    DocKind::Notebook,
-                    defs,
-                    config,
-                    options,
-                )),
+            (Ok(source), Some(kind)) => match document_source(source, kind) {
+                Ok(source) => reports.push(check_document(source, kind, defs, config, options)),
                 Err(report) => reports.push(report),
             },
-            (Ok(source), Some(kind)) => {
-                reports.push(check_document(source, kind, defs, config, options))
-            }
             (Ok(source), None) => reports.push(check_source(source, defs, config)),
             (Err(report), _) => reports.push(report),
         }
@@ -334,9 +325,13 @@ pub fn check_paths_as(
     reports
 }
 
-/// A notebook's Markdown cells as one text that knows where each cell starts.
+/// The text a document is read from: the file itself, or for a notebook its
+/// Markdown cells as one text that knows where each cell starts.
 #[allow(clippy::result_large_err)]
-fn notebook_source(source: SourceFile) -> Result<SourceFile, FileReport> {
+pub fn document_source(source: SourceFile, kind: DocKind) -> Result<SourceFile, FileReport> {
+    if kind != DocKind::Notebook {
+        return Ok(source);
+    }
     match latex::find::notebook_markdown(&source.text) {
         Ok((text, cells)) => Ok(SourceFile::with_cells(source.name, text, cells)),
         Err(message) => Err(error_report(&source.name, message)),

@@ -500,6 +500,10 @@ fn defined_name(
             if is_builtin_function(&func.name) || side.declares(&func.name) {
                 return None;
             }
+            // `x(1 - x) = x - x^2`: a name applied to an expression of itself is a product
+            if args.iter().any(|a| mentions(&a.value, &func.name)) {
+                return None;
+            }
             // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
             // (a bare name, `L_{CE} = ...`, is redefined instead)
             if text_defs.iter().any(|d| d.name.name == func.name) {
@@ -540,6 +544,27 @@ fn defined_name(
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether `e` uses the plain name `name` anywhere.
+fn mentions(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Ident(n) => n == name,
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions(lhs, name) || mentions(rhs, name)
+        }
+        ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+            mentions(x, name)
+        }
+        ExprKind::Call { func, args, .. } => {
+            func.name == name || args.iter().any(|a| mentions(&a.value, name))
+        }
+        ExprKind::Subscript { base, indices } => {
+            mentions(base, name) || indices.iter().any(|i| mentions(i, name))
+        }
+        ExprKind::Vector(items) | ExprKind::And(items) => items.iter().any(|i| mentions(i, name)),
+        _ => false,
     }
 }
 

@@ -318,6 +318,19 @@ fn definitions_in_the_text_are_used_by_later_chains() {
 }
 
 #[test]
+fn a_name_applied_to_an_expression_of_itself_is_a_product_not_a_definition() {
+    let cases: &[(&str, &[(usize, &str)])] = &[
+        ("$x(1 - x) = x - x^2$", &[(1, "proved")]),
+        ("$x(1 - x) = x - 2x^2$", &[(1, "refuted")]),
+        // a new function of a plain name is still a definition, then used
+        ("$f(x) = x^2$ and $f(3) = 9$", &[(1, "proved")]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&verdicts(&check_md(text)), want, "{text}");
+    }
+}
+
+#[test]
 fn latex_align_chains_are_checked() {
     let text = "\\documentclass{article}\n\\begin{document}\n\\begin{align}\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n        &= x^2 + 1\n\\end{align}\n\\[ \\text{softplus}(x) - \\text{softplus}(-x) = x \\]\n\\end{document}\n";
     let report = check_document(
