@@ -323,11 +323,20 @@ fn blank_container_marks(body: &str) -> String {
 /// finds, then `\(..\)`, `\[..\]` and bare environments in the prose around it.
 fn find_markdown_math(text: &str) -> Vec<MathBlock> {
     let (mut blocks, excluded) = markdown_math_blocks(text);
-    let inside = |k: usize| excluded.iter().any(|r| r.contains(&k));
+    let excluded = merge(excluded);
+    // whether `start..end` touches code, HTML or math already found (binary search)
+    let touches = |start: usize, end: usize| {
+        let k = excluded.partition_point(|r| r.end <= start);
+        excluded
+            .get(k)
+            .is_some_and(|r| r.start < end.max(start + 1))
+    };
     let bytes = text.as_bytes();
+    // once a closer is missing it is missing for every later opener too: no rescans
+    let mut unclosed: Vec<&'static str> = Vec::new();
     let mut k = 0;
     while k < bytes.len() {
-        if bytes[k] != b'\\' || inside(k) {
+        if bytes[k] != b'\\' || touches(k, k + 1) {
             k += 1;
             continue;
         }
@@ -339,21 +348,25 @@ fn find_markdown_math(text: &str) -> Vec<MathBlock> {
         } else {
             None
         };
-        if let Some((close, display)) = pair {
-            if let Some(end) = text[k + 2..].find(close) {
-                let body_end = k + 2 + end;
-                if !(k + 2..body_end).any(inside) {
-                    push(&mut blocks, text, k, k + 2, body_end, body_end + 2, display);
-                    k = body_end + 2;
-                    continue;
+        if let Some((close, display)) = pair.filter(|(c, _)| !unclosed.contains(c)) {
+            match text[k + 2..].find(close) {
+                Some(end) => {
+                    let body_end = k + 2 + end;
+                    if !touches(k + 2, body_end) {
+                        push(&mut blocks, text, k, k + 2, body_end, body_end + 2, display);
+                        k = body_end + 2;
+                        continue;
+                    }
                 }
+                None => unclosed.push(close),
             }
         }
-        if let Some(end) = bare_environment(text, k) {
-            let (open_end, body_end) = end.0;
-            push(&mut blocks, text, k, open_end, body_end, end.1, true);
-            k = end.1;
-            continue;
+        if rest.starts_with("\\begin{") {
+            if let Some(((open_end, body_end), end)) = bare_environment(text, k, &mut unclosed) {
+                push(&mut blocks, text, k, open_end, body_end, end, true);
+                k = end;
+                continue;
+            }
         }
         k += 1;
     }
@@ -361,16 +374,39 @@ fn find_markdown_math(text: &str) -> Vec<MathBlock> {
     blocks
 }
 
+/// The ranges sorted by start, overlapping ones merged.
+fn merge(mut ranges: Ranges) -> Ranges {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Ranges = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
 /// `\begin{align} .. \end{align}` at `k` in Markdown prose: ((body start, body
 /// end), block end).
-fn bare_environment(text: &str, k: usize) -> Option<((usize, usize), usize)> {
+fn bare_environment(
+    text: &str,
+    k: usize,
+    unclosed: &mut Vec<&'static str>,
+) -> Option<((usize, usize), usize)> {
     let rest = text[k..].strip_prefix("\\begin{")?;
     let env = ENVIRONMENTS
         .iter()
         .find(|e| rest.starts_with(&format!("{e}}}")))?;
+    if unclosed.contains(env) {
+        return None;
+    }
     let open_end = k + 7 + env.len() + 1;
     let close = format!("\\end{{{env}}}");
-    let end = text[open_end..].find(&close)?;
+    let Some(end) = text[open_end..].find(&close) else {
+        unclosed.push(env);
+        return None;
+    };
     Some(((open_end, open_end + end), open_end + end + close.len()))
 }
 
