@@ -65,7 +65,7 @@ enum ExprFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check every claim and derivation step in files or folders (folders: every *.nabla inside;
-    /// .md, .markdown, .txt and .tex files are read as documents: every chain of equalities in their math)
+    /// .md, .markdown, .txt, .tex and .ipynb files are read as documents: every chain of equalities in their math)
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,

@@ -272,13 +272,14 @@ pub fn result_rows(
         .iter()
         .zip(outcomes)
         .map(|(ob, outcome)| {
-            let at = source.line_col(ob.span.start as usize);
+            let at = source.locate(ob.span.start as usize);
             let (kind, step) = match &ob.origin {
                 Origin::Claim => ("claim", None),
                 Origin::Step { step, .. } => ("step", Some(*step)),
             };
             ResultRow {
                 span: ob.span,
+                cell: at.cell,
                 line: at.line,
                 column: at.col,
                 kind,
@@ -341,14 +342,28 @@ pub fn check_paths_as(
     for path in files {
         let kind = options.read_as.or_else(|| DocKind::from_path(&path));
         match (read_source(&path), kind) {
-            (Ok(source), Some(kind)) => {
-                reports.push(check_document(source, kind, defs, config, options))
-            }
+            (Ok(source), Some(kind)) => match document_source(source, kind) {
+                Ok(source) => reports.push(check_document(source, kind, defs, config, options)),
+                Err(report) => reports.push(report),
+            },
             (Ok(source), None) => reports.push(check_source(source, defs, config)),
             (Err(report), _) => reports.push(report),
         }
     }
     reports
+}
+
+/// The text a document is read from: the file itself, or for a notebook its
+/// Markdown cells as one text that knows where each cell starts.
+#[allow(clippy::result_large_err)]
+pub fn document_source(source: SourceFile, kind: DocKind) -> Result<SourceFile, FileReport> {
+    if kind != DocKind::Notebook {
+        return Ok(source);
+    }
+    match latex::find::notebook_markdown(&source.text) {
+        Ok((text, cells)) => Ok(SourceFile::with_cells(source.name, text, cells)),
+        Err(message) => Err(error_report(&source.name, message)),
+    }
 }
 
 /// The lowering config every file is lowered under.
@@ -437,9 +452,10 @@ pub fn check_document(
 }
 
 fn skipped_row(source: &SourceFile, skip: &latex::Skip) -> SkippedFormula {
-    let at = source.line_col(skip.span.start as usize);
+    let at = source.locate(skip.span.start as usize);
     SkippedFormula {
         span: skip.span,
+        cell: at.cell,
         line: at.line,
         column: at.col,
         class: skip.reason.class(),

@@ -18,6 +18,8 @@ use std::fmt::Write as _;
 #[derive(Clone, Debug)]
 pub struct ResultRow {
     pub span: Span,
+    /// The notebook cell the row is in (`line` and `column` are then the cell's).
+    pub cell: Option<usize>,
     pub line: usize,
     pub column: usize,
     /// "claim" or "step"
@@ -63,6 +65,7 @@ pub struct Coverage {
 #[derive(Clone, Debug)]
 pub struct SkippedFormula {
     pub span: Span,
+    pub cell: Option<usize>,
     pub line: usize,
     pub column: usize,
     /// The reason's class (`definition`, `unreadable`, ...; see `docs/json.md`).
@@ -244,6 +247,29 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
 
 /// A diagnostic with its source snippet and caret.
 pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> String {
+    if let Some(cell) = source.cell_at(d.span.start as usize) {
+        // in a notebook, the snippet and the line numbers are the cell's own
+        let end = source
+            .cells
+            .iter()
+            .find(|c| c.offset > cell.offset)
+            .map_or(source.text.len(), |c| c.offset);
+        let text = source.text.get(cell.offset..end).unwrap_or("");
+        let inside = |span: Span| {
+            let (start, stop) = (span.start as usize, span.end as usize);
+            (start >= cell.offset && stop <= end)
+                .then(|| Span::new(start - cell.offset, stop - cell.offset))
+        };
+        let mut local = d.clone();
+        local.span = inside(d.span).unwrap_or_default();
+        local.labels = d
+            .labels
+            .iter()
+            .filter_map(|(span, label)| Some((inside(*span)?, label.clone())))
+            .collect();
+        let name = format!("{}:cell {}", source.name, cell.number);
+        return render_diagnostic(&SourceFile::new(name, text), &local, color);
+    }
     let file = SimpleFile::new(source.name.clone(), source.text.as_str());
     let mut buffer = if color {
         termcolor::Buffer::ansi()
@@ -306,11 +332,13 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 (Some(e), false) => format!(" (expected {})", expectation_word(Some(e))),
                 _ => String::new(),
             };
+            let at = match row.cell {
+                Some(c) => format!("cell {c}:{}:{}", row.line, row.column),
+                None => format!("{:>4}:{:<3}", row.line, row.column),
+            };
             let _ = writeln!(
                 out,
-                "  {mark} {verdict} {:>4}:{:<3} {}{expected}: {}",
-                row.line,
-                row.column,
+                "  {mark} {verdict} {at} {}{expected}: {}",
                 title(row),
                 shorten(&row.text)
             );
@@ -392,14 +420,18 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    let at = r.source.line_col(d.span.start as usize);
-                    json!({
+                    let at = r.source.locate(d.span.start as usize);
+                    let mut obj = json!({
                         "severity": if d.is_error() || d.is_failure() { "error" } else { "warning" },
                         "line": at.line,
                         "column": at.col,
                         "message": d.message,
                         "notes": d.notes,
-                    })
+                    });
+                    if let (Json::Object(o), Some(cell)) = (&mut obj, at.cell) {
+                        o.insert("cell".into(), json!(cell));
+                    }
+                    obj
                 })
                 .collect();
             let results: Vec<Json> = r
@@ -420,6 +452,9 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                     });
                     if let (Json::Object(o), Json::Object(extra)) = (&mut obj, verdict_json(row)) {
                         o.extend(extra);
+                        if let Some(cell) = row.cell {
+                            o.insert("cell".into(), json!(cell));
+                        }
                     }
                     obj
                 })
@@ -448,14 +483,18 @@ fn coverage_json(r: &FileReport, c: &Coverage) -> Json {
         .skipped
         .iter()
         .map(|s| {
-            json!({
+            let mut obj = json!({
                 "line": s.line,
                 "column": s.column,
                 "class": s.class,
                 "reason": s.reason,
                 "equalities": s.equalities,
                 "text": s.text,
-            })
+            });
+            if let (Json::Object(o), Some(cell)) = (&mut obj, s.cell) {
+                o.insert("cell".into(), json!(cell));
+            }
+            obj
         })
         .collect();
     json!({

@@ -213,3 +213,44 @@ fn the_seed_homework_is_read_as_markdown() {
         assert_eq!(at(&[335]), vec!["refuted"]);
     }
 }
+
+#[test]
+fn a_notebook_is_read_by_cell_and_its_verdicts_are_located_in_cells() {
+    let dir = Dir::new();
+    let notebook = r##"{"cells": [
+  {"cell_type": "markdown", "metadata": {}, "source": ["# Q1\n", "\n", "$\\sigma(-x) = 1 - \\sigma(x)$\n"]},
+  {"cell_type": "code", "metadata": {}, "outputs": [], "source": ["cost = '$5'  # $x + x = 3x$\n"]},
+  {"cell_type": "markdown", "metadata": {}, "source": "A slip:\n\n$$\\frac{d}{dx} x^2 = 3x$$"}
+], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"##;
+    dir.create("hw.ipynb", notebook);
+    let run = dir.run(&["check", "hw.ipynb", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout.contains("✓ proved   cell 1:3:15"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("hw.ipynb:cell 3:3:22"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("x + x"), "{}", run.stdout);
+    let run = dir.run(&["check", "hw.ipynb", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let at: Vec<(u64, u64, u64)> = json["files"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_u64().unwrap_or(0);
+            (n("cell"), n("line"), n("column"))
+        })
+        .collect();
+    assert_eq!(at, vec![(1, 3, 15), (3, 3, 22)]);
+    // a file that is not a notebook is a located input error
+    dir.create("bad.ipynb", "{\"cells\": 3}");
+    let run = dir.run(&["check", "bad.ipynb"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("not a notebook"), "{}", run.stdout);
+}

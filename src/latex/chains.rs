@@ -179,7 +179,14 @@ pub fn read_chains(
     let mut previous_was_condition = false;
     let mut prose_from = 0usize;
     for block in blocks {
-        let toks = unwrap_boxed(tokenize(&block.body, block.body_span.start as usize));
+        let mut toks = tokenize(&block.body, block.body_span.start as usize);
+        if block.decoded {
+            // a formula decoded from an image URL is located at the image
+            for t in &mut toks {
+                t.span = block.span;
+            }
+        }
+        let toks = unwrap_boxed(toks);
         let (label, toks) = strip_label(&toks);
         let prose = source
             .text
@@ -323,10 +330,15 @@ struct OpenChain {
 }
 
 fn chain_name(source: &SourceFile, label: Option<&str>, first: Option<&Token>) -> String {
-    let line = first.map_or(0, |t| source.line_col(t.span.start as usize).line);
-    match label {
-        Some(l) => format!("{l} line {line}"),
+    let at = first.map(|t| source.locate(t.span.start as usize));
+    let line = at.map_or(0, |a| a.line);
+    let place = match at.and_then(|a| a.cell) {
+        Some(cell) => format!("cell {cell} line {line}"),
         None => format!("line {line}"),
+    };
+    match label {
+        Some(l) => format!("{l} {place}"),
+        None => place,
     }
 }
 
@@ -488,6 +500,10 @@ fn defined_name(
             if is_builtin_function(&func.name) || side.declares(&func.name) {
                 return None;
             }
+            // `x(1 - x) = x - x^2`: a name applied to an expression of itself is a product
+            if args.iter().any(|a| mentions(&a.value, &func.name)) {
+                return None;
+            }
             // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
             // (a bare name, `L_{CE} = ...`, is redefined instead)
             if text_defs.iter().any(|d| d.name.name == func.name) {
@@ -528,6 +544,27 @@ fn defined_name(
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether `e` uses the plain name `name` anywhere.
+fn mentions(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Ident(n) => n == name,
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions(lhs, name) || mentions(rhs, name)
+        }
+        ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+            mentions(x, name)
+        }
+        ExprKind::Call { func, args, .. } => {
+            func.name == name || args.iter().any(|a| mentions(&a.value, name))
+        }
+        ExprKind::Subscript { base, indices } => {
+            mentions(base, name) || indices.iter().any(|i| mentions(i, name))
+        }
+        ExprKind::Vector(items) | ExprKind::And(items) => items.iter().any(|i| mentions(i, name)),
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::chains::{read_chains, undefined_derivative, Skip, SkipReason};
 use super::declare::{chain_file, with_prelude, SideFile};
-use super::find::{find_math, DocKind};
+use super::find::{find_math, find_math_in_cells, DocKind};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast;
@@ -44,7 +44,11 @@ pub struct Unit {
 pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> Document {
     let side_items = with_prelude(side);
     let side = SideFile::new(&side_items);
-    let blocks = find_math(&source.text, kind);
+    let blocks = if source.cells.is_empty() {
+        find_math(&source.text, kind)
+    } else {
+        find_math_in_cells(&source.text, &source.cells)
+    };
     let reading = read_chains(source, &blocks, &side, &side_items);
     let mut document = Document {
         units: Vec::new(),

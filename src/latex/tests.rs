@@ -65,6 +65,80 @@ fn markdown_display_and_inline_math_are_found_but_code_is_not() {
     assert_eq!(&text[blocks[1].body_span.range()], "y = 2");
 }
 
+/// The bodies (trimmed) of the math a Markdown text holds.
+fn markdown_bodies(text: &str) -> Vec<String> {
+    find_math(text, DocKind::Markdown)
+        .into_iter()
+        .map(|b| b.body.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn markdown_math_is_found_where_commonmark_puts_it() {
+    let cases: &[(&str, &[&str])] = &[
+        ("~~~\n$x = 1$\n~~~\n", &[]),
+        ("text\n\n    $x = 1$ indented code\n", &[]),
+        ("<!-- $x = 1$ -->\n", &[]),
+        ("<div>\n$x = 1$\n</div>\n", &[]),
+        ("`$x = 1$`\n", &[]),
+        ("```math\nx = 1\n```\n", &["x = 1"]),
+        ("```python\nx = 1\n```\n", &[]),
+        ("\\begin{align}\nx &= 1\n\\end{align}\n", &["x &= 1"]),
+        ("\\begin{gather*}\nx = 1\n\\end{gather*}\n", &["x = 1"]),
+        ("so \\(x = 1\\) and \\[y = 2\\]\n", &["x = 1", "y = 2"]),
+        ("It costs $5, and $x = 1$ holds.\n", &["x = 1"]),
+        ("$$\nx = 1\n$$\n", &["x = 1"]),
+        ("> $$x\n> = 1$$\n", &["x\n  = 1"]),
+        (
+            "![](https://latex.codecogs.com/svg.latex?x^2&space;=&space;y)\n",
+            &["x^2 = y"],
+        ),
+        (
+            "<img src=\"https://latex.codecogs.com/svg.image?%5Cfrac%7B1%7D%7B2%7D%3Dx\">\n",
+            &["\\frac{1}{2}=x"],
+        ),
+        (
+            "![](https://render.githubusercontent.com/render/math?math=a+%2B+b%3Dc)\n",
+            &["a + b=c"],
+        ),
+        ("![cat](https://example.com/cat.png?size=2)\n", &[]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&markdown_bodies(text), want, "{text:?}");
+    }
+}
+
+#[test]
+fn markdown_spans_are_the_documents_offsets() {
+    let text = "It costs $5, and $x = 1$.\n\n```math\ny = 2\n```\n\n\\[z = 3\\]\n";
+    for block in find_math(text, DocKind::Markdown) {
+        assert_eq!(&text[block.body_span.range()], block.body, "{block:?}");
+    }
+    let quoted = "> $$x\n> = 1$$\n";
+    let block = &find_math(quoted, DocKind::Markdown)[0];
+    assert_eq!(block.body.len(), block.body_span.range().len());
+}
+
+#[test]
+fn notebook_markdown_cells_are_read_and_code_cells_are_not() {
+    let json = r##"{"cells": [
+        {"cell_type": "markdown", "source": ["# Q1\n", "$x = 1$\n"]},
+        {"cell_type": "code", "source": "$y = 2$", "outputs": []},
+        {"cell_type": "markdown", "source": "$z = 3$"}
+    ], "nbformat": 4}"##;
+    let (text, cells) = find::notebook_markdown(json).expect("a notebook");
+    assert_eq!(text, "# Q1\n$x = 1$\n\n$z = 3$\n\n");
+    let numbers: Vec<(usize, usize)> = cells.iter().map(|c| (c.offset, c.number)).collect();
+    assert_eq!(numbers, vec![(0, 1), (14, 3)]);
+    let blocks = find::find_math_in_cells(&text, &cells);
+    let bodies: Vec<&str> = blocks.iter().map(|b| b.body.as_str()).collect();
+    assert_eq!(bodies, vec!["x = 1", "z = 3"]);
+    for bad in ["", "[]", "{\"cells\": 3}", "{\"cells\": [{\"source\": 1}]}"] {
+        let read = find::notebook_markdown(bad);
+        assert!(bad.contains("source") || read.is_err(), "{bad}: {read:?}");
+    }
+}
+
 #[test]
 fn latex_environments_and_brackets_are_found() {
     let text = "% $a = b$ is a comment\n\\begin{equation}x = 1\\end{equation}\n\\begin{align*}\ny &= 2\n\\end{align*}\n\\[ z = 3 \\]";
@@ -241,6 +315,19 @@ fn definitions_in_the_text_are_used_by_later_chains() {
         verdicts(&report),
         vec![(1, "proved"), (1, "proved"), (3, "proved"), (3, "refuted")]
     );
+}
+
+#[test]
+fn a_name_applied_to_an_expression_of_itself_is_a_product_not_a_definition() {
+    let cases: &[(&str, &[(usize, &str)])] = &[
+        ("$x(1 - x) = x - x^2$", &[(1, "proved")]),
+        ("$x(1 - x) = x - 2x^2$", &[(1, "refuted")]),
+        // a new function of a plain name is still a definition, then used
+        ("$f(x) = x^2$ and $f(3) = 9$", &[(1, "proved")]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&verdicts(&check_md(text)), want, "{text}");
+    }
 }
 
 #[test]
