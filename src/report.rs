@@ -158,10 +158,15 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
 pub fn verdict_detail(row: &ResultRow) -> String {
     match &row.verdict {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
-        Verdict::Checked { points, skipped } => {
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => {
             format!(
-                "agrees at {points} sample points ({skipped} skipped), seed {}",
-                row.seed
+                "agrees at {points} sample points ({skipped} skipped), seed {}; explored {}",
+                row.seed,
+                explored.describe(*points)
             )
         }
         Verdict::Refuted { counterexample } => {
@@ -270,6 +275,11 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 Verdict::Checked { .. } if options.explain => {
                     let _ = writeln!(out, "      {}", verdict_detail(row));
                 }
+                Verdict::Checked {
+                    points, explored, ..
+                } if row.passed => {
+                    let _ = writeln!(out, "      explored: {}", explored.describe(*points));
+                }
                 _ => {}
             }
             if !row.passed {
@@ -311,7 +321,21 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
 fn verdict_json(row: &ResultRow) -> Json {
     match &row.verdict {
         Verdict::Proved { trace } => json!({ "trace": trace }),
-        Verdict::Checked { points, skipped } => json!({ "points": points, "skipped": skipped }),
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => json!({
+            "points": points,
+            "skipped": skipped,
+            "explored": {
+                "summary": explored.describe(*points),
+                "magnitudes": explored.magnitudes.map(|(lo, hi)| json!([lo, hi])),
+                "sizes": explored.sizes.map(|(lo, hi)| json!([lo, hi])),
+                "boundaries": explored.boundaries,
+                "functions": explored.families.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            },
+        }),
         Verdict::Refuted { counterexample: c } => json!({
             "counterexample": {
                 "assignment": c.assignment.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
