@@ -543,6 +543,9 @@ fn render_markdown(reports: &[FileReport]) -> String {
             let details = match &row.verdict {
                 Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
                 Verdict::Unknown { reason } => reason.clone(),
+                Verdict::Checked {
+                    points, explored, ..
+                } => format!("explored {}", explored.describe(*points)),
                 _ => String::new(),
             };
             let verdict = match (row.passed, row.expected) {

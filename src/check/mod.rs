@@ -447,7 +447,10 @@ fn compare_at_points(
     let symbols = obligation_symbols(store, ob);
     let mut sampler = pinned_sampler(store, domains, ob, &symbols);
     let conditions = point_conditions(store, domains, ob, sampler.symbols());
-    let roots: Vec<ExprId> = [ob.lhs, ob.rhs].into_iter().chain(conditions.clone()).collect();
+    let roots: Vec<ExprId> = [ob.lhs, ob.rhs]
+        .into_iter()
+        .chain(conditions.clone())
+        .collect();
     sampler.find_boundaries(&roots, config.seed, deadline);
     let mut explored = sample::Exploration::default();
     let mut rng = Rng::new(config.seed);

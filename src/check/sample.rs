@@ -87,10 +87,14 @@ fn random_positive(rng: &mut Rng) -> BigRational {
     }
 }
 
-/// Concrete sizes used for symbolic `dim`s: the first points run through all
-/// of them in this order; later points draw from 1..5 and, at one point in
-/// eight, from 6..8 (large sizes cost time in nested sums).
-pub const SIZES: [i64; 8] = [2, 3, 1, 5, 4, 6, 7, 8];
+/// Concrete sizes used for symbolic `dim`s: the first five points rotate
+/// through these, and later points draw from them.
+pub const SIZES: [i64; 5] = [2, 3, 1, 5, 4];
+
+/// Larger sizes, each given once to every `dim` right after the rotation of
+/// [`SIZES`], one `dim` at a time with the others at 1 or 2 (nested sums cost
+/// the product of the sizes).
+pub const LARGE_SIZES: [i64; 3] = [6, 7, 8];
 
 /// The first points use the simple values.
 const SIMPLE_POINTS: usize = 10;
@@ -104,12 +108,14 @@ const MAX_SOLVES: usize = 16;
 /// Exponents of the wide points, most extreme first; each is used with both signs.
 const WIDE_EXPONENTS: [i32; 12] = [6, -6, 5, -5, 4, -4, 3, -3, 2, -2, 1, -1];
 
-/// `±m·10^e` for wide point number `w`: the exponent and sign from a fixed
-/// rotation (so ±10^6 and ±10^-6 come first), the mantissa 1, 2 or 3 drawn.
-/// Integers use `|e|`.
-fn wide_value(w: usize, integer: bool, rng: &mut Rng) -> BigRational {
+/// `±m·10^e` for wide point number `w` and the `v`-th variable: the exponent
+/// and sign from a fixed rotation (so ±10^6 and ±10^-6 come first; odd `v`
+/// take the opposite exponent, so one variable is huge where the next is
+/// tiny), the mantissa 1, 2 or 3 drawn. Integers use `|e|`.
+fn wide_value(w: usize, v: usize, integer: bool, rng: &mut Rng) -> BigRational {
     let e = WIDE_EXPONENTS[(w / 2) % WIDE_EXPONENTS.len()];
-    let negative = (w + w / 2) % 2 == 1;
+    let e = if v % 2 == 1 { -e } else { e };
+    let negative = (w + w / 2 + v / 2) % 2 == 1;
     let m = BigInt::from(rng.range(1, 3));
     let e = if integer { e.abs() } else { e };
     let ten = BigInt::from(10).pow(e.unsigned_abs());
@@ -167,6 +173,8 @@ pub struct Sampler<'a> {
     boundary_points: Vec<Vec<(Symbol, Binding)>>,
     /// How many distinct boundaries were found.
     boundaries: usize,
+    /// How many `dim`s there are (they come first in `symbols`).
+    dims: usize,
 }
 
 impl<'a> Sampler<'a> {
@@ -192,9 +200,14 @@ impl<'a> Sampler<'a> {
             Some(VarDomain::Index { .. }) => 2,
             _ => 1,
         });
+        let dims = all
+            .iter()
+            .filter(|&&s| matches!(domains.get(s), Some(VarDomain::Dim)))
+            .count();
         Sampler {
             store,
             domains,
+            dims,
             symbols: all,
             pinned: Vec::new(),
             tied: Vec::new(),
@@ -217,7 +230,7 @@ impl<'a> Sampler<'a> {
             return PointKind::Boundary(j);
         }
         let i = j - self.boundary_points.len();
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             PointKind::Wide(i / 2)
         } else {
             PointKind::Random
@@ -284,9 +297,9 @@ impl<'a> Sampler<'a> {
         }
         self.boundaries = found.len();
         // candidates: between neighbouring boundaries (simple numbers, and a
-        // sliver between two roots is found whatever its width), then beside
-        // each boundary at 1/1000 and at 10^-6 of its size (the simplest
-        // rationals there), then on each
+        // sliver between two roots is found whatever its width), on each,
+        // then beside each at 1/1000 and at 10^-6 of its size (the simplest
+        // rationals there)
         let mut candidates: Vec<(Symbol, BigRational, &[Symbol])> = Vec::new();
         for &s in &solvable {
             let mut here: Vec<&BigRational> = found
@@ -301,6 +314,9 @@ impl<'a> Sampler<'a> {
                 candidates.push((s, middle, free));
             }
         }
+        for (s, r, free) in &found {
+            candidates.push((*s, r.clone(), free));
+        }
         for scale in [1_000, 1_000_000] {
             for (s, r, free) in &found {
                 let offset = r.abs().max(BigRational::one()) / int(scale);
@@ -310,9 +326,6 @@ impl<'a> Sampler<'a> {
                 candidates.push((*s, below, free));
                 candidates.push((*s, above, free));
             }
-        }
-        for (s, r, free) in &found {
-            candidates.push((*s, r.clone(), free));
         }
         let mut planned: Vec<Vec<(Symbol, Binding)>> = Vec::new();
         for (s, value, free) in candidates {
@@ -433,9 +446,8 @@ impl<'a> Sampler<'a> {
         env: &Env,
     ) -> Result<Binding, String> {
         let simple = kind == PointKind::Simple;
-        // wide points give each variable its own exponent
         let wide = match kind {
-            PointKind::Wide(w) => Some(w + 2 * v),
+            PointKind::Wide(w) => Some(w),
             _ => None,
         };
         // vary which simple value each variable gets so pairs differ
@@ -446,7 +458,7 @@ impl<'a> Sampler<'a> {
                 let value = if simple {
                     options[pick(options.len())].clone()
                 } else if let Some(w) = wide {
-                    wide_value(w, false, rng).abs()
+                    wide_value(w, v, false, rng).abs()
                 } else {
                     random_positive(rng)
                 };
@@ -455,14 +467,14 @@ impl<'a> Sampler<'a> {
             Some(VarDomain::Integer) => Binding::Scalar(if simple {
                 int([0, 1, -1, 2, -2, 3, -3, 5, 7, -4][pick(10)])
             } else if let Some(w) = wide {
-                wide_value(w, true, rng)
+                wide_value(w, v, true, rng)
             } else {
                 int(rng.range(-20, 20))
             }),
             Some(VarDomain::Natural) => Binding::Scalar(if simple {
                 int([0, 1, 2, 3, 5, 4, 7, 10, 6, 8][pick(10)])
             } else if let Some(w) = wide {
-                wide_value(w, true, rng).abs()
+                wide_value(w, v, true, rng).abs()
             } else {
                 int(rng.range(0, 30))
             }),
@@ -478,13 +490,18 @@ impl<'a> Sampler<'a> {
                 Binding::Scalar(values[(k / radix.max(1)) % values.len()].clone())
             }
             // a fixed rotation first (sizes differ), then random draws (sizes may coincide)
-            Some(VarDomain::Dim) => Binding::Scalar(int(if k < SIZES.len() {
-                SIZES[(k + v) % SIZES.len()]
-            } else if k % 8 == 7 {
-                rng.range(6, 8)
-            } else {
-                rng.range(1, 5)
-            })),
+            Some(VarDomain::Dim) => {
+                let dims = self.dims.max(1);
+                let large = k
+                    .checked_sub(SIZES.len())
+                    .filter(|l| *l < LARGE_SIZES.len() * dims);
+                Binding::Scalar(int(match large {
+                    _ if k < SIZES.len() => SIZES[(k + v) % SIZES.len()],
+                    Some(l) if l % dims == v => LARGE_SIZES[l / dims],
+                    Some(l) => 1 + ((l + v) % 2) as i64,
+                    None => SIZES[rng.range(0, SIZES.len() as i64 - 1) as usize],
+                }))
+            }
             Some(VarDomain::Index { size }) => {
                 // enumerate: the p-th index runs through 1..=n every n^p points,
                 // so together the first points cover every combination
@@ -552,7 +569,7 @@ impl<'a> Sampler<'a> {
                 Binding::Scalar(if simple {
                     options[pick(options.len())].clone()
                 } else if let Some(w) = wide {
-                    wide_value(w, false, rng)
+                    wide_value(w, v, false, rng)
                 } else {
                     random_real(rng)
                 })

@@ -120,7 +120,7 @@ impl Profile {
         };
         match self {
             Profile::Tanh => {
-                let t = super::elementary::apply(crate::expr::Func::Tanh, &[z.clone()])?;
+                let t = super::elementary::apply(crate::expr::Func::Tanh, std::slice::from_ref(z))?;
                 horner(&tanh_derivative_polynomial(order)?, &t)
             }
             Profile::Sin => {

@@ -355,7 +355,7 @@ impl Interval {
         let whole = Interval { lo: -1.0, hi: 1.0 };
         let margin = 1e-12 * (1.0 + self.magnitude());
         let (lo, hi) = (self.lo - margin, self.hi + margin);
-        if !(hi - lo < 6.0) {
+        if hi - lo >= 6.0 {
             return Ok(whole);
         }
         let (a, b) = (self.lo.sin(), self.hi.sin());

@@ -182,7 +182,16 @@ fn grid() -> Vec<BigRational> {
         .rev()
         .map(|e| BigRational::new(BigInt::one(), BigInt::from(10).pow(e)))
         .collect();
-    for (n, d) in [(1, 4), (1, 2), (3, 4), (1, 1), (3, 2), (2, 1), (3, 1), (5, 1)] {
+    for (n, d) in [
+        (1, 4),
+        (1, 2),
+        (3, 4),
+        (1, 1),
+        (3, 2),
+        (2, 1),
+        (3, 1),
+        (5, 1),
+    ] {
         positive.push(BigRational::new(BigInt::from(n), BigInt::from(d)));
     }
     for e in 1..=6u32 {
@@ -312,11 +321,9 @@ fn polynomial(
             Some(Binding::Scalar(r)) => Some(vec![r.clone()]),
             _ => None,
         },
-        Node::Add(terms) => terms
-            .iter()
-            .try_fold(vec![BigRational::zero()], |acc, &t| {
-                Some(poly_add(&acc, &recurse(t)?))
-            }),
+        Node::Add(terms) => terms.iter().try_fold(vec![BigRational::zero()], |acc, &t| {
+            Some(poly_add(&acc, &recurse(t)?))
+        }),
         Node::Mul(factors) => factors
             .iter()
             .try_fold(vec![BigRational::one()], |acc, &f| {
@@ -426,8 +433,7 @@ mod tests {
             declare_unknown_as_real: true,
             ..LowerConfig::default()
         };
-        let (program, id) =
-            lower::lower_standalone(&syntax::ast::File::default(), &parsed, config);
+        let (program, id) = lower::lower_standalone(&syntax::ast::File::default(), &parsed, config);
         let id = id.expect("lowers");
         let x = program.store.find_symbol("x").expect("mentions x");
         (program.store, id, x)
