@@ -719,6 +719,98 @@ pub fn shrink_candidates(domain: Option<&VarDomain>) -> Vec<BigRational> {
 mod tests {
     use super::*;
 
+    /// Wide point `w` of the `v`-th variable → its value (mantissas drawn from 1..3).
+    #[test]
+    fn wide_values_cover_both_extremes_and_signs() {
+        let cases: [(usize, usize, bool, i32, bool); 8] = [
+            // (w, v, integer, exponent, negative)
+            (0, 0, false, 6, false),
+            (1, 0, false, 6, true),
+            (2, 0, false, -6, true),
+            (3, 0, false, -6, false),
+            (0, 1, false, -6, false),
+            (1, 1, false, -6, true),
+            (2, 0, true, 6, true),
+            (4, 0, false, 5, false),
+        ];
+        let mut rng = Rng::new(3);
+        for (w, v, integer, exponent, negative) in cases {
+            let x = wide_value(w, v, integer, &mut rng);
+            let magnitude = crate::eval::Value::Exact(x.abs()).to_f64().log10();
+            assert!(
+                magnitude >= exponent as f64 - 1e-9 && magnitude < exponent as f64 + 0.48,
+                "w {w}, v {v}: {x}"
+            );
+            assert_eq!(x.is_negative(), negative, "w {w}, v {v}: {x}");
+            assert_eq!(
+                x.is_integer(),
+                integer || exponent >= 0,
+                "w {w}, v {v}: {x}"
+            );
+        }
+    }
+
+    /// Every `dim` gets each large size once, early, while the others stay small.
+    #[test]
+    fn every_dim_gets_the_large_sizes() {
+        let mut store = Store::new();
+        let mut domains = Domains::new();
+        let dims: Vec<Symbol> = ["n", "m", "d"].iter().map(|n| store.symbol(n)).collect();
+        for &d in &dims {
+            domains.declare(d, VarDomain::Dim);
+        }
+        let sampler = Sampler::new(&store, &domains, &dims);
+        let mut rng = Rng::new(1);
+        let points: Vec<Vec<i64>> = (0..20)
+            .map(|k| {
+                let env = sampler.point(k, &mut rng).expect("small sizes");
+                dims.iter()
+                    .map(|&d| match env.get(d) {
+                        Some(Binding::Scalar(n)) => n.to_integer().to_i64().expect("small"),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        for (v, _) in dims.iter().enumerate() {
+            let sizes: Vec<i64> = points.iter().map(|p| p[v]).collect();
+            for large in LARGE_SIZES {
+                assert!(sizes.contains(&large), "dim {v}: {sizes:?}");
+            }
+        }
+        for p in &points {
+            assert!(p.iter().filter(|&&n| n > 5).count() <= 1, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn points_are_reproducible() {
+        let mut store = Store::new();
+        let mut domains = Domains::new();
+        let x = store.symbol("x");
+        let f = store.symbol("f");
+        domains.declare(x, VarDomain::Real);
+        domains.declare(
+            f,
+            VarDomain::Function {
+                input: None,
+                output: None,
+            },
+        );
+        let sampler = Sampler::new(&store, &domains, &[x, f]);
+        let run = |seed: u64| -> Vec<(Option<Binding>, Option<Binding>)> {
+            let mut rng = Rng::new(seed);
+            (0..40)
+                .map(|k| {
+                    let env = sampler.point(k, &mut rng).expect("scalars");
+                    (env.get(x).cloned(), env.get(f).cloned())
+                })
+                .collect()
+        };
+        assert_eq!(run(5), run(5));
+        assert_ne!(run(5), run(6));
+    }
+
     #[test]
     fn rng_is_reproducible() {
         let mut a = Rng::new(7);

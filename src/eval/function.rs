@@ -465,6 +465,103 @@ mod tests {
         assert_eq!(xy, yx);
     }
 
+    /// Every family's first and second derivatives agree with difference
+    /// quotients of its values, at small and large inputs, for one and two inputs.
+    #[test]
+    fn every_family_has_consistent_derivatives() {
+        for family in Family::ALL {
+            for seed in [1u64, 7, 99] {
+                let f = Function::Sampled { family, seed };
+                for at in [
+                    vec![exact(1, 3)],
+                    vec![exact(-5, 2)],
+                    vec![exact(40, 1)],
+                    vec![exact(1, 5), exact(-2, 3)],
+                ] {
+                    let h = 1e-6;
+                    for direction in 0..at.len() {
+                        let shifted = |delta: f64| {
+                            let mut moved = at.clone();
+                            let step =
+                                Value::Exact(BigRational::from_float(delta).expect("finite"));
+                            moved[direction] = add(&moved[direction], &step).expect("finite");
+                            moved
+                        };
+                        let value = |p: &[Value], d: &[usize]| {
+                            f.evaluate(Some(1), p, d).expect("defined").to_f64()
+                        };
+                        let slope = value(&at, &[direction]);
+                        let quotient =
+                            (value(&shifted(h), &[]) - value(&shifted(-h), &[])) / (2.0 * h);
+                        let scale = 1.0 + slope.abs();
+                        assert!(
+                            (quotient - slope).abs() < 1e-4 * scale,
+                            "{family:?} seed {seed} at {at:?}: {quotient} vs {slope}"
+                        );
+                        let curvature = value(&at, &[direction, direction]);
+                        let slope_quotient = (value(&shifted(h), &[direction])
+                            - value(&shifted(-h), &[direction]))
+                            / (2.0 * h);
+                        assert!(
+                            (slope_quotient - curvature).abs() < 1e-3 * (1.0 + curvature.abs()),
+                            "{family:?} seed {seed} at {at:?}: {slope_quotient} vs {curvature}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The families differ where they should: the polynomial one outgrows
+    /// `3 + |x|`, the oscillating one changes the sign of its slope within a
+    /// short span, and the steep one is steeper than any smooth map.
+    #[test]
+    fn families_have_their_character() {
+        let at = |f: &Function, x: i64, d: &[usize]| {
+            f.evaluate(None, &[exact(x, 1)], d)
+                .expect("defined")
+                .to_f64()
+        };
+        for seed in [1u64, 7, 99] {
+            let smooth = Function::Sampled {
+                family: Family::Smooth,
+                seed,
+            };
+            assert_eq!(
+                smooth.evaluate(None, &[exact(1, 3)], &[0]),
+                Function::Seeded(seed).evaluate(None, &[exact(1, 3)], &[0])
+            );
+            let cubic = Function::Sampled {
+                family: Family::Polynomial,
+                seed,
+            };
+            assert!(at(&cubic, 100, &[]).abs() > 103.0, "seed {seed}");
+            let wave = Function::Sampled {
+                family: Family::Oscillating,
+                seed,
+            };
+            let slopes: Vec<f64> = (0..40).map(|x| at(&wave, x, &[0])).collect();
+            assert!(
+                slopes.windows(2).any(|w| w[0] * w[1] < 0.0),
+                "seed {seed}: {slopes:?}"
+            );
+            let steep = Function::Sampled {
+                family: Family::Steep,
+                seed,
+            };
+            let steepest = (-40..40)
+                .map(|k| {
+                    steep
+                        .evaluate(None, &[exact(k, 40)], &[0])
+                        .expect("defined")
+                        .to_f64()
+                        .abs()
+                })
+                .fold(0.0, f64::max);
+            assert!(steepest > 3.0, "seed {seed}: {steepest}");
+        }
+    }
+
     #[test]
     fn ridge_output_out_of_range() {
         let f = Function::Ridge(vec![RidgeMap::scalar(

@@ -711,6 +711,54 @@ mod tests {
         lo <= *r && *r <= hi
     }
 
+    /// `[lo, hi]` → must contain these values (a dense f64 scan of sin) and stay within [-1, 1].
+    #[test]
+    fn sin_encloses_every_point_and_its_extrema() {
+        let cases = [
+            (0.0, 0.0),
+            (1.0, 2.0),
+            (1.5, 1.6),
+            (4.7, 4.75),
+            (-2.0, 3.0),
+            (1e6, 1e6 + 0.5),
+            (-123456.7, -123455.1),
+            (0.0, 10.0),
+        ];
+        for (lo, hi) in cases {
+            let i = Interval::new(lo, hi)
+                .expect("ordered")
+                .sin()
+                .expect("finite");
+            assert!(i.lo() >= -1.0 && i.hi() <= 1.0, "[{lo}, {hi}] -> {i:?}");
+            for k in 0..=1000 {
+                let x = lo + (hi - lo) * k as f64 / 1000.0;
+                assert!(i.contains(x.sin()), "sin({x}) outside {i:?}");
+            }
+        }
+        // an extremum inside reaches ±1 exactly
+        let around_max = Interval::new(1.5, 1.6)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!(around_max.hi(), 1.0);
+        let around_min = Interval::new(4.7, 4.75)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!(around_min.lo(), -1.0);
+        // a narrow interval away from extrema stays narrow
+        let narrow = Interval::new(0.5, 0.5)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert!(narrow.width() < 1e-14, "{narrow:?}");
+        let wide = Interval::new(0.0, 10.0)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!((wide.lo(), wide.hi()), (-1.0, 1.0));
+    }
+
     #[test]
     fn representable_rationals_are_points() {
         for (n, d) in [(3, 1), (-3, 4), (1, 1024), (123456789, 1)] {
