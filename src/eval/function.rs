@@ -16,6 +16,12 @@
 //! from the same family, consistently with `Apply`. Two `tanh` terms keep the
 //! Hessian from being rank one (a single ridge would satisfy identities that
 //! general functions do not). A polynomial is also offered for scalar maps.
+//!
+//! The sampler draws each point's map from a [`Family`]: the smooth ridge
+//! above, or the same shape with other wave profiles and scales (a cubic and a
+//! square for polynomial growth, sines for oscillation, steep `tanh` steps),
+//! so a claim that holds only for tame functions is refuted. Every profile has
+//! closed-form derivatives of any order (`sin⁽ⁿ⁾(z) = sin(z + nπ/2)`).
 
 use super::interval::Interval;
 use super::value::{add, mul, sum_all, Value};
