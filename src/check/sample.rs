@@ -277,6 +277,7 @@ impl<'a> Sampler<'a> {
         // per symbol: the roots found, and the base values that go with each
         let mut found: Vec<(Symbol, BigRational, Vec<Symbol>)> = Vec::new();
         let mut solves = 0;
+        let mut budget = boundary::MAX_EDGE_EVALUATIONS;
         'edges: for edge in &edges {
             let mut free = self.store.free_symbols(edge.lhs);
             if let Some(rhs) = edge.rhs {
@@ -287,7 +288,7 @@ impl<'a> Sampler<'a> {
                     break 'edges;
                 }
                 solves += 1;
-                for root in boundary::roots(self.store, edge, s, &base) {
+                for root in boundary::roots(self.store, edge, s, &base, &mut budget) {
                     let r = root.value();
                     if !found.iter().any(|(t, v, _)| *t == s && *v == r) {
                         found.push((s, r, free.clone()));

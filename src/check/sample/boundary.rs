@@ -25,7 +25,7 @@ const MAX_EDGES: usize = 24;
 /// Highest degree kept while reading an edge as a polynomial in one symbol.
 const MAX_DEGREE: usize = 4;
 /// Halvings of a bracket around a root found by bisection.
-const BISECTIONS: usize = 48;
+const BISECTIONS: usize = 40;
 
 /// `lhs − rhs − shift` as a function of the sampled symbols: where it is 0 a
 /// condition of the claim changes.
@@ -133,8 +133,23 @@ impl Root {
     }
 }
 
-/// The roots of `edge` in `symbol`, with every other symbol as in `base`.
-pub fn roots(store: &Store, edge: &Edge, symbol: Symbol, base: &Env) -> Vec<Root> {
+/// Most evaluations of edges one claim's boundary search may spend (a count,
+/// not a time, so the points stay the same on every machine).
+pub const MAX_EDGE_EVALUATIONS: usize = 300;
+
+/// Largest edge (distinct nodes) that bisection evaluates; an edge with a `Σ`
+/// in it is never bisected (each evaluation would cost a whole sum).
+const MAX_BISECTED_NODES: usize = 400;
+
+/// The roots of `edge` in `symbol`, with every other symbol as in `base`;
+/// bisection spends at most `budget` evaluations (and takes them from it).
+pub fn roots(
+    store: &Store,
+    edge: &Edge,
+    symbol: Symbol,
+    base: &Env,
+    budget: &mut usize,
+) -> Vec<Root> {
     if let Some(p) = polynomial_of_edge(store, edge, symbol, base) {
         match degree(&p) {
             None | Some(0) => return Vec::new(),
@@ -147,7 +162,7 @@ pub fn roots(store: &Store, edge: &Edge, symbol: Symbol, base: &Env) -> Vec<Root
             Some(_) => {}
         }
     }
-    bisection_roots(store, edge, symbol, base)
+    bisection_roots(store, edge, symbol, base, budget)
 }
 
 /// The sign of `edge` at `symbol = x`, when the evaluator is certain of it.
@@ -175,31 +190,18 @@ fn sign_at(store: &Store, edge: &Edge, symbol: Symbol, x: &BigRational, base: &E
     }
 }
 
-/// The grid a sign change is looked for on: 0, then ±10^-6 … ±10^6 with the
-/// small values ML expressions live at in between.
+/// The grid a sign change is looked for on (27 points): 0, then ±10^-6 …
+/// ±10^6, denser among the small values ML expressions live at.
 fn grid() -> Vec<BigRational> {
-    let mut positive: Vec<BigRational> = (1..=6)
-        .rev()
-        .map(|e| BigRational::new(BigInt::one(), BigInt::from(10).pow(e)))
+    let mut positive: Vec<BigRational> = [6u32, 4, 2]
+        .iter()
+        .map(|&e| BigRational::new(BigInt::one(), BigInt::from(10).pow(e)))
         .collect();
-    for (n, d) in [
-        (1, 4),
-        (1, 2),
-        (3, 4),
-        (1, 1),
-        (3, 2),
-        (2, 1),
-        (3, 1),
-        (5, 1),
-    ] {
+    for (n, d) in [(1, 4), (1, 2), (1, 1), (2, 1), (5, 1)] {
         positive.push(BigRational::new(BigInt::from(n), BigInt::from(d)));
     }
-    for e in 1..=6u32 {
-        let ten = BigInt::from(10).pow(e);
-        positive.push(BigRational::from_integer(ten.clone()));
-        if e <= 2 {
-            positive.push(BigRational::from_integer(ten * 5));
-        }
+    for e in [1u32, 2, 3, 4, 6] {
+        positive.push(BigRational::from_integer(BigInt::from(10).pow(e)));
     }
     let mut all: Vec<BigRational> = positive.iter().rev().map(|x| -x).collect();
     all.push(BigRational::zero());
@@ -209,8 +211,18 @@ fn grid() -> Vec<BigRational> {
 
 /// Roots found by sign changes between neighbouring grid points, narrowed by
 /// bisection, plus grid points where the edge is exactly 0.
-fn bisection_roots(store: &Store, edge: &Edge, symbol: Symbol, base: &Env) -> Vec<Root> {
+fn bisection_roots(
+    store: &Store,
+    edge: &Edge,
+    symbol: Symbol,
+    base: &Env,
+    budget: &mut usize,
+) -> Vec<Root> {
     let grid = grid();
+    if *budget < grid.len() || !cheap(store, edge) {
+        return Vec::new();
+    }
+    *budget -= grid.len();
     let signs: Vec<Option<i8>> = grid
         .iter()
         .map(|x| sign_at(store, edge, symbol, x, base))
@@ -232,6 +244,10 @@ fn bisection_roots(store: &Store, edge: &Edge, symbol: Symbol, base: &Env) -> Ve
         let (mut lo, mut hi) = (grid[k].clone(), grid[k + 1].clone());
         let mut exact = None;
         for _ in 0..BISECTIONS {
+            if *budget == 0 {
+                break;
+            }
+            *budget -= 1;
             // the simplest rational inside first: a simple root is then hit exactly
             let mid = simplest_between(&lo, &hi);
             let mid = if mid <= lo || mid >= hi {
@@ -255,6 +271,23 @@ fn bisection_roots(store: &Store, edge: &Edge, symbol: Symbol, base: &Env) -> Ve
         });
     }
     out
+}
+
+/// Whether `edge` is small and free of sums, so bisecting it costs little.
+fn cheap(store: &Store, edge: &Edge) -> bool {
+    let mut seen: HashSet<ExprId> = HashSet::new();
+    let mut stack: Vec<ExprId> = vec![edge.lhs];
+    stack.extend(edge.rhs);
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if seen.len() > MAX_BISECTED_NODES || matches!(store.node(id), Node::Sum { .. }) {
+            return false;
+        }
+        stack.extend(store.children(id));
+    }
+    true
 }
 
 /// The simplest rational (smallest denominator, then numerator) in the closed
@@ -482,9 +515,10 @@ mod tests {
         for (text, want) in cases {
             let (store, id, x) = lowered(text);
             let base = Env::new();
+            let mut unlimited = usize::MAX;
             let mut found: Vec<BigRational> = Vec::new();
             for edge in edges(&store, &[id]) {
-                for root in roots(&store, &edge, x, &base) {
+                for root in roots(&store, &edge, x, &base, &mut unlimited) {
                     let v = root.value();
                     if !found.contains(&v) {
                         found.push(v);
