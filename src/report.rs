@@ -200,10 +200,15 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
 pub fn verdict_detail(row: &ResultRow) -> String {
     match &row.verdict {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
-        Verdict::Checked { points, skipped } => {
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => {
             format!(
-                "agrees at {points} sample points ({skipped} skipped), seed {}",
-                row.seed
+                "agrees at {points} sample points ({skipped} skipped), seed {}; explored {}",
+                row.seed,
+                explored.describe(*points)
             )
         }
         Verdict::Refuted { counterexample } => {
@@ -358,6 +363,11 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 Verdict::Checked { .. } if options.explain => {
                     let _ = writeln!(out, "      {}", verdict_detail(row));
                 }
+                Verdict::Checked {
+                    points, explored, ..
+                } if row.passed => {
+                    let _ = writeln!(out, "      explored: {}", explored.describe(*points));
+                }
                 _ => {}
             }
             if !row.passed {
@@ -399,7 +409,21 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
 fn verdict_json(row: &ResultRow) -> Json {
     match &row.verdict {
         Verdict::Proved { trace } => json!({ "trace": trace }),
-        Verdict::Checked { points, skipped } => json!({ "points": points, "skipped": skipped }),
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => json!({
+            "points": points,
+            "skipped": skipped,
+            "explored": {
+                "summary": explored.describe(*points),
+                "magnitudes": explored.magnitudes.map(|(lo, hi)| json!([lo, hi])),
+                "sizes": explored.sizes.map(|(lo, hi)| json!([lo, hi])),
+                "boundaries": explored.boundaries,
+                "functions": explored.families.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            },
+        }),
         Verdict::Refuted { counterexample: c } => json!({
             "counterexample": {
                 "assignment": c.assignment.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
@@ -756,6 +780,9 @@ fn render_markdown(reports: &[FileReport]) -> String {
             let details = match &row.verdict {
                 Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
                 Verdict::Unknown { reason } => reason.clone(),
+                Verdict::Checked {
+                    points, explored, ..
+                } => format!("explored {}", explored.describe(*points)),
                 _ => String::new(),
             };
             let verdict = match (row.passed, row.expected) {

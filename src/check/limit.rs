@@ -472,6 +472,7 @@ fn judge(
         .collect();
     let (mut points, mut skipped) = (0usize, 0usize);
     let mut all_proved = true;
+    let mut explored: Option<super::sample::Exploration> = None;
     let mut first_unknown: Option<String> = None;
     for (case, resolved) in cases {
         let label = case.describe(store, limits);
@@ -498,10 +499,13 @@ fn judge(
             Verdict::Checked {
                 points: p,
                 skipped: s,
+                explored: e,
             } => {
                 all_proved = false;
                 points += p;
                 skipped += s;
+                // the cases explore alike; the first one's summary stands for all
+                explored.get_or_insert(e);
             }
             Verdict::Unknown { reason } => {
                 all_proved = false;
@@ -521,7 +525,11 @@ fn judge(
     if all_proved {
         return Verdict::Proved { trace };
     }
-    Verdict::Checked { points, skipped }
+    Verdict::Checked {
+        points,
+        skipped,
+        explored: explored.unwrap_or_default(),
+    }
 }
 
 fn judge_case(

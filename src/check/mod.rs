@@ -95,10 +95,12 @@ pub enum Verdict {
     Proved {
         trace: Vec<String>,
     },
-    /// The sides agree at `points` sample points (`skipped` were undefined there).
+    /// The sides agree at `points` sample points (`skipped` were undefined
+    /// there); `explored` says what those points covered.
     Checked {
         points: usize,
         skipped: usize,
+        explored: sample::Exploration,
     },
     Refuted {
         counterexample: Counterexample,
@@ -456,8 +458,14 @@ fn compare_at_points(
     deadline: Instant,
 ) -> Result<Verdict, String> {
     let symbols = obligation_symbols(store, ob);
-    let sampler = pinned_sampler(store, domains, ob, &symbols);
+    let mut sampler = pinned_sampler(store, domains, ob, &symbols);
     let conditions = point_conditions(store, domains, ob, sampler.symbols());
+    let roots: Vec<ExprId> = [ob.lhs, ob.rhs]
+        .into_iter()
+        .chain(conditions.clone())
+        .collect();
+    sampler.find_boundaries(&roots, config.seed, deadline);
+    let mut explored = sample::Exploration::default();
     let mut rng = Rng::new(config.seed);
     // a finite domain is enumerated once; otherwise points are drawn until
     // `config.points` of them are usable, trying at most five times as many
@@ -487,6 +495,7 @@ fn compare_at_points(
         match compare_point(store, ob, &env) {
             PointResult::Agree => {
                 agreed += 1;
+                explored.record(&sampler, &env);
                 if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
                     return Err(failure);
                 }
@@ -522,6 +531,7 @@ fn compare_at_points(
         Verdict::Checked {
             points: agreed,
             skipped,
+            explored,
         }
     } else if let Some(why) = limit_hit {
         Verdict::Unknown {
@@ -725,6 +735,9 @@ fn show_binding(b: &Binding) -> String {
         }
         Binding::Function(crate::eval::Function::Seeded(seed)) => {
             format!("a random smooth map (seed {seed})")
+        }
+        Binding::Function(crate::eval::Function::Sampled { family, seed }) => {
+            format!("a random {} map (seed {seed})", family.name())
         }
         Binding::Function(f) => format!("the sample function {f:?}"),
     }
@@ -931,6 +944,7 @@ mod tests {
         let checked = Verdict::Checked {
             points: 10,
             skipped: 0,
+            explored: sample::Exploration::default(),
         };
         let refuted = Verdict::Refuted {
             counterexample: Counterexample {
