@@ -462,6 +462,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, defs: &Defs) -> Reading
     let side = SideFile::new(defs);
     let mut ctx = side.context(defs);
     ctx.labels.extend(document_labels(source, kind));
+    ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
     let mut open: Option<OpenChain> = None;
