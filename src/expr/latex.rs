@@ -1,5 +1,6 @@
 //! LaTeX printing: `\frac`, `\sigma`, `\sum_{j=1}^{m}`, `\delta_{ij}`, `\begin{cases}`.
 
+use super::names::latex_operator;
 use super::print::{classify_factor, signed_term, Factor, Prec};
 use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
 use num_rational::BigRational;
@@ -55,13 +56,21 @@ impl Latex<'_> {
             ("ε", "\\varepsilon"),
             ("η", "\\eta"),
         ];
-        let mut out = raw.to_string();
+        let (head, tail) = raw
+            .split_once('_')
+            .map_or((raw, None), |(h, t)| (h, Some(t)));
+        // a name of several letters is written upright, so it reads back as one name
+        let mut head = if head.chars().count() > 1 && !greek.iter().any(|(g, _)| *g == head) {
+            format!("\\mathrm{{{head}}}")
+        } else {
+            head.to_string()
+        };
         for (g, m) in greek {
-            out = out.replace(g, m);
+            head = head.replace(g, m);
         }
-        match out.split_once('_') {
-            Some((head, tail)) => format!("{head}_{{{}}}", tail.replace('_', ",")),
-            None => out,
+        match tail {
+            Some(tail) => format!("{head}_{{{}}}", tail.replace('_', ",")),
+            None => head,
         }
     }
 
@@ -220,15 +229,15 @@ impl Latex<'_> {
     fn call(&self, f: Func, args: &[ExprId]) -> String {
         let a = self.args(args);
         let one = || self.expr(args[0], Prec::Relation);
+        if let Some(command) = latex_operator(f) {
+            return format!("\\{command}{a}");
+        }
         match f {
-            Func::Exp => format!("\\exp{a}"),
-            Func::Ln => format!("\\ln{a}"),
             Func::Log2 => format!("\\log_2{a}"),
             Func::Log10 => format!("\\log_{{10}}{a}"),
             Func::Sqrt => format!("\\sqrt{{{}}}", one()),
             Func::Abs => format!("\\left|{}\\right|", one()),
             Func::Sigmoid => format!("\\sigma{a}"),
-            Func::Tanh => format!("\\tanh{a}"),
             Func::Floor => format!("\\left\\lfloor {} \\right\\rfloor", one()),
             Func::Ceil => format!("\\left\\lceil {} \\right\\rceil", one()),
             Func::Delta if args.len() == 2 => format!(

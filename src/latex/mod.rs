@@ -10,6 +10,8 @@
 pub mod find;
 pub mod lex;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
 mod reader;
 #[cfg(test)]
 mod tests;

@@ -115,6 +115,8 @@ const INFIX_COMMANDS: &[&str] = &[
     "in",
     "notin",
     "Rightarrow",
+    "land",
+    "wedge",
 ];
 
 /// Commands that start an operator: the argument of `\ln 2x` stops before them
@@ -431,7 +433,22 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A comparison, or several joined by `\land` / `\wedge` (as nabla prints them).
     fn condition(&mut self) -> Parsed {
+        let first = self.comparison()?;
+        if !(self.is_cmd("land") || self.is_cmd("wedge")) {
+            return Ok(first);
+        }
+        let mut all = vec![first];
+        while self.is_cmd("land") || self.is_cmd("wedge") {
+            self.pos += 1;
+            all.push(self.comparison()?);
+        }
+        let span = all[0].span.join(self.prev_span());
+        Ok(mk(ExprKind::And(all), span))
+    }
+
+    fn comparison(&mut self) -> Parsed {
         let lhs = self.sum()?;
         let Some(op) = self.cmp_op() else {
             return Ok(lhs);
