@@ -106,6 +106,12 @@ impl Latex<'_> {
                     return self.term(id);
                 }
                 let b = self.expr(*base, Prec::Atom);
+                // `\ln(x)^2` is ambiguous to a reader: the power of a log is bracketed
+                let log = matches!(
+                    s.node(*base),
+                    Node::Call(Func::Ln | Func::Log2 | Func::Log10, _)
+                );
+                let b = if log { paren(b) } else { b };
                 let e = self.expr(*exp, Prec::Relation);
                 (format!("{b}^{{{e}}}"), Prec::Power)
             }

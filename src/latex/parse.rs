@@ -507,6 +507,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the next token is a number, a letter or a Greek letter: what an
+    /// operator's argument goes on with after its first factor (`\ln 2x`,
+    /// `\sin 2\theta`); a bracket ends it (`\tanh x (1 - \tanh x)`).
+    fn starts_simple_factor(&self) -> bool {
+        match self.peek() {
+            Some(Tok::Letter(_)) | Some(Tok::Number(_)) => true,
+            Some(Tok::Cmd(c)) => greek(c).is_some(),
+            _ => false,
+        }
+    }
+
     /// Whether the next token starts an operator (a function written without
     /// parentheses, a sum, a limit): the end of an operator's argument.
     fn starts_operator(&self) -> bool {
@@ -817,7 +828,8 @@ impl<'a> Parser<'a> {
                     self.expect_sym(close)?
                 };
                 let span = t.span.join(end);
-                if items.len() == 1 && close == ')' {
+                // one item in `( )` or `[ ]` is grouping: `\bigl[ y \ln p \bigr]`
+                if items.len() == 1 {
                     let mut inner = items.remove(0);
                     inner.span = span;
                     if self.is_sym('\'') {
@@ -982,10 +994,11 @@ impl<'a> Parser<'a> {
         let Some((order, after)) = differential(rest) else {
             return Ok(None);
         };
+        // `d` is a differential before `/`, an order (`d^2y`) or a name it touches (`dy`)
         if rest.first().is_some_and(|t| t.tok == Tok::Letter('d'))
-            && !after
-                .first()
-                .is_some_and(|t| t.tok == Tok::Sym('/') || adjacent_name(&rest[0], t))
+            && !rest.get(1).is_some_and(|t| {
+                matches!(t.tok, Tok::Sym('/') | Tok::Sym('^')) || adjacent_name(&rest[0], t)
+            })
         {
             return Ok(None);
         }
@@ -1165,9 +1178,10 @@ impl<'a> Parser<'a> {
     }
 
     /// `f(x, y)`, `\sigma'(x)`, `\tanh^2(x)`, or an operator name without
-    /// parentheses, which takes the juxtaposed product after it up to the next
-    /// `+`, `-`, relation, closing bracket or operator: `\ln 2x` is ln(2x),
-    /// `\ln \sigma(x)` is ln(σ(x)), `x \ln 2` is x·ln(2).
+    /// parentheses, which takes the factor after it and the numbers and letters
+    /// juxtaposed to it, up to the next operator, sign, relation or bracket:
+    /// `\ln 2x` is ln(2x), `\ln \sigma(x)` is ln(σ(x)), `x \ln 2` is x·ln(2),
+    /// `\tanh x (1 - x)` is tanh(x)·(1 − x).
     fn function_use(&mut self, name: String, name_span: Span) -> Parsed {
         let mut primes = 0;
         while self.eat_sym('\'') {
@@ -1198,6 +1212,16 @@ impl<'a> Parser<'a> {
                 name_span.join(open).join(close),
                 primes,
             );
+            let logarithm = matches!(name.as_str(), "ln" | "log" | "log2" | "log10");
+            if logarithm && self.is_sym('^') {
+                // `\log(1-p)^{1-y}`: the log of a power or a power of the log?
+                return Err(ParseError {
+                    span: name_span.join(self.here()),
+                    message: format!(
+                        "`{name}(..)^..` is ambiguous: write `({name} x)^2` or `{name}(x^2)`"
+                    ),
+                });
+            }
             if power.is_some() {
                 e
             } else {
@@ -1205,7 +1229,7 @@ impl<'a> Parser<'a> {
             }
         } else if self.starts_factor() && !self.is_sym('_') {
             let mut arg = self.power()?;
-            while self.starts_factor() && !self.starts_operator() {
+            while self.starts_simple_factor() && !self.starts_operator() {
                 let rhs = self.power()?;
                 arg = bin(BinOp::Mul, arg, rhs);
             }
