@@ -105,13 +105,7 @@ impl Latex<'_> {
                 if s.as_num(*exp).is_some_and(|r| r.is_negative()) {
                     return self.term(id);
                 }
-                let b = self.expr(*base, Prec::Atom);
-                // `\ln(x)^2` is ambiguous to a reader: the power of a log is bracketed
-                let log = matches!(
-                    s.node(*base),
-                    Node::Call(Func::Ln | Func::Log2 | Func::Log10, _)
-                );
-                let b = if log { paren(b) } else { b };
+                let b = self.power_base(*base);
                 let e = self.expr(*exp, Prec::Relation);
                 (format!("{b}^{{{e}}}"), Prec::Power)
             }
@@ -227,6 +221,21 @@ impl Latex<'_> {
         }
     }
 
+    /// The base of a power. `\ln(x)^2` is ambiguous to a reader (the log of a
+    /// square?), so the power of a log is bracketed: `\left(\ln(x)\right)^{2}`.
+    fn power_base(&self, base: ExprId) -> String {
+        let b = self.expr(base, Prec::Atom);
+        let log = matches!(
+            self.store.node(base),
+            Node::Call(Func::Ln | Func::Log2 | Func::Log10, _)
+        );
+        if log {
+            paren(b)
+        } else {
+            b
+        }
+    }
+
     fn args(&self, args: &[ExprId]) -> String {
         let parts: Vec<String> = args.iter().map(|&a| self.expr(a, Prec::Relation)).collect();
         paren(parts.join(", "))
@@ -296,7 +305,7 @@ impl Latex<'_> {
                 Factor::Above(e) => above.push(self.expr(e, Prec::Neg)),
                 Factor::Below(b, k) if k.is_one() => below.push(self.expr(b, below_ctx)),
                 Factor::Below(b, k) => {
-                    below.push(format!("{}^{{{}}}", self.expr(b, Prec::Atom), number(&k)))
+                    below.push(format!("{}^{{{}}}", self.power_base(b), number(&k)))
                 }
             }
         }
