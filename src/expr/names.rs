@@ -21,9 +21,13 @@ pub const LATEX_OPERATORS: &[(&str, Func)] = &[
 /// LaTeX operator names that mean something nabla has no built-in for: read as
 /// an error naming them, never as a product of letters or an unknown function.
 pub const LATEX_UNSUPPORTED_OPERATORS: &[&str] = &[
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "coth",
-    "arg", "det", "dim", "ker", "deg", "gcd", "inf", "sup", "liminf", "limsup", "Pr", "hom", "lg",
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "coth", "arg", "det",
+    "dim", "ker", "deg", "gcd", "inf", "sup", "liminf", "limsup", "Pr", "hom", "lg",
 ];
+
+/// LaTeX operators a document reader writes with exponentials (no built-in needed):
+/// `\sinh u` is (exp(u) − exp(−u))/2, `\cosh u` is (exp(u) + exp(−u))/2.
+pub const EXPANDED_OPERATORS: &[&str] = &["sinh", "cosh"];
 
 /// Words read as a function in documents although they are not `.nabla` names:
 /// `\max(a, b)` and `\min(a, b)` become a piecewise expression.

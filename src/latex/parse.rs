@@ -198,6 +198,42 @@ fn call(name: &str, name_span: Span, args: Vec<Expr>, span: Span, primes: u32) -
     )
 }
 
+/// `name` applied to `args`; the hyperbolic sine and cosine, which nabla has no
+/// built-in for, are written with exponentials: `\sinh u` is (e^u − e^−u)/2.
+fn applied(
+    name: &str,
+    name_span: Span,
+    mut args: Vec<Expr>,
+    span: Span,
+    primes: u32,
+) -> Result<Expr, ParseError> {
+    if !names::EXPANDED_OPERATORS.contains(&name) {
+        return Ok(call(name, name_span, args, span, primes));
+    }
+    if primes > 0 || args.len() != 1 {
+        return Err(ParseError {
+            span,
+            message: format!("`{name}` takes one argument and no primes here"),
+        });
+    }
+    let u = args.remove(0);
+    let exp = |e: Expr| call("exp", name_span, vec![e], span, 0);
+    let up = exp(u.clone());
+    let down = exp(mk(ExprKind::Neg(Box::new(u)), span));
+    let op = if name == "sinh" {
+        BinOp::Sub
+    } else {
+        BinOp::Add
+    };
+    let mut e = bin(
+        BinOp::Div,
+        mk(bin(op, up, down).kind, span),
+        number(2, span),
+    );
+    e.span = span;
+    Ok(e)
+}
+
 fn number(value: i64, span: Span) -> Expr {
     mk(
         ExprKind::Number(BigRational::from_integer(BigInt::from(value))),
@@ -525,6 +561,7 @@ impl<'a> Parser<'a> {
             Some(Tok::Cmd(c)) => {
                 OPERATOR_COMMANDS.contains(&c.as_str())
                     || names::LATEX_UNSUPPORTED_OPERATORS.contains(&c.as_str())
+                    || names::EXPANDED_OPERATORS.contains(&c.as_str())
                     || (c == "sigma"
                         && self.toks.get(self.pos + 1).is_some_and(|t| {
                             matches!(t.tok, Tok::Sym('(') | Tok::Sym('\'') | Tok::Sym('^'))
@@ -895,6 +932,8 @@ impl<'a> Parser<'a> {
             return None;
         }
         let known = names::builtin_word(&word).is_some()
+            || names::EXPANDED_OPERATORS.contains(&word.as_str())
+            || names::LATEX_UNSUPPORTED_OPERATORS.contains(&word.as_str())
             || self.ctx.functions.contains_key(&word)
             || self.ctx.constants.contains(&word);
         known.then_some((word, end))
@@ -915,6 +954,16 @@ impl<'a> Parser<'a> {
     fn word_use(&mut self, word: String, span: Span) -> Parsed {
         if word == "max" || word == "min" {
             return self.extremum_use(word == "max", span);
+        }
+        if names::EXPANDED_OPERATORS.contains(&word.as_str()) {
+            return self.function_use(word, span);
+        }
+        if names::LATEX_UNSUPPORTED_OPERATORS.contains(&word.as_str()) {
+            // `sin(x)`, `\operatorname{sin}`: never letters, never an unknown function
+            return Err(ParseError {
+                span,
+                message: format!("`{word}` is not a built-in function of nabla"),
+            });
         }
         if let Some(f) = self.word_function(&word) {
             return self.function_use(f, span);
@@ -1205,13 +1254,13 @@ impl<'a> Parser<'a> {
                 args.push(self.condition()?);
             }
             let close = self.expect_sym(')')?;
-            let e = call(
+            let e = applied(
                 &name,
                 name_span,
                 args,
                 name_span.join(open).join(close),
                 primes,
-            );
+            )?;
             let logarithm = matches!(name.as_str(), "ln" | "log" | "log2" | "log10");
             if logarithm && self.is_sym('^') {
                 // `\log(1-p)^{1-y}`: the log of a power or a power of the log?
@@ -1234,7 +1283,7 @@ impl<'a> Parser<'a> {
                 arg = bin(BinOp::Mul, arg, rhs);
             }
             let span = name_span.join(arg.span);
-            call(&name, name_span, vec![arg], span, primes)
+            applied(&name, name_span, vec![arg], span, primes)?
         } else {
             return Err(ParseError {
                 span: name_span,
@@ -1306,6 +1355,9 @@ impl<'a> Parser<'a> {
                 };
             }
             return self.function_use(fname, t.span);
+        }
+        if names::EXPANDED_OPERATORS.contains(&name) {
+            return self.function_use(name.to_string(), t.span);
         }
         if names::LATEX_UNSUPPORTED_OPERATORS.contains(&name) {
             return Err(ParseError {

@@ -195,6 +195,9 @@ fn notations_people_write_read_as_the_nabla_tree() {
         (r"\log^2 x", "log(x)^2"),
         (r"\sigma^2", "σ^2"),
         (r"\exp(x)^2", "exp(x)^2"),
+        (r"\sinh x", "(exp(x) - exp(-x))/2"),
+        (r"\cosh(2x)", "(exp(2*x) + exp(-(2*x)))/2"),
+        (r"\cosh^2 x", "((exp(x) + exp(-x))/2)^2"),
         (r"\bigl[ y + 1 \bigr] x", "(y + 1) * x"),
         (r"\log_2\left(x\right)", "log2(x)"),
         (r"\log_{10} x", "log10(x)"),
@@ -247,6 +250,8 @@ fn notations_that_are_not_read_say_why() {
         (r"\lim_{x \to 0^+} x", "a one-sided limit (`x \\to 0^+`) is not read"),
         (r"(x + y)'", "a prime on an expression needs exactly one variable in it"),
         (r"\log(1-p)^{1-y}", "`log(..)^..` is ambiguous: write `(log x)^2` or `log(x^2)`"),
+        (r"sin(x)^2 + cos(x)^2", "`sin` is not a built-in function of nabla"),
+        (r"\operatorname{cos}(x)", "`cos` is not a built-in function of nabla"),
         (r"\sigma \circ g", "a composition of functions (`f \\circ g`) is not read"),
         (&"9".repeat(200_000), "number literal too long"),
     ] {
