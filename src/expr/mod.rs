@@ -9,6 +9,7 @@
 //! here; that is the canonical form's job (`crate::simplify`).
 
 mod latex;
+pub mod names;
 mod print;
 
 pub use latex::to_latex;

@@ -172,6 +172,7 @@ pub fn read_chains(
 ) -> Reading {
     let mut ctx = side.context(side_items);
     ctx.labels.extend(document_labels(blocks));
+    ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
     let mut open: Option<OpenChain> = None;

@@ -17,6 +17,8 @@ mod declare;
 pub mod find;
 pub mod lex;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
 mod reader;
 mod statements;
 #[cfg(test)]

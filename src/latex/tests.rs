@@ -207,6 +207,152 @@ fn latex_formulas_read_as_the_same_tree_as_nabla_text() {
 }
 
 #[test]
+fn notations_people_write_read_as_the_nabla_tree() {
+    let cases = [
+        // vector fonts and calligraphic names
+        (r"\mathbf{x}_i + \boldsymbol{y}", "x_i + y"),
+        (r"\bm{x} \cdot \vec{w}", "x * w"),
+        (r"\bm x", "x"),
+        (r"\mathbb{x}", "x"),
+        (r"\boldsymbol{\theta}", "θ"),
+        (r"\mathcal{L}", "L"),
+        // slash derivatives, upright d, primes on an expression
+        (r"\partial L/\partial z", "∂ L / ∂ z"),
+        (r"dy/dx", "d y / d x"),
+        (r"d/dx (x^2)", "d/dx (x^2)"),
+        (r"\partial^2 f/\partial x^2", "d^2/dx^2 f"),
+        (r"d^2y/dx^2", "d^2/dx^2 y"),
+        (r"d y/d x", "d * y / d * x"),
+        (r"\frac{\mathrm d}{\mathrm dx} x^2", "d/dx x^2"),
+        (r"\frac{\mathrm{d}y}{\mathrm{d}x}", "d y / d x"),
+        (r"\frac{d}{dx} 2x", "d/dx (2*x)"),
+        (r"(x^2 + 1)'", "d/dx (x^2 + 1)"),
+        (r"(\sigma(x))''", "d^2/dx^2 σ(x)"),
+        // operators
+        (r"u \odot v", "u ⊙ v"),
+        (r"u \circ v", "u ⊙ v"),
+        (r"u \otimes v", "u v^T"),
+        (r"a * b", "a * b"),
+        (r"a \ast b \times c", "a * b * c"),
+        (r"\lVert x \rVert", "||x||"),
+        (r"\left\| x \right\|_2^2", "||x||^2"),
+        (r"\lvert x \rvert", "|x|"),
+        // function names, written upright or bare, never split into letters
+        (r"\operatorname{softmax}(z)", "softmax(z)"),
+        (r"\mathrm{ReLU}(x)", "ReLU(x)"),
+        (r"\text{softplus}(x)", "softplus(x)"),
+        (r"\text{Softmax}(z)", "softmax(z)"),
+        (r"\text{CE}(y, p)", "CE(y, p)"),
+        (r"\text{MSE}", "MSE"),
+        (r"tanh(x) + sigmoid(x)", "tanh(x) + sigmoid(x)"),
+        (r"log(x) - ln(y) + exp(z)", "log(x) - ln(y) + exp(z)"),
+        (r"softmax(z) + relu(x)", "softmax(z) + relu(x)"),
+        (r"\max(0, x)", "piecewise { 0 if 0 >= x; x otherwise }"),
+        (r"max(a, b)", "piecewise { a if a >= b; b otherwise }"),
+        (r"\min\{a, b\}", "piecewise { a if a <= b; b otherwise }"),
+        (r"2 tanh x", "2 * tanh(x)"),
+        // an operator name takes the juxtaposed product after it
+        (r"\ln 2x", "ln(2*x)"),
+        (r"x \ln 2", "x * ln(2)"),
+        (r"\exp 2x", "exp(2*x)"),
+        (r"\ln 2x + 1", "ln(2*x) + 1"),
+        (r"\ln x \cdot y", "ln(x) * y"),
+        (r"\ln x \exp y", "ln(x) * exp(y)"),
+        (r"y_i \log p_i", "y_i * log(p_i)"),
+        (r"\log \sigma(x)", "log(σ(x))"),
+        (r"(\ln x)y", "ln(x) * y"),
+        (r"\tanh x (1 - x)", "tanh(x) * (1 - x)"),
+        (r"\ln 2\pi x", "ln(2*π*x)"),
+        // powers of functions, logarithms to a base, one-token exponents
+        (r"\tanh^2(x)", "tanh(x)^2"),
+        (r"\tanh^{2}(x)", "tanh(x)^2"),
+        (r"\sigma^2(x)", "σ(x)^2"),
+        (r"\log^2 x", "log(x)^2"),
+        (r"\sigma^2", "σ^2"),
+        (r"\exp(x)^2", "exp(x)^2"),
+        (r"\sinh x", "(exp(x) - exp(-x))/2"),
+        (r"\cosh(2x)", "(exp(2*x) + exp(-(2*x)))/2"),
+        (r"\cosh^2 x", "((exp(x) + exp(-x))/2)^2"),
+        (r"\bigl[ y + 1 \bigr] x", "(y + 1) * x"),
+        (r"\log_2\left(x\right)", "log2(x)"),
+        (r"\log_{10} x", "log10(x)"),
+        (r"e^-x", "exp(-x)"),
+        (r"e^x", "exp(x)"),
+        (r"w^*", "wstar"),
+        // sums with conditions, limits in every spelling
+        (
+            r"\sum_{k \neq i} x_k",
+            "sum_k piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (
+            r"\sum_{k=1, k \ne i}^{m} x_k",
+            "sum_(k=1)^m piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (
+            r"\sum_{\substack{k=1 \\ k \not= i}}^{m} x_k",
+            "sum_(k=1)^m piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (r"\sum_{i,j} w_{ij}", "sum_i sum_j w_(i, j)"),
+        (r"\lim_{k\to\infty} \frac{1}{k}", "lim k -> inf of 1/k"),
+        (
+            r"\lim\limits_{k \rightarrow +\infty} \frac{1}{k}",
+            "lim k -> inf of 1/k",
+        ),
+        (
+            r"\lim_{k \longrightarrow -\infty} e^{k}",
+            "lim k -> -inf of exp(k)",
+        ),
+        (r"\lim_{\epsilon \to \infty} \epsilon", "lim ε -> inf of ε"),
+        // relations
+        (r"a \not= b", "a != b"),
+        (r"a \neq b", "a != b"),
+        (r"a \ne b", "a != b"),
+    ];
+    for (tex, text) in cases {
+        assert_eq!(latex(tex), Ok(nabla(text)), "{tex}");
+    }
+}
+
+#[test]
+fn notations_that_are_not_read_say_why() {
+    for (tex, message) in [
+        (r"\sin 2\theta", "`\\sin` is not a built-in function of nabla"),
+        (r"\mathbf{W} x", "a bold capital is a matrix; matrices in documents are not read yet"),
+        (r"\mathbb{R}", "a set such as `\\mathbb{R}` is not a value"),
+        (r"\sigma^{-1}(x)", "a power of `σ` other than a positive integer (an inverse function?) is not read"),
+        (r"\log_3 x", "a logarithm to a base other than 2, 10 or e is not read"),
+        (r"\max_j x_j", "write the arguments of max and min in parentheses: `\\max(a, b)` (a max over an index is not read)"),
+        (r"\lim_{x \to 0^+} x", "a one-sided limit (`x \\to 0^+`) is not read"),
+        (r"(x + y)'", "a prime on an expression needs exactly one variable in it"),
+        (r"\log(1-p)^{1-y}", "`log(..)^..` is ambiguous: write `(log x)^2` or `log(x^2)`"),
+        (r"sin(x)^2 + cos(x)^2", "`sin` is not a built-in function of nabla"),
+        (r"\operatorname{cos}(x)", "`cos` is not a built-in function of nabla"),
+        (r"\sigma \circ g", "a composition of functions (`f \\circ g`) is not read"),
+        (&"9".repeat(200_000), "number literal too long"),
+    ] {
+        assert_eq!(latex(tex), Err(message.to_string()), "{tex}");
+    }
+}
+
+#[test]
+fn names_of_the_side_file_are_words() {
+    let mut ctx = Context::default();
+    ctx.functions.insert("loss".into(), 1);
+    ctx.constants.insert("Lce".into());
+    let toks = tokenize(r"loss(x) + Lce + lo", 0);
+    let mut e = parse_expression(&toks, &ctx).expect("reads");
+    zero_spans(&mut e);
+    assert_eq!(e, nabla("loss(x) + Lce + l*o"));
+}
+
+#[test]
+fn an_operator_argument_is_the_product_after_it_so_a_false_proof_is_gone() {
+    // ln(2x) = x ln 2 was proved when `\ln` took only the `2`
+    let report = check_md("$$\\ln 2x = x \\ln 2$$\n\n$$\\ln 2x = \\ln 2 + \\ln x$$\n");
+    assert_eq!(verdicts(&report), vec![(1, "refuted"), (3, "checked")]);
+}
+
+#[test]
 fn subscripts_and_superscripts_name_things() {
     // one index joins the name (lowering splits it), two are a matrix entry
     assert_eq!(latex("x_i"), Ok(nabla("x_i")));

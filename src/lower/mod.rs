@@ -1510,7 +1510,7 @@ impl Lowerer {
                 .flat_map(|(_, canonical, aliases, _)| {
                     std::iter::once(*canonical).chain(aliases.iter().copied())
                 })
-                .chain(tensor::TENSOR_BUILTINS.iter().copied());
+                .chain(crate::expr::names::TENSOR_FUNCTIONS.iter().copied());
             let defined = self
                 .names
                 .iter()
