@@ -582,3 +582,46 @@ fn long_counterexample_values_print_as_short_decimals() {
     );
     assert_eq!(c["rhs_decimal"], "≈1.94032521748e-48");
 }
+
+#[test]
+fn kinks_and_vacuous_ties_say_why() {
+    let dir = Dir::new();
+    let cases = [
+        (
+            "var x : real\nclaim d/dx relu(x) = 1/2 where x == 0\n",
+            "relu(x) has no derivative at x = 0: the one-sided difference quotients are 0 and 1",
+        ),
+        (
+            "var x : real\nclaim d/dx floor(x) = 0 where x == 1\n",
+            "floor(x) has no derivative at x = 1: it jumps by 1 on the left",
+        ),
+        (
+            "var x : real\nclaim d/dx sqrt(abs(x)) = 0 where x == 0\n",
+            "the difference quotients grow without bound (1024, 32768, 1048576)",
+        ),
+        (
+            "var x : real\nclaim d/dx (relu(x) - relu(-x)) = 1 where x == 0\n",
+            "the derivative may not exist where",
+        ),
+        (
+            "var k : natural\nclaim k + 1 = 0 where k == -3\n",
+            "vacuous: no point meets the conditions (k == -3, but k is natural)",
+        ),
+        (
+            "var n : integer\nvar y : real\nclaim ceil(n) = floor(n) where n == y/2\n",
+            "claim: ceil(n) = floor(n) where n == y/2",
+        ),
+    ];
+    for (k, (text, words)) in cases.iter().enumerate() {
+        let name = format!("case{k}.nabla");
+        dir.create(&name, text);
+        let run = dir.run(&["check", &name]);
+        assert!(run.stdout.contains(words), "{text}: {}", run.all());
+        assert!(!run.stdout.contains("✓ proved"), "{text}: {}", run.all());
+        assert!(
+            !run.all().contains("internal error"),
+            "{text}: {}",
+            run.all()
+        );
+    }
+}
