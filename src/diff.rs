@@ -362,6 +362,23 @@ impl Differentiator<'_> {
         });
     }
 
+    /// relu and abs are continuous with bounded slopes, so where their argument
+    /// does not move (`u' = 0`, as for `relu(x^2)` at 0 or the other terms of
+    /// `Σ_i relu(v_i)` under `∂/∂v_a`) the kink just recorded is harmless: its
+    /// guard is `u' ≠ 0`.
+    fn unless_flat(&mut self, source: ExprId, du: ExprId) {
+        if self.store.as_num(du).is_some() {
+            return;
+        }
+        let zero = self.store.zero();
+        let moving = self.store.cmp(CmpOp::Ne, du, zero);
+        if let Some(kink) = self.kinks.iter_mut().rev().find(|k| k.source == source) {
+            if !kink.guards.contains(&moving) {
+                kink.guards.push(moving);
+            }
+        }
+    }
+
     /// The kinks with the harmless ones dropped and each one's guards added:
     /// the closures of the piecewise branches its node lives under (a node
     /// reached through several branches keeps only the guards they share).
@@ -767,6 +784,7 @@ impl Differentiator<'_> {
             }
             Func::Abs => {
                 self.zero_of(id, u, "abs");
+                self.unless_flat(id, du);
                 self.store.call1(Func::Sign, u)
             }
             Func::Sigmoid => {
@@ -783,6 +801,7 @@ impl Differentiator<'_> {
             }
             Func::Relu => {
                 self.zero_of(id, u, "relu");
+                self.unless_flat(id, du);
                 self.store.call1(Func::Heaviside, u)
             }
             Func::Heaviside | Func::Sign => {
