@@ -381,10 +381,22 @@ fn diff_command(
         ),
         Ok(_) => {}
         Err(failure) => {
-            emit_err(&format!("error: {failure} (this is a bug in nabla; nothing is printed)\n"));
+            emit_err(&format!(
+                "error: {failure}; nothing is printed (kinks or jumps closer together than the \
+                 check's steps, 10^-4 to 10^-6, can cause this)\n"
+            ));
             return EXIT_FAILED;
         }
     }
+    // where the result is the derivative: off the kinks nothing rules out
+    let open = crate::check::kinks::open_kinks(
+        &mut program.store,
+        &program.domains,
+        &gradient.sites,
+        &[],
+        &crate::simplify::Budget::default(),
+    );
+    let validity = crate::check::kinks::validity(&program.store, &open);
     let value = if gradient.indices.is_empty() {
         simplify_for_display(&mut program.store, &program.domains, gradient.value)
     } else {
@@ -419,12 +431,24 @@ fn diff_command(
             } else {
                 format!("{head} = {}", store.display(value))
             };
+            if !validity.is_empty() {
+                let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
+                out.push_str(&format!(", for {}", words.join(" and ")));
+            }
             if let Some(m) = &matrix {
                 out.push_str(&format!("\nmatrix form: {m}"));
             }
             out
         }
-        ExprFormat::Latex => to_latex(store, value),
+        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
+        ExprFormat::Latex => {
+            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+            format!(
+                "{} \\quad \\text{{for }} {}",
+                to_latex(store, value),
+                conditions.join(" \\text{ and } ")
+            )
+        }
         ExprFormat::Json => serde_json::json!({
             "input": text,
             "wrt": wrt,
@@ -434,6 +458,7 @@ fn diff_command(
             "latex": to_latex(store, value),
             "matrix_form": matrix,
             "nodes": store.dag_size(value),
+            "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
         })
         .to_string(),
     };

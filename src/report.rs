@@ -178,6 +178,83 @@ pub fn title(row: &ResultRow) -> String {
     }
 }
 
+/// Exact numbers longer than this many characters are shown as decimals in text.
+const LONG_NUMBER: usize = 24;
+
+/// `text` with every exact number (`-123/456`) longer than [`LONG_NUMBER`]
+/// characters shown as a decimal of 12 significant digits (`≈1.23456789012e-40`).
+pub fn shorten_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let start = k;
+        let negative = chars[k] == '-' && chars.get(k + 1).is_some_and(|c| c.is_ascii_digit());
+        let mut end = if negative { k + 1 } else { k };
+        let starts_number = chars[end].is_ascii_digit()
+            && (start == 0 || !(chars[start - 1].is_alphanumeric() || chars[start - 1] == '.'));
+        if !starts_number {
+            out.push(chars[k]);
+            k += 1;
+            continue;
+        }
+        while end < chars.len() && chars[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end + 1 < chars.len() && chars[end] == '/' && chars[end + 1].is_ascii_digit() {
+            end += 1;
+            while end < chars.len() && chars[end].is_ascii_digit() {
+                end += 1;
+            }
+        }
+        let token: String = chars[start..end].iter().collect();
+        match (
+            token.len() > LONG_NUMBER,
+            crate::conv::parse_rational(&token),
+        ) {
+            (true, Some(r)) => out.push_str(&format!("≈{}", decimal(&r))),
+            _ => out.push_str(&token),
+        }
+        k = end;
+    }
+    out
+}
+
+/// `r` with 12 significant digits in scientific notation, computed exactly.
+fn decimal(r: &num_rational::BigRational) -> String {
+    use num_bigint::BigInt;
+    use num_traits::{Signed, Zero};
+    if r.is_zero() {
+        return "0".to_string();
+    }
+    let sign = if r.is_negative() { "-" } else { "" };
+    let (p, q) = (r.numer().abs(), r.denom().clone());
+    // 10^e ≤ p/q < 10^(e+1), from the digit counts, then corrected
+    let mut e = p.to_string().len() as i64 - q.to_string().len() as i64;
+    let ten = BigInt::from(10);
+    let scaled = |e: i64| -> BigInt {
+        let digits = 11 - e;
+        if digits >= 0 {
+            &p * ten.pow(digits as u32) / &q
+        } else {
+            &p / (&q * ten.pow((-digits) as u32))
+        }
+    };
+    let mut m = scaled(e);
+    while m.to_string().len() > 12 {
+        e += 1;
+        m = scaled(e);
+    }
+    while m.to_string().len() < 12 {
+        e -= 1;
+        m = scaled(e);
+    }
+    let digits = m.to_string();
+    let mantissa = format!("{}.{}", &digits[..1], digits[1..].trim_end_matches('0'));
+    let mantissa = mantissa.trim_end_matches('.');
+    format!("{sign}{mantissa}e{e}")
+}
+
 pub fn describe_counterexample(c: &Counterexample) -> String {
     let at = if c.assignment.is_empty() {
         String::new()
@@ -185,11 +262,15 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
         let parts: Vec<String> = c
             .assignment
             .iter()
-            .map(|(n, v)| format!("{n} = {v}"))
+            .map(|(n, v)| format!("{n} = {}", shorten_numbers(v)))
             .collect();
         format!("at {}: ", parts.join(", "))
     };
-    let mut out = format!("{at}left = {}, right = {}", c.lhs, c.rhs);
+    let mut out = format!(
+        "{at}left = {}, right = {}",
+        shorten_numbers(&c.lhs),
+        shorten_numbers(&c.rhs)
+    );
     if let Some(note) = &c.note {
         let _ = write!(out, " ({note})");
     }
@@ -424,14 +505,30 @@ fn verdict_json(row: &ResultRow) -> Json {
                 "functions": explored.families.iter().map(|f| f.name()).collect::<Vec<_>>(),
             },
         }),
-        Verdict::Refuted { counterexample: c } => json!({
-            "counterexample": {
-                "assignment": c.assignment.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+        Verdict::Refuted { counterexample: c } => {
+            // exact values stay as they are; a long one also gets a `decimal`
+            let with_decimal = |mut j: Json, key: &str, v: &str| {
+                let short = shorten_numbers(v);
+                if short != v {
+                    j[key] = json!(short);
+                }
+                j
+            };
+            let assignment: Vec<Json> = c
+                .assignment
+                .iter()
+                .map(|(n, v)| with_decimal(json!({"name": n, "value": v}), "decimal", v))
+                .collect();
+            let mut counterexample = json!({
+                "assignment": assignment,
                 "lhs": c.lhs,
                 "rhs": c.rhs,
                 "note": c.note,
-            }
-        }),
+            });
+            counterexample = with_decimal(counterexample, "lhs_decimal", &c.lhs);
+            counterexample = with_decimal(counterexample, "rhs_decimal", &c.rhs);
+            json!({ "counterexample": counterexample })
+        }
         Verdict::Unknown { reason } => json!({ "reason": reason }),
     }
 }
@@ -888,5 +985,32 @@ mod tests {
         let short = shorten(&long);
         assert_eq!(short.chars().count(), 100);
         assert!(short.ends_with('…'));
+    }
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::shorten_numbers;
+
+    #[test]
+    fn long_exact_numbers_become_short_decimals() {
+        let long = format!("1/{}", "3".repeat(40));
+        let cases = [
+            ("3/4", "3/4".to_string()),
+            ("x = 12", "x = 12".to_string()),
+            (long.as_str(), "≈3e-40".to_string()),
+            (
+                "-123456789012345678901234567/1000",
+                "≈-1.23456789012e23".to_string(),
+            ),
+            (
+                "[1, 100000000000000000000000000000]",
+                "[1, ≈1e29]".to_string(),
+            ),
+            ("2×3 [0, 1]", "2×3 [0, 1]".to_string()),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(shorten_numbers(text), expected, "{text}");
+        }
     }
 }

@@ -665,6 +665,39 @@ fn diff_prints_scalar_derivatives_folded() {
 }
 
 #[test]
+fn diff_prints_where_the_derivative_is_valid() {
+    let dir = Dir::new();
+    let cases = [
+        ("relu(x)", "text", "H(x), for x ≠ 0\n"),
+        ("x*floor(x)", "text", "floor(x), for x not an integer\n"),
+        (
+            "relu(x - 1) + H(2*x)",
+            "text",
+            "H(−1 + x), for x ≠ 0 and x ≠ 1\n",
+        ),
+        ("abs(x)^2", "text", "2·|x|·sign(x)\n"),
+        (
+            "relu(x)",
+            "latex",
+            "H\\left(x\\right) \\quad \\text{for } x \\neq 0\n",
+        ),
+    ];
+    for (expr, format, expected) in cases {
+        let run = dir.run(&["diff", expr, "--wrt", "x", "--format", format]);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (0, expected),
+            "{expr}: {}",
+            run.all()
+        );
+    }
+    let run = dir.run(&["diff", "relu(x)", "--wrt", "x", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(json["valid_where"], serde_json::json!(["x ≠ 0"]));
+    assert_eq!(json["result"], "H(x)");
+}
+
+#[test]
 fn diff_prints_mlp_gradients_in_index_and_matrix_form() {
     let defs = repo_root().join("examples/mlp.defs.nabla");
     let defs = defs.to_str().unwrap();
@@ -992,4 +1025,97 @@ fn the_github_action_fails_the_job_and_writes_the_step_summary() {
         written.contains("| bad.nabla:2 | claim | `x + x = x` | **refuted**"),
         "{written}"
     );
+}
+
+#[test]
+fn a_redeclared_name_loses_the_assumptions_of_both_declarations() {
+    let dir = Dir::new();
+    dir.create("side.nabla", "var a : real, a > 0\n");
+    dir.create("main.nabla", "var a : real\nclaim sqrt(a^2) = a\n");
+    let run = dir.run(&["check", "--defs", "side.nabla", "main.nabla"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.all().contains("`a` is declared twice"), "{}", run.all());
+    // `a > 0` from the side file is not used: the claim is not proved
+    assert!(!run.stdout.contains("✓ proved"), "{}", run.all());
+    assert!(run.stdout.contains("refuted"), "{}", run.all());
+}
+
+#[test]
+fn conv_rejects_empty_list_entries() {
+    let dir = Dir::new();
+    let run = dir.run(&["conv", "[1,,2]", "[1]"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("must be a list of exact numbers"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn long_counterexample_values_print_as_short_decimals() {
+    let dir = Dir::new();
+    dir.create(
+        "tiny.nabla",
+        "var x : real\nclaim x * 0 = (1/3)^100 where x == 0\n",
+    );
+    let run = dir.run(&["check", "tiny.nabla"]);
+    assert!(
+        run.stdout.contains("right = ≈1.94032521748e-48"),
+        "{}",
+        run.all()
+    );
+    let run = dir.run(&["check", "--format", "json", "tiny.nabla"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let c = &json["files"][0]["results"][0]["counterexample"];
+    assert!(
+        c["rhs"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("1/515377520732011331036461129765621272702107522001")),
+        "{c}"
+    );
+    assert_eq!(c["rhs_decimal"], "≈1.94032521748e-48");
+}
+
+#[test]
+fn kinks_and_vacuous_ties_say_why() {
+    let dir = Dir::new();
+    let cases = [
+        (
+            "var x : real\nclaim d/dx relu(x) = 1/2 where x == 0\n",
+            "relu(x) has no derivative at x = 0: the one-sided difference quotients are 0 and 1",
+        ),
+        (
+            "var x : real\nclaim d/dx floor(x) = 0 where x == 1\n",
+            "floor(x) has no derivative at x = 1: it jumps by 1 on the left",
+        ),
+        (
+            "var x : real\nclaim d/dx sqrt(abs(x)) = 0 where x == 0\n",
+            "the difference quotients grow without bound (1024, 32768, 1048576)",
+        ),
+        (
+            "var x : real\nclaim d/dx (relu(x) - relu(-x)) = 1 where x == 0\n",
+            "the derivative may not exist where",
+        ),
+        (
+            "var k : natural\nclaim k + 1 = 0 where k == -3\n",
+            "vacuous: no point meets the conditions (k == -3, but k is natural)",
+        ),
+        (
+            "var n : integer\nvar y : real\nclaim ceil(n) = floor(n) where n == y/2\n",
+            "claim: ceil(n) = floor(n) where n == y/2",
+        ),
+    ];
+    for (k, (text, words)) in cases.iter().enumerate() {
+        let name = format!("case{k}.nabla");
+        dir.create(&name, text);
+        let run = dir.run(&["check", &name]);
+        assert!(run.stdout.contains(words), "{text}: {}", run.all());
+        assert!(!run.stdout.contains("✓ proved"), "{text}: {}", run.all());
+        assert!(
+            !run.all().contains("internal error"),
+            "{text}: {}",
+            run.all()
+        );
+    }
 }

@@ -63,6 +63,9 @@ pub struct DerivativeSite {
     pub order: u32,
     pub result: ExprId,
     pub span: Span,
+    /// Where `result` may not be the derivative (of this order or a lower
+    /// one): the derivative is valid wherever none of them is active.
+    pub kinks: Vec<crate::diff::Kink>,
 }
 
 /// Where an obligation comes from.
@@ -444,8 +447,16 @@ impl Lowerer {
     }
 
     fn declare_var(&mut self, decl: &ast::VarDecl) {
+        let mut contested = Vec::new();
         for name in &decl.names {
             let s = self.store.symbol(&name.name);
+            if self.names.contains_key(&name.name) {
+                // declared twice (say in `--defs` and in the file): an error, and
+                // neither declaration's assumptions about it are used
+                self.define(name, Entity::Scalar(s));
+                contested.push(s);
+                continue;
+            }
             match self.var_domain(&decl.domain) {
                 Ok(domain) => {
                     let entity = match &domain {
@@ -468,6 +479,9 @@ impl Lowerer {
                 Ok(c) => self.domains.assume(c),
                 Err(d) => self.diagnostics.push(d),
             }
+        }
+        for s in contested {
+            self.domains.forget_assumptions_about(&self.store, s);
         }
     }
 
@@ -513,7 +527,11 @@ impl Lowerer {
         match &d.kind {
             ast::DomainKind::Real => Ok(None),
             ast::DomainKind::Vector(size) => Ok(Some(self.size(size)?)),
-            _ => Err(err(d.span, "a function maps R or R^n to R or R^m")),
+            _ => Err(err(
+                d.span,
+                "a function maps R or R^n to R or R^m (a function of several reals is \
+                 `R -> R`, applied to several arguments: `g(x, y)`)",
+            )),
         }
     }
 
@@ -1357,9 +1375,16 @@ impl Lowerer {
             ));
         }
         let mut result = body;
+        let mut kinks: Vec<crate::diff::Kink> = Vec::new();
         for taken in 1..=order {
-            result = take_derivative(&mut self.store, &self.domains, result, var)
-                .map_err(|message| err(span, message))?;
+            let d = crate::diff::derivative(&mut self.store, &self.domains, result, var)
+                .map_err(|e| err(span, e.to_string()))?;
+            result = d.value;
+            for k in d.kinks {
+                if !kinks.contains(&k) {
+                    kinks.push(k);
+                }
+            }
             if self.store.len() > self.config.max_nodes {
                 return Err(err(
                     span,
@@ -1379,6 +1404,7 @@ impl Lowerer {
             order,
             result,
             span,
+            kinks,
         });
         Ok(result)
     }
@@ -1569,10 +1595,11 @@ impl Lowerer {
             site.body = self.store.substitute(body, param, arg);
             site.result = self.store.substitute(d, param, arg);
             site.var = arg;
-            if !matches!(self.store.node(arg), Node::Sym(_)) {
-                // a cross-check by finite differences needs a variable to move
-                self.sites.pop();
-            }
+            let kinks = std::mem::take(&mut site.kinks);
+            site.kinks = kinks
+                .iter()
+                .map(|k| k.substitute(&mut self.store, param, arg))
+                .collect();
         }
         Ok(self.store.substitute(d, param, arg))
     }
@@ -1970,16 +1997,4 @@ fn max_decimals(e: &ast::Expr) -> Option<u32> {
         }
     }
     best.filter(|&d| d > 0)
-}
-
-/// The derivative used while lowering (one order).
-fn take_derivative(
-    store: &mut Store,
-    domains: &Domains,
-    e: ExprId,
-    var: ExprId,
-) -> Result<ExprId, String> {
-    crate::diff::derivative(store, domains, e, var)
-        .map(|d| d.value)
-        .map_err(|e| e.to_string())
 }

@@ -11,7 +11,8 @@
 //! * `ceil_mode = true`: `⌈·⌉` instead of `⌊·⌋`, and a last window that would
 //!   start in the right padding is dropped: if `(out − 1)·stride ≥ in + padding`
 //!   then `out − 1` (PyTorch's `pooling_output_shape`). Pool padding must be at
-//!   most half the (effective) kernel, as PyTorch checks.
+//!   most half the raw kernel, and `avgpool3d` inputs at least the kernel, as
+//!   PyTorch checks.
 //! * `AdaptiveAvgPoolNd`/`AdaptiveMaxPoolNd`: the spatial sizes are `output`.
 //! * `Linear`: acts on the last size; weights `in·out`, bias `out`.
 //! * `Flatten`: the product of the sizes from `start_dim` to `end_dim`
@@ -1010,14 +1011,9 @@ impl LayerContext<'_> {
         let names = axis_names(axes);
         let mut output = vec![self.input[0].clone()];
         for axis in 0..axes {
-            let effective = dilation[axis]
-                .mul(&kernel[axis].sub(&Size::int(1)))
-                .add(&Size::int(1));
-            let half = match kind {
-                PoolKind::Max => effective,
-                PoolKind::Avg => kernel[axis].clone(),
-            };
-            if let (Some(k), Some(p)) = (half.as_integer(), padding[axis].as_integer()) {
+            // PyTorch checks the padding against half the raw kernel (`kW/2 >= padW`),
+            // which is stricter than half the dilated one
+            if let (Some(k), Some(p)) = (kernel[axis].as_integer(), padding[axis].as_integer()) {
                 if p.clone() * 2 > k {
                     self.error_at(
                         args.span("padding"),
@@ -1027,6 +1023,19 @@ impl LayerContext<'_> {
                         ),
                     );
                     return;
+                }
+            }
+            // PyTorch's avg_pool3d also needs every input size at least the kernel
+            if let (PoolKind::Avg, 3) = (kind, axes) {
+                let input = self.input[axis + 1].clone();
+                if let (Some(k), Some(n)) = (kernel[axis].as_integer(), input.as_integer()) {
+                    if n < k {
+                        self.error(format!(
+                            "input size {n} on axis {} is smaller than the kernel {k} (PyTorch's avg_pool3d: input image smaller than kernel size)",
+                            names[axis]
+                        ));
+                        return;
+                    }
                 }
             }
             let dil = match kind {

@@ -1017,3 +1017,72 @@ fn sizes_in_shapes_never_get_thousands_separators() {
         "{table}"
     );
 }
+#[test]
+fn pooling_checks_follow_pytorch() {
+    // (kind, input sizes, kernel, dilation, padding, expected error or None)
+    type Case = (&'static str, Vec<i64>, i64, i64, i64, Option<&'static str>);
+    let cases: [Case; 9] = [
+        ("maxpool1d", vec![1, 10], 3, 1, 1, None),
+        (
+            "maxpool1d",
+            vec![1, 10],
+            2,
+            3,
+            2,
+            Some("more than half the kernel 2"),
+        ),
+        (
+            "maxpool2d",
+            vec![1, 10, 10],
+            3,
+            2,
+            2,
+            Some("more than half the kernel 3"),
+        ),
+        (
+            "maxpool3d",
+            vec![1, 8, 8, 8],
+            2,
+            3,
+            2,
+            Some("more than half the kernel 2"),
+        ),
+        ("maxpool3d", vec![1, 8, 8, 8], 4, 1, 2, None),
+        (
+            "avgpool3d",
+            vec![1, 2, 8, 8],
+            3,
+            1,
+            1,
+            Some("input size 2 on axis"),
+        ),
+        ("avgpool3d", vec![1, 3, 8, 8], 3, 1, 1, None),
+        // 1-D and 2-D average pooling only need a positive output
+        ("avgpool2d", vec![1, 2, 8], 3, 1, 1, None),
+        ("avgpool1d", vec![1, 2], 3, 1, 1, None),
+    ];
+    for (kind, input, kernel, dilation, padding, expected) in cases {
+        let mut args = vec![named("kernel", num(kernel)), named("padding", num(padding))];
+        if kind.starts_with("max") {
+            args.push(named("dilation", num(dilation)));
+        }
+        let n = net(
+            "p",
+            list(input.iter().map(|&k| num(k)).collect()),
+            vec![("pool", kind, args)],
+        );
+        let errors = errors_of(&n);
+        match expected {
+            None => assert!(
+                errors.is_empty(),
+                "{kind} {input:?}: {:?}",
+                errors[0].message
+            ),
+            Some(words) => assert!(
+                errors.first().is_some_and(|e| e.message.contains(words)),
+                "{kind} {input:?}: {:?}",
+                errors.iter().map(|e| &e.message).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
