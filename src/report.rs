@@ -33,6 +33,9 @@ pub struct ResultRow {
     pub seed: u64,
     /// Time spent checking it.
     pub elapsed: std::time::Duration,
+    /// In a document: the context the step was read in (conditions, values, what
+    /// a refutation would have rested on).
+    pub context: Vec<String>,
 }
 
 /// Everything one file produced.
@@ -331,6 +334,11 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                     let _ = writeln!(out, "      {}", verdict_detail(row));
                 }
                 _ => {}
+            }
+            if options.explain {
+                for note in &row.context {
+                    let _ = writeln!(out, "      context: {note}");
+                }
             }
             if !row.passed {
                 let message = match &row.verdict {
