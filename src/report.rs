@@ -429,6 +429,10 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                     if let (Json::Object(o), Json::Object(extra)) = (&mut obj, verdict_json(row)) {
                         o.extend(extra);
                     }
+                    if let (Json::Object(o), false) = (&mut obj, row.context.is_empty()) {
+                        // a document's step: the context it was read in
+                        o.insert("context".into(), json!(row.context));
+                    }
                     obj
                 })
                 .collect();
