@@ -299,6 +299,7 @@ pub fn result_rows(
                 passed: outcome.passed,
                 seed: outcome.seed,
                 elapsed: outcome.elapsed,
+                context: Vec::new(),
             }
         })
         .collect()
@@ -421,7 +422,8 @@ pub fn check_document(
             });
         }
         let outcomes = check::check_program_until(&mut program, config, deadline);
-        results.extend(result_rows(&source, &program, outcomes));
+        let rows = result_rows(&source, &program, outcomes);
+        results.extend(rows.into_iter().map(|row| in_context(row, unit)));
     }
     skipped.sort_by_key(|s| s.span.start);
     let coverage = Coverage {
@@ -499,4 +501,34 @@ fn coverage_summary(
         "not equalities: {} formulas without a relation, {} with another relation (<, ∈, →, ...)",
         coverage.without_equality, coverage.other_relations
     ))
+}
+
+/// A document's step in its context: the context the reader used is shown, and a
+/// refutation that rests on something the reader assumed rather than read is
+/// `unknown`, naming the assumption (the rule of `latex::context`).
+fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
+    row.context = unit.context.clone();
+    if !matches!(row.verdict, check::Verdict::Refuted { .. }) {
+        return row;
+    }
+    let resting: Vec<&str> = unit
+        .assumptions
+        .iter()
+        .filter(|a| a.step.is_none() || a.step == row.step)
+        .map(|a| a.text.as_str())
+        .collect();
+    if resting.is_empty() {
+        return row;
+    }
+    if let check::Verdict::Refuted { counterexample } = &row.verdict {
+        row.context.push(format!(
+            "wrong as read, {}",
+            crate::report::describe_counterexample(counterexample)
+        ));
+    }
+    row.verdict = check::Verdict::Unknown {
+        reason: resting.join("; "),
+    };
+    row.passed = false;
+    row
 }

@@ -35,6 +35,9 @@ pub struct ResultRow {
     pub seed: u64,
     /// Time spent checking it.
     pub elapsed: std::time::Duration,
+    /// In a document: the context the step was read in (conditions, values, what
+    /// a refutation would have rested on).
+    pub context: Vec<String>,
 }
 
 /// Everything one file produced.
@@ -451,6 +454,11 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 }
                 _ => {}
             }
+            if options.explain {
+                for note in &row.context {
+                    let _ = writeln!(out, "      context: {note}");
+                }
+            }
             if !row.passed {
                 let message = match &row.verdict {
                     Verdict::Refuted { .. } => format!("{} is refuted", title(row)),
@@ -576,6 +584,10 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                         if let Some(cell) = row.cell {
                             o.insert("cell".into(), json!(cell));
                         }
+                    }
+                    if let (Json::Object(o), false) = (&mut obj, row.context.is_empty()) {
+                        // a document's step: the context it was read in
+                        o.insert("context".into(), json!(row.context));
                     }
                     obj
                 })

@@ -208,9 +208,30 @@ fn the_seed_homework_is_read_as_markdown() {
         // Q2(h): -log softmax (L(x, y) was defined above, so it is checked too)
         let h2 = at(&[279]);
         assert!(!h2.is_empty() && h2.iter().all(holds), "{h2:?}");
-        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case is stated without its condition
+        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case stands under "for k ≠ y" two
+        // lines above, a condition on a class index the check cannot take yet: unknown
         assert_eq!(at(&[329]), vec!["proved", "proved"]);
-        assert_eq!(at(&[335]), vec!["refuted"]);
+        assert_eq!(at(&[335]), vec!["unknown"]);
+        // the cases after it: y is a class index in 1..m (checked with the default
+        // points; unknown with as few as 8), never refuted at a y outside 1..m
+        assert!(!at(&[339]).contains(&"refuted"), "{}", run.stdout);
+        // Q1(d): "Since at large k": a statement about the limit, not refuted
+        assert_eq!(at(&[43]), vec!["unknown"]);
+        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J
+        assert!(at(&[104]).is_empty(), "{}", run.stdout);
+        // Q2(g): the example's values (`let σ(a) = [0.1, 0.9]`, `y = [1, 0]`): the
+        // -0.162 holds for the first sample, the -0.8 for none (it is -0.9)
+        assert_eq!(at(&[265]), vec!["proved", "refuted", "proved", "proved"]);
+        assert_eq!(at(&[259]), vec!["refuted"]);
+        // Q2(m): the text defines o_k^a; ∂L/∂b_k is never refuted by cutting it
+        assert!(!at(&[373]).contains(&"refuted"), "{}", run.stdout);
+        // every refutation is one of the homework's real slips
+        let refuted: Vec<usize> = rows
+            .iter()
+            .filter(|(_, v)| v == "refuted")
+            .map(|(l, _)| *l)
+            .collect();
+        assert_eq!(refuted, vec![74, 86, 259, 265], "{}", run.stdout);
     }
 }
 

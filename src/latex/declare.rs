@@ -18,6 +18,11 @@ pub(super) struct SideFile {
     pub(super) others: HashSet<String>,
     /// `def f(z)_i = ...`: arguments of these are vectors.
     pub(super) indexed: HashSet<String>,
+    /// The names each `def` uses (`os` uses `oa`): what a chain reaches through them.
+    pub(super) def_names: HashMap<String, BTreeSet<String>>,
+    /// Names only the prelude gives a meaning (`S`, `s` as the softmax): the
+    /// document's own definition of them wins.
+    pub(super) prelude: HashSet<String>,
 }
 
 impl SideFile {
@@ -33,6 +38,8 @@ impl SideFile {
                 ItemKind::Dim(names) => side.others.extend(names.iter().map(|n| n.name.clone())),
                 ItemKind::Def(d) => {
                     side.others.insert(d.name.name.clone());
+                    side.def_names
+                        .insert(d.name.name.clone(), super::context::names(&d.body));
                     if d.index.is_some() {
                         side.indexed.insert(d.name.name.clone());
                     }
@@ -48,6 +55,12 @@ impl SideFile {
 
     pub(super) fn declares(&self, name: &str) -> bool {
         self.vars.contains_key(name) || self.others.contains(name)
+    }
+
+    /// Whether the side file (not the prelude) declares `name`: the text may define
+    /// a name only the prelude knows.
+    pub(super) fn declares_for_text(&self, name: &str) -> bool {
+        self.declares(name) && !self.prelude.contains(name)
     }
 
     pub(super) fn context(&self, items: &[Item]) -> Context {
@@ -88,7 +101,10 @@ pub(super) fn is_constant(e: &Expr) -> bool {
         defs: &defs,
     };
     collect(e, &scope, &mut usage, &mut Vec::new(), false);
-    usage.scalars.is_empty() && usage.indexed.is_empty() && usage.functions.is_empty()
+    usage.scalars.is_empty()
+        && usage.compared.is_empty()
+        && usage.indexed.is_empty()
+        && usage.functions.is_empty()
 }
 
 // ----- declarations for one chain -----
@@ -97,6 +113,8 @@ pub(super) fn is_constant(e: &Expr) -> bool {
 struct Usage {
     /// Names used bare: `x`, `L_CE`.
     scalars: BTreeSet<String>,
+    /// Names compared bare (`k = y` in a case label): an index if used as one elsewhere.
+    compared: BTreeSet<String>,
     /// Names used with an index, and how many indices: `x_i` (1), `w_{kj}` (2).
     indexed: BTreeMap<String, usize>,
     /// Names written as indices.
@@ -196,8 +214,8 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
         }
         ExprKind::Call { func, args, .. } => {
             let name = func.name.as_str();
-            let vector_args =
-                scope.side.indexed.contains(name) || matches!(name, "softmax" | "diag");
+            let vector_args = !scope.defs.contains_key(name)
+                && (scope.side.indexed.contains(name) || matches!(name, "softmax" | "diag"));
             if scope.defs.contains_key(name) {
                 usage.used_defs.insert(name.to_string());
             } else if !is_builtin_function(name) && !scope.side.declares(name) && args.len() == 1 {
@@ -241,7 +259,17 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
             walk(body, usage, bound);
             bound.pop();
         }
-        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+        ExprKind::Compare { lhs, rhs, .. } => {
+            for side in [lhs, rhs] {
+                match &side.kind {
+                    ExprKind::Ident(n) if !bound.contains(n) && !n.contains('_') => {
+                        usage.compared.insert(n.clone());
+                    }
+                    _ => walk(side, usage, bound),
+                }
+            }
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
             walk(lhs, usage, bound);
             walk(rhs, usage, bound);
         }
@@ -340,6 +368,7 @@ pub(super) fn chain_file(
             usage.indexed.entry(k).or_insert(v);
         }
         usage.indices.extend(inner.indices);
+        usage.compared.extend(inner.compared);
         usage.sizes.extend(inner.sizes);
         usage.functions.extend(inner.functions);
         usage.vector_args.extend(inner.vector_args);
@@ -348,6 +377,12 @@ pub(super) fn chain_file(
             usage.sizes_of.entry(k).or_insert(v);
         }
         included.push(name);
+    }
+    // `k = y` with `o_y` elsewhere: `y` is an index (a class in 1..m), never any real
+    for n in std::mem::take(&mut usage.compared) {
+        if !usage.indices.contains(&n) {
+            usage.scalars.insert(n);
+        }
     }
     let mut items: Vec<Item> = Vec::new();
     let mut redeclared: HashSet<String> = HashSet::new();
@@ -386,6 +421,7 @@ pub(super) fn chain_file(
         {
             continue;
         }
+
         if let Some(kind) = side.vars.get(name) {
             // a vector of the side file used bare is a scalar here, unless it is
             // the argument of an indexed definition (`S(x)`)
@@ -455,6 +491,8 @@ pub(super) fn chain_file(
                     span: item.span,
                 })
             }
+            // the text's own definition of a name wins over the prelude's
+            ItemKind::Def(d) if by_name.contains_key(&d.name.name) => None,
             _ => Some(item.clone()),
         })
         .collect();
@@ -495,7 +533,7 @@ pub(super) fn chain_file(
         kind: ItemKind::Derive(Derive {
             name: Some(chain.name.clone()),
             expect: None,
-            conditions: Vec::new(),
+            conditions: chain.conditions.clone(),
             start: parts[0].clone(),
             steps,
         }),

@@ -13,6 +13,7 @@
 //! its `ast::File`) → `reader` (the whole front end: a `Document`).
 
 mod chains;
+mod context;
 mod declare;
 pub mod find;
 pub mod lex;
@@ -25,5 +26,6 @@ mod statements;
 mod tests;
 
 pub use chains::{Skip, SkipReason};
+pub use context::Assumption;
 pub use find::{find_math, DocKind, MathBlock};
 pub use reader::{read_document, Document, Unit};

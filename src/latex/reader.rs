@@ -3,6 +3,7 @@
 //! account of the math it did not read, and why. It never lowers or checks.
 
 use super::chains::{read_chains, undefined_derivative, Skip, SkipReason};
+use super::context::Assumption;
 use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{find_math, find_math_in_cells, DocKind};
 use crate::diagnostic::Diagnostic;
@@ -37,13 +38,25 @@ pub struct Unit {
     pub steps: usize,
     /// From the chain's first formula to its last.
     pub span: Span,
+    /// What the text around the chain said and the reader used (conditions, values).
+    pub context: Vec<String>,
+    /// What the reader assumed where the text said nothing: a refutation that rests
+    /// on one is not a refutation of what the text says.
+    pub assumptions: Vec<Assumption>,
 }
 
 /// Reads a Markdown or LaTeX document; `side` holds the `--defs` items (their
 /// declarations tell the reader how to read names).
 pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> Document {
     let side_items = with_prelude(side);
-    let side = SideFile::new(&side_items);
+    let user = SideFile::new(side);
+    let mut side = SideFile::new(&side_items);
+    side.prelude = side
+        .others
+        .iter()
+        .filter(|n| !user.declares(n))
+        .cloned()
+        .collect();
     let blocks = if source.cells.is_empty() {
         find_math(&source.text, kind)
     } else {
@@ -82,6 +95,8 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
             file: chain_file(chain, &side_items, &side),
             steps: chain.ops.len(),
             span,
+            context: chain.context.clone(),
+            assumptions: chain.assumptions.clone(),
         });
     }
     document

@@ -21,6 +21,12 @@ pub(super) struct Statement {
     pub(super) continues: bool,
     /// It follows a `\Rightarrow` that ended the statement before it.
     pub(super) after_implication: bool,
+    /// The prose word just before it in the math (`\text{for } k \neq y`,
+    /// `\text{let } x = 1`), lowercase.
+    pub(super) cue: Option<String>,
+    /// Its first relation is definitional: `:=`, `\coloneqq`, `\triangleq`,
+    /// `\equiv`, `\stackrel{\text{def}}{=}`.
+    pub(super) defines: bool,
 }
 
 impl Statement {
@@ -265,6 +271,31 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
                 }
             }
             Tok::Amp => {}
+            Tok::Sym(':') if toks.get(k + 1).is_some_and(|n| n.tok == Tok::Sym('=')) => {
+                // `:=` defines its left side
+                cur.defines |= cur.ops.is_empty();
+                cur.new_part(RelOp::Eq);
+                k += 2;
+                continue;
+            }
+            Tok::Cmd(c)
+                if matches!(c.as_str(), "coloneqq" | "triangleq" | "equiv" | "eqqcolon") =>
+            {
+                cur.defines |= cur.ops.is_empty();
+                cur.new_part(RelOp::Eq);
+            }
+            Tok::Cmd(c) if matches!(c.as_str(), "stackrel" | "overset") => {
+                // `\stackrel{\text{def}}{=}`: a definitional `=`
+                match stacked_equals(toks, k) {
+                    Some(next) => {
+                        cur.defines |= cur.ops.is_empty();
+                        cur.new_part(RelOp::Eq);
+                        k = next;
+                        continue;
+                    }
+                    None => cur.push(t),
+                }
+            }
             Tok::Sym('=') => cur.new_part(RelOp::Eq),
             Tok::Cmd(c) if c == "approx" => cur.new_part(RelOp::Approx),
             Tok::Cmd(c) if matches!(c.as_str(), "Rightarrow" | "implies" | "Longrightarrow") => {
@@ -298,6 +329,10 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
             }
             Tok::Text(w) if !super::parse::WORD_FUNCTIONS.contains(&w.as_str()) => {
                 finish(&mut cur, &mut out);
+                let word = w.trim().to_lowercase();
+                if !word.is_empty() {
+                    cur.cue = Some(word);
+                }
             }
             Tok::Sym('<') | Tok::Sym('>') | Tok::Sym(':') => {
                 cur.other_relation = true;
@@ -314,6 +349,40 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
     }
     finish(&mut cur, &mut out);
     out
+}
+
+/// `\stackrel{..}{=}` or `\overset{..}{=}` at `k`: the index after it.
+fn stacked_equals(toks: &[Token], k: usize) -> Option<usize> {
+    let group_end = |open: usize| -> Option<usize> {
+        if toks.get(open)?.tok != Tok::Sym('{') {
+            return None;
+        }
+        let mut depth = 0usize;
+        for (j, t) in toks.iter().enumerate().skip(open) {
+            match t.tok {
+                Tok::Sym('{') => depth += 1,
+                Tok::Sym('}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(j);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    };
+    let first = group_end(k + 1)?;
+    let second = group_end(first + 1)?;
+    let inner = toks.get(first + 2..second)?;
+    matches!(
+        inner,
+        [Token {
+            tok: Tok::Sym('='),
+            ..
+        }]
+    )
+    .then_some(second + 1)
 }
 
 /// `m \times d_h`, `1 \times m`: sizes joined by `\times` with at least one name.

@@ -631,3 +631,73 @@ fn latex_produces_statements_and_never_checks() {
         }
     }
 }
+
+// ----- the document's context (a refutation in a document is a real mistake) -----
+
+/// Every judged step as (line, verdict, the context shown and the reason of an
+/// unknown, joined).
+fn in_context(text: &str) -> Vec<(usize, &'static str, String)> {
+    check_md(text)
+        .results
+        .iter()
+        .map(|r| {
+            let mut shown = r.context.join("; ");
+            if let Verdict::Unknown { reason } = &r.verdict {
+                shown = format!("{shown} | {reason}");
+            }
+            (r.line, r.verdict.word(), shown)
+        })
+        .collect()
+}
+
+#[test]
+fn each_kind_of_context_gives_its_verdict_and_is_shown() {
+    // (document, the line, its verdict, a piece of what the report shows)
+    let cases: &[(&str, usize, &str, &str)] = &[
+        // a definition: `:=` defines, the derivative after it uses it
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3u$$", 3, "refuted", ""),
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3$$", 3, "proved", ""),
+        // a let-chain defines both names, nothing is claimed; the next line uses g
+        ("Let $x_1 = g(v) = 2v$.\n\n$$g(v) = v + v$$", 3, "proved", ""),
+        // an entry of a name introduced in prose is a definition, not a claim
+        ("Let the Jacobian be $J$.\n\n$$J_{ij} = \\frac{\\partial q_i}{\\partial u_j}$$\n\n$$2 = 1 + 1$$", 5, "proved", ""),
+        // a condition in the prose before the math
+        ("When $x > 0$,\n\n$$|x| = x$$", 3, "proved", "under `x > 0` (line 1)"),
+        // a condition as a case label in display math
+        ("$$\\text{if } t < 0, \\quad |t| = -t$$", 1, "proved", "under `t < 0`"),
+        // a condition word in another language
+        ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
+        // the same claim without a condition is a real mistake
+        ("$$|t| = t$$", 1, "refuted", ""),
+        // a condition on a class index cannot be attached: unknown, named
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "unknown", "could not attach"),
+        // one-hot / class index: `k = y` in a case label makes y an index in 1..m
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\frac{\\partial L}{\\partial z_k} = \\begin{cases} \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1 & k = y \\\\ \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} & k \\neq y \\end{cases}$$", 3, "checked", ""),
+        // a limit said in words
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAt large k,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "unknown", "at \"large k\""),
+        // an instantiation: the number is checked under the values in scope
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.8$$", 5, "proved", "with `\\sigma(a) = 0.2` (line 1), `y = 1` (line 3)"),
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.7$$", 5, "refuted", "with"),
+        // two samples: it must hold for one of them
+        ("$$\\text{let } \\sigma(a) = [0.3, 0.6]$$\n\n$$y = [0, 1]$$\n\n$$\\sigma(a) - y = -0.4$$", 5, "proved", "2 samples"),
+        // no values in scope: unknown, naming what is needed
+        ("$$2p + q = 5$$", 1, "unknown", "needs values for p and q"),
+        // a shadowed built-in: the document's own s is a sigmoid, not the softmax
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)(1 - s(t))$$", 3, "proved", ""),
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)^2$$", 3, "refuted", ""),
+        // a condition recalled later in the same part: not refuted, and named
+        ("When $x > 0$,\n\n$$|x| = x$$\n\n$$2 = 2$$\n\n$$|x| + 0 = x$$", 7, "unknown", "stated before it"),
+    ];
+    for (text, line, verdict, shown) in cases {
+        let rows = in_context(text);
+        let row = rows.iter().find(|(l, _, _)| l == line);
+        let Some((_, got, context)) = row else {
+            panic!("no step at line {line} of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
+        );
+    }
+}
