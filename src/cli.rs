@@ -7,11 +7,12 @@
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
 use crate::expr::{to_latex, ExprId, Store};
-use crate::latex::{self, DocKind};
+use crate::latex::DocKind;
 use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
 use crate::syntax;
+use clap::CommandFactory as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -64,7 +65,7 @@ enum ExprFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check every claim and derivation step in files or folders (folders: every *.nabla inside;
-    /// .md, .markdown, .txt and .tex files are read as documents: every chain of equalities in their math)
+    /// .md, .markdown, .txt, .tex and .ipynb files are read as documents: every chain of equalities in their math)
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -102,6 +103,10 @@ enum Command {
         /// its math is found and every chain of equalities checked
         #[arg(long = "as", value_enum, value_name = "KIND")]
         read_as: Option<DocKind>,
+        /// Let a document in which no step could be judged pass (by default it fails:
+        /// "nothing checkable in this document")
+        #[arg(long)]
+        allow_empty: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -131,6 +136,13 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         dilation: usize,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `nabla man > nabla.1`
+    Man,
     /// Differentiate an expression (unknown names are real variables)
     Diff {
         expr: String,
@@ -187,6 +199,24 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs.min(MAX_BUDGET_SECS)))
 }
 
+/// Appends the verdict table to `$GITHUB_STEP_SUMMARY` when GitHub Actions sets it.
+fn write_step_summary(reports: &[report::FileReport]) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(report::step_summary(reports).as_bytes()));
+    if let Err(e) = written {
+        emit_err(&format!(
+            "warning: could not write the step summary to {}: {e}\n",
+            std::path::Path::new(&path).display()
+        ));
+    }
+}
+
 /// Writes to stdout; a closed pipe (`nabla check | head`) is not an error.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
@@ -214,11 +244,21 @@ fn run(cli: Cli) -> u8 {
             expr_limit,
             defs,
             read_as,
+            allow_empty,
             color,
         } => {
-            let defs = match load_defs(defs.as_ref()) {
-                Ok(d) => d,
-                Err(code) => return code,
+            let defs = match defs.as_deref().map(driver::load_defs) {
+                None => Defs::default(),
+                Some(Ok(defs)) => defs,
+                Some(Err(report)) => {
+                    // reported in the format asked for: machine formats stay parseable
+                    let reports = [report];
+                    if format == Format::Text {
+                        emit_err(&report::unreadable_lines(&reports, false));
+                    }
+                    emit(&report::render(&reports, format, TextOptions::default()));
+                    return report::exit_code(&reports);
+                }
             };
             let config = CheckConfig {
                 seed,
@@ -230,7 +270,11 @@ fn run(cli: Cli) -> u8 {
                 expr_limit,
                 ..CheckConfig::default()
             };
-            let reports = driver::check_paths_as(&paths, &defs, &config, read_as);
+            let options = driver::DocumentOptions {
+                read_as,
+                allow_empty,
+            };
+            let reports = driver::check_paths_as(&paths, &defs, &config, &options);
             let color = match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
@@ -243,18 +287,43 @@ fn run(cli: Cli) -> u8 {
                 .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
             if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
                 // a document comes back annotated: ✓ / ✗ after each checked step
-                let copies: Vec<String> = reports.iter().map(latex::annotate_markdown).collect();
+                let copies: Vec<String> = reports.iter().map(report::annotate_markdown).collect();
                 emit(&copies.join("\n"));
             } else {
+                if format == Format::Text {
+                    emit_err(&report::unreadable_lines(&reports, color));
+                }
                 emit(&report::render(
                     &reports,
                     format,
                     TextOptions { color, explain },
                 ));
             }
+            if format == Format::Github {
+                write_step_summary(&reports);
+            }
             report::exit_code(&reports)
         }
         Command::Shape { file } => shape_command(&file),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "nabla", &mut script);
+            emit(&String::from_utf8_lossy(&script));
+            EXIT_OK
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    emit(&String::from_utf8_lossy(&page));
+                    EXIT_OK
+                }
+                Err(e) => {
+                    emit_err(&format!("error: could not render the manual page: {e}\n"));
+                    EXIT_BAD_INPUT
+                }
+            }
+        }
         Command::Conv {
             x,
             k,
@@ -285,20 +354,17 @@ fn diff_command(
     format: ExprFormat,
 ) -> u8 {
     if order > lower::MAX_DERIVATIVE_ORDER {
-        emit_err(&format!(
-            "error: --order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)\n",
+        let message = format!(
+            "--order {order} is past the limit of {} (a fixed limit, MAX_DERIVATIVE_ORDER)",
             lower::MAX_DERIVATIVE_ORDER
-        ));
-        return EXIT_BAD_INPUT;
+        );
+        return usage_error(format, &message);
     }
-    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path, format) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| {
-        emit_err(&report::render_diagnostic(&source, &d, false));
-        EXIT_BAD_INPUT
-    };
+    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
     let config = LowerConfig {
         declare_unknown_as_real: true,
         ..LowerConfig::default()
@@ -315,10 +381,22 @@ fn diff_command(
         ),
         Ok(_) => {}
         Err(failure) => {
-            emit_err(&format!("error: {failure} (this is a bug in nabla; nothing is printed)\n"));
+            emit_err(&format!(
+                "error: {failure}; nothing is printed (kinks or jumps closer together than the \
+                 check's steps, 10^-4 to 10^-6, can cause this)\n"
+            ));
             return EXIT_FAILED;
         }
     }
+    // where the result is the derivative: off the kinks nothing rules out
+    let open = crate::check::kinks::open_kinks(
+        &mut program.store,
+        &program.domains,
+        &gradient.sites,
+        &[],
+        &crate::simplify::Budget::default(),
+    );
+    let validity = crate::check::kinks::validity(&program.store, &open);
     let value = if gradient.indices.is_empty() {
         simplify_for_display(&mut program.store, &program.domains, gradient.value)
     } else {
@@ -353,12 +431,24 @@ fn diff_command(
             } else {
                 format!("{head} = {}", store.display(value))
             };
+            if !validity.is_empty() {
+                let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
+                out.push_str(&format!(", for {}", words.join(" and ")));
+            }
             if let Some(m) = &matrix {
                 out.push_str(&format!("\nmatrix form: {m}"));
             }
             out
         }
-        ExprFormat::Latex => to_latex(store, value),
+        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
+        ExprFormat::Latex => {
+            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+            format!(
+                "{} \\quad \\text{{for }} {}",
+                to_latex(store, value),
+                conditions.join(" \\text{ and } ")
+            )
+        }
         ExprFormat::Json => serde_json::json!({
             "input": text,
             "wrt": wrt,
@@ -368,6 +458,7 @@ fn diff_command(
             "latex": to_latex(store, value),
             "matrix_form": matrix,
             "nodes": store.dag_size(value),
+            "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
         })
         .to_string(),
     };
@@ -378,12 +469,15 @@ fn diff_command(
 fn shape_command(path: &std::path::Path) -> u8 {
     let source = match driver::read_source(path) {
         Ok(s) => s,
+        Err(report) if report.is_unreadable() => {
+            emit_err(&report::unreadable_lines(&[report], false));
+            return EXIT_BAD_INPUT;
+        }
         Err(report) => {
-            emit(&report::render(
-                &[report],
-                Format::Text,
-                TextOptions::default(),
-            ));
+            // readable but refused (binary, too large, empty): located
+            for d in &report.diagnostics {
+                emit_err(&report::render_diagnostic(&report.source, d, false));
+            }
             return EXIT_BAD_INPUT;
         }
     };
@@ -475,47 +569,84 @@ fn conv_command(
     }
 }
 
-/// A one-off expression and the `--defs` declarations; on a parse error, the
-/// located message is printed and the exit code returned.
+/// A one-off expression and the `--defs` declarations; on an error, the
+/// located message is printed (as JSON under `--format json`) and the exit code
+/// returned.
 fn parse_one_expression(
     text: &str,
     defs_path: Option<&PathBuf>,
+    format: ExprFormat,
 ) -> Result<(SourceFile, syntax::ast::Expr, syntax::ast::File), u8> {
-    let defs = load_defs(defs_path)?;
+    let defs = match defs_path.map(PathBuf::as_path).map(driver::load_defs) {
+        None => Defs::default(),
+        Some(Ok(defs)) => defs,
+        Some(Err(report)) if format == ExprFormat::Json => {
+            let json = report::to_json(&[report]);
+            emit(&format!(
+                "{}\n",
+                serde_json::json!({ "error": json["files"][0] })
+            ));
+            return Err(EXIT_BAD_INPUT);
+        }
+        Some(Err(report)) => {
+            emit_err(&report::unreadable_lines(
+                std::slice::from_ref(&report),
+                false,
+            ));
+            if !report.is_unreadable() {
+                for d in &report.diagnostics {
+                    emit_err(&report::render_diagnostic(&report.source, d, false));
+                }
+            }
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
     let source = SourceFile::new("<expression>", text);
     match syntax::parse_expr(text) {
         Ok(e) => Ok((source, e, syntax::ast::File { items: defs.items })),
-        Err(d) => {
-            emit_err(&report::render_diagnostic(&source, &d, false));
-            Err(EXIT_BAD_INPUT)
-        }
+        Err(d) => Err(expression_error(format, &source, &d)),
     }
 }
 
-fn load_defs(path: Option<&PathBuf>) -> Result<Defs, u8> {
-    let Some(path) = path else {
-        return Ok(Defs::default());
-    };
-    driver::load_defs(path).map_err(|report| {
-        emit(&report::render(
-            &[report],
-            Format::Text,
-            TextOptions::default(),
+/// A located error about a one-off expression: a snippet on stderr, or one JSON
+/// object on stdout under `--format json`.
+fn expression_error(
+    format: ExprFormat,
+    source: &SourceFile,
+    d: &crate::diagnostic::Diagnostic,
+) -> u8 {
+    if format != ExprFormat::Json {
+        emit_err(&report::render_diagnostic(source, d, false));
+        return EXIT_BAD_INPUT;
+    }
+    let at = source.line_col(d.span.start as usize);
+    let error = serde_json::json!({
+        "error": { "message": d.message, "line": at.line, "column": at.col, "notes": d.notes }
+    });
+    emit(&format!("{error}\n"));
+    EXIT_BAD_INPUT
+}
+
+/// An error about the command line itself, in the asked format.
+fn usage_error(format: ExprFormat, message: &str) -> u8 {
+    if format == ExprFormat::Json {
+        emit(&format!(
+            "{}\n",
+            serde_json::json!({ "error": { "message": message } })
         ));
-        EXIT_BAD_INPUT
-    })
+    } else {
+        emit_err(&format!("error: {message}\n"));
+    }
+    EXIT_BAD_INPUT
 }
 
 /// `nabla simplify`: the display form of one expression.
 fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat) -> u8 {
-    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path) {
+    let (source, parsed, defs_file) = match parse_one_expression(text, defs_path, format) {
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| {
-        emit_err(&report::render_diagnostic(&source, &d, false));
-        EXIT_BAD_INPUT
-    };
+    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
     let config = LowerConfig {
         declare_unknown_as_real: true,
         ..LowerConfig::default()

@@ -1015,14 +1015,23 @@ pub fn parse_rational(text: &str) -> Option<BigRational> {
     Some(if negative { -value } else { value })
 }
 
-/// Parses a comma- or space-separated list of rationals, with optional brackets.
+/// Parses a comma- or space-separated list of rationals, with optional
+/// brackets. An empty entry between commas (`[1,,2]`, `[1,2,]`) is an error,
+/// not a skipped one.
 pub fn parse_rational_list(text: &str) -> Option<Vec<BigRational>> {
     let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
-    inner
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(parse_rational)
-        .collect()
+    let mut out = Vec::new();
+    let with_commas = inner.contains(',');
+    for item in inner.split(',') {
+        let words: Vec<&str> = item.split_whitespace().collect();
+        if words.is_empty() && with_commas {
+            return None;
+        }
+        for w in words {
+            out.push(parse_rational(w)?);
+        }
+    }
+    Some(out)
 }
 
 /// A rational as text: `3`, `-1/4`.

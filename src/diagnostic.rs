@@ -4,7 +4,11 @@ use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// Bad input: the file could not be read, parsed or named (exit 2).
     Error,
+    /// A finding about the content that fails the file like a refuted step
+    /// (exit 1): "nothing checkable in this document".
+    Failure,
     Warning,
 }
 
@@ -39,6 +43,13 @@ impl Diagnostic {
         }
     }
 
+    pub fn failure(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Failure,
+            ..Diagnostic::error(span, message)
+        }
+    }
+
     pub fn with_label(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
         self.labels.push((span, label.into()));
         self
@@ -49,7 +60,24 @@ impl Diagnostic {
         self
     }
 
+    /// An input error (exit 2); a failure is not one.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    pub fn is_failure(&self) -> bool {
+        self.severity == Severity::Failure
+    }
+}
+
+/// The candidate closest to a misspelt `name` (`sigmoud` → `sigmoid`), if any is
+/// close enough to be worth a "did you mean" (the threshold clap uses).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
 }

@@ -8,18 +8,91 @@
 //! `crate::simplify` brings it to canonical or display form.
 
 use crate::domain::Domains;
-use crate::expr::{CmpOp, ExprId, Func, Node, Store};
+use crate::expr::{CmpOp, ExprId, Func, Node, Store, Symbol};
 use num_rational::BigRational;
-use num_traits::{One, Zero};
+use num_traits::{One, Signed, Zero};
 use std::collections::HashMap;
 use std::fmt;
 
-/// A derivative and the conditions (`Cmp` nodes) under which it does not exist
-/// although the expression may be defined there (`x == 0` for `relu(x)`).
+/// A derivative and the kinks where its formula may be wrong: the points where
+/// the expression may be defined but have no derivative (`x == 0` for
+/// `relu(x)`). The formula is the derivative wherever no kink is active.
 #[derive(Clone, Debug)]
 pub struct Derivative {
     pub value: ExprId,
-    pub nondifferentiable: Vec<ExprId>,
+    pub kinks: Vec<Kink>,
+}
+
+/// One place where a derivative formula may fail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kink {
+    /// The condition (a `Cmp`) that holds at the kink: `u == 0`, or
+    /// `floor(u) == u` for the steps of `floor` and `ceil`.
+    pub at: ExprId,
+    /// `u` (or `a − b` for a piecewise boundary `a op b`), for finding the kink
+    /// along a variable; `None` when `at` is not of that form (a kink inside a
+    /// sum over a bound index).
+    pub arg: Option<ExprId>,
+    /// The kink is at the integers of `arg`, not at its zero.
+    pub at_integers: bool,
+    /// What kinks there, for messages: `relu`, `|·|`, `H`, `floor`, `piecewise`, ...
+    pub what: &'static str,
+    /// The closures of the piecewise branch conditions it lives under: where
+    /// one of them is false for certain the kink does not matter.
+    pub guards: Vec<ExprId>,
+    /// For a piecewise boundary: the pieces that meet there. The derivative
+    /// exists at the boundary when they meet with equal values and slopes.
+    pub join: Option<Join>,
+    /// The node whose rule recorded the kink.
+    source: ExprId,
+    /// Folded into "some term of a sum kinks" (its guards are inside `at`).
+    in_sum: bool,
+}
+
+/// The two pieces of a piecewise expression that meet at a boundary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub inside: ExprId,
+    pub outside: ExprId,
+    pub inside_slope: ExprId,
+    pub outside_slope: ExprId,
+}
+
+impl Kink {
+    /// The kink with `s` replaced by `value` everywhere (a def's parameter by
+    /// its argument).
+    pub fn substitute(&self, store: &mut Store, s: crate::expr::Symbol, value: ExprId) -> Kink {
+        let mut sub = |e: ExprId| store.substitute(e, s, value);
+        Kink {
+            at: sub(self.at),
+            arg: self.arg.map(&mut sub),
+            at_integers: self.at_integers,
+            what: self.what,
+            guards: self.guards.iter().map(|&g| sub(g)).collect(),
+            join: self.join.as_ref().map(|j| Join {
+                inside: sub(j.inside),
+                outside: sub(j.outside),
+                inside_slope: sub(j.inside_slope),
+                outside_slope: sub(j.outside_slope),
+            }),
+            source: self.source,
+            in_sum: self.in_sum,
+        }
+    }
+
+    /// Where the derivative is valid as far as this kink goes, as text:
+    /// `x ≠ 0`, `x ∉ ℤ`.
+    pub fn validity(&self, store: &Store) -> String {
+        match store.node(self.at) {
+            Node::Cmp(CmpOp::Eq, _, u) if self.at_integers => {
+                format!("{} not an integer", store.display(*u))
+            }
+            Node::Cmp(CmpOp::Eq, a, b) => {
+                format!("{} ≠ {}", store.display(*a), store.display(*b))
+            }
+            _ => format!("not {}", store.display(self.at)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,16 +148,17 @@ pub fn derivative(
         var,
         memo: HashMap::new(),
         depends: HashMap::new(),
-        nondifferentiable: Vec::new(),
+        kinks: Vec::new(),
+        uses: HashMap::new(),
+        absorbed: HashMap::new(),
+        post_order: Vec::new(),
     };
     let value = d.run(e)?;
-    Ok(Derivative {
-        value,
-        nondifferentiable: d.nondifferentiable,
-    })
+    let kinks = d.finish_kinks(e);
+    Ok(Derivative { value, kinks })
 }
 
-/// The `n`-th derivative (`n = 0` gives `e`); conditions of every order are collected.
+/// The `n`-th derivative (`n = 0` gives `e`); kinks of every order are collected.
 pub fn nth_derivative(
     store: &mut Store,
     domains: &Domains,
@@ -93,20 +167,59 @@ pub fn nth_derivative(
     n: u32,
 ) -> Result<Derivative, DiffError> {
     let mut value = e;
-    let mut nondifferentiable = Vec::new();
+    let mut kinks: Vec<Kink> = Vec::new();
     for _ in 0..n {
         let d = derivative(store, domains, value, var)?;
         value = d.value;
-        for c in d.nondifferentiable {
-            if !nondifferentiable.contains(&c) {
-                nondifferentiable.push(c);
+        for k in d.kinks {
+            if !kinks.contains(&k) {
+                kinks.push(k);
             }
         }
     }
-    Ok(Derivative {
-        value,
-        nondifferentiable,
-    })
+    Ok(Derivative { value, kinks })
+}
+
+/// The closure of a condition (`x > 0` gives `x >= 0`), as conditions that
+/// must all hold; `x != 0` has the whole line as its closure (no condition).
+fn closure(store: &mut Store, c: ExprId, negated: bool) -> Vec<ExprId> {
+    match store.node(c).clone() {
+        Node::Cmp(op, a, b) => {
+            let op = if negated { negate(op) } else { op };
+            let closed = match op {
+                CmpOp::Gt | CmpOp::Ge => CmpOp::Ge,
+                CmpOp::Lt | CmpOp::Le => CmpOp::Le,
+                CmpOp::Eq => CmpOp::Eq,
+                CmpOp::Ne => return Vec::new(),
+            };
+            vec![store.cmp(closed, a, b)]
+        }
+        Node::And(parts) if !negated => parts
+            .iter()
+            .flat_map(|&p| closure(store, p, false))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn negate(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Ge => CmpOp::Lt,
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Le => CmpOp::Gt,
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+    }
+}
+
+/// The comparisons a condition is made of (`And` flattened).
+fn comparisons(store: &Store, c: ExprId) -> Vec<(CmpOp, ExprId, ExprId)> {
+    match store.node(c) {
+        Node::Cmp(op, a, b) => vec![(*op, *a, *b)],
+        Node::And(parts) => parts.iter().flat_map(|&p| comparisons(store, p)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 struct Differentiator<'s> {
@@ -115,7 +228,15 @@ struct Differentiator<'s> {
     memo: HashMap<ExprId, ExprId>,
     /// Whether a node depends on the variable.
     depends: HashMap<ExprId, bool>,
-    nondifferentiable: Vec<ExprId>,
+    kinks: Vec<Kink>,
+    /// How many parents use each node (edges of the term DAG).
+    uses: HashMap<ExprId, usize>,
+    /// How many of a kinked node's parents make its kink harmless: an integer
+    /// power ≥ 2 (`relu(x)^2` is differentiable at 0) or a function undefined
+    /// at the kink (`ln(relu(x))`, `|x|^-1`).
+    absorbed: HashMap<ExprId, usize>,
+    /// Every node, children before parents.
+    post_order: Vec<ExprId>,
 }
 
 impl Differentiator<'_> {
@@ -135,6 +256,10 @@ impl Differentiator<'_> {
                 );
                 continue;
             }
+            for &k in &kids {
+                *self.uses.entry(k).or_insert(0) += 1;
+            }
+            self.post_order.push(id);
             let depends = self.node_depends(id, &kids);
             self.depends.insert(id, depends);
             let d = if depends {
@@ -215,16 +340,119 @@ impl Differentiator<'_> {
         self.store.sum(kept)
     }
 
-    fn not_differentiable_where(&mut self, op: CmpOp, a: ExprId, b: ExprId) {
-        let c = self.store.cmp(op, a, b);
-        if !self.nondifferentiable.contains(&c) {
-            self.nondifferentiable.push(c);
+    fn record(&mut self, kink: Kink) {
+        if !self.kinks.contains(&kink) {
+            self.kinks.push(kink);
         }
     }
 
-    fn zero_of(&mut self, u: ExprId) {
+    /// A kink of `source = what(u)` where `u == 0`.
+    fn zero_of(&mut self, source: ExprId, u: ExprId, what: &'static str) {
         let zero = self.store.zero();
-        self.not_differentiable_where(CmpOp::Eq, u, zero);
+        let at = self.store.cmp(CmpOp::Eq, u, zero);
+        self.record(Kink {
+            at,
+            arg: Some(u),
+            at_integers: false,
+            what,
+            guards: Vec::new(),
+            join: None,
+            source,
+            in_sum: false,
+        });
+    }
+
+    /// relu and abs are continuous with bounded slopes, so where their argument
+    /// does not move (`u' = 0`, as for `relu(x^2)` at 0 or the other terms of
+    /// `Σ_i relu(v_i)` under `∂/∂v_a`) the kink just recorded is harmless: its
+    /// guard is `u' ≠ 0`.
+    fn unless_flat(&mut self, source: ExprId, du: ExprId) {
+        if self.store.as_num(du).is_some() {
+            return;
+        }
+        let zero = self.store.zero();
+        let moving = self.store.cmp(CmpOp::Ne, du, zero);
+        if let Some(kink) = self.kinks.iter_mut().rev().find(|k| k.source == source) {
+            if !kink.guards.contains(&moving) {
+                kink.guards.push(moving);
+            }
+        }
+    }
+
+    /// The kinks with the harmless ones dropped and each one's guards added:
+    /// the closures of the piecewise branches its node lives under (a node
+    /// reached through several branches keeps only the guards they share).
+    fn finish_kinks(&mut self, root: ExprId) -> Vec<Kink> {
+        let mut guards: HashMap<ExprId, Vec<ExprId>> = HashMap::new();
+        guards.insert(root, Vec::new());
+        let order: Vec<ExprId> = self.post_order.iter().rev().copied().collect();
+        for id in order {
+            let Some(mine) = guards.get(&id).cloned() else {
+                continue;
+            };
+            let mut reach: Vec<(ExprId, Vec<ExprId>)> = Vec::new();
+            if let Node::Piecewise {
+                branches,
+                otherwise,
+            } = self.store.node(id).clone()
+            {
+                let mut before: Vec<ExprId> = Vec::new();
+                for &(cond, value) in branches.iter() {
+                    let mut g = mine.clone();
+                    g.extend(before.iter().copied());
+                    g.extend(closure(self.store, cond, false));
+                    // conditions are not differentiated: their kinks do not matter
+                    reach.push((value, g));
+                    before.extend(closure(self.store, cond, true));
+                }
+                if let Some(o) = otherwise {
+                    let mut g = mine.clone();
+                    g.extend(before);
+                    reach.push((o, g));
+                }
+            } else {
+                for k in self.store.children(id) {
+                    reach.push((k, mine.clone()));
+                }
+            }
+            for (child, g) in reach {
+                match guards.get_mut(&child) {
+                    None => {
+                        guards.insert(child, g);
+                    }
+                    Some(existing) => existing.retain(|c| g.contains(c)),
+                }
+            }
+        }
+        let mut out: Vec<Kink> = Vec::new();
+        for mut kink in std::mem::take(&mut self.kinks) {
+            if !guards.contains_key(&kink.source) {
+                // only inside conditions, which are not differentiated
+                continue;
+            }
+            let uses = self.uses.get(&kink.source).copied().unwrap_or(0);
+            let absorbed = self.absorbed.get(&kink.source).copied().unwrap_or(0);
+            if uses > 0 && absorbed >= uses {
+                continue;
+            }
+            if !kink.in_sum {
+                for &g in guards.get(&kink.source).into_iter().flatten() {
+                    if !kink.guards.contains(&g) {
+                        kink.guards.push(g);
+                    }
+                }
+            }
+            let same = |k: &Kink| {
+                k.at == kink.at
+                    && k.guards == kink.guards
+                    && k.join == kink.join
+                    && k.at_integers == kink.at_integers
+            };
+            if !out.iter().any(same) {
+                out.push(kink);
+            }
+        }
+        out
     }
 
     /// The derivative of `id`, its children's derivatives being known.
@@ -318,6 +546,7 @@ impl Differentiator<'_> {
                         self.store.display(id)
                     )));
                 }
+                self.fold_kinks_into_sum(index, lower, upper);
                 let db = self.d(body);
                 if self.is_zero(db) {
                     db
@@ -335,12 +564,10 @@ impl Differentiator<'_> {
                 otherwise,
             } => {
                 let mut new_branches = Vec::with_capacity(branches.len());
-                for &(cond, value) in branches.iter() {
-                    if let Node::Cmp(op, a, b) = self.store.node(cond).clone() {
-                        if op != CmpOp::Eq && op != CmpOp::Ne {
-                            self.not_differentiable_where(CmpOp::Eq, a, b);
-                        }
-                    }
+                let mut before: Vec<ExprId> = Vec::new();
+                for (k, &(cond, value)) in branches.iter().enumerate() {
+                    self.boundaries(id, k, &branches, otherwise, &before);
+                    before.extend(closure(self.store, cond, true));
                     new_branches.push((cond, self.d(value)));
                 }
                 let new_otherwise = otherwise.map(|o| self.d(o));
@@ -364,19 +591,138 @@ impl Differentiator<'_> {
         Ok(out)
     }
 
+    /// One parent of `b` that makes a kink of `b` harmless (see `absorbed`):
+    /// `b` is relu, abs or sqrt, which are 0 at their kinks.
+    fn absorb(&mut self, b: ExprId) {
+        if matches!(
+            self.store.node(b),
+            Node::Call(Func::Relu | Func::Abs | Func::Sqrt, _)
+        ) {
+            *self.absorbed.entry(b).or_insert(0) += 1;
+        }
+    }
+
+    /// The kinks at the boundaries of branch `k`'s condition: each comparison
+    /// `a op b` in it that depends on the variable, where branch `k` meets the
+    /// branches after it (the earlier ones are ruled out by `before`).
+    fn boundaries(
+        &mut self,
+        id: ExprId,
+        k: usize,
+        branches: &[(ExprId, ExprId)],
+        otherwise: Option<ExprId>,
+        before: &[ExprId],
+    ) {
+        let (cond, inside) = branches[k];
+        let rest = &branches[k + 1..];
+        let outside = match (rest.is_empty(), otherwise) {
+            (true, None) => None,
+            (true, Some(o)) => Some((o, self.d(o))),
+            (false, _) => {
+                let value = self.store.add(Node::Piecewise {
+                    branches: rest.to_vec().into(),
+                    otherwise,
+                });
+                let slope = self.store.add(Node::Piecewise {
+                    branches: rest.iter().map(|&(c, v)| (c, self.d(v))).collect(),
+                    otherwise: otherwise.map(|o| self.d(o)),
+                });
+                Some((value, slope))
+            }
+        };
+        for (_, a, b) in comparisons(self.store, cond) {
+            let moves = |e: ExprId| self.depends.get(&e) == Some(&true);
+            if !moves(a) && !moves(b) {
+                continue;
+            }
+            let at = self.store.cmp(CmpOp::Eq, a, b);
+            let arg = self.store.sub(a, b);
+            let join = outside.map(|(value, slope)| Join {
+                inside,
+                outside: value,
+                inside_slope: self.d(inside),
+                outside_slope: slope,
+            });
+            self.record(Kink {
+                at,
+                arg: Some(arg),
+                at_integers: false,
+                what: "piecewise",
+                guards: before.to_vec(),
+                join,
+                source: id,
+                in_sum: false,
+            });
+        }
+    }
+
+    /// Kinks of a sum's terms are kinks of the sum where some term kinks:
+    /// `Σ_j ind(kink_j) > 0`.
+    fn fold_kinks_into_sum(&mut self, index: Symbol, lower: ExprId, upper: ExprId) {
+        for k in 0..self.kinks.len() {
+            let kink = self.kinks[k].clone();
+            let mentions = |e: ExprId| self.store.contains_symbol(e, index);
+            if !mentions(kink.at) && !kink.guards.iter().any(|&g| mentions(g)) {
+                continue;
+            }
+            let mut parts = vec![kink.at];
+            parts.extend(kink.guards.iter().copied());
+            let cond = if parts.len() == 1 {
+                parts[0]
+            } else {
+                self.store.add(Node::And(parts.into()))
+            };
+            let one = self.store.one();
+            let zero = self.store.zero();
+            let ind = self.store.add(Node::Piecewise {
+                branches: vec![(cond, one)].into(),
+                otherwise: Some(zero),
+            });
+            let count = self.store.add(Node::Sum {
+                index,
+                lower,
+                upper,
+                body: ind,
+            });
+            let at = self.store.cmp(CmpOp::Gt, count, zero);
+            self.kinks[k] = Kink {
+                at,
+                arg: None,
+                at_integers: false,
+                what: kink.what,
+                guards: Vec::new(),
+                join: None,
+                source: kink.source,
+                in_sum: true,
+            };
+        }
+    }
+
     fn power(&mut self, id: ExprId, b: ExprId, x: ExprId) -> ExprId {
         let db = self.d(b);
         let dx = self.d(x);
         let exponent_constant = self.is_zero(dx) && self.depends.get(&x) != Some(&true);
         if exponent_constant {
             // (b^x)' = x·b^(x−1)·b'
-            if let Some(r) = self.store.as_num(x).cloned() {
+            let exact = self.store.as_num(x).cloned().or_else(|| {
+                // a constant exponent written as `1/3`
+                if !self.store.free_symbols(x).is_empty() {
+                    return None;
+                }
+                let v = crate::eval::eval(self.store, x, &crate::eval::Env::new()).ok()?;
+                v.as_exact().cloned()
+            });
+            if let Some(r) = exact {
                 if r.is_zero() {
                     return self.store.zero();
                 }
+                let two = BigRational::from_integer(2.into());
+                if (r.is_integer() && r >= two) || r.is_negative() {
+                    self.absorb(b);
+                }
                 if !r.is_integer() && r < BigRational::one() {
                     // b^(1/2) and the like have no derivative where b = 0
-                    self.zero_of(b);
+                    self.zero_of(id, b, "a fractional power");
                 }
                 let lowered = self.store.num(&r - BigRational::one());
                 let p = if self.is_one(lowered) {
@@ -416,6 +762,10 @@ impl Differentiator<'_> {
         let du = self.d(u);
         let m1 = self.store.int(-1);
         let one = self.store.one();
+        if matches!(f, Func::Ln | Func::Log2 | Func::Log10) {
+            // undefined where a relu, |·| or √ argument is 0
+            self.absorb(u);
+        }
         let outer = match f {
             Func::Exp => id,
             Func::Ln => self.store.recip(u),
@@ -427,13 +777,14 @@ impl Differentiator<'_> {
             }
             Func::Sqrt => {
                 // (√u)' = u'/(2√u), undefined where u = 0
-                self.zero_of(u);
+                self.zero_of(id, u, "sqrt");
                 let half = self.store.ratio(1, 2);
                 let inv = self.store.recip(id);
                 self.mul(vec![half, inv])
             }
             Func::Abs => {
-                self.zero_of(u);
+                self.zero_of(id, u, "abs");
+                self.unless_flat(id, du);
                 self.store.call1(Func::Sign, u)
             }
             Func::Sigmoid => {
@@ -449,17 +800,28 @@ impl Differentiator<'_> {
                 self.add(vec![one, neg])
             }
             Func::Relu => {
-                self.zero_of(u);
+                self.zero_of(id, u, "relu");
+                self.unless_flat(id, du);
                 self.store.call1(Func::Heaviside, u)
             }
             Func::Heaviside | Func::Sign => {
-                self.zero_of(u);
+                self.zero_of(id, u, if f == Func::Sign { "sign" } else { "H" });
                 self.store.zero()
             }
             Func::Floor | Func::Ceil => {
                 // the steps are where the argument is an integer
                 let floor_u = self.store.call1(Func::Floor, u);
-                self.not_differentiable_where(CmpOp::Eq, floor_u, u);
+                let at = self.store.cmp(CmpOp::Eq, floor_u, u);
+                self.record(Kink {
+                    at,
+                    arg: Some(u),
+                    at_integers: true,
+                    what: if f == Func::Floor { "floor" } else { "ceil" },
+                    guards: Vec::new(),
+                    join: None,
+                    source: id,
+                    in_sum: false,
+                });
                 self.store.zero()
             }
             Func::Delta => self.store.zero(),
@@ -596,8 +958,8 @@ mod tests {
         derivative(store, &Domains::new(), e, x).expect("differentiable")
     }
 
-    fn shown(store: &Store, ids: &[ExprId]) -> Vec<String> {
-        ids.iter().map(|&c| store.display(c)).collect()
+    fn shown(store: &Store, kinks: &[Kink]) -> Vec<String> {
+        kinks.iter().map(|k| store.display(k.at)).collect()
     }
 
     fn equal(store: &mut Store, a: ExprId, b: &str) -> bool {
@@ -610,13 +972,71 @@ mod tests {
         let mut s = Store::new();
         let r = d(&mut s, "(relu x)", "x");
         assert_eq!(s.display(r.value), "H(x)");
-        assert_eq!(shown(&s, &r.nondifferentiable), vec!["x == 0"]);
+        assert_eq!(shown(&s, &r.kinks), vec!["x == 0"]);
         let a = d(&mut s, "(abs (* 2 x))", "x");
-        assert_eq!(shown(&s, &a.nondifferentiable), vec!["2·x == 0"]);
+        assert_eq!(shown(&s, &a.kinks), vec!["2·x == 0"]);
         assert!(equal(&mut s, a.value, "(* 2 (sign (* 2 x)))"));
         let h = d(&mut s, "(+ (H x) (sign x))", "x");
         assert_eq!(s.display(h.value), "0");
-        assert_eq!(shown(&s, &h.nondifferentiable), vec!["x == 0"]);
+        assert_eq!(shown(&s, &h.kinks), vec!["x == 0"]);
+    }
+
+    #[test]
+    fn kinks_of_every_kinked_builtin() {
+        let mut s = Store::new();
+        let cases: [(&str, &[&str]); 9] = [
+            ("(relu x)", &["x == 0"]),
+            ("(abs x)", &["x == 0"]),
+            ("(H x)", &["x == 0"]),
+            ("(sign x)", &["x == 0"]),
+            ("(floor x)", &["floor(x) == x"]),
+            ("(ceil x)", &["floor(x) == x"]),
+            ("(sqrt x)", &["x == 0"]),
+            ("(^ x (/ 1 3))", &["x == 0"]),
+            ("(exp x)", &[]),
+        ];
+        for (e, expected) in cases {
+            let r = d(&mut s, e, "x");
+            assert_eq!(shown(&s, &r.kinks), expected.to_vec(), "{e}");
+        }
+    }
+
+    #[test]
+    fn harmless_kinks_are_dropped() {
+        let mut s = Store::new();
+        // squares of relu, abs and sqrt are differentiable at 0; ln is undefined there
+        for e in [
+            "(^ (relu x) 2)",
+            "(^ (abs x) 3)",
+            "(^ (sqrt x) 2)",
+            "(ln (abs x))",
+            "(^ (abs x) -1)",
+        ] {
+            let r = d(&mut s, e, "x");
+            assert!(r.kinks.is_empty(), "{e}: {:?}", shown(&s, &r.kinks));
+        }
+        // the same relu used bare as well keeps its kink
+        let r = d(&mut s, "(+ (^ (relu x) 2) (relu x))", "x");
+        assert_eq!(shown(&s, &r.kinks), vec!["x == 0"]);
+        // a kink only inside a condition is not differentiated
+        let r = d(&mut s, "(piecewise ((> (abs y) 1) x) 0)", "x");
+        assert!(r.kinks.is_empty(), "{:?}", shown(&s, &r.kinks));
+    }
+
+    #[test]
+    fn kinks_inside_a_branch_carry_its_closure_as_guard() {
+        let mut s = Store::new();
+        let r = d(&mut s, "(piecewise ((> x 1) (abs x)) 0)", "x");
+        let abs = r.kinks.iter().find(|k| k.what == "abs").expect("abs kink");
+        let guards: Vec<String> = abs.guards.iter().map(|&g| s.display(g)).collect();
+        assert_eq!(guards, vec!["x ≥ 1"]);
+        let boundary = r
+            .kinks
+            .iter()
+            .find(|k| k.what == "piecewise")
+            .expect("boundary");
+        assert_eq!(s.display(boundary.at), "x == 1");
+        assert!(boundary.join.is_some());
     }
 
     #[test]
@@ -686,7 +1106,7 @@ mod tests {
         let mut s = Store::new();
         let r = d(&mut s, "(piecewise ((> x 0) (^ x 2)) 0)", "x");
         assert!(matches!(s.node(r.value), Node::Piecewise { .. }));
-        assert_eq!(shown(&s, &r.nondifferentiable), vec!["x == 0"]);
+        assert_eq!(shown(&s, &r.kinks), vec!["x == 0"]);
         assert!(equal(&mut s, r.value, "(piecewise ((> x 0) (* 2 x)) 0)"));
     }
 

@@ -45,6 +45,40 @@ pub enum VarDomain {
     },
 }
 
+impl VarDomain {
+    /// Whether a scalar domain holds `value`; `None` for domains of vectors,
+    /// matrices, functions and indices (whose range depends on a size).
+    pub fn admits(&self, value: &BigRational) -> Option<bool> {
+        use num_traits::Signed;
+        match self {
+            VarDomain::Real => Some(true),
+            VarDomain::Positive => Some(value.is_positive()),
+            VarDomain::Integer => Some(value.is_integer()),
+            VarDomain::Natural => Some(value.is_integer() && !value.is_negative()),
+            VarDomain::Dim => Some(value.is_integer() && value.is_positive()),
+            VarDomain::Set(values) => Some(values.contains(value)),
+            _ => None,
+        }
+    }
+
+    /// The domain's name as declared (`natural`, `integer`, ...).
+    pub fn word(&self) -> &'static str {
+        match self {
+            VarDomain::Real => "real",
+            VarDomain::Positive => "positive",
+            VarDomain::Integer => "integer",
+            VarDomain::Natural => "natural",
+            VarDomain::Set(_) => "a finite set",
+            VarDomain::Dim => "a size",
+            VarDomain::Index { .. } => "an index",
+            VarDomain::Vector { .. } => "a vector",
+            VarDomain::Matrix { .. } => "a matrix",
+            VarDomain::OneHot { .. } => "a one-hot vector",
+            VarDomain::Function { .. } => "a function",
+        }
+    }
+}
+
 /// Domains of all declared symbols, plus assumptions (conditions such as `a > 0`).
 #[derive(Clone, Debug, Default)]
 pub struct Domains {
@@ -67,6 +101,12 @@ impl Domains {
 
     pub fn get(&self, s: Symbol) -> Option<&VarDomain> {
         self.domains.get(&s)
+    }
+
+    /// Drops every assumption that mentions `s` (a name declared twice: which
+    /// declaration was meant is unknown, so neither's assumptions hold).
+    pub fn forget_assumptions_about(&mut self, store: &Store, s: Symbol) {
+        self.assumptions.retain(|&a| !store.contains_symbol(a, s));
     }
 
     /// The conditions every point must satisfy (`Cmp`/`And` nodes).

@@ -1,5 +1,7 @@
-//! One file from bytes to a report: read, parse, lower, check. Also the walk
-//! that turns command-line paths into files.
+//! One file from bytes to a report: read, parse (a `.nabla` file) or read as a
+//! document (`latex`), lower, check. Every kind of file goes through the same
+//! lowering config and one deadline per file. Also the walk that turns
+//! command-line paths into files.
 //!
 //! Every failure here is a located diagnostic in the file's report, so one bad
 //! file never hides the results of the others.
@@ -8,12 +10,13 @@ use crate::check::{self, CheckConfig};
 use crate::diagnostic::Diagnostic;
 use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig, Origin};
-use crate::report::{FileReport, ResultRow};
+use crate::report::{Coverage, FileReport, ResultRow, SkippedFormula};
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::RelOp;
 use crate::syntax::{self, ast};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Files larger than this are refused instead of read.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -27,6 +30,7 @@ pub fn error_report(name: &str, message: impl Into<String>) -> FileReport {
         source: SourceFile::new(name, ""),
         diagnostics: vec![Diagnostic::error(Span::default(), message)],
         results: Vec::new(),
+        coverage: None,
     }
 }
 
@@ -36,12 +40,13 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
+        if is_stdin(path) {
+            files.push(path.clone());
+            continue;
+        }
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => errors.push(error_report(
-                &shown,
-                format!("cannot read `{shown}`: {}", io_reason(&e)),
-            )),
+            Err(e) => errors.push(error_report(&shown, unreadable(&shown, &e))),
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
                 let mut visited = HashSet::new();
@@ -76,13 +81,12 @@ fn walk(
         ));
     }
     // a symlink loop shows up as a folder we have already been in
-    let canonical = std::fs::canonicalize(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let canonical =
+        std::fs::canonicalize(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
     if !visited.insert(canonical) {
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
@@ -95,20 +99,30 @@ fn walk(
     Ok(())
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+/// Why `shown` could not be read, in one line: `no such file: hw.md`.
+fn unreadable(shown: &str, e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string().to_lowercase(),
+        std::io::ErrorKind::NotFound => format!("no such file: {shown}"),
+        std::io::ErrorKind::PermissionDenied => format!("cannot read `{shown}`: permission denied"),
+        _ => {
+            let reason = e.to_string().to_lowercase();
+            // "… (os error 40)" says nothing to a user
+            let reason = reason.split(" (os error").next().unwrap_or(&reason);
+            format!("cannot read `{shown}`: {reason}")
+        }
     }
 }
 
 /// Reads a file as UTF-8 text, refusing binary, invalid and oversized input
 /// with a located message.
+// the error is the file's whole report, located, so nothing is lost on the way
+#[allow(clippy::result_large_err)]
 pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
+    if is_stdin(path) {
+        return read_stdin();
+    }
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(error_report(
             &name,
@@ -118,12 +132,39 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| error_report(&name, format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     source_from_bytes(&name, bytes)
 }
 
+/// `-` names standard input, as in most command-line tools.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Standard input as a source named `<stdin>`, under the same size limit as a file.
+#[allow(clippy::result_large_err)]
+fn read_stdin() -> Result<SourceFile, FileReport> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes);
+    if let Err(e) = read {
+        return Err(error_report("<stdin>", unreadable("<stdin>", &e)));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(error_report(
+            "<stdin>",
+            format!("standard input is over the limit of {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    source_from_bytes("<stdin>", bytes)
+}
+
 /// Text from raw bytes: a NUL byte means a binary file; bad UTF-8 is located.
+// the error is the file's whole report, located, so nothing is lost on the way
+#[allow(clippy::result_large_err)]
 pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, FileReport> {
     // an empty file in a CI run is almost always a wrong path or a lost write
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -168,6 +209,7 @@ fn located_byte_error(
         source: SourceFile::new(name, prefix),
         diagnostics: vec![Diagnostic::error(Span::new(len, len), message)],
         results: Vec::new(),
+        coverage: None,
     }
 }
 
@@ -178,6 +220,8 @@ pub struct Defs {
 }
 
 /// Parses a `--defs` file: only its declarations are kept (its claims are not checked here).
+// the error is the file's whole report, located, so nothing is lost on the way
+#[allow(clippy::result_large_err)]
 pub fn load_defs(path: &Path) -> Result<Defs, FileReport> {
     let source = read_source(path)?;
     let parsed = syntax::parse_file(&source.text);
@@ -186,6 +230,7 @@ pub fn load_defs(path: &Path) -> Result<Defs, FileReport> {
             source,
             diagnostics: parsed.errors,
             results: Vec::new(),
+            coverage: None,
         });
     }
     let items = parsed
@@ -203,11 +248,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut diagnostics = parsed.errors;
     let mut file = parsed.file;
     file.items.splice(0..0, defs.items.iter().cloned());
-    let lower_config = LowerConfig {
-        max_nodes: config.expr_limit,
-        ..LowerConfig::default()
-    };
-    let mut program = lower::lower_file(&file, lower_config);
+    let mut program = lower::lower_file(&file, lower_config(config));
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
     let results = result_rows(&source, &program, outcomes);
@@ -216,6 +257,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
         source,
         diagnostics,
         results,
+        coverage: None,
     }
 }
 
@@ -230,13 +272,14 @@ pub fn result_rows(
         .iter()
         .zip(outcomes)
         .map(|(ob, outcome)| {
-            let at = source.line_col(ob.span.start as usize);
+            let at = source.locate(ob.span.start as usize);
             let (kind, step) = match &ob.origin {
                 Origin::Claim => ("claim", None),
                 Origin::Step { step, .. } => ("step", Some(*step)),
             };
             ResultRow {
                 span: ob.span,
+                cell: at.cell,
                 line: at.line,
                 column: at.col,
                 kind,
@@ -244,63 +287,248 @@ pub fn result_rows(
                 step,
                 text: match (&ob.origin, ob.op) {
                     (Origin::Step { .. }, RelOp::Eq) => {
-                        format!("= {}", first_line(source.snippet(ob.text_span)))
+                        format!("= {}", one_line(source.snippet(ob.text_span)))
                     }
                     (Origin::Step { .. }, RelOp::Approx) => {
-                        format!("≈ {}", first_line(source.snippet(ob.text_span)))
+                        format!("≈ {}", one_line(source.snippet(ob.text_span)))
                     }
-                    _ => first_line(source.snippet(ob.text_span)),
+                    _ => one_line(source.snippet(ob.text_span)),
                 },
                 verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,
                 seed: outcome.seed,
+                elapsed: outcome.elapsed,
+                context: Vec::new(),
             }
         })
         .collect()
 }
 
-/// A snippet on one line (comments dropped, white space folded), cut to a readable length.
-fn first_line(snippet: &str) -> String {
+/// A snippet on one line (comments dropped, white space folded), whole: the
+/// human formats shorten it, the machine formats never do.
+fn one_line(snippet: &str) -> String {
     let folded: Vec<&str> = snippet
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect();
-    let line = folded.join(" ");
-    let line = line.as_str();
-    if line.chars().count() > 100 {
-        let cut: String = line.chars().take(99).collect();
-        format!("{cut}…")
-    } else {
-        line.to_string()
-    }
+    folded.join(" ")
+}
+
+/// How documents are read and judged.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DocumentOptions {
+    /// Read every file as this kind of document (`--as`).
+    pub read_as: Option<DocKind>,
+    /// A document with nothing checkable passes (`--allow-empty`).
+    pub allow_empty: bool,
 }
 
 /// Checks every path (files and folders); the reports come back in path order.
 pub fn check_paths(paths: &[PathBuf], defs: &Defs, config: &CheckConfig) -> Vec<FileReport> {
-    check_paths_as(paths, defs, config, None)
+    check_paths_as(paths, defs, config, &DocumentOptions::default())
 }
 
-/// Like `check_paths`; `.md`/`.markdown`/`.tex` files (and every file when `read_as`
-/// is given) are read as documents: their math is found and its chains checked.
-/// Folders still yield only their `*.nabla` files.
+/// Like `check_paths`; `.md`/`.markdown`/`.txt`/`.tex` files (and every file when
+/// `options.read_as` is given) are read as documents: their math is found and its
+/// chains checked. Folders still yield only their `*.nabla` files.
 pub fn check_paths_as(
     paths: &[PathBuf],
     defs: &Defs,
     config: &CheckConfig,
-    read_as: Option<DocKind>,
+    options: &DocumentOptions,
 ) -> Vec<FileReport> {
     let (files, mut reports) = collect_files(paths);
     for path in files {
-        let kind = read_as.or_else(|| DocKind::from_path(&path));
+        let kind = options.read_as.or_else(|| DocKind::from_path(&path));
         match (read_source(&path), kind) {
-            (Ok(source), Some(kind)) => {
-                reports.push(latex::check_document(source, kind, defs, config))
-            }
+            (Ok(source), Some(kind)) => match document_source(source, kind) {
+                Ok(source) => reports.push(check_document(source, kind, defs, config, options)),
+                Err(report) => reports.push(report),
+            },
             (Ok(source), None) => reports.push(check_source(source, defs, config)),
             (Err(report), _) => reports.push(report),
         }
     }
     reports
+}
+
+/// The text a document is read from: the file itself, or for a notebook its
+/// Markdown cells as one text that knows where each cell starts.
+#[allow(clippy::result_large_err)]
+pub fn document_source(source: SourceFile, kind: DocKind) -> Result<SourceFile, FileReport> {
+    if kind != DocKind::Notebook {
+        return Ok(source);
+    }
+    match latex::find::notebook_markdown(&source.text) {
+        Ok((text, cells)) => Ok(SourceFile::with_cells(source.name, text, cells)),
+        Err(message) => Err(error_report(&source.name, message)),
+    }
+}
+
+/// The lowering config every file is lowered under.
+fn lower_config(config: &CheckConfig) -> LowerConfig {
+    LowerConfig {
+        max_nodes: config.expr_limit,
+        ..LowerConfig::default()
+    }
+}
+
+/// Reads a Markdown or LaTeX document and checks every chain it holds, under the
+/// same config as a `.nabla` file and one deadline for the whole document. Each
+/// chain is lowered as a program of its own (so `--expr-limit` bounds each
+/// chain's store); a formula lowering refuses is a located warning, and its steps
+/// are counted as skipped.
+pub fn check_document(
+    source: SourceFile,
+    kind: DocKind,
+    defs: &Defs,
+    config: &CheckConfig,
+    options: &DocumentOptions,
+) -> FileReport {
+    let document = latex::read_document(&source, kind, &defs.items);
+    let deadline = Instant::now() + config.file_budget;
+    let mut diagnostics = document.warnings;
+    let mut skipped = document.skipped;
+    let mut results: Vec<ResultRow> = Vec::new();
+    let mut checked_chains = 0;
+    for unit in &document.units {
+        let mut program = lower::lower_file(&unit.file, lower_config(config));
+        if !program.obligations.is_empty() {
+            checked_chains += 1;
+        }
+        let mut refusal: Option<String> = None;
+        for d in program.diagnostics.drain(..) {
+            let message = if d.is_error() {
+                refusal.get_or_insert_with(|| d.message.clone());
+                format!("{}; not checked", d.message)
+            } else {
+                d.message.clone()
+            };
+            let mut w = Diagnostic::warning(d.span, message);
+            w.labels = d.labels;
+            w.notes = d.notes;
+            diagnostics.push(w);
+        }
+        let missing = unit.steps.saturating_sub(program.obligations.len());
+        if missing > 0 {
+            skipped.push(latex::Skip {
+                span: unit.span,
+                reason: latex::SkipReason::NotChecked(
+                    refusal.unwrap_or_else(|| "lowering refused it".to_string()),
+                ),
+                equalities: missing,
+            });
+        }
+        let outcomes = check::check_program_until(&mut program, config, deadline);
+        let rows = result_rows(&source, &program, outcomes);
+        results.extend(rows.into_iter().map(|row| in_context(row, unit)));
+    }
+    skipped.sort_by_key(|s| s.span.start);
+    let coverage = Coverage {
+        equalities: document.equalities,
+        without_equality: document.without_equality,
+        other_relations: document.other_relations,
+        skipped: skipped.iter().map(|s| skipped_row(&source, s)).collect(),
+    };
+    diagnostics.push(coverage_summary(kind, checked_chains, &results, &coverage));
+    if results.is_empty() && !options.allow_empty {
+        diagnostics.push(
+            Diagnostic::failure(Span::default(), "nothing checkable in this document").with_note(
+                format!(
+                    "no step of its {} equalities could be judged; pass --allow-empty to accept it",
+                    coverage.equalities
+                ),
+            ),
+        );
+    }
+    diagnostics.sort_by_key(|d| d.span.start);
+    results.sort_by_key(|r| r.span.start);
+    FileReport {
+        source,
+        diagnostics,
+        results,
+        coverage: Some(Box::new(coverage)),
+    }
+}
+
+fn skipped_row(source: &SourceFile, skip: &latex::Skip) -> SkippedFormula {
+    let at = source.locate(skip.span.start as usize);
+    SkippedFormula {
+        span: skip.span,
+        cell: at.cell,
+        line: at.line,
+        column: at.col,
+        class: skip.reason.class(),
+        reason: skip.reason.describe(),
+        equalities: skip.equalities,
+        text: one_line(source.snippet(skip.span)),
+    }
+}
+
+/// "read 2 chains (5 steps) from the math of this Markdown file: judged 5 of 7
+/// equalities; 2 skipped", with the skipped ones counted by reason.
+fn coverage_summary(
+    kind: DocKind,
+    chains: usize,
+    results: &[ResultRow],
+    coverage: &Coverage,
+) -> Diagnostic {
+    let judged = results.len();
+    let skipped: usize = coverage.skipped.iter().map(|s| s.equalities).sum();
+    let mut by_class: Vec<(&str, usize)> = Vec::new();
+    for s in &coverage.skipped {
+        match by_class.iter_mut().find(|(c, _)| *c == s.class) {
+            Some((_, n)) => *n += s.equalities,
+            None => by_class.push((s.class, s.equalities)),
+        }
+    }
+    let reasons: Vec<String> = by_class.iter().map(|(c, n)| format!("{n} {c}")).collect();
+    let mut summary = Diagnostic::warning(
+        Span::default(),
+        format!(
+            "read {chains} chains ({judged} steps) from the math of this {}: judged {judged} of {} \
+             equalities; {skipped} skipped",
+            kind.describe(),
+            coverage.equalities,
+        ),
+    );
+    if !reasons.is_empty() {
+        summary = summary.with_note(format!("skipped: {}", reasons.join(", ")));
+    }
+    summary.with_note(format!(
+        "not equalities: {} formulas without a relation, {} with another relation (<, ∈, →, ...)",
+        coverage.without_equality, coverage.other_relations
+    ))
+}
+
+/// A document's step in its context: the context the reader used is shown, and a
+/// refutation that rests on something the reader assumed rather than read is
+/// `unknown`, naming the assumption (the rule of `latex::context`).
+fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
+    row.context = unit.context.clone();
+    if !matches!(row.verdict, check::Verdict::Refuted { .. }) {
+        return row;
+    }
+    let resting: Vec<&str> = unit
+        .assumptions
+        .iter()
+        .filter(|a| a.step.is_none() || a.step == row.step)
+        .map(|a| a.text.as_str())
+        .collect();
+    if resting.is_empty() {
+        return row;
+    }
+    if let check::Verdict::Refuted { counterexample } = &row.verdict {
+        row.context.push(format!(
+            "wrong as read, {}",
+            crate::report::describe_counterexample(counterexample)
+        ));
+    }
+    row.verdict = check::Verdict::Unknown {
+        reason: resting.join("; "),
+    };
+    row.passed = false;
+    row
 }

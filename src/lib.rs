@@ -17,6 +17,7 @@ pub mod eval;
 pub mod expr;
 pub mod gradient;
 pub mod latex;
+pub mod limit;
 pub mod lower;
 pub mod report;
 pub mod shape;

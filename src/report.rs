@@ -18,6 +18,8 @@ use std::fmt::Write as _;
 #[derive(Clone, Debug)]
 pub struct ResultRow {
     pub span: Span,
+    /// The notebook cell the row is in (`line` and `column` are then the cell's).
+    pub cell: Option<usize>,
     pub line: usize,
     pub column: usize,
     /// "claim" or "step"
@@ -31,6 +33,11 @@ pub struct ResultRow {
     pub expected: Option<Expected>,
     pub passed: bool,
     pub seed: u64,
+    /// Time spent checking it.
+    pub elapsed: std::time::Duration,
+    /// In a document: the context the step was read in (conditions, values, what
+    /// a refutation would have rested on).
+    pub context: Vec<String>,
 }
 
 /// Everything one file produced.
@@ -40,11 +47,48 @@ pub struct FileReport {
     /// Input errors (I/O, parse, names) and warnings.
     pub diagnostics: Vec<Diagnostic>,
     pub results: Vec<ResultRow>,
+    /// For a document: how much of its math was read.
+    pub coverage: Option<Box<Coverage>>,
+}
+
+/// How much of a document's math was read: every `=` is either a result row or
+/// part of a skipped formula.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    /// `=` and `≈` relations at the top level of the document's math.
+    pub equalities: usize,
+    /// Formulas with no relation at all (not counted as equalities).
+    pub without_equality: usize,
+    /// Formulas with another relation and no `=` (not counted as equalities).
+    pub other_relations: usize,
+    pub skipped: Vec<SkippedFormula>,
+}
+
+/// A formula whose equalities were not judged, and why.
+#[derive(Clone, Debug)]
+pub struct SkippedFormula {
+    pub span: Span,
+    pub cell: Option<usize>,
+    pub line: usize,
+    pub column: usize,
+    /// The reason's class (`definition`, `unreadable`, ...; see `docs/json.md`).
+    pub class: &'static str,
+    /// The reason in words.
+    pub reason: String,
+    /// How many equalities it holds.
+    pub equalities: usize,
+    pub text: String,
 }
 
 impl FileReport {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// A path that could not be read at all (missing, unreadable, no files in
+    /// a folder): there is no text to point into, only a message.
+    pub fn is_unreadable(&self) -> bool {
+        self.source.text.is_empty() && self.results.is_empty() && self.has_errors()
     }
 }
 
@@ -85,6 +129,7 @@ pub fn summarize(reports: &[FileReport]) -> Summary {
     };
     for r in reports {
         s.errors += r.diagnostics.iter().filter(|d| d.is_error()).count();
+        s.failed += r.diagnostics.iter().filter(|d| d.is_failure()).count();
         for row in &r.results {
             match row.verdict {
                 Verdict::Proved { .. } => s.proved += 1,
@@ -136,6 +181,83 @@ pub fn title(row: &ResultRow) -> String {
     }
 }
 
+/// Exact numbers longer than this many characters are shown as decimals in text.
+const LONG_NUMBER: usize = 24;
+
+/// `text` with every exact number (`-123/456`) longer than [`LONG_NUMBER`]
+/// characters shown as a decimal of 12 significant digits (`≈1.23456789012e-40`).
+pub fn shorten_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let start = k;
+        let negative = chars[k] == '-' && chars.get(k + 1).is_some_and(|c| c.is_ascii_digit());
+        let mut end = if negative { k + 1 } else { k };
+        let starts_number = chars[end].is_ascii_digit()
+            && (start == 0 || !(chars[start - 1].is_alphanumeric() || chars[start - 1] == '.'));
+        if !starts_number {
+            out.push(chars[k]);
+            k += 1;
+            continue;
+        }
+        while end < chars.len() && chars[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end + 1 < chars.len() && chars[end] == '/' && chars[end + 1].is_ascii_digit() {
+            end += 1;
+            while end < chars.len() && chars[end].is_ascii_digit() {
+                end += 1;
+            }
+        }
+        let token: String = chars[start..end].iter().collect();
+        match (
+            token.len() > LONG_NUMBER,
+            crate::conv::parse_rational(&token),
+        ) {
+            (true, Some(r)) => out.push_str(&format!("≈{}", decimal(&r))),
+            _ => out.push_str(&token),
+        }
+        k = end;
+    }
+    out
+}
+
+/// `r` with 12 significant digits in scientific notation, computed exactly.
+fn decimal(r: &num_rational::BigRational) -> String {
+    use num_bigint::BigInt;
+    use num_traits::{Signed, Zero};
+    if r.is_zero() {
+        return "0".to_string();
+    }
+    let sign = if r.is_negative() { "-" } else { "" };
+    let (p, q) = (r.numer().abs(), r.denom().clone());
+    // 10^e ≤ p/q < 10^(e+1), from the digit counts, then corrected
+    let mut e = p.to_string().len() as i64 - q.to_string().len() as i64;
+    let ten = BigInt::from(10);
+    let scaled = |e: i64| -> BigInt {
+        let digits = 11 - e;
+        if digits >= 0 {
+            &p * ten.pow(digits as u32) / &q
+        } else {
+            &p / (&q * ten.pow((-digits) as u32))
+        }
+    };
+    let mut m = scaled(e);
+    while m.to_string().len() > 12 {
+        e += 1;
+        m = scaled(e);
+    }
+    while m.to_string().len() < 12 {
+        e -= 1;
+        m = scaled(e);
+    }
+    let digits = m.to_string();
+    let mantissa = format!("{}.{}", &digits[..1], digits[1..].trim_end_matches('0'));
+    let mantissa = mantissa.trim_end_matches('.');
+    format!("{sign}{mantissa}e{e}")
+}
+
 pub fn describe_counterexample(c: &Counterexample) -> String {
     let at = if c.assignment.is_empty() {
         String::new()
@@ -143,11 +265,15 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
         let parts: Vec<String> = c
             .assignment
             .iter()
-            .map(|(n, v)| format!("{n} = {v}"))
+            .map(|(n, v)| format!("{n} = {}", shorten_numbers(v)))
             .collect();
         format!("at {}: ", parts.join(", "))
     };
-    let mut out = format!("{at}left = {}, right = {}", c.lhs, c.rhs);
+    let mut out = format!(
+        "{at}left = {}, right = {}",
+        shorten_numbers(&c.lhs),
+        shorten_numbers(&c.rhs)
+    );
     if let Some(note) = &c.note {
         let _ = write!(out, " ({note})");
     }
@@ -158,10 +284,15 @@ pub fn describe_counterexample(c: &Counterexample) -> String {
 pub fn verdict_detail(row: &ResultRow) -> String {
     match &row.verdict {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
-        Verdict::Checked { points, skipped } => {
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => {
             format!(
-                "agrees at {points} sample points ({skipped} skipped), seed {}",
-                row.seed
+                "agrees at {points} sample points ({skipped} skipped), seed {}; explored {}",
+                row.seed,
+                explored.describe(*points)
             )
         }
         Verdict::Refuted { counterexample } => {
@@ -188,7 +319,7 @@ fn expectation_word(e: Option<Expected>) -> &'static str {
 
 fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
     let severity = match d.severity {
-        Severity::Error => cs::Severity::Error,
+        Severity::Error | Severity::Failure => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
     };
     let mut labels = vec![cs::Label::primary((), d.span.range())];
@@ -205,6 +336,29 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<()> {
 
 /// A diagnostic with its source snippet and caret.
 pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> String {
+    if let Some(cell) = source.cell_at(d.span.start as usize) {
+        // in a notebook, the snippet and the line numbers are the cell's own
+        let end = source
+            .cells
+            .iter()
+            .find(|c| c.offset > cell.offset)
+            .map_or(source.text.len(), |c| c.offset);
+        let text = source.text.get(cell.offset..end).unwrap_or("");
+        let inside = |span: Span| {
+            let (start, stop) = (span.start as usize, span.end as usize);
+            (start >= cell.offset && stop <= end)
+                .then(|| Span::new(start - cell.offset, stop - cell.offset))
+        };
+        let mut local = d.clone();
+        local.span = inside(d.span).unwrap_or_default();
+        local.labels = d
+            .labels
+            .iter()
+            .filter_map(|(span, label)| Some((inside(*span)?, label.clone())))
+            .collect();
+        let name = format!("{}:cell {}", source.name, cell.number);
+        return render_diagnostic(&SourceFile::new(name, text), &local, color);
+    }
     let file = SimpleFile::new(source.name.clone(), source.text.as_str());
     let mut buffer = if color {
         termcolor::Buffer::ansi()
@@ -227,9 +381,30 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
+/// A step's text cut to a readable length for the human formats.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() <= 100 {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(99).collect();
+    format!("{cut}…")
+}
+
+/// The one-line errors of paths that could not be read (`error: no such file:
+/// hw.md`), which the text output leaves to stderr.
+pub fn unreadable_lines(reports: &[FileReport], color: bool) -> String {
+    let mut out = String::new();
+    for report in reports.iter().filter(|r| r.is_unreadable()) {
+        for d in &report.diagnostics {
+            let _ = writeln!(out, "{} {}", paint(color, "31", "error:"), d.message);
+        }
+    }
+    out
+}
+
 fn render_text(reports: &[FileReport], options: TextOptions) -> String {
     let mut out = String::new();
-    for report in reports {
+    for report in reports.iter().filter(|r| !r.is_unreadable()) {
         let _ = writeln!(out, "{}", paint(options.color, "1", &report.source.name));
         for d in &report.diagnostics {
             out.push_str(&render_diagnostic(&report.source, d, options.color));
@@ -246,13 +421,15 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 (Some(e), false) => format!(" (expected {})", expectation_word(Some(e))),
                 _ => String::new(),
             };
+            let at = match row.cell {
+                Some(c) => format!("cell {c}:{}:{}", row.line, row.column),
+                None => format!("{:>4}:{:<3}", row.line, row.column),
+            };
             let _ = writeln!(
                 out,
-                "  {mark} {verdict} {:>4}:{:<3} {}{expected}: {}",
-                row.line,
-                row.column,
+                "  {mark} {verdict} {at} {}{expected}: {}",
                 title(row),
-                row.text
+                shorten(&row.text)
             );
             match &row.verdict {
                 Verdict::Refuted { counterexample } if row.passed => {
@@ -270,7 +447,17 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                 Verdict::Checked { .. } if options.explain => {
                     let _ = writeln!(out, "      {}", verdict_detail(row));
                 }
+                Verdict::Checked {
+                    points, explored, ..
+                } if row.passed => {
+                    let _ = writeln!(out, "      explored: {}", explored.describe(*points));
+                }
                 _ => {}
+            }
+            if options.explain {
+                for note in &row.context {
+                    let _ = writeln!(out, "      context: {note}");
+                }
             }
             if !row.passed {
                 let message = match &row.verdict {
@@ -311,15 +498,45 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
 fn verdict_json(row: &ResultRow) -> Json {
     match &row.verdict {
         Verdict::Proved { trace } => json!({ "trace": trace }),
-        Verdict::Checked { points, skipped } => json!({ "points": points, "skipped": skipped }),
-        Verdict::Refuted { counterexample: c } => json!({
-            "counterexample": {
-                "assignment": c.assignment.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+        Verdict::Checked {
+            points,
+            skipped,
+            explored,
+        } => json!({
+            "points": points,
+            "skipped": skipped,
+            "explored": {
+                "summary": explored.describe(*points),
+                "magnitudes": explored.magnitudes.map(|(lo, hi)| json!([lo, hi])),
+                "sizes": explored.sizes.map(|(lo, hi)| json!([lo, hi])),
+                "boundaries": explored.boundaries,
+                "functions": explored.families.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            },
+        }),
+        Verdict::Refuted { counterexample: c } => {
+            // exact values stay as they are; a long one also gets a `decimal`
+            let with_decimal = |mut j: Json, key: &str, v: &str| {
+                let short = shorten_numbers(v);
+                if short != v {
+                    j[key] = json!(short);
+                }
+                j
+            };
+            let assignment: Vec<Json> = c
+                .assignment
+                .iter()
+                .map(|(n, v)| with_decimal(json!({"name": n, "value": v}), "decimal", v))
+                .collect();
+            let mut counterexample = json!({
+                "assignment": assignment,
                 "lhs": c.lhs,
                 "rhs": c.rhs,
                 "note": c.note,
-            }
-        }),
+            });
+            counterexample = with_decimal(counterexample, "lhs_decimal", &c.lhs);
+            counterexample = with_decimal(counterexample, "rhs_decimal", &c.rhs);
+            json!({ "counterexample": counterexample })
+        }
         Verdict::Unknown { reason } => json!({ "reason": reason }),
     }
 }
@@ -332,14 +549,18 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    let at = r.source.line_col(d.span.start as usize);
-                    json!({
-                        "severity": if d.is_error() { "error" } else { "warning" },
+                    let at = r.source.locate(d.span.start as usize);
+                    let mut obj = json!({
+                        "severity": if d.is_error() || d.is_failure() { "error" } else { "warning" },
                         "line": at.line,
                         "column": at.col,
                         "message": d.message,
                         "notes": d.notes,
-                    })
+                    });
+                    if let (Json::Object(o), Some(cell)) = (&mut obj, at.cell) {
+                        o.insert("cell".into(), json!(cell));
+                    }
+                    obj
                 })
                 .collect();
             let results: Vec<Json> = r
@@ -360,11 +581,22 @@ pub fn to_json(reports: &[FileReport]) -> Json {
                     });
                     if let (Json::Object(o), Json::Object(extra)) = (&mut obj, verdict_json(row)) {
                         o.extend(extra);
+                        if let Some(cell) = row.cell {
+                            o.insert("cell".into(), json!(cell));
+                        }
+                    }
+                    if let (Json::Object(o), false) = (&mut obj, row.context.is_empty()) {
+                        // a document's step: the context it was read in
+                        o.insert("context".into(), json!(row.context));
                     }
                     obj
                 })
                 .collect();
-            json!({ "file": r.source.name, "diagnostics": errors, "results": results })
+            let mut file = json!({ "file": r.source.name, "diagnostics": errors, "results": results });
+            if let (Json::Object(o), Some(c)) = (&mut file, &r.coverage) {
+                o.insert("coverage".into(), coverage_json(r, c));
+            }
+            file
         })
         .collect();
     let s = summarize(reports);
@@ -375,6 +607,36 @@ pub fn to_json(reports: &[FileReport]) -> Json {
             "files": s.files, "proved": s.proved, "checked": s.checked, "refuted": s.refuted,
             "unknown": s.unknown, "passed": s.passed, "failed": s.failed, "errors": s.errors,
         },
+    })
+}
+
+/// `"coverage"` of a document: the counts, and every skipped formula with its reason.
+fn coverage_json(r: &FileReport, c: &Coverage) -> Json {
+    let skipped: Vec<Json> = c
+        .skipped
+        .iter()
+        .map(|s| {
+            let mut obj = json!({
+                "line": s.line,
+                "column": s.column,
+                "class": s.class,
+                "reason": s.reason,
+                "equalities": s.equalities,
+                "text": s.text,
+            });
+            if let (Json::Object(o), Some(cell)) = (&mut obj, s.cell) {
+                o.insert("cell".into(), json!(cell));
+            }
+            obj
+        })
+        .collect();
+    json!({
+        "equalities": c.equalities,
+        "judged": r.results.len(),
+        "skipped": c.skipped.iter().map(|s| s.equalities).sum::<usize>(),
+        "without_equality": c.without_equality,
+        "other_relations": c.other_relations,
+        "formulas": skipped,
     })
 }
 
@@ -389,6 +651,7 @@ fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // XML 1.0 has no way to write other control characters, even escaped
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
             c => out.push(c),
         }
@@ -396,24 +659,59 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
+/// Seconds with millisecond precision, as JUnit consumers expect.
+fn seconds(d: std::time::Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// JUnit XML: a `<testsuite>` per file and a `<testcase>` per claim or step
+/// (`classname` and `file` = the file, `line`, `time`); a result that fails is a
+/// `<failure type="refuted|unknown|checked">` with the counterexample or the
+/// reason; an input error is an `<error>` case. Validated against the common
+/// JUnit schema in the tests (`tests/fixtures/junit.xsd`).
 fn render_junit(reports: &[FileReport]) -> String {
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nabla\">\n");
+    let all = summarize(reports);
+    let total: std::time::Duration = reports
+        .iter()
+        .flat_map(|r| &r.results)
+        .map(|row| row.elapsed)
+        .sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"nabla\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
+        all.proved + all.checked + all.refuted + all.unknown + all.errors,
+        all.failed,
+        all.errors,
+        seconds(total)
+    );
     for r in reports {
-        let failures = r.results.iter().filter(|x| !x.passed).count();
+        let file = xml_escape(&r.source.name);
+        let findings = r.diagnostics.iter().filter(|d| d.is_failure()).count();
+        let failures = r.results.iter().filter(|x| !x.passed).count() + findings;
         let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
+        let time: std::time::Duration = r.results.iter().map(|row| row.elapsed).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
-            xml_escape(&r.source.name),
-            r.results.len() + errors
+            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{}\" file=\"{file}\">",
+            r.results.len() + errors + findings,
+            seconds(time)
         );
+        for d in r.diagnostics.iter().filter(|d| d.is_failure()) {
+            let at = r.source.line_col(d.span.start as usize);
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{at} document\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"0.000\"><failure type=\"document\" message=\"{}\"/></testcase>",
+                at.line,
+                xml_escape(&d.message)
+            );
+        }
         for d in r.diagnostics.iter().filter(|d| d.is_error()) {
             let at = r.source.line_col(d.span.start as usize);
             let _ = writeln!(
                 out,
-                "    <testcase name=\"{at} input\" classname=\"{}\"><error message=\"{}\"/></testcase>",
-                xml_escape(&r.source.name),
+                "    <testcase name=\"{at} input\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"0.000\"><error type=\"input\" message=\"{}\"/></testcase>",
+                at.line,
                 xml_escape(&d.message)
             );
         }
@@ -421,16 +719,19 @@ fn render_junit(reports: &[FileReport]) -> String {
             let name = format!("{}:{} {}: {}", row.line, row.column, title(row), row.text);
             let _ = write!(
                 out,
-                "    <testcase name=\"{}\" classname=\"{}\">",
+                "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"{}\">",
                 xml_escape(&name),
-                xml_escape(&r.source.name)
+                row.line,
+                seconds(row.elapsed)
             );
             if !row.passed {
                 let _ = write!(
                     out,
-                    "<failure message=\"{}\">{}</failure>",
+                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                    row.verdict.word(),
                     xml_escape(&format!(
-                        "{} ({})",
+                        "{} is {}, expected {}",
+                        title(row),
                         row.verdict.word(),
                         expectation_word(row.expected)
                     )),
@@ -447,46 +748,111 @@ fn render_junit(reports: &[FileReport]) -> String {
 
 // ----- GitHub annotations -----
 
-fn github_escape(s: &str) -> String {
+/// GitHub shows at most this many annotations of one level per step; past it,
+/// warnings are folded into one notice so that no error is crowded out.
+const GITHUB_SHOWN: usize = 10;
+
+/// Escapes the message of a workflow command.
+fn github_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
+/// Escapes a property value of a workflow command (`file=`, `title=`).
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One `::level file=…,line=…,endLine=…,col=…,endColumn=…,title=…::message` line.
+fn github_command(
+    level: &str,
+    source: &SourceFile,
+    span: Span,
+    title: &str,
+    message: &str,
+) -> String {
+    let start = source.line_col(span.start as usize);
+    // GitHub's endColumn is the last column of the range, not one past it
+    let last = (span.end as usize)
+        .saturating_sub(1)
+        .max(span.start as usize);
+    let end = source.line_col(last);
+    format!(
+        "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}\n",
+        github_property(&source.name),
+        start.line,
+        end.line,
+        start.col,
+        end.col,
+        github_property(title),
+        github_data(message)
+    )
+}
+
+/// GitHub workflow commands: every error first (input errors, then failed
+/// results), then the warnings, folded into one notice when there are more
+/// than GitHub shows. The full table goes to the step summary (`step_summary`).
 fn render_github(reports: &[FileReport]) -> String {
-    let mut out = String::new();
+    let mut errors = String::new();
+    let mut warnings = Vec::new();
     for r in reports {
         for d in &r.diagnostics {
-            let at = r.source.line_col(d.span.start as usize);
-            let level = if d.is_error() { "error" } else { "warning" };
-            let _ = writeln!(
-                out,
-                "::{level} file={},line={},col={}::{}",
-                r.source.name,
-                at.line,
-                at.col,
-                github_escape(&d.message)
-            );
+            if d.is_error() || d.is_failure() {
+                let heading = if d.is_error() {
+                    "nabla: input error"
+                } else {
+                    "nabla: document"
+                };
+                errors.push_str(&github_command(
+                    "error", &r.source, d.span, heading, &d.message,
+                ));
+            } else {
+                warnings.push(github_command(
+                    "warning", &r.source, d.span, "nabla", &d.message,
+                ));
+            }
         }
         for row in r.results.iter().filter(|x| !x.passed) {
-            let _ = writeln!(
-                out,
-                "::error file={},line={},col={}::{}",
-                r.source.name,
-                row.line,
-                row.column,
-                github_escape(&format!(
-                    "{} is {}: {}",
-                    title(row),
-                    row.verdict.word(),
-                    verdict_detail(row)
-                ))
+            let heading = format!("nabla: {} {}", row.kind, row.verdict.word());
+            let message = format!(
+                "{} is {}: {}",
+                title(row),
+                row.verdict.word(),
+                verdict_detail(row)
             );
+            errors.push_str(&github_command(
+                "error", &r.source, row.span, &heading, &message,
+            ));
         }
+    }
+    let mut out = errors;
+    if warnings.len() <= GITHUB_SHOWN {
+        out.extend(warnings);
+    } else {
+        let files = reports
+            .iter()
+            .filter(|r| r.diagnostics.iter().any(|d| !d.is_error()))
+            .count();
+        let _ = writeln!(
+            out,
+            "::notice title=nabla::{}",
+            github_data(&format!(
+                "{} warnings in {files} file{} (too many to annotate one by one; run nabla check locally to see them)",
+                warnings.len(),
+                if files == 1 { "" } else { "s" }
+            ))
+        );
     }
     let s = summarize(reports);
     let _ = writeln!(out, "{} passed, {} failed", s.passed, s.failed);
     out
+}
+
+/// The Markdown written to `$GITHUB_STEP_SUMMARY` under `--format github`: the
+/// whole verdict table, which annotations alone cannot show.
+pub fn step_summary(reports: &[FileReport]) -> String {
+    render_markdown(reports)
 }
 
 // ----- Markdown -----
@@ -503,7 +869,11 @@ fn render_markdown(reports: &[FileReport]) -> String {
         s.proved, s.checked, s.refuted, s.unknown, s.passed, s.failed
     );
     for r in reports {
-        for d in r.diagnostics.iter().filter(|d| d.is_error()) {
+        for d in r
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() || d.is_failure())
+        {
             let at = r.source.line_col(d.span.start as usize);
             let _ = writeln!(
                 out,
@@ -519,6 +889,9 @@ fn render_markdown(reports: &[FileReport]) -> String {
             let details = match &row.verdict {
                 Verdict::Refuted { counterexample } => describe_counterexample(counterexample),
                 Verdict::Unknown { reason } => reason.clone(),
+                Verdict::Checked {
+                    points, explored, ..
+                } => format!("explored {}", explored.describe(*points)),
                 _ => String::new(),
             };
             let verdict = match (row.passed, row.expected) {
@@ -536,11 +909,120 @@ fn render_markdown(reports: &[FileReport]) -> String {
                 md_cell(&r.source.name),
                 row.line,
                 md_cell(&title(row)),
-                md_cell(&row.text).replace('`', "'"),
+                md_cell(&shorten(&row.text)).replace('`', "'"),
                 verdict,
                 md_cell(&details)
             );
         }
     }
     out
+}
+
+// ----- an annotated document -----
+
+/// An annotated copy of a Markdown document: `\;\text{✓}` or `\;\text{✗}` after each
+/// checked step (inside its math), and a list of the verdicts at the end.
+pub fn annotate_markdown(report: &FileReport) -> String {
+    let text = &report.source.text;
+    let mut marks: Vec<(usize, &'static str)> = report
+        .results
+        .iter()
+        .map(|row| {
+            let mark = match (&row.verdict, row.passed) {
+                (Verdict::Refuted { .. }, _) => "\\;\\text{✗}",
+                (_, true) => "\\;\\text{✓}",
+                _ => "\\;\\text{?}",
+            };
+            (row.span.end as usize, mark)
+        })
+        .collect();
+    marks.sort_by_key(|m| std::cmp::Reverse(m.0));
+    let mut out = text.clone();
+    for (at, mark) in marks {
+        if at <= out.len() && out.is_char_boundary(at) {
+            out.insert_str(at, mark);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let s = summarize(std::slice::from_ref(report));
+    out.push_str(&format!(
+        "\n---\n\n**nabla**: {} proved, {} checked, {} refuted, {} unknown.\n\n",
+        s.proved, s.checked, s.refuted, s.unknown
+    ));
+    for row in &report.results {
+        let mark = match (&row.verdict, row.passed) {
+            (Verdict::Refuted { .. }, _) => "✗",
+            (_, true) => "✓",
+            _ => "?",
+        };
+        out.push_str(&format!(
+            "- {mark} line {}: `{}` — {}{}\n",
+            row.line,
+            shorten(&row.text).replace('`', "'"),
+            row.verdict.word(),
+            match verdict_detail(row) {
+                d if d.is_empty() => String::new(),
+                d => format!(" ({})", d.replace('\n', " ")),
+            }
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes_follow_the_workflow_command_rules() {
+        for (raw, property, data) in [
+            ("plain.nabla", "plain.nabla", "plain.nabla"),
+            ("a,b", "a%2Cb", "a,b"),
+            ("a:b", "a%3Ab", "a:b"),
+            ("50%", "50%25", "50%25"),
+            ("two\nlines\r", "two%0Alines%0D", "two%0Alines%0D"),
+            ("%3A", "%253A", "%253A"),
+        ] {
+            assert_eq!(github_property(raw), property, "property {raw:?}");
+            assert_eq!(github_data(raw), data, "data {raw:?}");
+        }
+    }
+
+    #[test]
+    fn shorten_cuts_only_long_texts_at_a_character_boundary() {
+        assert_eq!(shorten("x = x"), "x = x");
+        let long = "σ".repeat(150);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), 100);
+        assert!(short.ends_with('…'));
+    }
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::shorten_numbers;
+
+    #[test]
+    fn long_exact_numbers_become_short_decimals() {
+        let long = format!("1/{}", "3".repeat(40));
+        let cases = [
+            ("3/4", "3/4".to_string()),
+            ("x = 12", "x = 12".to_string()),
+            (long.as_str(), "≈3e-40".to_string()),
+            (
+                "-123456789012345678901234567/1000",
+                "≈-1.23456789012e23".to_string(),
+            ),
+            (
+                "[1, 100000000000000000000000000000]",
+                "[1, ≈1e29]".to_string(),
+            ),
+            ("2×3 [0, 1]", "2×3 [0, 1]".to_string()),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(shorten_numbers(text), expected, "{text}");
+        }
+    }
 }

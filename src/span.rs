@@ -53,12 +53,41 @@ impl fmt::Display for LineCol {
     }
 }
 
+/// Where a notebook's cell starts in the text read from the notebook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// Byte offset of the cell's first character in the text.
+    pub offset: usize,
+    /// 1-based position of the cell in the notebook, counting every cell.
+    pub number: usize,
+}
+
+/// A place in a file: line and column, inside a notebook cell or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The notebook cell (lines and columns then count from the cell's start).
+    pub cell: Option<usize>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell {
+            Some(cell) => write!(f, "cell {cell}:{}:{}", self.line, self.col),
+            None => write!(f, "{}:{}", self.line, self.col),
+        }
+    }
+}
+
 /// One source text with its name and a line index.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// For a notebook, where each Markdown cell starts in `text` (in order).
+    pub cells: Vec<Cell>,
 }
 
 impl SourceFile {
@@ -71,6 +100,41 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            cells: Vec::new(),
+        }
+    }
+
+    /// The text read from a notebook, and where its cells start.
+    pub fn with_cells(name: impl Into<String>, text: impl Into<String>, cells: Vec<Cell>) -> Self {
+        SourceFile {
+            cells,
+            ..SourceFile::new(name, text)
+        }
+    }
+
+    /// The cell holding `offset`, if the text came from a notebook.
+    pub fn cell_at(&self, offset: usize) -> Option<Cell> {
+        let k = self.cells.partition_point(|c| c.offset <= offset);
+        k.checked_sub(1).map(|k| self.cells[k])
+    }
+
+    /// Line and column of a byte offset; in a notebook, counted inside its cell.
+    pub fn locate(&self, offset: usize) -> Location {
+        let at = self.line_col(offset);
+        match self.cell_at(offset) {
+            Some(cell) => {
+                let first = self.line_col(cell.offset).line;
+                Location {
+                    cell: Some(cell.number),
+                    line: at.line - first + 1,
+                    col: at.col,
+                }
+            }
+            None => Location {
+                cell: None,
+                line: at.line,
+                col: at.col,
+            },
         }
     }
 

@@ -72,7 +72,9 @@ fn every_adversarial_claim_gets_its_verdict() {
                     Some(allowed) if !allowed.contains(&verdict) => failures.push(format!(
                         "{name}:{line} (seed {seed}): {verdict}, expected {} — {}",
                         allowed.join("|"),
-                        r.get("reason").or(r.get("counterexample")).unwrap_or(&Json::Null)
+                        r.get("reason")
+                            .or(r.get("counterexample"))
+                            .unwrap_or(&Json::Null)
                     )),
                     Some(_) => {}
                 }

@@ -128,7 +128,7 @@ fn folders_still_yield_only_nabla_files() {
     assert!(dir.path().join("notes/hw.md").is_file());
     let run = dir.run(&["check", "notes"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("no .nabla files"), "{}", run.stdout);
+    assert!(run.stderr.contains("no .nabla files"), "{}", run.stderr);
 }
 
 /// `shared/seed/` beside the checkout (CI) or one level further up (a worktree).
@@ -208,8 +208,70 @@ fn the_seed_homework_is_read_as_markdown() {
         // Q2(h): -log softmax (L(x, y) was defined above, so it is checked too)
         let h2 = at(&[279]);
         assert!(!h2.is_empty() && h2.iter().all(holds), "{h2:?}");
-        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case is stated without its condition
+        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case stands under "for k ≠ y" two
+        // lines above, a condition on a class index the check cannot take yet: unknown
         assert_eq!(at(&[329]), vec!["proved", "proved"]);
-        assert_eq!(at(&[335]), vec!["refuted"]);
+        assert_eq!(at(&[335]), vec!["unknown"]);
+        // the cases after it: y is a class index in 1..m (checked with the default
+        // points; unknown with as few as 8), never refuted at a y outside 1..m
+        assert!(!at(&[339]).contains(&"refuted"), "{}", run.stdout);
+        // Q1(d): "Since at large k": a statement about the limit, not refuted
+        assert_eq!(at(&[43]), vec!["unknown"]);
+        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J
+        assert!(at(&[104]).is_empty(), "{}", run.stdout);
+        // Q2(g): the example's values (`let σ(a) = [0.1, 0.9]`, `y = [1, 0]`): the
+        // -0.162 holds for the first sample, the -0.8 for none (it is -0.9)
+        assert_eq!(at(&[265]), vec!["proved", "refuted", "proved", "proved"]);
+        assert_eq!(at(&[259]), vec!["refuted"]);
+        // Q2(m): the text defines o_k^a; ∂L/∂b_k is never refuted by cutting it
+        assert!(!at(&[373]).contains(&"refuted"), "{}", run.stdout);
+        // every refutation is one of the homework's real slips
+        let refuted: Vec<usize> = rows
+            .iter()
+            .filter(|(_, v)| v == "refuted")
+            .map(|(l, _)| *l)
+            .collect();
+        assert_eq!(refuted, vec![74, 86, 259, 265], "{}", run.stdout);
     }
+}
+
+#[test]
+fn a_notebook_is_read_by_cell_and_its_verdicts_are_located_in_cells() {
+    let dir = Dir::new();
+    let notebook = r##"{"cells": [
+  {"cell_type": "markdown", "metadata": {}, "source": ["# Q1\n", "\n", "$\\sigma(-x) = 1 - \\sigma(x)$\n"]},
+  {"cell_type": "code", "metadata": {}, "outputs": [], "source": ["cost = '$5'  # $x + x = 3x$\n"]},
+  {"cell_type": "markdown", "metadata": {}, "source": "A slip:\n\n$$\\frac{d}{dx} x^2 = 3x$$"}
+], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"##;
+    dir.create("hw.ipynb", notebook);
+    let run = dir.run(&["check", "hw.ipynb", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout.contains("✓ proved   cell 1:3:15"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("hw.ipynb:cell 3:3:22"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("x + x"), "{}", run.stdout);
+    let run = dir.run(&["check", "hw.ipynb", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let at: Vec<(u64, u64, u64)> = json["files"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_u64().unwrap_or(0);
+            (n("cell"), n("line"), n("column"))
+        })
+        .collect();
+    assert_eq!(at, vec![(1, 3, 15), (3, 3, 22)]);
+    // a file that is not a notebook is a located input error
+    dir.create("bad.ipynb", "{\"cells\": 3}");
+    let run = dir.run(&["check", "bad.ipynb"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("not a notebook"), "{}", run.stdout);
 }

@@ -4,15 +4,22 @@
 //!
 //! - refuted: the checker refutes it, and the test re-evaluates both sides at
 //!   the counterexample's exact point and confirms they certainly differ there
-//!   (and that the point meets the conditions);
+//!   (and that the point meets the conditions). For a limit the oracle never
+//!   asks nabla's limit engine: a mutated right side is compared with the
+//!   original right side (the corpus claim, so the exact limit); a mutated body
+//!   is evaluated far along the approach and must settle (within `MARGIN`)
+//!   away from the right side, or grow past `1/MARGIN`;
 //! - equivalent: the prover shows the mutated side equal to the original one
 //!   (an equivalent rewrite, not a mistake);
 //! - undefined: the checker says `unknown` and the mutated side has no value at
 //!   any point of an independent grid (`1/(1 − 1)`, `ln(−e^x)`): the claim became
 //!   meaningless, so no counterexample exists and `unknown` is the right verdict;
-//! - limit kept: the body of a limit was mutated, the checker did not refute it,
-//!   and at no grid point do the original and mutated bodies settle at different
-//!   values (`1/(2 + e^{−kx})` → 0 for x < 0 just like `1/(1 + e^{−kx})`);
+//! - limit kept: the body of a limit was mutated, the checker did not refute it
+//!   (or proved the mutated claim), and at no grid point do the original and
+//!   mutated bodies, evaluated with rigorous enclosures far along the approach
+//!   (the farthest six of k = ±10 … ±(10^12 + 1) that evaluate), stay apart by
+//!   more than `MARGIN` (`1/(2 + e^{−kx})` → 0 for x < 0 just like
+//!   `1/(1 + e^{−kx})`);
 //! - survivor: anything else. Survivors fail the test with a readable list.
 //!
 //! Which side is mutated: the right-hand side; when it gives fewer than
@@ -39,6 +46,9 @@ const MAX_MUTANTS_PER_OBLIGATION: usize = 12;
 const MIN_RHS_MUTANTS: usize = 4;
 const GRID_SEED: u64 = 0x6d75_7461_6e74;
 const GRID_POINTS: usize = 120;
+/// How far apart values of a limit's body far along the approach may be and
+/// still count as one value (the test's own margin; the checker has none).
+const MARGIN: f64 = 1e-3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {
@@ -217,7 +227,11 @@ fn mutate_source(name: &str, text: &str, config: &CheckConfig, tally: &mut Tally
             };
             match check::check_obligation(store, domains, &mutated, config) {
                 Verdict::Refuted { counterexample } => {
-                    match verify(store, domains, &mutated, &counterexample) {
+                    let oracle = Oracle {
+                        side,
+                        original_side,
+                    };
+                    match verify(store, domains, &mutated, &counterexample, oracle) {
                         Ok(()) => {
                             tally.refuted += 1;
                             *tally.refuted_by_kind.entry(m.kind.name()).or_default() += 1;
@@ -284,7 +298,7 @@ fn classify(
     let undefined_everywhere = match (limit, side) {
         (Some((var, to, body)), Side::Lhs) => points
             .iter()
-            .all(|env| body_terms(store, var, to, body, env).is_empty()),
+            .all(|env| far_terms(store, var, to, body, env).is_empty()),
         _ => points.iter().all(|env| !defined(store, mutant_side, env)),
     };
     if unknown && undefined_everywhere {
@@ -300,13 +314,15 @@ fn classify(
     else {
         return Class::Survivor;
     };
-    if side != Side::Lhs || matches!(verdict, Verdict::Proved { .. }) {
+    // a proved mutant of the body is accepted only when the oracle finds its
+    // limit unchanged: a false proof shows up as a body that settles elsewhere
+    if side != Side::Lhs {
         return Class::Survivor;
     }
     let changed_somewhere = points.iter().any(|env| {
-        let before = settled(&body_terms(store, var, to, original_body, env));
-        let after = settled(&body_terms(store, var, to, body, env));
-        matches!((before, after), (Some(a), Some(b)) if !close(a, b))
+        let before = settled(&far_terms(store, var, to, original_body, env));
+        let after = settled(&far_terms(store, var, to, body, env));
+        matches!((before, after), (Some(a), Some(b)) if (a - b).abs() > MARGIN)
     });
     if changed_somewhere {
         Class::Survivor
@@ -344,36 +360,72 @@ fn defined(store: &Store, e: ExprId, env: &Env) -> bool {
     }
 }
 
-/// The finite values of `body` along var = ±2, ±4, ..., ±2^40 (overflowing
-/// terms left out).
-fn body_terms(store: &Store, var: Symbol, to: LimitTo, body: ExprId, env: &Env) -> Vec<f64> {
-    let sign: i64 = match to {
-        LimitTo::PosInf => 1,
-        LimitTo::NegInf => -1,
-        LimitTo::Point(_) => return Vec::new(),
-    };
-    (1..=40u32)
-        .filter_map(|p| {
+/// Where the limit variable is put to read a body far along its approach, in
+/// increasing distance: ±(10, 30, 100, 300, 10^3, 10^4, 10^6, 10^9, 10^12),
+/// each with the next integer (even and odd), or the point plus and minus
+/// 10^-1 … 10^-12.
+fn far_points(store: &Store, to: LimitTo, env: &Env) -> Vec<BigRational> {
+    let int = |n: u64| BigRational::from_integer(BigInt::from(n));
+    let scales = [
+        10u64,
+        30,
+        100,
+        300,
+        1_000,
+        10_000,
+        1_000_000,
+        1_000_000_000,
+        1_000_000_000_000,
+    ];
+    let huge = scales.iter().flat_map(|&n| [int(n), int(n + 1)]);
+    match to {
+        LimitTo::PosInf => huge.collect(),
+        LimitTo::NegInf => huge.map(|x| -x).collect(),
+        LimitTo::Point(p) => {
+            let Some(at) = eval::eval(store, p, env)
+                .ok()
+                .and_then(|v| v.as_exact().cloned())
+            else {
+                return Vec::new();
+            };
+            scales
+                .iter()
+                .flat_map(|&n| [&at + int(n).recip(), &at - int(n).recip()])
+                .collect()
+        }
+    }
+}
+
+/// The body at the farthest six `far_points` where it has a rigorous
+/// enclosure narrower than `MARGIN / 10` (as its midpoint); nearer points
+/// stand in where the evaluator overflows far out (`exp(10^6)`).
+fn far_terms(store: &Store, var: Symbol, to: LimitTo, body: ExprId, env: &Env) -> Vec<f64> {
+    let values: Vec<f64> = far_points(store, to, env)
+        .into_iter()
+        .filter_map(|x| {
             let mut at = env.clone();
-            let x = BigRational::from_integer(BigInt::from(2).pow(p) * sign);
             at.bind(var, Binding::Scalar(x));
-            let v = eval::eval(store, body, &at).ok()?.to_f64();
-            v.is_finite().then_some(v)
+            match eval::eval(store, body, &at).ok()? {
+                Value::Exact(r) => num_traits::ToPrimitive::to_f64(&r),
+                Value::Approx(iv) if iv.hi() - iv.lo() < MARGIN / 10.0 => {
+                    Some((iv.lo() + iv.hi()) / 2.0)
+                }
+                Value::Approx(_) | Value::Precise(_) => None,
+            }
         })
-        .collect()
+        .filter(|v| v.is_finite())
+        .collect();
+    values[values.len().saturating_sub(6)..].to_vec()
 }
 
-/// The value the last three terms settle at, if they do.
+/// The value all far terms share (within `MARGIN`), if they are all there and do.
 fn settled(terms: &[f64]) -> Option<f64> {
-    let [.., a, b, c] = terms[..] else {
+    if terms.len() < 6 {
         return None;
-    };
-    let near = |x: f64, y: f64| (x - y).abs() <= 1e-9 * (1.0 + y.abs());
-    (near(a, b) && near(b, c)).then_some(c)
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * (1.0 + b.abs())
+    }
+    let lo = terms.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (hi - lo <= MARGIN).then_some(terms[terms.len() - 1])
 }
 
 /// Whether the conditions hold at `env`, and the assumptions among those whose
@@ -416,11 +468,19 @@ fn shown_equal(
 /// Re-evaluates the obligation at the counterexample's exact point: the point
 /// must satisfy the conditions and assumptions, and the sides must differ there
 /// for certain. `Err` says what does not hold up.
+/// What the oracle knows about a mutant: which side changed, and the side it replaced.
+#[derive(Clone, Copy)]
+struct Oracle {
+    side: Side,
+    original_side: ExprId,
+}
+
 fn verify(
     store: &Store,
     domains: &Domains,
     ob: &Obligation,
     counterexample: &Counterexample,
+    oracle: Oracle,
 ) -> Result<(), String> {
     let env = counterexample.env();
     let bound = |c: ExprId| {
@@ -433,7 +493,12 @@ fn verify(
         return Err("the point does not meet the conditions".to_string());
     }
     if let Node::Limit { var, to, body } = store.node(ob.lhs).clone() {
-        return verify_limit(store, ob, &env, var, to, body);
+        return match oracle.side {
+            // the corpus claim holds: its right side is the exact limit
+            Side::Rhs if sides_differ(store, ob, oracle.original_side, ob.rhs, &env)? => Ok(()),
+            Side::Rhs => Err("the mutated right side equals the true limit there".to_string()),
+            Side::Lhs => verify_limit(store, ob, &env, var, to, body),
+        };
     }
     if let (Node::Vector(a), Node::Vector(b)) = (store.node(ob.lhs), store.node(ob.rhs)) {
         if a.len() != b.len() {
@@ -470,8 +535,9 @@ fn sides_differ(
     Ok(Value::compare(&a, &b) == Agreement::Different)
 }
 
-/// `lim var → ±∞ of body` against the right side: the body settles (along
-/// var = ±2, ..., ±2^40) at a value away from the right side.
+/// A mutated body against the right side, without nabla's limit engine: far
+/// along the approach the body settles (within `MARGIN`) more than `MARGIN`
+/// away from the right side, or every far term is past `1/MARGIN` and growing.
 fn verify_limit(
     store: &Store,
     ob: &Obligation,
@@ -483,13 +549,19 @@ fn verify_limit(
     let target = eval::eval(store, ob.rhs, env)
         .map_err(|e| format!("the right side is {e}"))?
         .to_f64();
-    let terms = body_terms(store, var, to, body, env);
+    let terms = far_terms(store, var, to, body, env);
+    let diverges = terms.len() == 6
+        && terms.iter().all(|v| v.abs() > 1.0 / MARGIN)
+        && terms[4].abs() > terms[0].abs();
+    if diverges {
+        return Ok(());
+    }
     let Some(limit) = settled(&terms) else {
-        return Err(format!("the body does not settle: {terms:?}"));
+        return Err(format!("the body does not settle far along: {terms:?}"));
     };
-    if close(limit, target) {
+    if (limit - target).abs() <= MARGIN {
         return Err(format!(
-            "the body settles at {limit}, the right side is {target}"
+            "far along, the body is {limit}, the right side is {target}"
         ));
     }
     Ok(())

@@ -239,11 +239,9 @@ fn a_path_that_is_a_symlink_loop_is_an_error_and_others_still_run() {
     std::os::unix::fs::symlink("self.nabla", dir.path().join("self.nabla")).expect("symlink");
     let run = dir.run(&["check", "self.nabla", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("cannot read `self.nabla`: too many levels of symbolic links"),
-        "{}",
-        run.stdout
+    assert_eq!(
+        run.stderr,
+        "error: cannot read `self.nabla`: too many levels of symbolic links\n"
     );
     assert!(run.stdout.contains("claim \"good\""), "{}", run.stdout);
 }
@@ -262,11 +260,9 @@ fn an_unreadable_file_is_an_error_and_others_still_run() {
     let run = dir.run(&["check", "secret.nabla", "good.nabla"]);
     if unreadable {
         assert_eq!(run.code, 2, "{}", run.all());
-        assert!(
-            run.stdout
-                .contains("cannot read `secret.nabla`: permission denied"),
-            "{}",
-            run.stdout
+        assert_eq!(
+            run.stderr,
+            "error: cannot read `secret.nabla`: permission denied\n"
         );
     }
     assert!(run.stdout.contains("claim \"good\""), "{}", run.stdout);
@@ -280,11 +276,7 @@ fn a_folder_named_like_a_file_with_nothing_inside_is_an_error() {
     std::fs::create_dir(dir.path().join("x.nabla")).expect("mkdir");
     let run = dir.run(&["check", "x.nabla", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(
-        run.stdout.contains("no .nabla files in `x.nabla`"),
-        "{}",
-        run.stdout
-    );
+    assert_eq!(run.stderr, "error: no .nabla files in `x.nabla`\n");
     assert!(run.stdout.contains("claim \"good\""), "{}", run.stdout);
 }
 
@@ -298,10 +290,10 @@ fn a_file_over_the_size_limit_is_refused_and_others_still_run() {
     let run = dir.run(&["check", "big.nabla", "good.nabla"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
-        run.stdout
+        run.stderr
             .contains("`big.nabla` is 17825792 bytes; the limit is 16777216 bytes"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(run.stdout.contains("claim \"good\""), "{}", run.stdout);
 }
@@ -327,7 +319,7 @@ fn json_stays_valid_when_files_are_bad_and_claims_are_unknown() {
     let text = value.to_string();
     assert!(text.contains("binary file"), "{text}");
     assert!(text.contains("size limit"), "{text}");
-    assert!(text.contains("no such file or folder"), "{text}");
+    assert!(text.contains("no such file: missing.nabla"), "{text}");
 }
 
 // ----- fuzz findings: each file is one input that once crashed or hung nabla -----
@@ -434,4 +426,90 @@ fn extreme_option_values_are_handled() {
         "{}",
         run.stderr
     );
+}
+
+// ----- documents: the same limits, one deadline for the whole document -----
+
+#[test]
+fn expr_limit_applies_to_markdown_chains() {
+    let dir = Dir::new();
+    dir.create(
+        "t.md",
+        "$$\\frac{d^8}{dx^8} \\tanh(\\sigma(x) e^{x}) = 0$$\n\nand $x + 1 = 1 + x$.\n",
+    );
+    let run = dir.run(&["check", "t.md", "--expr-limit", "60", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("past the limit of 60 (raise it with --expr-limit); not checked"),
+        "{}",
+        run.stdout
+    );
+    // the chain that fits is still checked; the other is counted as skipped
+    assert!(
+        run.stdout.contains("\"verdict\": \"proved\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"class\": \"not-checked\""),
+        "{}",
+        run.stdout
+    );
+    // without the flag the derivative is taken and the step judged
+    let run = dir.run(&["check", "t.md", "--format", "json"]);
+    assert!(!run.stdout.contains("--expr-limit"), "{}", run.stdout);
+}
+
+#[test]
+fn file_budget_bounds_the_whole_markdown_document() {
+    // the `≈` step samples until the deadline (it cannot reach 2^64 points); a
+    // deadline per chain would give the next chain a fresh budget and prove it
+    let dir = Dir::new();
+    dir.create(
+        "t.md",
+        "$$\\sigma(x) \\approx \\frac{1}{1+e^{-x}}$$\n\nand $x + 1 = 1 + x$.\n",
+    );
+    dir.create("other.nabla", GOOD);
+    let run = dir.run(&[
+        "check",
+        "t.md",
+        "other.nabla",
+        "--points",
+        "18446744073709551615",
+        "--time-budget",
+        "inf",
+        "--file-budget",
+        "0.3",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let cut = "budget exceeded (file): 0.3 s per file (raise it with --file-budget)";
+    assert_eq!(run.stdout.matches(cut).count(), 2, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ proved      1:1   claim \"good\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_document_with_nothing_checkable_fails_unless_allowed() {
+    let dir = Dir::new();
+    dir.create("notes.md", "Only a name, $x$, and a condition $x > 0$.\n");
+    let run = dir.run(&["check", "notes.md", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("error: nothing checkable in this document"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1 failed; 0 input errors"),
+        "{}",
+        run.stdout
+    );
+    let run = dir.run(&["check", "notes.md", "--allow-empty", "--color", "never"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stdout.contains("nothing checkable"), "{}", run.stdout);
 }

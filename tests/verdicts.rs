@@ -16,7 +16,7 @@ const VERDICTS: &str = "\
 var x : real
 
 claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
-claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+claim \"close\": σ(x) ≈ 1/(1 + exp(-x)) within 0.001
 claim \"wrong square\": (x + 1)^2 = x^2 + 1
 claim \"nowhere defined\": ln(-1 - x^2) = x
 expect refuted: claim \"softplus is not ln exp\": softplus(x) = ln(exp(x))
@@ -70,7 +70,7 @@ fn every_verdict_in_text() {
     let expected = "\
 verdicts.nabla
   ✓ proved      4:1   claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
-  ✓ checked     5:1   claim \"step limit\": lim k -> inf of 1/(1 + exp(-k*x)) = H(x)
+  ✓ checked     5:1   claim \"close\": σ(x) ≈ 1/(1 + exp(-x))
   ✗ refuted     6:1   claim \"wrong square\": (x + 1)^2 = x^2 + 1
 error: claim \"wrong square\" is refuted
   ┌─ verdicts.nabla:6:1
@@ -116,10 +116,15 @@ fn every_verdict_in_json() {
             ],
         }),
         json!({
-            "line": 5, "column": 1, "kind": "claim", "name": "step limit", "step": null,
-            "text": "lim k -> inf of 1/(1 + exp(-k*x)) = H(x)",
+            "line": 5, "column": 1, "kind": "claim", "name": "close", "step": null,
+            "text": "σ(x) ≈ 1/(1 + exp(-x))",
             "verdict": "checked", "expected": null, "passed": true, "seed": 1,
-            "points": 40, "skipped": 0,
+            // every term of the sequence overflows at the wide points x = -m·10^e, e = 3..6
+            "points": 36, "skipped": 4,
+            "explored": {
+                "summary": "36 points", "magnitudes": null, "sizes": null,
+                "boundaries": 0, "functions": [],
+            },
         }),
         json!({
             "line": 6, "column": 1, "kind": "claim", "name": "wrong square", "step": null,
@@ -311,4 +316,71 @@ fn no_true_claim_of_the_corpus_is_refuted_under_any_seed() {
     }
     // the same obligations under every seed
     assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+}
+
+/// Checked claims say what their points covered; a sliver of falsehood between
+/// two roots is found by the boundary points.
+const EXPLORED: &str = "\
+var x : real
+var f : R -> R
+dim n
+var v : R^n
+claim \"sliver\": ind(x*x + x/3 < 0) = 0
+claim \"parabola\": ind(x*x + x/3 >= -1/36) = 1
+claim \"sizes\": sum_(i=1)^n v_i * ind(i <= 8) = sum_(i=1)^n v_i
+claim \"functions\": ind(f(x)^2 + 1 >= 2*f(x)) = 1
+";
+
+#[test]
+fn checked_says_what_it_explored() {
+    let text = run("explored.nabla", EXPLORED, "text");
+    assert_eq!(text.code, 1, "{}", text.all());
+    let expected = "\
+explored.nabla
+  ✗ refuted     5:1   claim \"sliver\": ind(x*x + x/3 < 0) = 0
+error: claim \"sliver\" is refuted
+  ┌─ explored.nabla:5:1
+  │
+5 │ claim \"sliver\": ind(x*x + x/3 < 0) = 0
+  │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  │
+  = at x = -1/6: left = 1, right = 0; seed 1
+
+  ✓ checked     6:1   claim \"parabola\": ind(x*x + x/3 >= -1/36) = 1
+      explored: 40 points; magnitudes 10^-6..10^6; 1 condition boundary
+  ✓ checked     7:1   claim \"sizes\": sum_(i=1)^n v_i * ind(i <= 8) = sum_(i=1)^n v_i
+      explored: 40 points; magnitudes 10^-1..10^2; sizes 1..8
+  ✓ checked     8:1   claim \"functions\": ind(f(x)^2 + 1 >= 2*f(x)) = 1
+      explored: 40 points; magnitudes 10^-6..10^6; functions smooth, polynomial, oscillating, steep
+
+summary: 0 proved, 3 checked, 1 refuted, 0 unknown; 3 as expected, 1 failed; 0 input errors in 1 file
+";
+    assert_eq!(text.stdout, expected);
+    let document = json_of(&run("explored.nabla", EXPLORED, "json"));
+    let explored: Vec<&Json> = document["files"][0]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{document:#}"))
+        .iter()
+        .map(|r| &r["explored"])
+        .collect();
+    assert_eq!(
+        explored,
+        [
+            &Json::Null,
+            &json!({
+                "summary": "40 points; magnitudes 10^-6..10^6; 1 condition boundary",
+                "magnitudes": [-6, 6], "sizes": null, "boundaries": 1, "functions": [],
+            }),
+            &json!({
+                "summary": "40 points; magnitudes 10^-1..10^2; sizes 1..8",
+                "magnitudes": [-1, 2], "sizes": [1, 8], "boundaries": 0, "functions": [],
+            }),
+            &json!({
+                "summary": "40 points; magnitudes 10^-6..10^6; \
+                            functions smooth, polynomial, oscillating, steep",
+                "magnitudes": [-6, 6], "sizes": null, "boundaries": 0,
+                "functions": ["smooth", "polynomial", "oscillating", "steep"],
+            }),
+        ]
+    );
 }

@@ -8,6 +8,8 @@
 //!
 //! Invariant: checking does no I/O; the same program and seed give the same verdicts.
 
+pub mod kinks;
+mod limit;
 pub mod mutate;
 #[cfg(test)]
 mod proptests;
@@ -15,11 +17,10 @@ pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
 use crate::eval::{self, Binding, Env, SideComparison, Value};
-use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
+use crate::expr::{ExprId, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
 use crate::simplify;
 use crate::syntax::ast::{Expected, RelOp};
-use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 use sample::{Rng, Sampler};
@@ -95,10 +96,12 @@ pub enum Verdict {
     Proved {
         trace: Vec<String>,
     },
-    /// The sides agree at `points` sample points (`skipped` were undefined there).
+    /// The sides agree at `points` sample points (`skipped` were undefined
+    /// there); `explored` says what those points covered.
     Checked {
         points: usize,
         skipped: usize,
+        explored: sample::Exploration,
     },
     Refuted {
         counterexample: Counterexample,
@@ -126,6 +129,8 @@ pub struct Outcome {
     pub expected: Option<Expected>,
     pub passed: bool,
     pub seed: u64,
+    /// Wall time spent on this obligation (JUnit's `time`).
+    pub elapsed: std::time::Duration,
 }
 
 /// Whether `verdict` meets `expected` (strict: only `proved` meets "holds").
@@ -145,11 +150,21 @@ pub fn meets(verdict: &Verdict, expected: Option<Expected>, strict: bool) -> boo
 /// without being looked at, and an obligation still running is cut at the
 /// file's deadline.
 pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome> {
-    let file_deadline = Instant::now() + config.file_budget;
+    check_program_until(program, config, Instant::now() + config.file_budget)
+}
+
+/// Like [`check_program`], with the file's deadline given: a document checked as
+/// several programs shares one deadline, so `--file-budget` bounds the whole file.
+pub fn check_program_until(
+    program: &mut Program,
+    config: &CheckConfig,
+    file_deadline: Instant,
+) -> Vec<Outcome> {
     let obligations = program.obligations.clone();
     obligations
         .iter()
         .map(|ob| {
+            let started = Instant::now();
             let verdict = if Instant::now() >= file_deadline {
                 Verdict::Unknown {
                     reason: file_budget_reason(config),
@@ -182,6 +197,7 @@ pub fn check_program(program: &mut Program, config: &CheckConfig) -> Vec<Outcome
                 expected: ob.expect,
                 verdict,
                 seed: config.seed,
+                elapsed: started.elapsed(),
             }
         })
         .collect()
@@ -219,24 +235,33 @@ fn check_obligation_until(
     config: &CheckConfig,
     deadline: Instant,
 ) -> Verdict {
-    if let Node::Limit { .. } = store.node(ob.lhs) {
-        return check_limit(store, domains, ob, config, deadline);
+    if let Some(reason) = vacuous_pin(store, domains, ob) {
+        return Verdict::Unknown { reason };
+    }
+    if limit::mentions_limit(store, ob) {
+        return limit::check(store, domains, ob, config, deadline);
     }
     // a proof is about entries: it says nothing unless both sides have the same shape
     let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| a == b);
-    let proof = if ob.op == RelOp::Eq && same_shape {
+    let open = open_kinks(store, domains, ob, config, deadline);
+    // a proof of a derivative formula says nothing where the derivative may not exist
+    let proof = if ob.op == RelOp::Eq && same_shape && open.is_empty() {
         prove(store, domains, ob, config, deadline)
     } else {
         None
     };
-    let numeric = compare_at_points(store, domains, ob, config, deadline);
+    let numeric = compare_at_points(store, domains, ob, config, deadline, &open);
     match (proof, numeric) {
         // a derivative that disagrees with finite differences voids any verdict
         (_, Err(mismatch)) => Verdict::Unknown { reason: mismatch },
+        // the prover and the evaluator disagree: neither verdict is given
         (Some(_), Ok(Verdict::Refuted { counterexample })) => Verdict::Unknown {
             reason: format!(
-                "internal error: the symbolic proof is contradicted at {} (please report this)",
-                describe_assignment(&counterexample.assignment)
+                "a symbolic proof was found, but the sides differ at {} (left = {}, right = {}); \
+                 no verdict is given when the two disagree",
+                describe_assignment(&counterexample.assignment),
+                counterexample.lhs,
+                counterexample.rhs
             ),
         },
         (Some(trace), Ok(_)) => Verdict::Proved { trace },
@@ -253,6 +278,77 @@ fn describe_assignment(assignment: &[(String, String)]) -> String {
         .map(|(n, v)| format!("{n} = {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Why no point meets the conditions, when a condition `x == c` fixes a
+/// variable to a value outside its declared domain (or two conditions fix it
+/// to different values).
+fn vacuous_pin(store: &Store, domains: &Domains, ob: &Obligation) -> Option<String> {
+    let mut fixed: Vec<(Symbol, BigRational)> = Vec::new();
+    for &c in &ob.conditions {
+        let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) else {
+            continue;
+        };
+        let (s, value) = match (store.as_sym(*a), store.as_sym(*b)) {
+            (Some(s), _) if store.free_symbols(*b).is_empty() => (s, *b),
+            (_, Some(s)) if store.free_symbols(*a).is_empty() => (s, *a),
+            _ => continue,
+        };
+        let Ok(Value::Exact(r)) = eval::eval(store, value, &Env::new()) else {
+            continue;
+        };
+        let name = store.display_name(s);
+        if let Some(d) = domains.get(s) {
+            if d.admits(&r) == Some(false) {
+                return Some(format!(
+                    "vacuous: no point meets the conditions ({name} == {}, but {name} is {})",
+                    Value::Exact(r),
+                    d.word()
+                ));
+            }
+        }
+        if let Some((_, other)) = fixed.iter().find(|(t, v)| *t == s && *v != r) {
+            return Some(format!(
+                "vacuous: no point meets the conditions ({name} == {} and {name} == {})",
+                Value::Exact(other.clone()),
+                Value::Exact(r)
+            ));
+        }
+        fixed.push((s, r));
+    }
+    None
+}
+
+/// Whether every scalar bound at this point lies in its declared domain (a
+/// tie `where n == y/2` may give an integer `n` the value 1/4).
+fn in_declared_domains(domains: &Domains, symbols: &[Symbol], env: &Env) -> bool {
+    symbols.iter().all(|&s| match (domains.get(s), env.get(s)) {
+        (Some(d), Some(Binding::Scalar(r))) => d.admits(r) != Some(false),
+        _ => true,
+    })
+}
+
+/// The kinks of the obligation's derivatives that its conditions leave open.
+fn open_kinks(
+    store: &mut Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Vec<kinks::OpenKink> {
+    if ob.derivatives.iter().all(|s| s.kinks.is_empty()) {
+        return Vec::new();
+    }
+    let mut scoped = domains.clone();
+    for &c in &ob.conditions {
+        scoped.assume(c);
+    }
+    let budget = simplify::Budget {
+        max_nodes: config.node_budget,
+        deadline: Some(deadline),
+        ..simplify::Budget::default()
+    };
+    kinks::open_kinks(store, &scoped, &ob.derivatives, &ob.conditions, &budget)
 }
 
 /// Symbolic proof, when the engine finds one: the rule trace.
@@ -273,6 +369,15 @@ fn prove(
         ..simplify::Budget::default()
     };
     let outcome = simplify::prove_equal(store, &scoped, ob.lhs, ob.rhs, &budget);
+    // a proof that needs a condition the claim rules out (`x ≠ 0` for `x^0 = 1`
+    // where x == 0, which would print as `0 ≠ 0`) proves nothing
+    if let simplify::ProofOutcome::Proved { conditions, .. } = &outcome {
+        for &c in conditions {
+            if kinks::contradicted(store, &scoped, &ob.conditions, c) {
+                return None;
+            }
+        }
+    }
     outcome
         .is_proved()
         .then(|| simplify::explain(store, &outcome))
@@ -447,10 +552,25 @@ fn compare_at_points(
     ob: &Obligation,
     config: &CheckConfig,
     deadline: Instant,
+    open: &[kinks::OpenKink],
 ) -> Result<Verdict, String> {
-    let symbols = obligation_symbols(store, ob);
-    let sampler = pinned_sampler(store, domains, ob, &symbols);
+    let mut symbols = obligation_symbols(store, ob);
+    // a derivative's variable is sampled even when the derivative is constant
+    for site in ob.derivatives.iter().filter(|_| !open.is_empty()) {
+        for s in store.free_symbols(site.body) {
+            if !symbols.contains(&s) {
+                symbols.push(s);
+            }
+        }
+    }
+    let mut sampler = pinned_sampler(store, domains, ob, &symbols);
     let conditions = point_conditions(store, domains, ob, sampler.symbols());
+    let roots: Vec<ExprId> = [ob.lhs, ob.rhs]
+        .into_iter()
+        .chain(conditions.clone())
+        .collect();
+    sampler.find_boundaries(&roots, config.seed, deadline);
+    let mut explored = sample::Exploration::default();
     let mut rng = Rng::new(config.seed);
     // a finite domain is enumerated once; otherwise points are drawn until
     // `config.points` of them are usable, trying at most five times as many
@@ -471,22 +591,54 @@ fn compare_at_points(
     // points left open by the f64 enclosures, decided at higher precision
     // only when the other points do not suffice
     let mut deferred: Vec<Env> = Vec::new();
+    // why a point where a derivative may not exist could not be judged
+    let mut kink_unknown: Option<String> = None;
+    let mut kink_probes = 0usize;
+    let mut queued: Vec<Env> = Vec::new();
     for k in 0..attempts {
         if agreed >= wanted {
             break;
         }
-        let env = match next_point(&sampler, k, &mut rng, deadline, config, "") {
-            Ok(env) => env,
-            Err(unknown) => return Ok(unknown),
+        let env = match queued.pop() {
+            Some(env) => env,
+            None => match next_point(&sampler, k, &mut rng, deadline, config, "") {
+                Ok(env) => env,
+                Err(unknown) => return Ok(unknown),
+            },
         };
-        if !admissible(store, &conditions, &env) {
+        if !admissible(store, &conditions, &env)
+            || !in_declared_domains(domains, sampler.symbols(), &env)
+        {
             skipped += 1;
             inadmissible += 1;
             continue;
         }
+        if !open.is_empty() {
+            match kinks::at_point(store, ob, open, &env) {
+                Some(kinks::AtKink::NoDerivative { site, why }) => {
+                    return Ok(no_derivative(store, ob, &sampler, &env, site, why));
+                }
+                Some(kinks::AtKink::Undecided(why)) => {
+                    kink_unknown.get_or_insert(why);
+                    skipped += 1;
+                    continue;
+                }
+                None => {}
+            }
+            // look at the kinks near the first few points too
+            if kink_probes < 3 {
+                kink_probes += 1;
+                queued.extend(
+                    kinks::kink_points(store, ob, open, &env)
+                        .into_iter()
+                        .filter(|e| admissible(store, &conditions, e)),
+                );
+            }
+        }
         match compare_point(store, ob, &env, false) {
             PointResult::Agree => {
                 agreed += 1;
+                explored.record(&sampler, &env);
                 if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
                     return Err(failure);
                 }
@@ -555,10 +707,17 @@ fn compare_at_points(
             PointResult::Skip => skipped += 1,
         }
     }
-    Ok(if agreed >= needed {
+    // a finite domain enumerated in full: every point met the conditions and agreed, or was left out by them
+    let enumerated = sampler.finite_points().is_some_and(|n| n <= config.points)
+        && agreed >= 1
+        && agreed + inadmissible == attempts;
+    Ok(if let Some(why) = kink_unknown {
+        Verdict::Unknown { reason: why }
+    } else if agreed >= needed || enumerated {
         Verdict::Checked {
             points: agreed,
             skipped,
+            explored,
         }
     } else if let Some(why) = undecided_why {
         Verdict::Unknown {
@@ -603,6 +762,39 @@ fn refutation(
             rhs,
             note,
             point: exact_point(sampler.symbols(), &env),
+        },
+    }
+}
+
+/// The refutation at a point where a derivative in the claim does not exist.
+fn no_derivative(
+    store: &Store,
+    ob: &Obligation,
+    sampler: &Sampler,
+    env: &Env,
+    site: usize,
+    why: String,
+) -> Verdict {
+    let result = ob.derivatives[site].result;
+    // the derivative's side (the left when both sides hold the same term)
+    let on_left = store.contains_node(ob.lhs, result);
+    let side = |e: ExprId| -> String {
+        let holds = store.contains_node(e, result) && (e == ob.lhs || !on_left);
+        if holds {
+            "no derivative".to_string()
+        } else {
+            eval::eval(store, e, env)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| "undefined".to_string())
+        }
+    };
+    Verdict::Refuted {
+        counterexample: Counterexample {
+            assignment: show_env(store, sampler.symbols(), env),
+            lhs: side(ob.lhs),
+            rhs: side(ob.rhs),
+            note: Some(why),
+            point: exact_point(sampler.symbols(), env),
         },
     }
 }
@@ -794,6 +986,9 @@ fn show_binding(b: &Binding) -> String {
         Binding::Function(crate::eval::Function::Seeded(seed)) => {
             format!("a random smooth map (seed {seed})")
         }
+        Binding::Function(crate::eval::Function::Sampled { family, seed }) => {
+            format!("a random {} map (seed {seed})", family.name())
+        }
         Binding::Function(f) => format!("the sample function {f:?}"),
     }
 }
@@ -890,6 +1085,11 @@ pub fn cross_check_derivatives(
         if site.order != 1 {
             continue;
         }
+        // where a kink is active the formula claims nothing; the verdict looks
+        // at such points on its own (`kinks::at_point`)
+        if site.kinks.iter().any(|k| kinks::active(store, k, env)) {
+            continue;
+        }
         let Some(coordinate) = Coordinate::of(store, site.var, env) else {
             continue;
         };
@@ -902,42 +1102,76 @@ pub fn cross_check_derivatives(
         let Some(symbolic) = finite(&symbolic) else {
             continue;
         };
+        let steps = [1e-4, 1e-5, 1e-6];
         let mut estimates = Vec::new();
-        for step in [1e-4, 1e-5, 1e-6] {
-            if let Some(fd) = central_difference(store, site.body, coordinate, &x, step, env) {
-                estimates.push(fd);
-            }
+        let mut forward = Vec::new();
+        let mut backward = Vec::new();
+        for step in steps {
+            let Some((minus, center, plus, h)) =
+                neighbours(store, site.body, coordinate, &x, step, env)
+            else {
+                continue;
+            };
+            estimates.push((plus - minus) / (2.0 * h));
+            forward.push((plus - center) / h);
+            backward.push((center - minus) / h);
         }
         if estimates.len() < 3 {
             continue;
         }
         let agrees =
             |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
-        let consistent = estimates
-            .windows(2)
-            .all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3));
-        if consistent && !estimates.iter().any(|&fd| agrees(fd)) {
+        let settled = |v: &[f64]| {
+            v.windows(2)
+                .all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3))
+        };
+        let var = store.display(site.var);
+        if settled(&estimates) && !estimates.iter().any(|&fd| agrees(fd)) {
             return Some(format!(
-                "derivative cross-check failed: at {} = {x} the symbolic derivative is {symbolic:.9} \
+                "derivative cross-check failed: at {var} = {x} the symbolic derivative is {symbolic:.9} \
                  but central differences give {:.9}",
-                store.display(site.var),
                 estimates[1]
+            ));
+        }
+        // a kink the derivative does not know of: one-sided quotients that
+        // settle on different slopes (a symmetric kink fools the central one)
+        if settled(&forward)
+            && settled(&backward)
+            && !approx::relative_eq!(forward[2], backward[2], epsilon = 1e-3, max_relative = 1e-2)
+        {
+            return Some(format!(
+                "derivative cross-check failed: at {var} = {x} the one-sided difference quotients \
+                 are {:.9} and {:.9}, but no kink is known there",
+                backward[2], forward[2]
+            ));
+        }
+        // a jump: the quotients grow tenfold per step on one side
+        let grows = |v: &[f64]| v.windows(2).all(|w| w[1].abs() > 5.0 * w[0].abs());
+        // the change itself must be large, not float noise divided by a tiny step
+        let (minus, center, plus, _) =
+            neighbours(store, site.body, coordinate, &x, steps[2], env).unwrap_or_default();
+        let large = |change: f64| change.abs() > 1e-6 * (1.0 + center.abs());
+        if (grows(&forward) && large(plus - center)) || (grows(&backward) && large(center - minus))
+        {
+            return Some(format!(
+                "derivative cross-check failed: at {var} = {x} the difference quotients grow \
+                 without bound, but no kink is known there"
             ));
         }
     }
     None
 }
 
-/// (f(x + h) − f(x − h)) / 2h with h = step·max(1, |x|), evaluated rigorously
-/// at exact rational points and returned as an f64.
-fn central_difference(
+/// f(x − h), f(x), f(x + h) and h, with h = step·max(1, |x|), evaluated
+/// rigorously at exact rational points and returned as f64s.
+fn neighbours(
     store: &Store,
     body: ExprId,
     coordinate: Coordinate,
     x: &BigRational,
     step: f64,
     env: &Env,
-) -> Option<f64> {
+) -> Option<(f64, f64, f64, f64)> {
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
     let at = |point: BigRational| {
@@ -945,127 +1179,49 @@ fn central_difference(
         finite(&eval::eval(store, body, &e).ok()?)
     };
     let plus = at(x + &h)?;
+    let center = at(x.clone())?;
     let minus = at(x - &h)?;
     let h = finite(&Value::Exact(h))?;
-    Some((plus - minus) / (2.0 * h))
+    Some((minus, center, plus, h))
 }
 
-/// `lim var → ∞ of body = rhs`, checked along a growing sequence of the variable
-/// at sample points of the other variables.
-fn check_limit(
+/// A sample point and the value an expression has there.
+struct DefinedPoint {
+    assignment: Vec<(String, String)>,
+    point: Vec<(Symbol, Binding)>,
+    value: String,
+}
+
+/// The first admissible sample point where `e` has a value.
+fn defined_point(
     store: &Store,
     domains: &Domains,
     ob: &Obligation,
+    e: ExprId,
     config: &CheckConfig,
     deadline: Instant,
-) -> Verdict {
-    let Node::Limit { var, to, body } = store.node(ob.lhs).clone() else {
-        return Verdict::Unknown {
-            reason: "not a limit".to_string(),
-        };
-    };
-    let sign: i64 = match to {
-        LimitTo::PosInf => 1,
-        LimitTo::NegInf => -1,
-        LimitTo::Point(_) => {
-            return Verdict::Unknown {
-                reason: "limits at a finite point are not supported yet".to_string(),
-            }
-        }
-    };
-    let symbols: Vec<Symbol> = obligation_symbols(store, ob)
-        .into_iter()
-        .filter(|&s| s != var)
-        .collect();
-    let sampler = Sampler::new(store, domains, &symbols);
+) -> Option<DefinedPoint> {
+    let symbols = obligation_symbols(store, ob);
+    let sampler = pinned_sampler(store, domains, ob, &symbols);
     let conditions = point_conditions(store, domains, ob, sampler.symbols());
     let mut rng = Rng::new(config.seed);
-    let (mut agreed, mut skipped) = (0usize, 0usize);
-    for k in 0..config.points {
-        let env = match next_point(
-            &sampler,
-            k,
-            &mut rng,
-            deadline,
-            config,
-            " while following the limit",
-        ) {
-            Ok(env) => env,
-            Err(unknown) => return unknown,
-        };
+    let attempts = sampler
+        .finite_points()
+        .map_or(config.points.saturating_mul(5), |n| n.min(config.points));
+    for k in 0..attempts {
+        let env = next_point(&sampler, k, &mut rng, deadline, config, "").ok()?;
         if !admissible(store, &conditions, &env) {
-            skipped += 1;
             continue;
         }
-        let Some(target) = eval::eval(store, ob.rhs, &env)
-            .ok()
-            .and_then(|v| finite(&v))
-        else {
-            skipped += 1;
-            continue;
-        };
-        // the sequence var = 2, 4, ..., 2^40 (negated for −∞); terms that
-        // overflow are skipped, so steep bodies still leave enough terms
-        let mut values: Vec<(i64, f64)> = Vec::new();
-        for p in 1..=40u32 {
-            let v = BigRational::from_integer(BigInt::from(2).pow(p) * sign);
-            let mut e = env.clone();
-            e.bind(var, Binding::Scalar(v));
-            if let Some(y) = eval::eval(store, body, &e).ok().and_then(|v| finite(&v)) {
-                values.push((p as i64, y));
-            }
-        }
-        if values.len() < 3 {
-            skipped += 1;
-            continue;
-        }
-        let tail: Vec<f64> = values[values.len() - 3..].iter().map(|&(_, y)| y).collect();
-        let settled = tail
-            .windows(2)
-            .all(|w| (w[0] - w[1]).abs() <= 1e-9 * (1.0 + w[1].abs()));
-        let last = tail[2];
-        let close = (last - target).abs() <= 1e-6 * (1.0 + target.abs());
-        if close {
-            agreed += 1;
-            continue;
-        }
-        if settled {
-            let shown: Vec<String> = values
-                .iter()
-                .rev()
-                .take(3)
-                .rev()
-                .map(|(p, y)| {
-                    // the sequence runs through -2^p towards −∞
-                    let minus = if sign < 0 { "-" } else { "" };
-                    format!("{}={minus}2^{p}: {y:.6}", store.display_name(var))
-                })
-                .collect();
-            return Verdict::Refuted {
-                counterexample: Counterexample {
-                    assignment: show_env(store, sampler.symbols(), &env),
-                    lhs: format!("{last:.9}"),
-                    rhs: format!("{target:.9}"),
-                    note: Some(format!(
-                        "the sequence settles at {last:.9} ({})",
-                        shown.join(", ")
-                    )),
-                    point: exact_point(sampler.symbols(), &env),
-                },
-            };
-        }
-        skipped += 1;
-    }
-    if agreed >= config.min_points {
-        Verdict::Checked {
-            points: agreed,
-            skipped,
-        }
-    } else {
-        Verdict::Unknown {
-            reason: format!("the limit could be followed at only {agreed} points"),
+        if let Ok(v) = eval::eval(store, e, &env) {
+            return Some(DefinedPoint {
+                assignment: show_env(store, sampler.symbols(), &env),
+                point: exact_point(sampler.symbols(), &env),
+                value: v.to_string(),
+            });
         }
     }
+    None
 }
 
 #[cfg(test)]
@@ -1078,6 +1234,7 @@ mod tests {
         let checked = Verdict::Checked {
             points: 10,
             skipped: 0,
+            explored: sample::Exploration::default(),
         };
         let refuted = Verdict::Refuted {
             counterexample: Counterexample {

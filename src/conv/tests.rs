@@ -635,6 +635,21 @@ fn rationals_parse_exactly() {
 }
 
 #[test]
+fn empty_list_entries_are_errors() {
+    let cases = [
+        ("[1,,2]", None),
+        ("[1, 2,]", None),
+        ("[,1]", None),
+        ("[1, 2]", Some(qs(&["1", "2"]))),
+        ("1 2 3", Some(qs(&["1", "2", "3"]))),
+        ("[]", Some(vec![])),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(parse_rational_list(text), expected, "{text}");
+    }
+}
+
+#[test]
 fn fixed_denominator_reduction_matches_gcd() {
     // smooth, prime, large-cofactor and power-of-two denominators, every sign and zero
     let denominators: [u64; 6] = [

@@ -16,7 +16,14 @@
 //! from the same family, consistently with `Apply`. Two `tanh` terms keep the
 //! Hessian from being rank one (a single ridge would satisfy identities that
 //! general functions do not). A polynomial is also offered for scalar maps.
+//!
+//! The sampler draws each point's map from a [`Family`]: the smooth ridge
+//! above, or the same shape with other wave profiles and scales (a cubic and a
+//! square for polynomial growth, sines for oscillation, steep `tanh` steps),
+//! so a claim that holds only for tame functions is refuted. Every profile has
+//! closed-form derivatives of any order (`sin⁽ⁿ⁾(z) = sin(z + nπ/2)`).
 
+use super::interval::Interval;
 use super::value::{add, mul, sum_all, Value};
 use super::{EvalError, MAX_FN_DERIV_ORDER};
 use num_bigint::BigInt;
@@ -34,6 +41,107 @@ pub enum Function {
     /// the seed, the output index and the input position, for any number of
     /// inputs and outputs (see [`RidgeMap::seeded`]).
     Seeded(u64),
+    /// A seeded map from one [`Family`] (`Family::Smooth` is `Seeded`).
+    Sampled { family: Family, seed: u64 },
+}
+
+/// The kinds of random maps a sample point binds an uninterpreted function to,
+/// so a claim that holds only for tame functions is caught. Every family is
+/// smooth (derivatives of any order, in closed form) and evaluates exactly or
+/// with rigorous enclosures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    /// Linear plus two gentle `tanh` ridges: slope and excursion below 3.
+    Smooth,
+    /// Linear plus a cubic and a square ridge: grows like `|x|^3`.
+    Polynomial,
+    /// Linear plus two sine ridges of frequency 1/2 to 4.
+    Oscillating,
+    /// Linear plus two `tanh` steps of slope 4 to 32 and height up to 4.
+    Steep,
+}
+
+impl Family {
+    pub const ALL: [Family; 4] = [
+        Family::Smooth,
+        Family::Polynomial,
+        Family::Oscillating,
+        Family::Steep,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Smooth => "smooth",
+            Family::Polynomial => "polynomial",
+            Family::Oscillating => "oscillating",
+            Family::Steep => "steep",
+        }
+    }
+
+    /// The ridge map of output `output` on `inputs` flattened inputs, and the
+    /// profile of each of its two waves.
+    fn map(self, seed: u64, output: usize, inputs: usize) -> (RidgeMap, [Profile; 2]) {
+        let mut map = RidgeMap::seeded(seed, output, inputs);
+        let (amplitude, weight, profiles) = match self {
+            Family::Smooth => return (map, [Profile::Tanh, Profile::Tanh]),
+            Family::Polynomial => (2, 2, [Profile::Cube, Profile::Square]),
+            Family::Oscillating => (2, 4, [Profile::Sin, Profile::Sin]),
+            Family::Steep => (4, 32, [Profile::Tanh, Profile::Tanh]),
+        };
+        let (amplitude, weight) = (
+            BigRational::from_integer(BigInt::from(amplitude)),
+            BigRational::from_integer(BigInt::from(weight)),
+        );
+        for wave in &mut map.waves {
+            wave.amplitude *= &amplitude;
+            for w in &mut wave.weights {
+                *w *= &weight;
+            }
+        }
+        (map, profiles)
+    }
+}
+
+/// The one-variable shape of a wave: `tanh`, `sin`, `z³` or `z²`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Profile {
+    Tanh,
+    Sin,
+    Cube,
+    Square,
+}
+
+impl Profile {
+    /// The `order`-th derivative of the profile at `z`.
+    fn derivative(self, z: &Value, order: usize) -> Result<Value, EvalError> {
+        if order > MAX_FN_DERIV_ORDER as usize {
+            return Err(EvalError::TooLarge(format!(
+                "derivative of order {order} (limit {MAX_FN_DERIV_ORDER})"
+            )));
+        }
+        let power = |n: usize| {
+            let mut c = vec![BigRational::zero(); n + 1];
+            c[n] = BigRational::one();
+            rational_horner(&poly_derivative(&c, order), z)
+        };
+        match self {
+            Profile::Tanh => {
+                let t = super::elementary::apply(crate::expr::Func::Tanh, std::slice::from_ref(z))?;
+                horner(&tanh_derivative_polynomial(order)?, &t)
+            }
+            Profile::Sin => {
+                // sin⁽ⁿ⁾(z) = sin(z + nπ/2)
+                if order == 0 && z.as_exact().is_some_and(|r| r.is_zero()) {
+                    return Ok(Value::zero());
+                }
+                let turns = Interval::from_rational(&BigRational::from_integer(order.into()))?;
+                let shifted = z.to_interval()?.add(&Interval::half_pi().mul(&turns)?)?;
+                Ok(Value::Approx(shifted.sin()?))
+            }
+            Profile::Cube => power(3),
+            Profile::Square => power(2),
+        }
+    }
 }
 
 /// `a + Σ_j b_j u_j + Σ_t c_t tanh(Σ_j d_tj u_j + e_t)`; missing `b_j`, `d_tj` are 0.
@@ -110,6 +218,16 @@ impl RidgeMap {
     /// The partial derivative along `directions` (0-based input positions,
     /// one per order of differentiation; empty for the value) at `inputs`.
     pub fn derivative(&self, inputs: &[Value], directions: &[usize]) -> Result<Value, EvalError> {
+        self.derivative_with(inputs, directions, &[])
+    }
+
+    /// [`RidgeMap::derivative`] with wave `t` shaped by `profiles[t]` (`tanh` when missing).
+    fn derivative_with(
+        &self,
+        inputs: &[Value],
+        directions: &[usize],
+        profiles: &[Profile],
+    ) -> Result<Value, EvalError> {
         let coefficient =
             |v: &[BigRational], j: usize| v.get(j).cloned().unwrap_or_else(BigRational::zero);
         let mut terms = Vec::new();
@@ -124,8 +242,12 @@ impl RidgeMap {
             }
         }
         let order = directions.len();
-        let tanh_polynomial = tanh_derivative_polynomial(order)?;
-        for wave in &self.waves {
+        if order > MAX_FN_DERIV_ORDER as usize {
+            return Err(EvalError::TooLarge(format!(
+                "derivative of order {order} (limit {MAX_FN_DERIV_ORDER})"
+            )));
+        }
+        for (t, wave) in self.waves.iter().enumerate() {
             let mut factor = wave.amplitude.clone();
             for &j in directions {
                 factor *= coefficient(&wave.weights, j);
@@ -138,8 +260,8 @@ impl RidgeMap {
                 argument.push(mul(&Value::Exact(coefficient(&wave.weights, j)), u)?);
             }
             let z = sum_all(&argument)?;
-            let t = super::elementary::apply(crate::expr::Func::Tanh, &[z])?;
-            let derivative = horner(&tanh_polynomial, &t)?;
+            let profile = profiles.get(t).copied().unwrap_or(Profile::Tanh);
+            let derivative = profile.derivative(&z, order)?;
             terms.push(mul(&Value::Exact(factor), &derivative)?);
         }
         sum_all(&terms)
@@ -247,6 +369,10 @@ impl Function {
             }
             Function::Seeded(seed) => RidgeMap::seeded(*seed, output.unwrap_or(1), inputs.len())
                 .derivative(inputs, directions),
+            Function::Sampled { family, seed } => {
+                let (map, profiles) = family.map(*seed, output.unwrap_or(1), inputs.len());
+                map.derivative_with(inputs, directions, &profiles)
+            }
         }
     }
 }
@@ -343,6 +469,103 @@ mod tests {
         let xy = f.evaluate(Some(1), &point, &[0, 1]).expect("defined");
         let yx = f.evaluate(Some(1), &point, &[1, 0]).expect("defined");
         assert_eq!(xy, yx);
+    }
+
+    /// Every family's first and second derivatives agree with difference
+    /// quotients of its values, at small and large inputs, for one and two inputs.
+    #[test]
+    fn every_family_has_consistent_derivatives() {
+        for family in Family::ALL {
+            for seed in [1u64, 7, 99] {
+                let f = Function::Sampled { family, seed };
+                for at in [
+                    vec![exact(1, 3)],
+                    vec![exact(-5, 2)],
+                    vec![exact(40, 1)],
+                    vec![exact(1, 5), exact(-2, 3)],
+                ] {
+                    let h = 1e-6;
+                    for direction in 0..at.len() {
+                        let shifted = |delta: f64| {
+                            let mut moved = at.clone();
+                            let step =
+                                Value::Exact(BigRational::from_float(delta).expect("finite"));
+                            moved[direction] = add(&moved[direction], &step).expect("finite");
+                            moved
+                        };
+                        let value = |p: &[Value], d: &[usize]| {
+                            f.evaluate(Some(1), p, d).expect("defined").to_f64()
+                        };
+                        let slope = value(&at, &[direction]);
+                        let quotient =
+                            (value(&shifted(h), &[]) - value(&shifted(-h), &[])) / (2.0 * h);
+                        let scale = 1.0 + slope.abs();
+                        assert!(
+                            (quotient - slope).abs() < 1e-4 * scale,
+                            "{family:?} seed {seed} at {at:?}: {quotient} vs {slope}"
+                        );
+                        let curvature = value(&at, &[direction, direction]);
+                        let slope_quotient = (value(&shifted(h), &[direction])
+                            - value(&shifted(-h), &[direction]))
+                            / (2.0 * h);
+                        assert!(
+                            (slope_quotient - curvature).abs() < 1e-3 * (1.0 + curvature.abs()),
+                            "{family:?} seed {seed} at {at:?}: {slope_quotient} vs {curvature}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The families differ where they should: the polynomial one outgrows
+    /// `3 + |x|`, the oscillating one changes the sign of its slope within a
+    /// short span, and the steep one is steeper than any smooth map.
+    #[test]
+    fn families_have_their_character() {
+        let at = |f: &Function, x: i64, d: &[usize]| {
+            f.evaluate(None, &[exact(x, 1)], d)
+                .expect("defined")
+                .to_f64()
+        };
+        for seed in [1u64, 7, 99] {
+            let smooth = Function::Sampled {
+                family: Family::Smooth,
+                seed,
+            };
+            assert_eq!(
+                smooth.evaluate(None, &[exact(1, 3)], &[0]),
+                Function::Seeded(seed).evaluate(None, &[exact(1, 3)], &[0])
+            );
+            let cubic = Function::Sampled {
+                family: Family::Polynomial,
+                seed,
+            };
+            assert!(at(&cubic, 100, &[]).abs() > 103.0, "seed {seed}");
+            let wave = Function::Sampled {
+                family: Family::Oscillating,
+                seed,
+            };
+            let slopes: Vec<f64> = (0..40).map(|x| at(&wave, x, &[0])).collect();
+            assert!(
+                slopes.windows(2).any(|w| w[0] * w[1] < 0.0),
+                "seed {seed}: {slopes:?}"
+            );
+            let steep = Function::Sampled {
+                family: Family::Steep,
+                seed,
+            };
+            let steepest = (-40..40)
+                .map(|k| {
+                    steep
+                        .evaluate(None, &[exact(k, 40)], &[0])
+                        .expect("defined")
+                        .to_f64()
+                        .abs()
+                })
+                .fold(0.0, f64::max);
+            assert!(steepest > 3.0, "seed {seed}: {steepest}");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! in the safe direction, so exact results stay points. The transcendental
 //! functions come from the platform libm, which is not correctly rounded: we
 //! assume its error is at most [`LIBM_ULP_SLACK`] ulps (glibc documents at most
-//! 2 ulps on x86-64 for `exp`, `ln`, `log2`, `log10`, `ln_1p` and `tanh`) and widen
+//! 2 ulps on x86-64 for `exp`, `ln`, `log2`, `log10`, `ln_1p` and `tanh`, and
+//! less than 1 ulp for `sin`, which only the sampler's oscillating maps use) and widen
 //! every libm result by that many ulps on each side. This assumption is the only
 //! non-proved ingredient of the enclosures.
 
@@ -380,6 +381,46 @@ impl Interval {
         }
     }
 
+    /// An enclosure of π/2 (the f64 constant is the correctly rounded value).
+    pub fn half_pi() -> Interval {
+        Interval {
+            lo: std::f64::consts::FRAC_PI_2.next_down(),
+            hi: std::f64::consts::FRAC_PI_2.next_up(),
+        }
+    }
+
+    /// `sin` over the interval: the libm values at the ends, widened, and ±1
+    /// wherever an extremum `π/2 + mπ` may lie inside. The extrema are located
+    /// in f64 with a margin far above its rounding error, so one is never
+    /// missed (an extra one only widens the result).
+    pub fn sin(&self) -> Result<Interval, EvalError> {
+        let whole = Interval { lo: -1.0, hi: 1.0 };
+        let margin = 1e-12 * (1.0 + self.magnitude());
+        let (lo, hi) = (self.lo - margin, self.hi + margin);
+        if hi - lo >= 6.0 {
+            return Ok(whole);
+        }
+        let (a, b) = (self.lo.sin(), self.hi.sin());
+        let mut out_lo = libm_down(a.min(b));
+        let mut out_hi = libm_up(a.max(b));
+        let first = (lo / std::f64::consts::PI - 0.5).floor();
+        let last = (hi / std::f64::consts::PI - 0.5).ceil();
+        let mut m = first;
+        while m <= last {
+            let extremum = (m + 0.5) * std::f64::consts::PI;
+            if lo <= extremum && extremum <= hi {
+                // sin(π/2 + mπ) = (−1)^m
+                if m.rem_euclid(2.0) == 0.0 {
+                    out_hi = 1.0;
+                } else {
+                    out_lo = -1.0;
+                }
+            }
+            m += 1.0;
+        }
+        Interval::checked(out_lo.max(-1.0), out_hi.min(1.0))
+    }
+
     /// Whether every point of `self` is below every point of `other`.
     pub fn certainly_below(&self, other: &Interval) -> bool {
         self.hi < other.lo
@@ -714,6 +755,54 @@ mod tests {
     fn contains_rational(i: &Interval, r: &BigRational) -> bool {
         let (lo, hi) = i.rational_bounds();
         lo <= *r && *r <= hi
+    }
+
+    /// `[lo, hi]` → must contain these values (a dense f64 scan of sin) and stay within [-1, 1].
+    #[test]
+    fn sin_encloses_every_point_and_its_extrema() {
+        let cases = [
+            (0.0, 0.0),
+            (1.0, 2.0),
+            (1.5, 1.6),
+            (4.7, 4.75),
+            (-2.0, 3.0),
+            (1e6, 1e6 + 0.5),
+            (-123456.7, -123455.1),
+            (0.0, 10.0),
+        ];
+        for (lo, hi) in cases {
+            let i = Interval::new(lo, hi)
+                .expect("ordered")
+                .sin()
+                .expect("finite");
+            assert!(i.lo() >= -1.0 && i.hi() <= 1.0, "[{lo}, {hi}] -> {i:?}");
+            for k in 0..=1000 {
+                let x = lo + (hi - lo) * k as f64 / 1000.0;
+                assert!(i.contains(x.sin()), "sin({x}) outside {i:?}");
+            }
+        }
+        // an extremum inside reaches ±1 exactly
+        let around_max = Interval::new(1.5, 1.6)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!(around_max.hi(), 1.0);
+        let around_min = Interval::new(4.7, 4.75)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!(around_min.lo(), -1.0);
+        // a narrow interval away from extrema stays narrow
+        let narrow = Interval::new(0.5, 0.5)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert!(narrow.width() < 1e-14, "{narrow:?}");
+        let wide = Interval::new(0.0, 10.0)
+            .expect("ordered")
+            .sin()
+            .expect("finite");
+        assert_eq!((wide.lo(), wide.hi()), (-1.0, 1.0));
     }
 
     #[test]

@@ -36,7 +36,7 @@ mod value;
 mod tests;
 
 pub use engine::Evaluator;
-pub use function::{Function, RidgeMap, Wave};
+pub use function::{Family, Function, RidgeMap, Wave};
 pub use interval::{Interval, LIBM_ULP_SLACK};
 pub use precise::{at_precision, resolution_bits, Precise, F64_RESOLUTION_BITS};
 pub use value::{Agreement, Value, CLOSE_ABSOLUTE, CLOSE_RELATIVE};

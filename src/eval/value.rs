@@ -448,7 +448,7 @@ pub(crate) fn decide(op: CmpOp, a: &Value, b: &Value) -> Result<bool, EvalError>
     }
 }
 
-/// `base ^ exponent` (with `0^0 = 1`).
+/// `base ^ exponent` (`0^0` is undefined, as in the prover and the docs).
 pub(crate) fn pow(base: &Value, exponent: &Value) -> Result<Value, EvalError> {
     match exponent {
         Value::Exact(e) if e.is_integer() => pow_integer(base, e.numer()),
@@ -474,6 +474,10 @@ fn exact_power_fits(b: &BigRational, n: &BigInt) -> bool {
 
 fn pow_integer(base: &Value, n: &BigInt) -> Result<Value, EvalError> {
     let b = match base {
+        // an enclosure of 0 may be 0 itself, where `u^0` is undefined
+        Value::Approx(i) if n.is_zero() && i.lo() <= 0.0 && i.hi() >= 0.0 => {
+            return Err(EvalError::Indeterminate)
+        }
         Value::Approx(i) => return Ok(Value::Approx(i.pow_integer(n)?)),
         Value::Precise(p) => return Ok(Value::Precise(p.pow_integer(n)?)),
         Value::Exact(b) => b,
@@ -481,7 +485,7 @@ fn pow_integer(base: &Value, n: &BigInt) -> Result<Value, EvalError> {
     if b.is_zero() {
         return match n.sign() {
             num_bigint::Sign::Plus => Ok(Value::zero()),
-            num_bigint::Sign::NoSign => Ok(Value::one()),
+            num_bigint::Sign::NoSign => Err(EvalError::Undefined("0^0 is undefined".into())),
             num_bigint::Sign::Minus => {
                 Err(EvalError::Undefined("0 raised to a negative power".into()))
             }
@@ -769,7 +773,10 @@ mod tests {
             pow(&rat(0, 1), &rat(-1, 1)),
             Err(EvalError::Undefined(_))
         ));
-        assert_eq!(pow(&rat(0, 1), &rat(0, 1)).expect("defined"), Value::one());
+        assert!(matches!(
+            pow(&rat(0, 1), &rat(0, 1)),
+            Err(EvalError::Undefined(_))
+        ));
         let root2 = pow(&rat(2, 1), &rat(1, 2)).expect("defined");
         let i = root2.to_interval().expect("finite");
         assert!(i.contains(std::f64::consts::SQRT_2));

@@ -1,5 +1,6 @@
 //! LaTeX printing: `\frac`, `\sigma`, `\sum_{j=1}^{m}`, `\delta_{ij}`, `\begin{cases}`.
 
+use super::names::latex_operator;
 use super::print::{classify_factor, signed_term, Factor, Prec};
 use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
 use num_rational::BigRational;
@@ -55,13 +56,21 @@ impl Latex<'_> {
             ("ε", "\\varepsilon"),
             ("η", "\\eta"),
         ];
-        let mut out = raw.to_string();
+        let (head, tail) = raw
+            .split_once('_')
+            .map_or((raw, None), |(h, t)| (h, Some(t)));
+        // a name of several letters is written upright, so it reads back as one name
+        let mut head = if head.chars().count() > 1 && !greek.iter().any(|(g, _)| *g == head) {
+            format!("\\mathrm{{{head}}}")
+        } else {
+            head.to_string()
+        };
         for (g, m) in greek {
-            out = out.replace(g, m);
+            head = head.replace(g, m);
         }
-        match out.split_once('_') {
-            Some((head, tail)) => format!("{head}_{{{}}}", tail.replace('_', ",")),
-            None => out,
+        match tail {
+            Some(tail) => format!("{head}_{{{}}}", tail.replace('_', ",")),
+            None => head,
         }
     }
 
@@ -96,7 +105,7 @@ impl Latex<'_> {
                 if s.as_num(*exp).is_some_and(|r| r.is_negative()) {
                     return self.term(id);
                 }
-                let b = self.expr(*base, Prec::Atom);
+                let b = self.power_base(*base);
                 let e = self.expr(*exp, Prec::Relation);
                 (format!("{b}^{{{e}}}"), Prec::Power)
             }
@@ -212,6 +221,21 @@ impl Latex<'_> {
         }
     }
 
+    /// The base of a power. `\ln(x)^2` is ambiguous to a reader (the log of a
+    /// square?), so the power of a log is bracketed: `\left(\ln(x)\right)^{2}`.
+    fn power_base(&self, base: ExprId) -> String {
+        let b = self.expr(base, Prec::Atom);
+        let log = matches!(
+            self.store.node(base),
+            Node::Call(Func::Ln | Func::Log2 | Func::Log10, _)
+        );
+        if log {
+            paren(b)
+        } else {
+            b
+        }
+    }
+
     fn args(&self, args: &[ExprId]) -> String {
         let parts: Vec<String> = args.iter().map(|&a| self.expr(a, Prec::Relation)).collect();
         paren(parts.join(", "))
@@ -220,15 +244,15 @@ impl Latex<'_> {
     fn call(&self, f: Func, args: &[ExprId]) -> String {
         let a = self.args(args);
         let one = || self.expr(args[0], Prec::Relation);
+        if let Some(command) = latex_operator(f) {
+            return format!("\\{command}{a}");
+        }
         match f {
-            Func::Exp => format!("\\exp{a}"),
-            Func::Ln => format!("\\ln{a}"),
             Func::Log2 => format!("\\log_2{a}"),
             Func::Log10 => format!("\\log_{{10}}{a}"),
             Func::Sqrt => format!("\\sqrt{{{}}}", one()),
             Func::Abs => format!("\\left|{}\\right|", one()),
             Func::Sigmoid => format!("\\sigma{a}"),
-            Func::Tanh => format!("\\tanh{a}"),
             Func::Floor => format!("\\left\\lfloor {} \\right\\rfloor", one()),
             Func::Ceil => format!("\\left\\lceil {} \\right\\rceil", one()),
             Func::Delta if args.len() == 2 => format!(
@@ -281,7 +305,7 @@ impl Latex<'_> {
                 Factor::Above(e) => above.push(self.expr(e, Prec::Neg)),
                 Factor::Below(b, k) if k.is_one() => below.push(self.expr(b, below_ctx)),
                 Factor::Below(b, k) => {
-                    below.push(format!("{}^{{{}}}", self.expr(b, Prec::Atom), number(&k)))
+                    below.push(format!("{}^{{{}}}", self.power_base(b), number(&k)))
                 }
             }
         }

@@ -9,6 +9,7 @@
 //! here; that is the canonical form's job (`crate::simplify`).
 
 mod latex;
+pub mod names;
 mod print;
 
 pub use latex::to_latex;
@@ -390,6 +391,21 @@ impl Store {
 
     /// Whether symbol `s` occurs free in `id` (a `Sum` binds its index; a
     /// `Limit` binds its variable).
+    /// Whether `target` occurs in `id` (the DAG walked once).
+    pub fn contains_node(&self, id: ExprId, target: ExprId) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![id];
+        while let Some(e) = stack.pop() {
+            if e == target {
+                return true;
+            }
+            if seen.insert(e) {
+                stack.extend(self.children(e));
+            }
+        }
+        false
+    }
+
     pub fn contains_symbol(&self, id: ExprId, s: Symbol) -> bool {
         let mut memo = HashMap::new();
         self.contains_symbol_memo(id, s, &mut memo)

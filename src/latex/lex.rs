@@ -16,8 +16,11 @@ pub enum Tok {
     Number(String),
     /// Any other single character: `+ - = ( ) { } ^ _ , ; < > ' | / * ! : .`
     Sym(char),
-    /// The word of `\text{..}`, `\mathrm{..}`, `\operatorname{..}`, `\textbf{..}`.
+    /// Prose: the word of `\text{..}`, `\textbf{..}`, `\mbox{..}` when it is not a name.
     Text(String),
+    /// A name written upright, never split into letters: `\operatorname{softmax}`,
+    /// `\mathrm{ReLU}`, `\text{CE}`, `\text{softplus}`.
+    Name(String),
     /// `\\`
     Break,
     /// `&`
@@ -63,8 +66,71 @@ const TEXT_COMMANDS: &[&str] = &[
     "textbf",
     "textit",
     "textrm",
+    "textsf",
     "mbox",
 ];
+
+/// Of those, the ones that write names (never prose).
+const NAME_COMMANDS: &[&str] = &["mathrm", "operatorname"];
+
+/// Upright words that mark prose or the sides of an equation, never a name.
+const PROSE_WORDS: &[&str] = &[
+    "LHS",
+    "RHS",
+    "QED",
+    "if",
+    "for",
+    "and",
+    "or",
+    "where",
+    "when",
+    "with",
+    "otherwise",
+    "else",
+    "then",
+    "since",
+    "so",
+    "as",
+    "is",
+    "at",
+    "by",
+    "of",
+    "on",
+    "in",
+    "to",
+    "s.t.",
+    "iff",
+    "let",
+];
+
+/// What an upright word is: one letter is that letter (`\mathrm{d}x`), a name is a
+/// `Name` (`\operatorname{..}`, `\mathrm{..}`, a built-in such as `\text{softmax}`,
+/// an acronym such as `\text{CE}`, or any word called with `(`), the rest is prose.
+fn upright_word(command: &str, word: &str, called: bool) -> Tok {
+    let mut chars = word.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        if c.is_alphabetic() {
+            return Tok::Letter(c);
+        }
+    }
+    let identifier = word.chars().next().is_some_and(char::is_alphabetic)
+        && word.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !identifier || PROSE_WORDS.contains(&word) {
+        return Tok::Text(word.to_string());
+    }
+    let acronym = word.chars().count() <= 5
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if NAME_COMMANDS.contains(&command)
+        || crate::expr::names::builtin_word(word).is_some()
+        || acronym
+        || called
+    {
+        return Tok::Name(word.to_string());
+    }
+    Tok::Text(word.to_string())
+}
 
 /// Tokens of the math text `body`, which starts at byte `offset` of the document.
 pub fn tokenize(body: &str, offset: usize) -> Vec<Token> {
@@ -118,18 +184,67 @@ pub fn tokenize(body: &str, offset: usize) -> Vec<Token> {
             if TEXT_COMMANDS.contains(&name.as_str()) {
                 if let Some((open, close)) = matching_brace(&chars, k) {
                     let word: String = chars[open + 1..close].iter().map(|&(_, c)| c).collect();
+                    let mut after = close + 1;
+                    while chars.get(after).is_some_and(|c| c.1.is_whitespace()) {
+                        after += 1;
+                    }
+                    let called = chars.get(after).is_some_and(|c| c.1 == '(');
                     tokens.push(Token {
-                        tok: Tok::Text(word.trim().to_string()),
+                        tok: upright_word(&name, word.trim(), called),
                         span: Span::new(offset + start, offset + at(close + 1)),
                     });
                     k = close + 1;
+                    continue;
+                }
+                // `\mathrm d x`: the font applies to the next letter only
+                let mut next = k;
+                while chars.get(next).is_some_and(|c| c.1 == ' ') {
+                    next += 1;
+                }
+                if let Some(&(_, c)) = chars.get(next).filter(|c| c.1.is_alphabetic()) {
+                    tokens.push(Token {
+                        tok: Tok::Letter(c),
+                        span: Span::new(offset + start, offset + at(next + 1)),
+                    });
+                    k = next + 1;
+                    continue;
+                }
+            }
+            if name == "not" {
+                // `\not=`, `\not\in`: one negated relation
+                let mut next = k;
+                while chars.get(next).is_some_and(|c| c.1 == ' ') {
+                    next += 1;
+                }
+                let rest: String = chars[next.min(chars.len())..]
+                    .iter()
+                    .take(4)
+                    .map(|&(_, c)| c)
+                    .collect();
+                let negated = if rest.starts_with('=') {
+                    Some(("neq", 1))
+                } else if rest.starts_with("{=}") {
+                    Some(("neq", 3))
+                } else if rest.starts_with("\\in") && !rest[3..].starts_with(char::is_alphabetic) {
+                    Some(("notin", 3))
+                } else {
+                    None
+                };
+                if let Some((relation, len)) = negated {
+                    k = next + len;
+                    tokens.push(Token {
+                        tok: Tok::Cmd(relation.into()),
+                        span: Span::new(offset + start, offset + at(k)),
+                    });
                     continue;
                 }
             }
             let tok = match name.as_str() {
                 "{" => Tok::Cmd("lbrace".into()),
                 "}" => Tok::Cmd("rbrace".into()),
-                "|" => Tok::Cmd("Vert".into()),
+                "|" | "lVert" | "rVert" => Tok::Cmd("Vert".into()),
+                "lvert" | "rvert" | "vert" => Tok::Sym('|'),
+                "ne" => Tok::Cmd("neq".into()),
                 _ => Tok::Cmd(name),
             };
             tokens.push(Token {

@@ -1,18 +1,31 @@
-//! Markdown and LaTeX documents: find the display math, read it as formulas, and
-//! turn every chain of equalities into a `derive` chain for the ordinary checker.
+//! Markdown and LaTeX documents: find the math, read it as formulas, and turn
+//! every chain of equalities into the statements a `.nabla` file produces.
 //!
-//! The pipeline per document: `find::find_math` → `lex::tokenize` → statements
-//! (split at `\\`, `;`, prose, `\Rightarrow`) → `parse` (LaTeX to `ast::Expr`, spans
-//! in the document) → one small `ast::File` per chain (declarations inferred from
-//! use, the `--defs` side file, definitions read from the text) → lowering and
-//! checking as for a `.nabla` file. Report rows point at the document's lines.
+//! *Invariant:* latex produces statements; it never checks. The module knows
+//! nothing of `check`, `report` or `driver`: the driver lowers and checks what
+//! `read_document` returns under the same config and deadline as any file.
+//!
+//! The rooms, in pipeline order: `find` (the math blocks of a document) →
+//! `lex` (LaTeX tokens) → `statements` (a block cut into statements and parts at
+//! `=`) → `parse` (LaTeX to `ast::Expr`, spans in the document) → `chains`
+//! (statements to chains; definitions, assignments and sections from the text;
+//! what is skipped and why) → `declare` (the declarations each chain needs, and
+//! its `ast::File`) → `reader` (the whole front end: a `Document`).
 
+mod chains;
+mod context;
+mod declare;
 pub mod find;
 pub mod lex;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
 mod reader;
+mod statements;
 #[cfg(test)]
 mod tests;
 
+pub use chains::{Skip, SkipReason};
+pub use context::Assumption;
 pub use find::{find_math, DocKind, MathBlock};
-pub use reader::{annotate_markdown, check_document, read_document, Chain, Reading};
+pub use reader::{read_document, Document, Unit};

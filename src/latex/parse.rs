@@ -6,12 +6,13 @@
 //! (an unknown macro names itself), never a panic.
 
 use super::lex::{Tok, Token};
-use crate::expr::Func;
+use crate::expr::names;
 use crate::span::Span;
 use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint, Literal};
+use crate::syntax::MAX_DEPTH;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What the reader knows about names before it parses a formula.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +27,18 @@ pub struct Context {
     /// Any name followed by `(` is a call (used to read the left side of a
     /// definition such as `L_{CE}(\sigma(o^a), y) = ...`).
     pub calls_by_default: bool,
+    /// The document speaks of convolutions, so `*` is one (not read) rather than a product.
+    pub star_is_convolution: bool,
+}
+
+impl Context {
+    /// Whether a document's text says that its `*` is a convolution.
+    pub fn mentions_convolution(text: &str) -> bool {
+        let lower = text.to_lowercase();
+        ["convol", "correlat", "conv2d", "conv1d", "kernel"]
+            .iter()
+            .any(|w| lower.contains(w))
+    }
 }
 
 /// A located parse failure.
@@ -37,9 +50,8 @@ pub struct ParseError {
 
 type Parsed = Result<Expr, ParseError>;
 
-const MAX_DEPTH: usize = 200;
-
-/// Word-named functions written with `\text{..}` or `\operatorname{..}`.
+/// Words the statement splitter keeps inside a formula when they come as prose
+/// (`\text{..}`); upright names are `Tok::Name` and never reach it.
 pub const WORD_FUNCTIONS: &[&str] = &[
     "softplus", "softmax", "sigmoid", "sign", "sgn", "diag", "onehot", "relu", "ReLU", "tanh",
     "exp", "ln", "log", "abs",
@@ -73,10 +85,48 @@ fn greek(name: &str) -> Option<&'static str> {
     })
 }
 
-pub fn is_builtin_function(name: &str) -> bool {
-    Func::from_name(name).is_some()
-        || matches!(name, "softmax" | "diag" | "onehot" | "ind" | "sigmoid")
-}
+pub use names::is_builtin_function;
+
+/// Commands between two factors (never the start of one).
+const INFIX_COMMANDS: &[&str] = &[
+    "cdot",
+    "times",
+    "odot",
+    "circ",
+    "otimes",
+    "ast",
+    "leq",
+    "le",
+    "geq",
+    "ge",
+    "neq",
+    "ne",
+    "lt",
+    "gt",
+    "end",
+    "rbrace",
+    "rfloor",
+    "rceil",
+    "to",
+    "rightarrow",
+    "longrightarrow",
+    "mid",
+    "approx",
+    "in",
+    "notin",
+    "Rightarrow",
+    "land",
+    "wedge",
+];
+
+/// Commands that start an operator: the argument of `\ln 2x` stops before them
+/// (`\ln x \exp y` is ln(x) exp(y)).
+const OPERATOR_COMMANDS: &[&str] = &[
+    "exp", "ln", "log", "tanh", "max", "min", "sum", "prod", "lim", "nabla", "partial",
+];
+
+/// Arrows of a limit: `k \to \infty`, `k \rightarrow \infty`.
+const LIMIT_ARROWS: &[&str] = &["to", "rightarrow", "longrightarrow"];
 
 pub struct Parser<'a> {
     toks: &'a [Token],
@@ -148,11 +198,102 @@ fn call(name: &str, name_span: Span, args: Vec<Expr>, span: Span, primes: u32) -
     )
 }
 
-fn parse_decimal(digits: &str) -> Option<BigRational> {
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let numer: BigInt = format!("{int}{frac}").parse().ok()?;
-    let denom = BigInt::from(10).pow(frac.len() as u32);
-    Some(BigRational::new(numer, denom))
+/// `name` applied to `args`; the hyperbolic sine and cosine, which nabla has no
+/// built-in for, are written with exponentials: `\sinh u` is (e^u − e^−u)/2.
+fn applied(
+    name: &str,
+    name_span: Span,
+    mut args: Vec<Expr>,
+    span: Span,
+    primes: u32,
+) -> Result<Expr, ParseError> {
+    if !names::EXPANDED_OPERATORS.contains(&name) {
+        return Ok(call(name, name_span, args, span, primes));
+    }
+    if primes > 0 || args.len() != 1 {
+        return Err(ParseError {
+            span,
+            message: format!("`{name}` takes one argument and no primes here"),
+        });
+    }
+    let u = args.remove(0);
+    let exp = |e: Expr| call("exp", name_span, vec![e], span, 0);
+    let up = exp(u.clone());
+    let down = exp(mk(ExprKind::Neg(Box::new(u)), span));
+    let op = if name == "sinh" {
+        BinOp::Sub
+    } else {
+        BinOp::Add
+    };
+    let mut e = bin(
+        BinOp::Div,
+        mk(bin(op, up, down).kind, span),
+        number(2, span),
+    );
+    e.span = span;
+    Ok(e)
+}
+
+fn number(value: i64, span: Span) -> Expr {
+    mk(
+        ExprKind::Number(Literal::integer_places(BigRational::from_integer(
+            BigInt::from(value),
+        ))),
+        span,
+    )
+}
+
+/// `max(a, b, ...)` or `min(...)` as a piecewise expression: the first argument
+/// when it is the largest (smallest), else the extremum of the rest.
+fn extremum(largest: bool, mut args: Vec<Expr>, span: Span) -> Expr {
+    let first = args.remove(0);
+    if args.is_empty() {
+        return first;
+    }
+    let rest = extremum(largest, args, span);
+    let op = if largest { CmpOp::Ge } else { CmpOp::Le };
+    let cond = mk(
+        ExprKind::Compare {
+            op,
+            lhs: Box::new(first.clone()),
+            rhs: Box::new(rest.clone()),
+        },
+        span,
+    );
+    mk(
+        ExprKind::Piecewise {
+            branches: vec![(first, cond)],
+            otherwise: Some(Box::new(rest)),
+        },
+        span,
+    )
+}
+
+/// The names an expression uses freely (not bound by a sum or a limit), for the
+/// variable of a prime on an expression: `(x^2 + 1)'`.
+fn free_names(e: &Expr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
+    match &e.kind {
+        ExprKind::Ident(n) => {
+            if !bound.contains(n) && n != "e" && n != "π" {
+                out.insert(n.clone());
+            }
+        }
+        ExprKind::Sum { index, body, .. } => {
+            bound.push(index.name.clone());
+            free_names(body, bound, out);
+            bound.pop();
+        }
+        ExprKind::Limit { var, body, .. } => {
+            bound.push(var.name.clone());
+            free_names(body, bound, out);
+            bound.pop();
+        }
+        _ => {
+            for c in e.children() {
+                free_names(c, bound, out);
+            }
+        }
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -215,6 +356,7 @@ impl<'a> Parser<'a> {
         let message = match &t.tok {
             Tok::Cmd(name) => format!("unsupported LaTeX command `\\{name}`"),
             Tok::Text(word) => format!("prose `\\text{{{word}}}` inside a formula"),
+            Tok::Name(word) => format!("unexpected `{word}`"),
             Tok::Letter(c) => format!("unexpected `{c}`"),
             Tok::Number(n) => format!("unexpected `{n}`"),
             Tok::Sym(c) => format!("unexpected `{c}`"),
@@ -269,6 +411,22 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A superscript's tokens: a group, one token, or a sign and one token
+    /// (`e^-x` is written for e^{-x}).
+    fn script_group(&mut self) -> Result<&'a [Token], ParseError> {
+        let signed = matches!(self.peek(), Some(Tok::Sym('-')) | Some(Tok::Sym('+')))
+            && matches!(
+                self.toks.get(self.pos + 1).map(|t| &t.tok),
+                Some(Tok::Letter(_)) | Some(Tok::Number(_)) | Some(Tok::Cmd(_))
+            );
+        if signed {
+            let start = self.pos;
+            self.pos += 2;
+            return Ok(&self.toks[start..start + 2]);
+        }
+        self.group()
+    }
+
     fn sub(&self, toks: &'a [Token]) -> Parser<'a> {
         Parser {
             toks,
@@ -313,7 +471,22 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A comparison, or several joined by `\land` / `\wedge` (as nabla prints them).
     fn condition(&mut self) -> Parsed {
+        let first = self.comparison()?;
+        if !(self.is_cmd("land") || self.is_cmd("wedge")) {
+            return Ok(first);
+        }
+        let mut all = vec![first];
+        while self.is_cmd("land") || self.is_cmd("wedge") {
+            self.pos += 1;
+            all.push(self.comparison()?);
+        }
+        let span = all[0].span.join(self.prev_span());
+        Ok(mk(ExprKind::And(all), span))
+    }
+
+    fn comparison(&mut self) -> Parsed {
         let lhs = self.sum()?;
         let Some(op) = self.cmp_op() else {
             return Ok(lhs);
@@ -361,31 +534,45 @@ impl<'a> Parser<'a> {
     /// Whether the next token can start a factor multiplied by juxtaposition.
     fn starts_factor(&self) -> bool {
         match self.peek() {
-            Some(Tok::Letter(_)) | Some(Tok::Number(_)) => true,
+            Some(Tok::Letter(_)) | Some(Tok::Number(_)) | Some(Tok::Name(_)) => true,
             Some(Tok::Sym('(')) | Some(Tok::Sym('[')) | Some(Tok::Sym('{')) => true,
             Some(Tok::Sym('|')) => self.in_abs == 0,
             Some(Tok::Text(w)) => WORD_FUNCTIONS.contains(&w.as_str()),
             Some(Tok::Cmd(c)) => {
-                !matches!(
-                    c.as_str(),
-                    "cdot"
-                        | "times"
-                        | "leq"
-                        | "le"
-                        | "geq"
-                        | "ge"
-                        | "neq"
-                        | "ne"
-                        | "lt"
-                        | "gt"
-                        | "end"
-                        | "rbrace"
-                        | "rfloor"
-                        | "rceil"
-                        | "to"
-                        | "rightarrow"
-                ) && (c != "Vert" || self.in_abs == 0)
+                !INFIX_COMMANDS.contains(&c.as_str()) && (c != "Vert" || self.in_abs == 0)
             }
+            _ => false,
+        }
+    }
+
+    /// Whether the next token is a number, a letter or a Greek letter: what an
+    /// operator's argument goes on with after its first factor (`\ln 2x`,
+    /// `\sin 2\theta`); a bracket ends it (`\tanh x (1 - \tanh x)`).
+    fn starts_simple_factor(&self) -> bool {
+        match self.peek() {
+            Some(Tok::Letter(_)) | Some(Tok::Number(_)) => true,
+            Some(Tok::Cmd(c)) => greek(c).is_some(),
+            _ => false,
+        }
+    }
+
+    /// Whether the next token starts an operator (a function written without
+    /// parentheses, a sum, a limit): the end of an operator's argument.
+    fn starts_operator(&self) -> bool {
+        match self.peek() {
+            Some(Tok::Cmd(c)) => {
+                OPERATOR_COMMANDS.contains(&c.as_str())
+                    || names::LATEX_UNSUPPORTED_OPERATORS.contains(&c.as_str())
+                    || names::EXPANDED_OPERATORS.contains(&c.as_str())
+                    || (c == "sigma"
+                        && self.toks.get(self.pos + 1).is_some_and(|t| {
+                            matches!(t.tok, Tok::Sym('(') | Tok::Sym('\'') | Tok::Sym('^'))
+                        }))
+            }
+            Some(Tok::Name(w)) => self.word_function(w).is_some(),
+            Some(Tok::Letter(_)) => self
+                .bare_word()
+                .is_some_and(|(w, _)| self.word_function(&w).is_some()),
             _ => false,
         }
     }
@@ -394,21 +581,40 @@ impl<'a> Parser<'a> {
         self.enter()?;
         let mut e = self.unary()?;
         loop {
-            if self.is_sym('*') {
-                // in ML notes `x * k` is a convolution, not a product
-                return Err(ParseError {
-                    span: self.here(),
-                    message: "`*` (a convolution) is not read".into(),
-                });
-            }
-            if self.is_cmd("cdot") || self.is_cmd("times") {
+            let op = match self.peek() {
+                _ if self.ctx.star_is_convolution && self.is_star() => {
+                    return Err(ParseError {
+                        span: self.here(),
+                        message: "`*` (a convolution in this document) is not read".into(),
+                    });
+                }
+                Some(Tok::Sym('*')) => Some(BinOp::Mul),
+                Some(Tok::Sym('/')) => Some(BinOp::Div),
+                Some(Tok::Cmd(c)) => match c.as_str() {
+                    "cdot" | "times" | "ast" => Some(BinOp::Mul),
+                    "odot" | "circ" => Some(BinOp::Hadamard),
+                    // `u \otimes v` is the outer product u v^T
+                    "otimes" => Some(BinOp::Pow),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(op) = op {
+                let at = self.here();
                 self.pos += 1;
+                if op == BinOp::Hadamard && self.is_function_name(&e) {
+                    return Err(ParseError {
+                        span: at,
+                        message: "a composition of functions (`f \\circ g`) is not read".into(),
+                    });
+                }
                 let rhs = self.unary()?;
-                e = bin(BinOp::Mul, e, rhs);
-            } else if self.is_sym('/') {
-                self.pos += 1;
-                let rhs = self.unary()?;
-                e = bin(BinOp::Div, e, rhs);
+                e = if op == BinOp::Pow {
+                    let span = rhs.span;
+                    bin(BinOp::Mul, e, mk(ExprKind::Transpose(Box::new(rhs)), span))
+                } else {
+                    bin(op, e, rhs)
+                };
             } else if self.starts_factor() {
                 let rhs = self.power()?;
                 e = bin(BinOp::Mul, e, rhs);
@@ -418,6 +624,15 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         Ok(e)
+    }
+
+    fn is_star(&self) -> bool {
+        self.is_sym('*') || self.is_cmd("ast")
+    }
+
+    fn is_function_name(&self, e: &Expr) -> bool {
+        matches!(&e.kind, ExprKind::Ident(n)
+            if is_builtin_function(n) || self.ctx.functions.contains_key(n))
     }
 
     fn unary(&mut self) -> Parsed {
@@ -452,7 +667,7 @@ impl<'a> Parser<'a> {
                 e.span = e.span.join(end);
             } else if self.is_sym('^') {
                 self.pos += 1;
-                let group = self.group()?;
+                let group = self.script_group()?;
                 let end = self.prev_span();
                 e = self.superscript(e, group)?;
                 e.span = e.span.join(end);
@@ -571,6 +786,17 @@ impl<'a> Parser<'a> {
             [Token {
                 tok: Tok::Text(_), ..
             }] => return Ok(base),
+            // `w^*`: the optimum, a name of its own
+            [Token {
+                tok: Tok::Sym('*'), ..
+            }]
+            | [Token {
+                tok: Tok::Cmd(_), ..
+            }] if matches!(group[0].tok, Tok::Sym('*')) || token_letter(&group[0]) == "ast" => {
+                if let Some(joined) = relabel(&base, "star", span) {
+                    return Ok(joined);
+                }
+            }
             [Token {
                 tok: Tok::Letter(c),
                 ..
@@ -606,14 +832,28 @@ impl<'a> Parser<'a> {
         match &t.tok {
             Tok::Number(digits) => {
                 self.pos += 1;
-                let value = parse_decimal(digits).ok_or_else(|| ParseError {
-                    span: t.span,
-                    message: format!("bad number `{digits}`"),
-                })?;
-                let decimals = digits.split_once('.').map_or(0, |(_, f)| f.len() as i64);
-                Ok(mk(ExprKind::Number(Literal { value, decimals }), t.span))
+                let literal =
+                    crate::syntax::number_literal(digits).map_err(|message| ParseError {
+                        span: t.span,
+                        message: message.to_string(),
+                    })?;
+                Ok(mk(
+                    ExprKind::Number(Literal {
+                        value: literal.value,
+                        decimals: literal.decimals,
+                    }),
+                    t.span,
+                ))
             }
             Tok::Letter(c) => {
+                if let Some(e) = self.slash_derivative()? {
+                    return Ok(e);
+                }
+                if let Some((word, end)) = self.bare_word() {
+                    let span = t.span.join(self.toks[end - 1].span);
+                    self.pos = end;
+                    return self.word_use(word, span);
+                }
                 self.pos += 1;
                 let name = c.to_string();
                 self.name_use(name, t.span)
@@ -633,9 +873,13 @@ impl<'a> Parser<'a> {
                     self.expect_sym(close)?
                 };
                 let span = t.span.join(end);
-                if items.len() == 1 && close == ')' {
+                // one item in `( )` or `[ ]` is grouping: `\bigl[ y \ln p \bigr]`
+                if items.len() == 1 {
                     let mut inner = items.remove(0);
                     inner.span = span;
+                    if self.is_sym('\'') {
+                        return self.primed(inner);
+                    }
                     return Ok(inner);
                 }
                 Ok(mk(ExprKind::Vector(items), span))
@@ -654,6 +898,10 @@ impl<'a> Parser<'a> {
                 let end = self.expect_sym('|')?;
                 Ok(mk(ExprKind::Abs(Box::new(inner)), t.span.join(end)))
             }
+            Tok::Name(word) => {
+                self.pos += 1;
+                self.word_use(word.clone(), t.span)
+            }
             Tok::Text(word) => {
                 self.pos += 1;
                 if WORD_FUNCTIONS.contains(&word.as_str()) {
@@ -661,13 +909,234 @@ impl<'a> Parser<'a> {
                 }
                 Err(self.unexpected(t))
             }
-            Tok::Cmd(name) => self.command(name, t),
+            Tok::Cmd(name) => {
+                if name == "partial" {
+                    if let Some(e) = self.slash_derivative()? {
+                        return Ok(e);
+                    }
+                }
+                self.command(name, t)
+            }
             _ => Err(self.unexpected(t)),
         }
     }
 
+    /// The run of adjacent ASCII letters at the cursor when it spells a known word
+    /// (`tanh`, `softmax`, `log`, a function of the side file): the word and the
+    /// position after it. `kx` stays two letters.
+    fn bare_word(&self) -> Option<(String, usize)> {
+        let mut word = String::new();
+        let mut end = self.pos;
+        while let Some(t) = self.toks.get(end) {
+            let Tok::Letter(c) = t.tok else { break };
+            let adjacent = end == self.pos || self.toks[end - 1].span.end == t.span.start;
+            if !c.is_ascii_alphabetic() || !adjacent {
+                break;
+            }
+            word.push(c);
+            end += 1;
+        }
+        if word.len() < 2 {
+            return None;
+        }
+        let known = names::builtin_word(&word).is_some()
+            || names::EXPANDED_OPERATORS.contains(&word.as_str())
+            || names::LATEX_UNSUPPORTED_OPERATORS.contains(&word.as_str())
+            || self.ctx.functions.contains_key(&word)
+            || self.ctx.constants.contains(&word);
+        known.then_some((word, end))
+    }
+
+    /// The built-in (or side-file function) a word names, in its `.nabla` spelling.
+    fn word_function(&self, word: &str) -> Option<String> {
+        names::builtin_word(word).or_else(|| {
+            self.ctx
+                .functions
+                .contains_key(word)
+                .then(|| word.to_string())
+        })
+    }
+
+    /// A word written as one name: a function (`\operatorname{softmax}(x)`, `tanh x`,
+    /// `\max(a, b)`), a name called with `(` (`\text{CE}(y, p)`), else a plain name.
+    fn word_use(&mut self, word: String, span: Span) -> Parsed {
+        if word == "max" || word == "min" {
+            return self.extremum_use(word == "max", span);
+        }
+        if names::EXPANDED_OPERATORS.contains(&word.as_str()) {
+            return self.function_use(word, span);
+        }
+        if names::LATEX_UNSUPPORTED_OPERATORS.contains(&word.as_str()) {
+            // `sin(x)`, `\operatorname{sin}`: never letters, never an unknown function
+            return Err(ParseError {
+                span,
+                message: format!("`{word}` is not a built-in function of nabla"),
+            });
+        }
+        if let Some(f) = self.word_function(&word) {
+            return self.function_use(f, span);
+        }
+        if self.is_sym('(') && !self.ctx.constants.contains(&word) {
+            return self.function_use(word, span);
+        }
+        self.name_use(word, span)
+    }
+
+    /// `\max(a, b)`, `\max\{a, b\}`, `\min(0, x)`.
+    fn extremum_use(&mut self, largest: bool, span: Span) -> Parsed {
+        let close = if self.eat_sym('(') {
+            Tok::Sym(')')
+        } else if self.is_cmd("lbrace") {
+            self.pos += 1;
+            Tok::Cmd("rbrace".into())
+        } else {
+            return Err(ParseError {
+                span,
+                message: "write the arguments of max and min in parentheses: `\\max(a, b)` \
+                          (a max over an index is not read)"
+                    .into(),
+            });
+        };
+        let mut args = vec![self.condition()?];
+        while self.eat_sym(',') {
+            args.push(self.condition()?);
+        }
+        if self.peek() != Some(&close) {
+            return Err(ParseError {
+                span: self.here(),
+                message: "expected the end of the arguments of max or min".into(),
+            });
+        }
+        self.pos += 1;
+        let span = span.join(self.prev_span());
+        let e = extremum(largest, args, span);
+        self.scripts(e)
+    }
+
+    /// `(f(x))'`, `(x^2 + 1)''`: the derivative by the one variable the expression uses.
+    fn primed(&mut self, inner: Expr) -> Parsed {
+        let mut order = 0;
+        while self.eat_sym('\'') {
+            order += 1;
+        }
+        let span = inner.span.join(self.prev_span());
+        let mut found = BTreeSet::new();
+        free_names(&inner, &mut Vec::new(), &mut found);
+        let var = match found.len() {
+            1 => found.into_iter().next().unwrap_or_default(),
+            _ => {
+                return Err(ParseError {
+                    span,
+                    message: "a prime on an expression needs exactly one variable in it".into(),
+                })
+            }
+        };
+        let var = ident(var, inner.span);
+        let e = mk(
+            ExprKind::Derivative {
+                order,
+                var: Box::new(var),
+                body: Box::new(inner),
+            },
+            span,
+        );
+        self.scripts(e)
+    }
+
+    /// `\partial L/\partial z`, `dy/dx`, `\partial^2 f/\partial x^2`: a derivative
+    /// written with a slash. Only when both sides are differentials (`d` followed
+    /// by a name, or `\partial`), so `d/2` and `d_h/d` stay divisions.
+    fn slash_derivative(&mut self) -> Result<Option<Expr>, ParseError> {
+        let rest = &self.toks[self.pos..];
+        let Some((order, after)) = differential(rest) else {
+            return Ok(None);
+        };
+        // `d` is a differential before `/`, an order (`d^2y`) or a name it touches (`dy`)
+        if rest.first().is_some_and(|t| t.tok == Tok::Letter('d'))
+            && !rest.get(1).is_some_and(|t| {
+                matches!(t.tok, Tok::Sym('/') | Tok::Sym('^')) || adjacent_name(&rest[0], t)
+            })
+        {
+            return Ok(None);
+        }
+        // the numerator runs to a `/` with nothing but a name (and its scripts) before it
+        let mut depth = 0usize;
+        let mut slash = None;
+        for (k, t) in after.iter().enumerate() {
+            match &t.tok {
+                Tok::Sym('{') => depth += 1,
+                Tok::Sym('}') => depth = depth.saturating_sub(1),
+                Tok::Sym('/') if depth == 0 => {
+                    slash = Some(k);
+                    break;
+                }
+                Tok::Letter(_) | Tok::Number(_) | Tok::Sym('_') | Tok::Sym('^') => {}
+                Tok::Cmd(c) if greek(c).is_some() => {}
+                Tok::Name(_) | Tok::Sym(',') if depth > 0 => {}
+                _ if depth > 0 => {}
+                _ => return Ok(None),
+            }
+        }
+        let Some(slash) = slash else {
+            return Ok(None);
+        };
+        let body_toks = &after[..slash];
+        let denom = &after[slash + 1..];
+        let Some((_, var_start)) = differential(denom) else {
+            return Ok(None);
+        };
+        if var_start.is_empty() {
+            return Ok(None);
+        }
+        let start = self.here();
+        // the variable is one name with its scripts: `z`, `w_{ij}`, `x^2` (the order)
+        let var_at = self.pos + (rest.len() - var_start.len());
+        self.pos = var_at;
+        let var = self.power()?;
+        let var = match (&var.kind, order) {
+            (
+                ExprKind::Binary {
+                    op: BinOp::Pow,
+                    lhs,
+                    ..
+                },
+                n,
+            ) if n > 1 => (**lhs).clone(),
+            _ => var,
+        };
+        let body = if body_toks.is_empty() {
+            // `d/dx (x^2)`: the operator applies to the product after it
+            self.operand()?
+        } else {
+            self.parse_all(body_toks)?
+        };
+        let span = start.join(self.prev_span()).join(body.span);
+        Ok(Some(mk(
+            ExprKind::Derivative {
+                order,
+                var: Box::new(var),
+                body: Box::new(body),
+            },
+            span,
+        )))
+    }
+
     /// A name, then a call if it is a function and `(` follows (`S(x)`, `\sigma'(x)`).
     fn name_use(&mut self, name: String, span: Span) -> Parsed {
+        // `\sigma^2(x)` is σ(x)², not σ² times x
+        if self.is_function(&name) && self.function_power_ahead(true).is_some() {
+            return self.function_use(name, span);
+        }
+        if is_builtin_function(&name) && self.is_sym('^') {
+            // `\sigma^{-1}(x)` is an inverse function, not a power
+            let mut ahead = self.sub(&self.toks[self.pos + 1..]);
+            if ahead.script_group().is_ok() && ahead.is_sym('(') {
+                return Err(ParseError {
+                    span: span.join(self.here()),
+                    message: format!("a power of `{name}` other than a positive integer (an inverse function?) is not read"),
+                });
+            }
+        }
         // scripts bind before the call: `o_y^s(x)`, `x(u)_i` come later
         let mut e = ident(name, span);
         if self.is_sym('_') || self.is_sym('^') {
@@ -700,10 +1169,53 @@ impl<'a> Parser<'a> {
         Ok(e)
     }
 
+    /// The operand of `\frac{d}{dx}`, `\nabla_u`: the juxtaposed product after it.
+    fn operand(&mut self) -> Parsed {
+        let mut e = self.power()?;
+        while self.starts_factor() {
+            let rhs = self.power()?;
+            e = bin(BinOp::Mul, e, rhs);
+        }
+        Ok(e)
+    }
+
     fn is_function(&self, name: &str) -> bool {
         self.ctx.calls_by_default
             || is_builtin_function(name)
             || self.ctx.functions.contains_key(name)
+    }
+
+    /// `^2` or `^{2}` right after a function's name with its argument after it
+    /// (`\tanh^2(x)`, `\log^2 x`): the number of tokens and the power.
+    fn function_power_ahead(&self, needs_parens: bool) -> Option<(usize, u32)> {
+        if !self.is_sym('^') {
+            return None;
+        }
+        let (n, len) = match self.toks.get(self.pos + 1..self.pos + 4) {
+            Some(
+                [Token {
+                    tok: Tok::Sym('{'), ..
+                }, Token {
+                    tok: Tok::Number(n),
+                    ..
+                }, Token {
+                    tok: Tok::Sym('}'), ..
+                }],
+            ) => (n, 4),
+            _ => match self.toks.get(self.pos + 1).map(|t| &t.tok) {
+                Some(Tok::Number(n)) => (n, 2),
+                _ => return None,
+            },
+        };
+        let power: u32 = n.parse().ok().filter(|&p| (1..=64).contains(&p))?;
+        let next = self.toks.get(self.pos + len).map(|t| &t.tok);
+        let argument = match next {
+            Some(Tok::Sym('(')) => true,
+            Some(Tok::Sym('{')) | Some(Tok::Letter(_)) | Some(Tok::Number(_)) => !needs_parens,
+            Some(Tok::Cmd(c)) => !needs_parens && !INFIX_COMMANDS.contains(&c.as_str()),
+            _ => false,
+        };
+        argument.then_some((len, power))
     }
 
     fn skip_parens(&mut self) {
@@ -722,14 +1234,27 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `f(x, y)`, `\sigma'(x)`, or a function applied without parentheses:
-    /// `\ln \sigma(x)`, `\log \sum_j ...` take the next factor.
+    /// `f(x, y)`, `\sigma'(x)`, `\tanh^2(x)`, or an operator name without
+    /// parentheses, which takes the factor after it and the numbers and letters
+    /// juxtaposed to it, up to the next operator, sign, relation or bracket:
+    /// `\ln 2x` is ln(2x), `\ln \sigma(x)` is ln(σ(x)), `x \ln 2` is x·ln(2),
+    /// `\tanh x (1 - x)` is tanh(x)·(1 − x).
     fn function_use(&mut self, name: String, name_span: Span) -> Parsed {
         let mut primes = 0;
         while self.eat_sym('\'') {
             primes += 1;
         }
-        if self.is_sym('(') {
+        let power = self.function_power_ahead(false);
+        if let Some((len, _)) = power {
+            self.pos += len;
+        }
+        if self.is_sym('^') && primes == 0 {
+            return Err(ParseError {
+                span: self.here(),
+                message: format!("a power of `{name}` other than a positive integer (an inverse function?) is not read"),
+            });
+        }
+        let applied = if self.is_sym('(') {
             let open = self.here();
             self.pos += 1;
             let mut args = vec![self.condition()?];
@@ -737,24 +1262,49 @@ impl<'a> Parser<'a> {
                 args.push(self.condition()?);
             }
             let close = self.expect_sym(')')?;
-            let e = call(
+            let e = applied(
                 &name,
                 name_span,
                 args,
                 name_span.join(open).join(close),
                 primes,
-            );
-            return self.scripts(e);
-        }
-        if self.starts_factor() && !self.is_sym('_') {
-            let arg = self.power()?;
+            )?;
+            let logarithm = matches!(name.as_str(), "ln" | "log" | "log2" | "log10");
+            if logarithm && self.is_sym('^') {
+                // `\log(1-p)^{1-y}`: the log of a power or a power of the log?
+                return Err(ParseError {
+                    span: name_span.join(self.here()),
+                    message: format!(
+                        "`{name}(..)^..` is ambiguous: write `({name} x)^2` or `{name}(x^2)`"
+                    ),
+                });
+            }
+            if power.is_some() {
+                e
+            } else {
+                self.scripts(e)?
+            }
+        } else if self.starts_factor() && !self.is_sym('_') {
+            let mut arg = self.power()?;
+            while self.starts_simple_factor() && !self.starts_operator() {
+                let rhs = self.power()?;
+                arg = bin(BinOp::Mul, arg, rhs);
+            }
             let span = name_span.join(arg.span);
-            return Ok(call(&name, name_span, vec![arg], span, primes));
+            applied(&name, name_span, vec![arg], span, primes)?
+        } else {
+            return Err(ParseError {
+                span: name_span,
+                message: format!("`{name}` needs an argument"),
+            });
+        };
+        match power {
+            Some((_, p)) => {
+                let span = applied.span;
+                Ok(bin(BinOp::Pow, applied, number(i64::from(p), span)))
+            }
+            None => Ok(applied),
         }
-        Err(ParseError {
-            span: name_span,
-            message: format!("`{name}` needs an argument"),
-        })
     }
 
     fn command(&mut self, name: &str, t: &'a Token) -> Parsed {
@@ -783,14 +1333,48 @@ impl<'a> Parser<'a> {
             }
             return self.name_use(letter.to_string(), t.span);
         }
-        match name {
-            "exp" | "ln" | "log" | "tanh" | "sin" | "cos" => {
-                if name == "sin" || name == "cos" {
-                    return Err(self.unexpected(t));
-                }
-                // `\log_2` is rare in ML derivations; the plain log is natural
-                self.function_use(name.to_string(), t.span)
+        if names::from_latex_operator(name).is_some() {
+            // every operator command is also the `.nabla` spelling (`\log` is `log`)
+            let mut fname = name.to_string();
+            if name == "log" && self.is_sym('_') {
+                // `\log_2`, `\log_{10}` (nabla prints these), `\log_e`
+                self.pos += 1;
+                let base = self.group()?;
+                fname = match base {
+                    [Token {
+                        tok: Tok::Number(n),
+                        ..
+                    }] if n == "2" => "log2".into(),
+                    [Token {
+                        tok: Tok::Number(n),
+                        ..
+                    }] if n == "10" => "log10".into(),
+                    [Token {
+                        tok: Tok::Letter('e'),
+                        ..
+                    }] => "ln".into(),
+                    _ => {
+                        return Err(ParseError {
+                            span: t.span.join(self.prev_span()),
+                            message: "a logarithm to a base other than 2, 10 or e is not read"
+                                .into(),
+                        })
+                    }
+                };
             }
+            return self.function_use(fname, t.span);
+        }
+        if names::EXPANDED_OPERATORS.contains(&name) {
+            return self.function_use(name.to_string(), t.span);
+        }
+        if names::LATEX_UNSUPPORTED_OPERATORS.contains(&name) {
+            return Err(ParseError {
+                span: t.span,
+                message: format!("`\\{name}` is not a built-in function of nabla"),
+            });
+        }
+        match name {
+            "max" | "min" => self.extremum_use(name == "max", t.span),
             "frac" | "dfrac" | "tfrac" => self.fraction(t),
             "sqrt" => {
                 let group = self.group()?;
@@ -798,13 +1382,19 @@ impl<'a> Parser<'a> {
                 let span = t.span.join(self.prev_span());
                 Ok(call("sqrt", t.span, vec![inner], span, 0))
             }
-            "cancel" | "boxed" | "bm" | "mathbf" | "boldsymbol" | "mathit" | "hat" | "tilde"
-            | "bar" => {
+            "bm" | "mathbf" | "boldsymbol" | "vec" | "mathbb" | "mathcal" | "mathscr"
+                if self.font_letter().is_some() =>
+            {
+                self.font_name(name, t)
+            }
+            "cancel" | "boxed" | "bm" | "mathbf" | "boldsymbol" | "mathit" | "mathsf" | "hat"
+            | "tilde" | "bar" | "overline" | "vec" => {
                 let group = self.group()?;
                 let mut inner = self.parse_all(group)?;
-                if matches!(name, "hat" | "tilde" | "bar") {
+                if matches!(name, "hat" | "tilde" | "bar" | "overline") {
                     if let ExprKind::Ident(n) = &inner.kind {
-                        inner = ident(format!("{n}{name}"), inner.span);
+                        let mark = if name == "overline" { "bar" } else { name };
+                        inner = ident(format!("{n}{mark}"), inner.span);
                     }
                 }
                 inner.span = t.span.join(self.prev_span());
@@ -858,6 +1448,24 @@ impl<'a> Parser<'a> {
                     });
                 }
                 self.pos += 1;
+                // `\|x\|_2` is the Euclidean norm nabla means by `\|x\|`
+                if self.is_sym('_')
+                    && matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Number(n)) if n == "2")
+                {
+                    self.pos += 2;
+                } else if self.is_sym('_')
+                    && self
+                        .toks
+                        .get(self.pos + 1)
+                        .is_some_and(|t| t.tok == Tok::Sym('{'))
+                    && matches!(self.toks.get(self.pos + 2).map(|t| &t.tok), Some(Tok::Number(n)) if n == "2")
+                    && self
+                        .toks
+                        .get(self.pos + 3)
+                        .is_some_and(|t| t.tok == Tok::Sym('}'))
+                {
+                    self.pos += 4;
+                }
                 let span = t.span.join(self.prev_span());
                 let norm = mk(ExprKind::Norm(Box::new(inner)), span);
                 Ok(norm)
@@ -892,6 +1500,50 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The one letter in a font command's group: `\mathbf{x}`, `\bm x`, `\vec{\theta}`.
+    fn font_letter(&self) -> Option<(String, usize)> {
+        let letter = |t: &Token| match &t.tok {
+            Tok::Letter(c) => Some(c.to_string()),
+            Tok::Cmd(c) => greek(c).map(str::to_string),
+            _ => None,
+        };
+        match self.toks.get(self.pos..) {
+            Some([open, inner, close, ..])
+                if open.tok == Tok::Sym('{') && close.tok == Tok::Sym('}') =>
+            {
+                letter(inner).map(|l| (l, 3))
+            }
+            Some([inner, ..]) => letter(inner).map(|l| (l, 1)),
+            _ => None,
+        }
+    }
+
+    /// A letter in a font: a bold or arrowed lowercase letter is the vector of that
+    /// name (`\mathbf{x}` is `x`, whose entries are `x_i`), as is `\mathbb{x}`;
+    /// `\mathcal{L}` is the name `L`. A bold capital is a matrix, not read yet.
+    fn font_name(&mut self, font: &str, t: &'a Token) -> Parsed {
+        let Some((letter, len)) = self.font_letter() else {
+            return Err(self.unexpected(t));
+        };
+        self.pos += len;
+        let span = t.span.join(self.prev_span());
+        let lowercase = letter.chars().all(|c| !c.is_uppercase());
+        if font == "mathbb" && !lowercase {
+            return Err(ParseError {
+                span,
+                message: "a set such as `\\mathbb{R}` is not a value".into(),
+            });
+        }
+        if matches!(font, "bm" | "mathbf" | "boldsymbol") && !lowercase {
+            return Err(ParseError {
+                span,
+                message: "a bold capital is a matrix; matrices in documents are not read yet"
+                    .into(),
+            });
+        }
+        self.name_use(letter, span)
+    }
+
     fn fraction(&mut self, t: &'a Token) -> Parsed {
         let numer = self.group()?;
         let denom = self.group()?;
@@ -903,8 +1555,8 @@ impl<'a> Parser<'a> {
                     let var_toks = strip_order(var_toks);
                     let var = self.parse_all(var_toks)?;
                     let body = if body_toks.is_empty() {
-                        // `\frac{d}{dx} f`: the operator applies to the next factor
-                        self.power()?
+                        // `\frac{d}{dx} 2x`: the operator applies to the product after it
+                        self.operand()?
                     } else {
                         self.parse_all(body_toks)?
                     };
@@ -928,40 +1580,23 @@ impl<'a> Parser<'a> {
     }
 
     fn big_sum(&mut self, t: &'a Token) -> Parsed {
-        let mut index = None;
-        let mut lower = None;
+        let mut sub: Option<&'a [Token]> = None;
         let mut upper = None;
         loop {
             if self.eat_sym('_') {
-                let group = self.group()?;
-                match group {
-                    [Token {
-                        tok: Tok::Letter(c),
-                        span,
-                    }, rest @ ..] => {
-                        index = Some(Ident {
-                            name: c.to_string(),
-                            span: *span,
-                        });
-                        if let [Token {
-                            tok: Tok::Sym('='), ..
-                        }, bound @ ..] = rest
-                        {
-                            lower = Some(Box::new(self.parse_all(bound)?));
-                        } else if !rest.is_empty() {
-                            return Err(ParseError {
-                                span: rest[0].span,
-                                message: "expected `=` after the index of a sum".into(),
-                            });
-                        }
-                    }
-                    _ => {
-                        return Err(ParseError {
-                            span: t.span,
-                            message: "a sum's subscript must start with its index".into(),
-                        })
+                let mut group = self.group()?;
+                // `\sum_{\substack{k = 1 \\ k \neq i}}`
+                if let [Token {
+                    tok: Tok::Cmd(c), ..
+                }, ..] = group
+                {
+                    if c == "substack" {
+                        let mut inner = self.sub(group);
+                        inner.pos = 1;
+                        group = inner.group()?;
                     }
                 }
+                sub = Some(group);
             } else if self.eat_sym('^') {
                 let group = self.group()?;
                 upper = Some(Box::new(self.parse_all(group)?));
@@ -969,23 +1604,114 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        let Some(index) = index else {
+        let Some(sub) = sub else {
             return Err(ParseError {
                 span: t.span,
                 message: "a sum without an index (`\\sum_j`) cannot be checked".into(),
             });
         };
-        let body = self.product()?;
+        // `k=1`, `i,j` (two sums), `k \neq i`, `k=1, k \neq y`, `k : k \neq i`
+        let parts = split_top(sub, |t| {
+            matches!(t.tok, Tok::Sym(',') | Tok::Sym(':') | Tok::Break)
+                || matches!(&t.tok, Tok::Cmd(c) if c == "mid")
+        });
+        let mut indices: Vec<(Ident, Option<Box<Expr>>)> = Vec::new();
+        let mut conditions = Vec::new();
+        for part in parts {
+            let index = match part.first().map(|t| &t.tok) {
+                Some(Tok::Letter(c)) => Some(c.to_string()),
+                Some(Tok::Cmd(c)) => greek(c).map(str::to_string),
+                _ => None,
+            };
+            match (index, &part[1.min(part.len())..]) {
+                (Some(name), []) if conditions.is_empty() => indices.push((
+                    Ident {
+                        name,
+                        span: part[0].span,
+                    },
+                    None,
+                )),
+                (
+                    Some(name),
+                    [Token {
+                        tok: Tok::Sym('='), ..
+                    }, bound @ ..],
+                ) if conditions.is_empty() && !bound.is_empty() => indices.push((
+                    Ident {
+                        name,
+                        span: part[0].span,
+                    },
+                    Some(Box::new(self.parse_all(bound)?)),
+                )),
+                _ if part.is_empty() => {}
+                _ => {
+                    let cond = self.parse_all(part)?;
+                    if !matches!(cond.kind, ExprKind::Compare { .. }) {
+                        return Err(ParseError {
+                            span: part[0].span,
+                            message: "expected the index of a sum or a condition on it".into(),
+                        });
+                    }
+                    if indices.is_empty() {
+                        // `\sum_{k \neq i}`: the index is the left side of the condition
+                        if let ExprKind::Compare { lhs, .. } = &cond.kind {
+                            if let ExprKind::Ident(n) = &lhs.kind {
+                                indices.push((
+                                    Ident {
+                                        name: n.clone(),
+                                        span: lhs.span,
+                                    },
+                                    None,
+                                ));
+                            }
+                        }
+                    }
+                    conditions.push(cond);
+                }
+            }
+        }
+        if indices.is_empty() {
+            return Err(ParseError {
+                span: t.span,
+                message: "a sum's subscript must start with its index".into(),
+            });
+        }
+        let mut body = self.product()?;
         let span = t.span.join(body.span);
-        Ok(mk(
-            ExprKind::Sum {
-                index,
-                lower,
-                upper,
-                body: Box::new(body),
-            },
-            span,
-        ))
+        if !conditions.is_empty() {
+            // a condition under the sum keeps the terms where it holds
+            let cond = if conditions.len() == 1 {
+                conditions.remove(0)
+            } else {
+                mk(ExprKind::And(conditions), span)
+            };
+            body = mk(
+                ExprKind::Piecewise {
+                    branches: vec![(body, cond)],
+                    otherwise: Some(Box::new(number(0, span))),
+                },
+                span,
+            );
+        }
+        // `\sum_{i,j}`: the last index is the innermost sum; the upper bound is the first's
+        let count = indices.len();
+        for (k, (index, lower)) in indices.into_iter().enumerate().rev() {
+            let upper = if k == 0 || count == 1 {
+                upper.take()
+            } else {
+                None
+            };
+            body = mk(
+                ExprKind::Sum {
+                    index,
+                    lower,
+                    upper,
+                    body: Box::new(body),
+                },
+                span,
+            );
+        }
+        Ok(body)
     }
 
     fn limit(&mut self, t: &'a Token) -> Parsed {
@@ -993,44 +1719,51 @@ impl<'a> Parser<'a> {
         let group = self.group()?;
         let arrow = group
             .iter()
-            .position(|t| matches!(&t.tok, Tok::Cmd(c) if c == "to" || c == "rightarrow"));
-        let (var, point) = match (arrow, group.first()) {
-            (Some(k), Some(first)) if k >= 1 => match &first.tok {
-                Tok::Letter(c) => (
-                    Ident {
-                        name: c.to_string(),
-                        span: first.span,
-                    },
-                    &group[k + 1..],
-                ),
-                _ => {
-                    return Err(ParseError {
-                        span: first.span,
-                        message: "expected the limit variable".into(),
-                    })
-                }
+            .position(|t| matches!(&t.tok, Tok::Cmd(c) if LIMIT_ARROWS.contains(&c.as_str())));
+        let var = match (arrow, group.first()) {
+            (Some(1), Some(first)) => match &first.tok {
+                Tok::Letter(c) => Some(c.to_string()),
+                Tok::Cmd(c) => greek(c).map(str::to_string),
+                _ => None,
             },
-            _ => {
-                return Err(ParseError {
-                    span: t.span,
-                    message: "expected `\\lim_{k \\to ...}`".into(),
-                })
-            }
+            _ => None,
         };
+        let (Some(var), Some(arrow)) = (var, arrow) else {
+            return Err(ParseError {
+                span: t.span,
+                message: "expected `\\lim_{k \\to ...}`".into(),
+            });
+        };
+        let var = Ident {
+            name: var,
+            span: group[0].span,
+        };
+        let point = &group[arrow + 1..];
+        let infinity = |t: &Token| matches!(&t.tok, Tok::Cmd(c) if c == "infty" || c == "infin");
         let to = match point {
-            [Token {
-                tok: Tok::Cmd(c), ..
-            }] if c == "infty" => LimitPoint::PosInf,
+            [i] if infinity(i) => LimitPoint::PosInf,
             [Token {
                 tok: Tok::Sym('+'), ..
-            }, Token {
-                tok: Tok::Cmd(c), ..
-            }] if c == "infty" => LimitPoint::PosInf,
+            }, i]
+                if infinity(i) =>
+            {
+                LimitPoint::PosInf
+            }
             [Token {
                 tok: Tok::Sym('-'), ..
-            }, Token {
-                tok: Tok::Cmd(c), ..
-            }] if c == "infty" => LimitPoint::NegInf,
+            }, i]
+                if infinity(i) =>
+            {
+                LimitPoint::NegInf
+            }
+            [.., Token {
+                tok: Tok::Sym('^'), ..
+            }, _] => {
+                return Err(ParseError {
+                    span: t.span,
+                    message: "a one-sided limit (`x \\to 0^+`) is not read".into(),
+                })
+            }
             _ => LimitPoint::Finite(Box::new(self.parse_all(point)?)),
         };
         let body = self.product()?;
@@ -1220,6 +1953,18 @@ fn differential(toks: &[Token]) -> Option<(u32, &[Token])> {
     Some((1, rest))
 }
 
+/// Whether `next` is the name of the differential `d` (`dx`, `\mathrm{d}x`, `d\theta`),
+/// not a separate factor (`d x` is d times x).
+fn adjacent_name(d: &Token, next: &Token) -> bool {
+    let is_name = match &next.tok {
+        Tok::Letter(_) => true,
+        Tok::Cmd(c) => greek(c).is_some(),
+        _ => false,
+    };
+    let upright = d.span.end - d.span.start > 1;
+    is_name && (upright || d.span.end == next.span.start)
+}
+
 fn strip_order(toks: &[Token]) -> &[Token] {
     if let [head @ .., Token {
         tok: Tok::Sym('^'), ..
@@ -1247,7 +1992,7 @@ fn token_letter(t: &Token) -> String {
     match &t.tok {
         Tok::Letter(c) => c.to_string(),
         Tok::Number(n) => n.clone(),
-        Tok::Text(w) => w.clone(),
+        Tok::Text(w) | Tok::Name(w) => w.clone(),
         Tok::Sym(c) => c.to_string(),
         Tok::Cmd(c) => c.clone(),
         Tok::Break | Tok::Amp => String::new(),

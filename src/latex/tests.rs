@@ -1,13 +1,13 @@
 //! Tests of the document reader: finding math, reading LaTeX, splitting chains,
 //! and checked verdicts located at the document's lines.
 
+use super::declare::zero_spans;
 use super::lex::tokenize;
 use super::parse::{parse_expression, Context};
-use super::reader::zero_spans;
 use super::*;
 use crate::check::{CheckConfig, Verdict};
-use crate::driver::Defs;
-use crate::report::FileReport;
+use crate::driver::{check_document, Defs, DocumentOptions};
+use crate::report::{annotate_markdown, FileReport};
 use crate::span::SourceFile;
 use crate::syntax::ast::Expr;
 
@@ -33,6 +33,7 @@ fn check_md(text: &str) -> FileReport {
         DocKind::Markdown,
         &Defs::default(),
         &CheckConfig::default(),
+        &DocumentOptions::default(),
     )
 }
 
@@ -62,6 +63,80 @@ fn markdown_display_and_inline_math_are_found_but_code_is_not() {
     );
     assert_eq!(&text[blocks[1].span.range()], "$$y = 2$$");
     assert_eq!(&text[blocks[1].body_span.range()], "y = 2");
+}
+
+/// The bodies (trimmed) of the math a Markdown text holds.
+fn markdown_bodies(text: &str) -> Vec<String> {
+    find_math(text, DocKind::Markdown)
+        .into_iter()
+        .map(|b| b.body.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn markdown_math_is_found_where_commonmark_puts_it() {
+    let cases: &[(&str, &[&str])] = &[
+        ("~~~\n$x = 1$\n~~~\n", &[]),
+        ("text\n\n    $x = 1$ indented code\n", &[]),
+        ("<!-- $x = 1$ -->\n", &[]),
+        ("<div>\n$x = 1$\n</div>\n", &[]),
+        ("`$x = 1$`\n", &[]),
+        ("```math\nx = 1\n```\n", &["x = 1"]),
+        ("```python\nx = 1\n```\n", &[]),
+        ("\\begin{align}\nx &= 1\n\\end{align}\n", &["x &= 1"]),
+        ("\\begin{gather*}\nx = 1\n\\end{gather*}\n", &["x = 1"]),
+        ("so \\(x = 1\\) and \\[y = 2\\]\n", &["x = 1", "y = 2"]),
+        ("It costs $5, and $x = 1$ holds.\n", &["x = 1"]),
+        ("$$\nx = 1\n$$\n", &["x = 1"]),
+        ("> $$x\n> = 1$$\n", &["x\n  = 1"]),
+        (
+            "![](https://latex.codecogs.com/svg.latex?x^2&space;=&space;y)\n",
+            &["x^2 = y"],
+        ),
+        (
+            "<img src=\"https://latex.codecogs.com/svg.image?%5Cfrac%7B1%7D%7B2%7D%3Dx\">\n",
+            &["\\frac{1}{2}=x"],
+        ),
+        (
+            "![](https://render.githubusercontent.com/render/math?math=a+%2B+b%3Dc)\n",
+            &["a + b=c"],
+        ),
+        ("![cat](https://example.com/cat.png?size=2)\n", &[]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&markdown_bodies(text), want, "{text:?}");
+    }
+}
+
+#[test]
+fn markdown_spans_are_the_documents_offsets() {
+    let text = "It costs $5, and $x = 1$.\n\n```math\ny = 2\n```\n\n\\[z = 3\\]\n";
+    for block in find_math(text, DocKind::Markdown) {
+        assert_eq!(&text[block.body_span.range()], block.body, "{block:?}");
+    }
+    let quoted = "> $$x\n> = 1$$\n";
+    let block = &find_math(quoted, DocKind::Markdown)[0];
+    assert_eq!(block.body.len(), block.body_span.range().len());
+}
+
+#[test]
+fn notebook_markdown_cells_are_read_and_code_cells_are_not() {
+    let json = r##"{"cells": [
+        {"cell_type": "markdown", "source": ["# Q1\n", "$x = 1$\n"]},
+        {"cell_type": "code", "source": "$y = 2$", "outputs": []},
+        {"cell_type": "markdown", "source": "$z = 3$"}
+    ], "nbformat": 4}"##;
+    let (text, cells) = find::notebook_markdown(json).expect("a notebook");
+    assert_eq!(text, "# Q1\n$x = 1$\n\n$z = 3$\n\n");
+    let numbers: Vec<(usize, usize)> = cells.iter().map(|c| (c.offset, c.number)).collect();
+    assert_eq!(numbers, vec![(0, 1), (14, 3)]);
+    let blocks = find::find_math_in_cells(&text, &cells);
+    let bodies: Vec<&str> = blocks.iter().map(|b| b.body.as_str()).collect();
+    assert_eq!(bodies, vec!["x = 1", "z = 3"]);
+    for bad in ["", "[]", "{\"cells\": 3}", "{\"cells\": [{\"source\": 1}]}"] {
+        let read = find::notebook_markdown(bad);
+        assert!(bad.contains("source") || read.is_err(), "{bad}: {read:?}");
+    }
 }
 
 #[test]
@@ -129,6 +204,152 @@ fn latex_formulas_read_as_the_same_tree_as_nabla_text() {
     for (tex, text) in cases {
         assert_eq!(latex(tex), Ok(nabla(text)), "{tex}");
     }
+}
+
+#[test]
+fn notations_people_write_read_as_the_nabla_tree() {
+    let cases = [
+        // vector fonts and calligraphic names
+        (r"\mathbf{x}_i + \boldsymbol{y}", "x_i + y"),
+        (r"\bm{x} \cdot \vec{w}", "x * w"),
+        (r"\bm x", "x"),
+        (r"\mathbb{x}", "x"),
+        (r"\boldsymbol{\theta}", "θ"),
+        (r"\mathcal{L}", "L"),
+        // slash derivatives, upright d, primes on an expression
+        (r"\partial L/\partial z", "∂ L / ∂ z"),
+        (r"dy/dx", "d y / d x"),
+        (r"d/dx (x^2)", "d/dx (x^2)"),
+        (r"\partial^2 f/\partial x^2", "d^2/dx^2 f"),
+        (r"d^2y/dx^2", "d^2/dx^2 y"),
+        (r"d y/d x", "d * y / d * x"),
+        (r"\frac{\mathrm d}{\mathrm dx} x^2", "d/dx x^2"),
+        (r"\frac{\mathrm{d}y}{\mathrm{d}x}", "d y / d x"),
+        (r"\frac{d}{dx} 2x", "d/dx (2*x)"),
+        (r"(x^2 + 1)'", "d/dx (x^2 + 1)"),
+        (r"(\sigma(x))''", "d^2/dx^2 σ(x)"),
+        // operators
+        (r"u \odot v", "u ⊙ v"),
+        (r"u \circ v", "u ⊙ v"),
+        (r"u \otimes v", "u v^T"),
+        (r"a * b", "a * b"),
+        (r"a \ast b \times c", "a * b * c"),
+        (r"\lVert x \rVert", "||x||"),
+        (r"\left\| x \right\|_2^2", "||x||^2"),
+        (r"\lvert x \rvert", "|x|"),
+        // function names, written upright or bare, never split into letters
+        (r"\operatorname{softmax}(z)", "softmax(z)"),
+        (r"\mathrm{ReLU}(x)", "ReLU(x)"),
+        (r"\text{softplus}(x)", "softplus(x)"),
+        (r"\text{Softmax}(z)", "softmax(z)"),
+        (r"\text{CE}(y, p)", "CE(y, p)"),
+        (r"\text{MSE}", "MSE"),
+        (r"tanh(x) + sigmoid(x)", "tanh(x) + sigmoid(x)"),
+        (r"log(x) - ln(y) + exp(z)", "log(x) - ln(y) + exp(z)"),
+        (r"softmax(z) + relu(x)", "softmax(z) + relu(x)"),
+        (r"\max(0, x)", "piecewise { 0 if 0 >= x; x otherwise }"),
+        (r"max(a, b)", "piecewise { a if a >= b; b otherwise }"),
+        (r"\min\{a, b\}", "piecewise { a if a <= b; b otherwise }"),
+        (r"2 tanh x", "2 * tanh(x)"),
+        // an operator name takes the juxtaposed product after it
+        (r"\ln 2x", "ln(2*x)"),
+        (r"x \ln 2", "x * ln(2)"),
+        (r"\exp 2x", "exp(2*x)"),
+        (r"\ln 2x + 1", "ln(2*x) + 1"),
+        (r"\ln x \cdot y", "ln(x) * y"),
+        (r"\ln x \exp y", "ln(x) * exp(y)"),
+        (r"y_i \log p_i", "y_i * log(p_i)"),
+        (r"\log \sigma(x)", "log(σ(x))"),
+        (r"(\ln x)y", "ln(x) * y"),
+        (r"\tanh x (1 - x)", "tanh(x) * (1 - x)"),
+        (r"\ln 2\pi x", "ln(2*π*x)"),
+        // powers of functions, logarithms to a base, one-token exponents
+        (r"\tanh^2(x)", "tanh(x)^2"),
+        (r"\tanh^{2}(x)", "tanh(x)^2"),
+        (r"\sigma^2(x)", "σ(x)^2"),
+        (r"\log^2 x", "log(x)^2"),
+        (r"\sigma^2", "σ^2"),
+        (r"\exp(x)^2", "exp(x)^2"),
+        (r"\sinh x", "(exp(x) - exp(-x))/2"),
+        (r"\cosh(2x)", "(exp(2*x) + exp(-(2*x)))/2"),
+        (r"\cosh^2 x", "((exp(x) + exp(-x))/2)^2"),
+        (r"\bigl[ y + 1 \bigr] x", "(y + 1) * x"),
+        (r"\log_2\left(x\right)", "log2(x)"),
+        (r"\log_{10} x", "log10(x)"),
+        (r"e^-x", "exp(-x)"),
+        (r"e^x", "exp(x)"),
+        (r"w^*", "wstar"),
+        // sums with conditions, limits in every spelling
+        (
+            r"\sum_{k \neq i} x_k",
+            "sum_k piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (
+            r"\sum_{k=1, k \ne i}^{m} x_k",
+            "sum_(k=1)^m piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (
+            r"\sum_{\substack{k=1 \\ k \not= i}}^{m} x_k",
+            "sum_(k=1)^m piecewise { x_k if k != i; 0 otherwise }",
+        ),
+        (r"\sum_{i,j} w_{ij}", "sum_i sum_j w_(i, j)"),
+        (r"\lim_{k\to\infty} \frac{1}{k}", "lim k -> inf of 1/k"),
+        (
+            r"\lim\limits_{k \rightarrow +\infty} \frac{1}{k}",
+            "lim k -> inf of 1/k",
+        ),
+        (
+            r"\lim_{k \longrightarrow -\infty} e^{k}",
+            "lim k -> -inf of exp(k)",
+        ),
+        (r"\lim_{\epsilon \to \infty} \epsilon", "lim ε -> inf of ε"),
+        // relations
+        (r"a \not= b", "a != b"),
+        (r"a \neq b", "a != b"),
+        (r"a \ne b", "a != b"),
+    ];
+    for (tex, text) in cases {
+        assert_eq!(latex(tex), Ok(nabla(text)), "{tex}");
+    }
+}
+
+#[test]
+fn notations_that_are_not_read_say_why() {
+    for (tex, message) in [
+        (r"\sin 2\theta", "`\\sin` is not a built-in function of nabla"),
+        (r"\mathbf{W} x", "a bold capital is a matrix; matrices in documents are not read yet"),
+        (r"\mathbb{R}", "a set such as `\\mathbb{R}` is not a value"),
+        (r"\sigma^{-1}(x)", "a power of `σ` other than a positive integer (an inverse function?) is not read"),
+        (r"\log_3 x", "a logarithm to a base other than 2, 10 or e is not read"),
+        (r"\max_j x_j", "write the arguments of max and min in parentheses: `\\max(a, b)` (a max over an index is not read)"),
+        (r"\lim_{x \to 0^+} x", "a one-sided limit (`x \\to 0^+`) is not read"),
+        (r"(x + y)'", "a prime on an expression needs exactly one variable in it"),
+        (r"\log(1-p)^{1-y}", "`log(..)^..` is ambiguous: write `(log x)^2` or `log(x^2)`"),
+        (r"sin(x)^2 + cos(x)^2", "`sin` is not a built-in function of nabla"),
+        (r"\operatorname{cos}(x)", "`cos` is not a built-in function of nabla"),
+        (r"\sigma \circ g", "a composition of functions (`f \\circ g`) is not read"),
+        (&"9".repeat(200_000), "number literal too long"),
+    ] {
+        assert_eq!(latex(tex), Err(message.to_string()), "{tex}");
+    }
+}
+
+#[test]
+fn names_of_the_side_file_are_words() {
+    let mut ctx = Context::default();
+    ctx.functions.insert("loss".into(), 1);
+    ctx.constants.insert("Lce".into());
+    let toks = tokenize(r"loss(x) + Lce + lo", 0);
+    let mut e = parse_expression(&toks, &ctx).expect("reads");
+    zero_spans(&mut e);
+    assert_eq!(e, nabla("loss(x) + Lce + l*o"));
+}
+
+#[test]
+fn an_operator_argument_is_the_product_after_it_so_a_false_proof_is_gone() {
+    // ln(2x) = x ln 2 was proved when `\ln` took only the `2`
+    let report = check_md("$$\\ln 2x = x \\ln 2$$\n\n$$\\ln 2x = \\ln 2 + \\ln x$$\n");
+    assert_eq!(verdicts(&report), vec![(1, "refuted"), (3, "checked")]);
 }
 
 #[test]
@@ -223,7 +444,10 @@ fn markdown_chains_are_checked_at_their_lines() {
         summary.message
     );
     assert!(
-        summary.notes[0].contains("1 with another relation"),
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("1 with another relation")),
         "{:?}",
         summary.notes
     );
@@ -240,6 +464,19 @@ fn definitions_in_the_text_are_used_by_later_chains() {
 }
 
 #[test]
+fn a_name_applied_to_an_expression_of_itself_is_a_product_not_a_definition() {
+    let cases: &[(&str, &[(usize, &str)])] = &[
+        ("$x(1 - x) = x - x^2$", &[(1, "proved")]),
+        ("$x(1 - x) = x - 2x^2$", &[(1, "refuted")]),
+        // a new function of a plain name is still a definition, then used
+        ("$f(x) = x^2$ and $f(3) = 9$", &[(1, "proved")]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&verdicts(&check_md(text)), want, "{text}");
+    }
+}
+
+#[test]
 fn latex_align_chains_are_checked() {
     let text = "\\documentclass{article}\n\\begin{document}\n\\begin{align}\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n        &= x^2 + 1\n\\end{align}\n\\[ \\text{softplus}(x) - \\text{softplus}(-x) = x \\]\n\\end{document}\n";
     let report = check_document(
@@ -247,6 +484,7 @@ fn latex_align_chains_are_checked() {
         DocKind::Latex,
         &Defs::default(),
         &CheckConfig::default(),
+        &DocumentOptions::default(),
     );
     assert_eq!(
         verdicts(&report),
@@ -369,6 +607,97 @@ fn scrambled_latex_never_panics() {
                 points: 2,
                 ..CheckConfig::default()
             },
+            &DocumentOptions::default(),
+        );
+    }
+}
+
+#[test]
+fn latex_produces_statements_and_never_checks() {
+    let rooms = [
+        ("chains.rs", include_str!("chains.rs")),
+        ("declare.rs", include_str!("declare.rs")),
+        ("find.rs", include_str!("find.rs")),
+        ("lex.rs", include_str!("lex.rs")),
+        ("mod.rs", include_str!("mod.rs")),
+        ("parse.rs", include_str!("parse.rs")),
+        ("reader.rs", include_str!("reader.rs")),
+        ("statements.rs", include_str!("statements.rs")),
+    ];
+    for (name, text) in rooms {
+        for module in ["check", "lower", "report", "driver", "cli"] {
+            let import = format!("crate::{module}");
+            assert!(!text.contains(&import), "{name} uses {import}");
+        }
+    }
+}
+
+// ----- the document's context (a refutation in a document is a real mistake) -----
+
+/// Every judged step as (line, verdict, the context shown and the reason of an
+/// unknown, joined).
+fn in_context(text: &str) -> Vec<(usize, &'static str, String)> {
+    check_md(text)
+        .results
+        .iter()
+        .map(|r| {
+            let mut shown = r.context.join("; ");
+            if let Verdict::Unknown { reason } = &r.verdict {
+                shown = format!("{shown} | {reason}");
+            }
+            (r.line, r.verdict.word(), shown)
+        })
+        .collect()
+}
+
+#[test]
+fn each_kind_of_context_gives_its_verdict_and_is_shown() {
+    // (document, the line, its verdict, a piece of what the report shows)
+    let cases: &[(&str, usize, &str, &str)] = &[
+        // a definition: `:=` defines, the derivative after it uses it
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3u$$", 3, "refuted", ""),
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3$$", 3, "proved", ""),
+        // a let-chain defines both names, nothing is claimed; the next line uses g
+        ("Let $x_1 = g(v) = 2v$.\n\n$$g(v) = v + v$$", 3, "proved", ""),
+        // an entry of a name introduced in prose is a definition, not a claim
+        ("Let the Jacobian be $J$.\n\n$$J_{ij} = \\frac{\\partial q_i}{\\partial u_j}$$\n\n$$2 = 1 + 1$$", 5, "proved", ""),
+        // a condition in the prose before the math
+        ("When $x > 0$,\n\n$$|x| = x$$", 3, "proved", "under `x > 0` (line 1)"),
+        // a condition as a case label in display math
+        ("$$\\text{if } t < 0, \\quad |t| = -t$$", 1, "proved", "under `t < 0`"),
+        // a condition word in another language
+        ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
+        // the same claim without a condition is a real mistake
+        ("$$|t| = t$$", 1, "refuted", ""),
+        // a condition on a class index cannot be attached: unknown, named
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "unknown", "could not attach"),
+        // one-hot / class index: `k = y` in a case label makes y an index in 1..m
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\frac{\\partial L}{\\partial z_k} = \\begin{cases} \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1 & k = y \\\\ \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} & k \\neq y \\end{cases}$$", 3, "checked", ""),
+        // a limit said in words
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAt large k,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "unknown", "at \"large k\""),
+        // an instantiation: the number is checked under the values in scope
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.8$$", 5, "proved", "with `\\sigma(a) = 0.2` (line 1), `y = 1` (line 3)"),
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.7$$", 5, "refuted", "with"),
+        // two samples: it must hold for one of them
+        ("$$\\text{let } \\sigma(a) = [0.3, 0.6]$$\n\n$$y = [0, 1]$$\n\n$$\\sigma(a) - y = -0.4$$", 5, "proved", "2 samples"),
+        // no values in scope: unknown, naming what is needed
+        ("$$2p + q = 5$$", 1, "unknown", "needs values for p and q"),
+        // a shadowed built-in: the document's own s is a sigmoid, not the softmax
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)(1 - s(t))$$", 3, "proved", ""),
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)^2$$", 3, "refuted", ""),
+        // a condition recalled later in the same part: not refuted, and named
+        ("When $x > 0$,\n\n$$|x| = x$$\n\n$$2 = 2$$\n\n$$|x| + 0 = x$$", 7, "unknown", "stated before it"),
+    ];
+    for (text, line, verdict, shown) in cases {
+        let rows = in_context(text);
+        let row = rows.iter().find(|(l, _, _)| l == line);
+        let Some((_, got, context)) = row else {
+            panic!("no step at line {line} of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
         );
     }
 }

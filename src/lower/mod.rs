@@ -63,6 +63,9 @@ pub struct DerivativeSite {
     pub order: u32,
     pub result: ExprId,
     pub span: Span,
+    /// Where `result` may not be the derivative (of this order or a lower
+    /// one): the derivative is valid wherever none of them is active.
+    pub kinks: Vec<crate::diff::Kink>,
 }
 
 /// Where an obligation comes from.
@@ -444,8 +447,16 @@ impl Lowerer {
     }
 
     fn declare_var(&mut self, decl: &ast::VarDecl) {
+        let mut contested = Vec::new();
         for name in &decl.names {
             let s = self.store.symbol(&name.name);
+            if self.names.contains_key(&name.name) {
+                // declared twice (say in `--defs` and in the file): an error, and
+                // neither declaration's assumptions about it are used
+                self.define(name, Entity::Scalar(s));
+                contested.push(s);
+                continue;
+            }
             match self.var_domain(&decl.domain) {
                 Ok(domain) => {
                     let entity = match &domain {
@@ -468,6 +479,9 @@ impl Lowerer {
                 Ok(c) => self.domains.assume(c),
                 Err(d) => self.diagnostics.push(d),
             }
+        }
+        for s in contested {
+            self.domains.forget_assumptions_about(&self.store, s);
         }
     }
 
@@ -513,7 +527,11 @@ impl Lowerer {
         match &d.kind {
             ast::DomainKind::Real => Ok(None),
             ast::DomainKind::Vector(size) => Ok(Some(self.size(size)?)),
-            _ => Err(err(d.span, "a function maps R or R^n to R or R^m")),
+            _ => Err(err(
+                d.span,
+                "a function maps R or R^n to R or R^m (a function of several reals is \
+                 `R -> R`, applied to several arguments: `g(x, y)`)",
+            )),
         }
     }
 
@@ -600,7 +618,11 @@ impl Lowerer {
 
     fn tolerance(&mut self, claim: &ast::Claim) -> Result<Option<BigRational>, Diagnostic> {
         if claim.op != RelOp::Approx {
-            return Ok(None);
+            return match &claim.tolerance {
+                // `=` is exact: a tolerance would be silently ignored
+                Some(t) => Err(err(t.span, "`within` needs `≈`: an `=` claim is exact")),
+                None => Ok(None),
+            };
         }
         if let Some(t) = &claim.tolerance {
             let id = self.expr(t, &mut Vec::new())?;
@@ -945,8 +967,12 @@ impl Lowerer {
                 .insert(name.to_string(), (Entity::Scalar(s), span));
             return Ok(self.store.add(Node::Sym(s)));
         }
-        Err(err(span, format!("unknown name `{name}`"))
-            .with_note(format!("declare it, e.g. `var {name} : real`")))
+        let mut error = err(span, format!("unknown name `{name}`"));
+        let known = self.names.keys().map(String::as_str);
+        if let Some(near) = crate::diagnostic::closest(name, known) {
+            error = error.with_note(format!("did you mean `{near}`?"));
+        }
+        Err(error.with_note(format!("declare it, e.g. `var {name} : real`")))
     }
 
     /// `v_i` where `v` is a vector: the component. `None` when `name` is not of that form.
@@ -1349,9 +1375,16 @@ impl Lowerer {
             ));
         }
         let mut result = body;
+        let mut kinks: Vec<crate::diff::Kink> = Vec::new();
         for taken in 1..=order {
-            result = take_derivative(&mut self.store, &self.domains, result, var)
-                .map_err(|message| err(span, message))?;
+            let d = crate::diff::derivative(&mut self.store, &self.domains, result, var)
+                .map_err(|e| err(span, e.to_string()))?;
+            result = d.value;
+            for k in d.kinks {
+                if !kinks.contains(&k) {
+                    kinks.push(k);
+                }
+            }
             if self.store.len() > self.config.max_nodes {
                 return Err(err(
                     span,
@@ -1371,6 +1404,7 @@ impl Lowerer {
             order,
             result,
             span,
+            kinks,
         });
         Ok(result)
     }
@@ -1496,11 +1530,26 @@ impl Lowerer {
             return self.call(func, primes, args, None, span, locals);
         }
         let Some(f) = Func::from_name(name) else {
-            return Err(
-                err(func.span, format!("unknown function `{name}`")).with_note(format!(
-                    "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
-                )),
-            );
+            let mut error = err(func.span, format!("unknown function `{name}`"));
+            let builtins = crate::expr::FUNCS
+                .iter()
+                .flat_map(|(_, canonical, aliases, _)| {
+                    std::iter::once(*canonical).chain(aliases.iter().copied())
+                })
+                .chain(crate::expr::names::TENSOR_FUNCTIONS.iter().copied());
+            let defined = self
+                .names
+                .iter()
+                .filter_map(|(n, (entity, _))| match entity {
+                    Entity::Function { .. } | Entity::Def(_) => Some(n.as_str()),
+                    _ => None,
+                });
+            if let Some(near) = crate::diagnostic::closest(name, builtins.chain(defined)) {
+                error = error.with_note(format!("did you mean `{near}`?"));
+            }
+            return Err(error.with_note(format!(
+                "define it (`def {name}(t) = ...`) or declare it (`var {name} : R -> R`)"
+            )));
         };
         if args.len() != f.arity() {
             return Err(err(
@@ -1546,10 +1595,11 @@ impl Lowerer {
             site.body = self.store.substitute(body, param, arg);
             site.result = self.store.substitute(d, param, arg);
             site.var = arg;
-            if !matches!(self.store.node(arg), Node::Sym(_)) {
-                // a cross-check by finite differences needs a variable to move
-                self.sites.pop();
-            }
+            let kinks = std::mem::take(&mut site.kinks);
+            site.kinks = kinks
+                .iter()
+                .map(|k| k.substitute(&mut self.store, param, arg))
+                .collect();
         }
         Ok(self.store.substitute(d, param, arg))
     }
@@ -1946,16 +1996,4 @@ fn written_decimals(rhs: &ast::Expr) -> Option<i64> {
         }
     }
     best
-}
-
-/// The derivative used while lowering (one order).
-fn take_derivative(
-    store: &mut Store,
-    domains: &Domains,
-    e: ExprId,
-    var: ExprId,
-) -> Result<ExprId, String> {
-    crate::diff::derivative(store, domains, e, var)
-        .map(|d| d.value)
-        .map_err(|e| e.to_string())
 }

@@ -9,6 +9,7 @@
 use super::{err, Entity, Local, Locals, Lowered, Lowerer};
 use crate::diagnostic::Diagnostic;
 use crate::domain::VarDomain;
+use crate::expr::names::TENSOR_FUNCTIONS as TENSOR_BUILTINS;
 use crate::expr::{ExprId, Func, Node, Symbol};
 use crate::span::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind};
@@ -53,8 +54,6 @@ pub(super) struct Frame {
     pub row: Option<ExprId>,
     pub col: Option<ExprId>,
 }
-
-const TENSOR_BUILTINS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
 
 impl Lowerer {
     fn vector_entity(&self, name: &str, locals: &Locals) -> Option<Shape> {

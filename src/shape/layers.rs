@@ -11,13 +11,21 @@
 //! * `ceil_mode = true`: `⌈·⌉` instead of `⌊·⌋`, and a last window that would
 //!   start in the right padding is dropped: if `(out − 1)·stride ≥ in + padding`
 //!   then `out − 1` (PyTorch's `pooling_output_shape`). Pool padding must be at
-//!   most half the (effective) kernel, as PyTorch checks.
+//!   most half the raw kernel, and `avgpool3d` inputs at least the kernel, as
+//!   PyTorch checks.
 //! * `AdaptiveAvgPoolNd`/`AdaptiveMaxPoolNd`: the spatial sizes are `output`.
 //! * `Linear`: acts on the last size; weights `in·out`, bias `out`.
 //! * `Flatten`: the product of the sizes from `start_dim` to `end_dim`
 //!   (per-sample indices, default all: PyTorch's `nn.Flatten()` on a batch).
-//! * `BatchNormNd`: weight and bias of `channels` each (`affine = false`: none).
+//! * `BatchNormNd`: weight and bias of `channels` each (`affine = false`: none);
+//!   `running_mean`, `running_var` and `num_batches_tracked` are buffers.
 //! * dropout and activations keep the shape and have no parameters.
+//!
+//! Mult-adds per sample are torchinfo's: a convolution's parameters once per
+//! output position, a `Linear`'s or a norm's once. The sequence layers (norms,
+//! embeddings, attention, recurrent, residual sums) are in `layers/sequence.rs`.
+
+mod sequence;
 
 use super::{LayerOutcome, Lower, Size, SizeFormula};
 use crate::diagnostic::Diagnostic;
@@ -44,6 +52,10 @@ enum ArgType {
     Int,
     /// Any number (a hyperparameter that does not change shapes: `p`, `eps`).
     Number,
+    /// The name of an earlier layer, or `input`.
+    Layer,
+    /// A keyword that does not change shapes (`activation = gelu`).
+    Word(&'static [&'static str]),
 }
 
 struct ArgSpec {
@@ -114,11 +126,110 @@ const FLATTEN_ARGS: &[ArgSpec] = &[
 const BATCHNORM_ARGS: &[ArgSpec] = &[
     arg("features", &["num_features"], ArgType::Size),
     arg("affine", &[], ArgType::Bool),
+    arg("track_running_stats", &[], ArgType::Bool),
     arg("eps", &[], ArgType::Number),
     arg("momentum", &[], ArgType::Number),
 ];
 
 const DROPOUT_ARGS: &[ArgSpec] = &[arg("p", &[], ArgType::Number)];
+
+const LAYERNORM_ARGS: &[ArgSpec] = &[
+    arg("features", &["normalized_shape"], ArgType::Sizes),
+    arg("affine", &["elementwise_affine"], ArgType::Bool),
+    arg("bias", &[], ArgType::Bool),
+    arg("eps", &[], ArgType::Number),
+];
+
+const RMSNORM_ARGS: &[ArgSpec] = &[
+    arg("features", &["normalized_shape"], ArgType::Sizes),
+    arg("affine", &["elementwise_affine"], ArgType::Bool),
+    arg("eps", &[], ArgType::Number),
+];
+
+const EMBEDDING_ARGS: &[ArgSpec] = &[
+    required("num", &["num_embeddings", "vocab"], ArgType::Size),
+    required("dim", &["embedding_dim"], ArgType::Size),
+    arg("padding_idx", &[], ArgType::Int),
+    arg("max_norm", &[], ArgType::Number),
+];
+
+const ATTENTION_ARGS: &[ArgSpec] = &[
+    required("heads", &["num_heads"], ArgType::Size),
+    arg("dim", &["embed_dim"], ArgType::Size),
+    arg("bias", &[], ArgType::Bool),
+    arg("add_bias_kv", &[], ArgType::Bool),
+    arg("add_zero_attn", &[], ArgType::Bool),
+    arg("kdim", &[], ArgType::Size),
+    arg("vdim", &[], ArgType::Size),
+    arg("dropout", &[], ArgType::Number),
+    arg("batch_first", &[], ArgType::Bool),
+];
+
+const ACTIVATION_WORDS: &[&str] = &["relu", "gelu"];
+
+const ENCODER_LAYER_ARGS: &[ArgSpec] = &[
+    required("heads", &["nhead", "num_heads"], ArgType::Size),
+    arg("dim", &["d_model"], ArgType::Size),
+    arg("feedforward", &["dim_feedforward"], ArgType::Size),
+    arg("dropout", &[], ArgType::Number),
+    arg("activation", &[], ArgType::Word(ACTIVATION_WORDS)),
+    arg("eps", &["layer_norm_eps"], ArgType::Number),
+    arg("batch_first", &[], ArgType::Bool),
+    arg("norm_first", &[], ArgType::Bool),
+    arg("bias", &[], ArgType::Bool),
+];
+
+const ENCODER_ARGS: &[ArgSpec] = &[
+    required("layers", &["num_layers"], ArgType::Size),
+    required("heads", &["nhead", "num_heads"], ArgType::Size),
+    arg("dim", &["d_model"], ArgType::Size),
+    arg("feedforward", &["dim_feedforward"], ArgType::Size),
+    arg("dropout", &[], ArgType::Number),
+    arg("activation", &[], ArgType::Word(ACTIVATION_WORDS)),
+    arg("eps", &["layer_norm_eps"], ArgType::Number),
+    arg("batch_first", &[], ArgType::Bool),
+    arg("norm_first", &[], ArgType::Bool),
+    arg("bias", &[], ArgType::Bool),
+];
+
+const LSTM_ARGS: &[ArgSpec] = &[
+    required("hidden", &["hidden_size"], ArgType::Size),
+    arg("in", &["input_size"], ArgType::Size),
+    arg("layers", &["num_layers"], ArgType::Size),
+    arg("bias", &[], ArgType::Bool),
+    arg("bidirectional", &[], ArgType::Bool),
+    arg("batch_first", &[], ArgType::Bool),
+    arg("dropout", &[], ArgType::Number),
+    arg("proj", &["proj_size"], ArgType::Size),
+];
+
+const GRU_ARGS: &[ArgSpec] = &[
+    required("hidden", &["hidden_size"], ArgType::Size),
+    arg("in", &["input_size"], ArgType::Size),
+    arg("layers", &["num_layers"], ArgType::Size),
+    arg("bias", &[], ArgType::Bool),
+    arg("bidirectional", &[], ArgType::Bool),
+    arg("batch_first", &[], ArgType::Bool),
+    arg("dropout", &[], ArgType::Number),
+];
+
+const RNN_ARGS: &[ArgSpec] = &[
+    required("hidden", &["hidden_size"], ArgType::Size),
+    arg("in", &["input_size"], ArgType::Size),
+    arg("layers", &["num_layers"], ArgType::Size),
+    arg("bias", &[], ArgType::Bool),
+    arg("bidirectional", &[], ArgType::Bool),
+    arg("batch_first", &[], ArgType::Bool),
+    arg("dropout", &[], ArgType::Number),
+    arg("nonlinearity", &[], ArgType::Word(&["tanh", "relu"])),
+];
+
+const ADD_ARGS: &[ArgSpec] = &[required("skip", &[], ArgType::Layer)];
+
+const SELECT_ARGS: &[ArgSpec] = &[
+    arg("dim", &[], ArgType::Int),
+    arg("index", &[], ArgType::Int),
+];
 
 const ACTIVATION_ARGS: &[ArgSpec] = &[
     arg("dim", &[], ArgType::Int),
@@ -139,8 +250,39 @@ enum Rule {
     Linear,
     Flatten,
     BatchNorm(Option<usize>),
+    /// `true` for RMSNorm (a scale, no shift).
+    LayerNorm {
+        rms: bool,
+    },
+    Embedding,
+    Attention,
+    /// `true` for a stack (`transformer_encoder(layers = N)`).
+    EncoderLayer {
+        stack: bool,
+    },
+    Recurrent(Cell),
+    Add,
+    Select,
     Dropout,
     Elementwise,
+}
+
+/// The recurrent cells and their number of gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Lstm,
+    Gru,
+    Rnn,
+}
+
+impl Cell {
+    fn gates(self) -> i64 {
+        match self {
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+            Cell::Rnn => 1,
+        }
+    }
 }
 
 /// Every layer kind: its name, rule and arguments.
@@ -168,6 +310,26 @@ const KINDS: &[(&str, Rule, &[ArgSpec])] = &[
     ("batchnorm1d", Rule::BatchNorm(Some(1)), BATCHNORM_ARGS),
     ("batchnorm2d", Rule::BatchNorm(Some(2)), BATCHNORM_ARGS),
     ("batchnorm3d", Rule::BatchNorm(Some(3)), BATCHNORM_ARGS),
+    ("layernorm", Rule::LayerNorm { rms: false }, LAYERNORM_ARGS),
+    ("rmsnorm", Rule::LayerNorm { rms: true }, RMSNORM_ARGS),
+    ("embedding", Rule::Embedding, EMBEDDING_ARGS),
+    ("multihead_attention", Rule::Attention, ATTENTION_ARGS),
+    (
+        "transformer_encoder_layer",
+        Rule::EncoderLayer { stack: false },
+        ENCODER_LAYER_ARGS,
+    ),
+    (
+        "transformer_encoder",
+        Rule::EncoderLayer { stack: true },
+        ENCODER_ARGS,
+    ),
+    ("lstm", Rule::Recurrent(Cell::Lstm), LSTM_ARGS),
+    ("gru", Rule::Recurrent(Cell::Gru), GRU_ARGS),
+    ("rnn", Rule::Recurrent(Cell::Rnn), RNN_ARGS),
+    ("add", Rule::Add, ADD_ARGS),
+    ("residual", Rule::Add, ADD_ARGS),
+    ("select", Rule::Select, SELECT_ARGS),
     ("dropout", Rule::Dropout, DROPOUT_ARGS),
     ("dropout1d", Rule::Dropout, DROPOUT_ARGS),
     ("dropout2d", Rule::Dropout, DROPOUT_ARGS),
@@ -200,6 +362,8 @@ enum Value {
     Valid,
     Bool(bool),
     Number(BigRational),
+    Layer(String),
+    Word,
 }
 
 /// The arguments of one layer, by canonical name, with the span of each value.
@@ -346,6 +510,17 @@ fn read_value(
         )
     };
     match spec.ty {
+        ArgType::Layer => match keyword {
+            Some(name) => Ok(Value::Layer(name.to_string())),
+            None => Err(wrong("the name of an earlier layer or `input`")),
+        },
+        ArgType::Word(words) => match keyword {
+            Some(word) if words.contains(&word) => Ok(Value::Word),
+            _ => {
+                let list: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                Err(wrong(&format!("one of {}", list.join(", "))))
+            }
+        },
         ArgType::Bool => match keyword {
             Some("true") => Ok(Value::Bool(true)),
             Some("false") => Ok(Value::Bool(false)),
@@ -406,6 +581,7 @@ pub(crate) fn validate(
 pub(crate) fn apply(
     layer: &ast::Layer,
     input: &[Size],
+    outputs: &HashMap<String, Vec<Size>>,
     store: &mut Store,
     lower: &mut Lower<'_>,
 ) -> Result<Option<LayerOutcome>, Vec<Diagnostic>> {
@@ -415,12 +591,15 @@ pub(crate) fn apply(
         layer,
         store,
         input,
+        outputs,
         errors: Vec::new(),
         outcome: LayerOutcome {
             output: Vec::new(),
             weights: Size::zero(),
             bias: Size::zero(),
             bias_enabled: false,
+            buffers: Size::zero(),
+            mult_adds: Size::zero(),
             formulas: Vec::new(),
             positive: Vec::new(),
             warnings: Vec::new(),
@@ -434,6 +613,13 @@ pub(crate) fn apply(
         Rule::Linear => cx.linear(&args),
         Rule::Flatten => cx.flatten(&args),
         Rule::BatchNorm(axes) => cx.batchnorm(axes, &args),
+        Rule::LayerNorm { rms } => cx.layernorm(&args, rms),
+        Rule::Embedding => cx.embedding(&args),
+        Rule::Attention => cx.attention(&args),
+        Rule::EncoderLayer { stack } => cx.encoder_layer(&args, stack),
+        Rule::Recurrent(cell) => cx.recurrent(&args, cell),
+        Rule::Add => cx.add(&args),
+        Rule::Select => cx.select(&args),
         Rule::Dropout => cx.dropout(&args),
         Rule::Elementwise => cx.outcome.output = input.to_vec(),
     }
@@ -463,6 +649,8 @@ struct LayerContext<'a> {
     layer: &'a ast::Layer,
     store: &'a mut Store,
     input: &'a [Size],
+    /// The outputs of the layers above (and the net's `input`).
+    outputs: &'a HashMap<String, Vec<Size>>,
     errors: Vec<Diagnostic>,
     outcome: LayerOutcome,
 }
@@ -706,7 +894,19 @@ impl LayerContext<'_> {
         self.outcome.weights = out.mul(&fan_in);
         self.outcome.bias = out;
         self.outcome.bias_enabled = args.flag("bias", true);
+        // torchinfo: a convolution's parameters once per output position
+        let positions = output[1..].iter().fold(Size::int(1), |acc, s| acc.mul(s));
+        self.outcome.mult_adds = self.declared().mul(&positions);
         self.outcome.output = output;
+    }
+
+    /// The parameters as declared (with the bias unless it is switched off).
+    fn declared(&self) -> Size {
+        if self.outcome.bias_enabled {
+            self.outcome.weights.add(&self.outcome.bias)
+        } else {
+            self.outcome.weights.clone()
+        }
     }
 
     /// The number of windows along one axis, PyTorch's formula with the numbers:
@@ -811,14 +1011,9 @@ impl LayerContext<'_> {
         let names = axis_names(axes);
         let mut output = vec![self.input[0].clone()];
         for axis in 0..axes {
-            let effective = dilation[axis]
-                .mul(&kernel[axis].sub(&Size::int(1)))
-                .add(&Size::int(1));
-            let half = match kind {
-                PoolKind::Max => effective,
-                PoolKind::Avg => kernel[axis].clone(),
-            };
-            if let (Some(k), Some(p)) = (half.as_integer(), padding[axis].as_integer()) {
+            // PyTorch checks the padding against half the raw kernel (`kW/2 >= padW`),
+            // which is stricter than half the dilated one
+            if let (Some(k), Some(p)) = (kernel[axis].as_integer(), padding[axis].as_integer()) {
                 if p.clone() * 2 > k {
                     self.error_at(
                         args.span("padding"),
@@ -828,6 +1023,19 @@ impl LayerContext<'_> {
                         ),
                     );
                     return;
+                }
+            }
+            // PyTorch's avg_pool3d also needs every input size at least the kernel
+            if let (PoolKind::Avg, 3) = (kind, axes) {
+                let input = self.input[axis + 1].clone();
+                if let (Some(k), Some(n)) = (kernel[axis].as_integer(), input.as_integer()) {
+                    if n < k {
+                        self.error(format!(
+                            "input size {n} on axis {} is smaller than the kernel {k} (PyTorch's avg_pool3d: input image smaller than kernel size)",
+                            names[axis]
+                        ));
+                        return;
+                    }
                 }
             }
             let dil = match kind {
@@ -889,7 +1097,8 @@ impl LayerContext<'_> {
                 return;
             }
         }
-        if self.input.len() > 1 {
+        // a sequence [length, features] is the usual input; a feature map is suspicious
+        if self.input.len() > 2 {
             let shape = self.shape_text(self.input);
             let f = features.display(self.store);
             let message = format!(
@@ -906,6 +1115,7 @@ impl LayerContext<'_> {
         self.outcome.weights = features.mul(&out);
         self.outcome.bias = out;
         self.outcome.bias_enabled = args.flag("bias", true);
+        self.outcome.mult_adds = self.declared();
         self.outcome.output = output;
     }
 
@@ -987,11 +1197,18 @@ impl LayerContext<'_> {
                 return;
             }
         }
+        if args.flag("track_running_stats", true) {
+            // running_mean and running_var per channel, num_batches_tracked
+            self.outcome.buffers = channels
+                .scale(&BigRational::from_integer(2.into()))
+                .add(&Size::int(1));
+        }
         if args.flag("affine", true) {
             self.outcome.weights = channels.clone();
             self.outcome.bias = channels;
             self.outcome.bias_enabled = true;
         }
+        self.outcome.mult_adds = self.declared();
         self.outcome.output = self.input.to_vec();
     }
 

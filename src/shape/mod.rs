@@ -28,7 +28,7 @@ use crate::diagnostic::Diagnostic;
 use crate::expr::{CmpOp, ExprId, Store};
 use crate::span::Span;
 use crate::syntax::ast;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Lowers one syntax-tree expression (a size or a hyperparameter) into the store.
 pub type Lower<'a> = dyn FnMut(&mut Store, &ast::Expr) -> Result<ExprId, Diagnostic> + 'a;
@@ -59,6 +59,14 @@ pub struct LayerShape {
     pub params_without_bias: ExprId,
     /// Sum of `params` over this layer and every layer before it.
     pub running_total: ExprId,
+    /// Whether the parameters are trained (`trainable = false` freezes them,
+    /// `requires_grad = False` in PyTorch).
+    pub trainable: bool,
+    /// Buffers: state that is saved but not trained (batch norm's running
+    /// mean, variance and batch counter). Not parameters, as in torchinfo.
+    pub buffers: ExprId,
+    /// Mult-adds per sample, by torchinfo's rule (see `layers.rs`).
+    pub mult_adds: ExprId,
     /// One entry per output size computed by a formula (none for layers that
     /// keep the shape).
     pub formulas: Vec<SizeFormula>,
@@ -87,6 +95,12 @@ pub struct NetShapes {
     pub total: ExprId,
     pub total_with_bias: ExprId,
     pub total_without_bias: ExprId,
+    /// Parameters of layers with `trainable = false` (torchinfo's non-trainable
+    /// params), and the rest.
+    pub non_trainable: ExprId,
+    pub trainable: ExprId,
+    pub buffers: ExprId,
+    pub mult_adds: ExprId,
     /// Legal but suspicious layers (a `linear` on a rank-3 input).
     pub warnings: Vec<Diagnostic>,
     pub requirements: Vec<Requirement>,
@@ -136,6 +150,10 @@ pub(crate) struct LayerOutcome {
     pub bias: Size,
     /// Whether the declared layer has its bias.
     pub bias_enabled: bool,
+    /// Saved state that is not trained (batch norm's running statistics).
+    pub buffers: Size,
+    /// Mult-adds per sample, torchinfo's rule.
+    pub mult_adds: Size,
     pub formulas: Vec<SizeFormula>,
     /// Output sizes that must be at least 1, with the formula text.
     pub positive: Vec<(Size, String)>,
@@ -165,6 +183,11 @@ pub fn analyze_net(
         }
     };
     let mut current = input.clone();
+    // every output so far, for `from = layer` and `add(skip = layer)`
+    let mut outputs: HashMap<String, Vec<Size>> = HashMap::new();
+    if let Some(input) = &input {
+        outputs.insert("input".to_string(), input.clone());
+    }
     let mut seen = HashSet::new();
     let mut layers = Vec::new();
     let mut warnings = Vec::new();
@@ -172,6 +195,9 @@ pub fn analyze_net(
     let mut total = Size::zero();
     let mut total_with_bias = Size::zero();
     let mut total_without_bias = Size::zero();
+    let mut non_trainable = Size::zero();
+    let mut buffers = Size::zero();
+    let mut mult_adds = Size::zero();
     for layer in &net.layers {
         if !seen.insert(layer.name.name.as_str()) {
             errors.push(
@@ -185,9 +211,36 @@ pub fn analyze_net(
                 .with_note("layer names must be unique so that `shape(net.layer)` is unambiguous"),
             );
         }
+        let common = match common_args(layer) {
+            Ok(common) => common,
+            Err(e) => {
+                errors.push(e);
+                current = None;
+                continue;
+            }
+        };
+        if let (Some((source, span)), Some(_)) = (&common.from, &current) {
+            match outputs.get(source) {
+                Some(shape) => current = Some(shape.clone()),
+                None => {
+                    errors.push(
+                        Diagnostic::error(
+                            layer.span,
+                            format!(
+                                "layer `{}` ({}): `from = {source}` names no earlier layer",
+                                layer.name.name, layer.kind.name
+                            ),
+                        )
+                        .with_label(*span, "this argument")
+                        .with_note("`from` takes `input` or the name of a layer above this one"),
+                    );
+                    current = None;
+                }
+            }
+        }
         let outcome = match &current {
-            Some(shape) => layers::apply(layer, shape, store, lower),
-            None => layers::validate(layer, store, lower).map(|()| None),
+            Some(shape) => layers::apply(&common.rest, shape, &outputs, store, lower),
+            None => layers::validate(&common.rest, store, lower).map(|()| None),
         };
         let outcome = match outcome {
             Ok(Some(outcome)) => outcome,
@@ -207,6 +260,11 @@ pub fn analyze_net(
         total = total.add(&declared);
         total_with_bias = total_with_bias.add(&with_bias);
         total_without_bias = total_without_bias.add(&outcome.weights);
+        if !common.trainable {
+            non_trainable = non_trainable.add(&declared);
+        }
+        buffers = buffers.add(&outcome.buffers);
+        mult_adds = mult_adds.add(&outcome.mult_adds);
         for (size, text) in &outcome.positive {
             let value = size.to_expr(store);
             let one = store.one();
@@ -227,8 +285,12 @@ pub fn analyze_net(
             params_with_bias: with_bias.to_expr(store),
             params_without_bias: outcome.weights.to_expr(store),
             running_total: total.to_expr(store),
+            trainable: common.trainable,
+            buffers: outcome.buffers.to_expr(store),
+            mult_adds: outcome.mult_adds.to_expr(store),
             formulas: outcome.formulas,
         });
+        outputs.insert(layer.name.name.clone(), outcome.output.clone());
         current = Some(outcome.output);
     }
     if !errors.is_empty() {
@@ -245,9 +307,71 @@ pub fn analyze_net(
         total: total.to_expr(store),
         total_with_bias: total_with_bias.to_expr(store),
         total_without_bias: total_without_bias.to_expr(store),
+        non_trainable: non_trainable.to_expr(store),
+        trainable: total.sub(&non_trainable).to_expr(store),
+        buffers: buffers.to_expr(store),
+        mult_adds: mult_adds.to_expr(store),
         warnings,
         requirements,
     })
+}
+
+/// The arguments every layer kind takes, split from the kind's own.
+struct CommonArgs {
+    /// `from = name`: the layer reads that layer's output (or the net's
+    /// `input`) instead of the previous one's, as a branch does.
+    from: Option<(String, Span)>,
+    /// `trainable = false`: the parameters are frozen.
+    trainable: bool,
+    /// The layer without the common arguments.
+    rest: ast::Layer,
+}
+
+fn common_args(layer: &ast::Layer) -> Result<CommonArgs, Diagnostic> {
+    let mut common = CommonArgs {
+        from: None,
+        trainable: true,
+        rest: ast::Layer {
+            args: Vec::new(),
+            ..layer.clone()
+        },
+    };
+    let who = || format!("layer `{}` ({})", layer.name.name, layer.kind.name);
+    for arg in &layer.args {
+        let name = arg.name.as_ref().map(|n| n.name.as_str());
+        let word = match &arg.value.kind {
+            ast::ExprKind::Ident(word) => Some(word.as_str()),
+            _ => None,
+        };
+        match (name, word) {
+            (Some("from"), _) if common.from.is_some() => {
+                return Err(Diagnostic::error(
+                    arg.value.span,
+                    format!("{}: argument `from` is given twice", who()),
+                ))
+            }
+            (Some("from"), Some(source)) => {
+                common.from = Some((source.to_string(), arg.value.span));
+            }
+            (Some("from"), None) => {
+                return Err(Diagnostic::error(
+                    arg.value.span,
+                    format!("{}: `from` must be the name of a layer or `input`", who()),
+                ))
+            }
+            (Some("trainable"), Some(flag @ ("true" | "false"))) => {
+                common.trainable = flag == "true";
+            }
+            (Some("trainable"), _) => {
+                return Err(Diagnostic::error(
+                    arg.value.span,
+                    format!("{}: `trainable` must be `true` or `false`", who()),
+                ))
+            }
+            _ => common.rest.args.push(arg.clone()),
+        }
+    }
+    Ok(common)
 }
 
 /// The header's `input = [c, h, w]` (or a single size), each entry a positive

@@ -2,52 +2,61 @@
 
 use super::NetShapes;
 use crate::expr::{ExprId, Store};
+use num_traits::Zero;
 
 /// Cells wider than this do not set their column's width.
-const MAX_ALIGNED_WIDTH: usize = 32;
+const MAX_ALIGNED_WIDTH: usize = 40;
 
-/// One row: layer, kind, output shape, parameters, running total, formulas.
+/// One row: layer (type), output shape, parameters, mult-adds, formulas.
 struct Row {
-    cells: [String; 5],
+    cells: [String; 4],
     formulas: Vec<String>,
 }
 
-/// A table of every layer with its output shape, parameter count, running
-/// total and the size formulas with their numbers, then the totals.
+/// A table of every layer in torchinfo's layout (layer and type, output shape,
+/// parameters, mult-adds per sample), with the size formulas and their
+/// numbers beside each row, then torchinfo's totals: all parameters,
+/// trainable and non-trainable, mult-adds; then the buffers and the counts
+/// with and without bias.
 ///
 /// ```text
 /// net cnn
-/// Layer  Kind       Output shape    Params  Total  Output sizes
+/// Layer (type)    Output shape  Param #  Mult-adds  Output sizes
 /// ...
 /// ```
 pub fn summary_table(store: &Store, shapes: &NetShapes) -> String {
     let shape_text = |ids: &[ExprId]| {
-        let parts: Vec<String> = ids.iter().map(|&id| number_text(store, id)).collect();
+        let parts: Vec<String> = ids.iter().map(|&id| store.display(id)).collect();
         format!("[{}]", parts.join(", "))
     };
     let mut rows = vec![Row {
         cells: [
             "input".to_string(),
-            "input".to_string(),
             shape_text(&shapes.input),
-            "0".to_string(),
-            "0".to_string(),
+            "--".to_string(),
+            "--".to_string(),
         ],
         formulas: Vec::new(),
     }];
     for layer in &shapes.layers {
+        let params = count_text(store, layer.params);
+        // torchinfo puts frozen parameters in parentheses
+        let params = if layer.trainable || params == "--" {
+            params
+        } else {
+            format!("({params})")
+        };
         rows.push(Row {
             cells: [
-                layer.name.clone(),
-                layer.kind.clone(),
+                format!("{} ({})", layer.name, layer.kind),
                 shape_text(&layer.output),
-                number_text(store, layer.params),
-                number_text(store, layer.running_total),
+                params,
+                count_text(store, layer.mult_adds),
             ],
             formulas: merge_formulas(&layer.formulas),
         });
     }
-    let headers = ["Layer", "Kind", "Output shape", "Params", "Total"];
+    let headers = ["Layer (type)", "Output shape", "Param #", "Mult-adds"];
     let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
     // a long symbolic cell overflows its column rather than widening it for every row
     for row in &rows {
@@ -58,7 +67,7 @@ pub fn summary_table(store: &Store, shapes: &NetShapes) -> String {
         }
     }
     // numbers are right-aligned, text left-aligned
-    let right_aligned = [false, false, false, true, true];
+    let right_aligned = [false, false, true, true];
     let line = |cells: &[String], formula: &str| {
         let mut out = String::new();
         for (i, cell) in cells.iter().enumerate() {
@@ -76,7 +85,7 @@ pub fn summary_table(store: &Store, shapes: &NetShapes) -> String {
         out.trim_end().to_string()
     };
     let header_cells: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    let header = line(&header_cells, "Output sizes");
+    let header = line(&header_cells, "Output sizes and counts");
     let rule_width = rows
         .iter()
         .map(|r| {
@@ -101,10 +110,26 @@ pub fn summary_table(store: &Store, shapes: &NetShapes) -> String {
     }
     out.push_str(&rule);
     out.push('\n');
+    let total = number_text(store, shapes.total);
+    out.push_str(&format!("Total params: {total}\n"));
     out.push_str(&format!(
-        "Total params: {}\n",
-        number_text(store, shapes.total)
+        "Trainable params: {}\n",
+        number_text(store, shapes.trainable)
     ));
+    out.push_str(&format!(
+        "Non-trainable params: {}\n",
+        number_text(store, shapes.non_trainable)
+    ));
+    out.push_str(&format!(
+        "Total mult-adds: {}\n",
+        number_text(store, shapes.mult_adds)
+    ));
+    if store.as_num(shapes.buffers).is_none_or(|b| !b.is_zero()) {
+        out.push_str(&format!(
+            "Buffers (not params): {}\n",
+            number_text(store, shapes.buffers)
+        ));
+    }
     if shapes.total_with_bias != shapes.total {
         out.push_str(&format!(
             "Total params with every bias: {}\n",
@@ -134,7 +159,16 @@ fn merge_formulas(formulas: &[super::SizeFormula]) -> Vec<String> {
         .collect()
 }
 
-/// A size or count: whole numbers with thousands separators, else the expression.
+/// A count in a cell: `--` for none, as torchinfo writes it.
+fn count_text(store: &Store, id: ExprId) -> String {
+    match store.as_num(id) {
+        Some(r) if r.is_zero() => "--".to_string(),
+        _ => number_text(store, id),
+    }
+}
+
+/// A count: whole numbers with thousands separators, else the expression.
+/// Sizes inside shapes never get separators (`[4096]`).
 fn number_text(store: &Store, id: ExprId) -> String {
     match store.as_num(id) {
         Some(r) if r.is_integer() => group_thousands(&r.numer().to_string()),

@@ -214,19 +214,24 @@ fn summary_table_lists_every_layer_with_formulas() {
     let mut store = Store::new();
     let shapes = analyze(&mut store, &seed_cnn()).expect("valid");
     let table = summary_table(&store, &shapes);
-    let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0], "net cnn");
-    assert!(
-        lines[1].starts_with("Layer  Kind       Output shape   Params   Total  Output sizes"),
-        "{table}"
-    );
-    assert!(table.contains("conv1  conv2d     [32, 64, 64]    6,176   6,176  H, W: ⌊(128 + 2·3 − 1·(8 − 1) − 1)/2⌋ + 1 = 64"), "{table}");
-    assert!(table.contains("conv2  conv2d     [64, 32, 32]   18,496  24,672  H, W: ⌊(32 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = 32"), "{table}");
-    assert!(table.contains("Total params: 24,672"), "{table}");
-    assert!(
-        table.contains("Total params without bias: 24,576"),
-        "{table}"
-    );
+    // torchinfo's layout: mult-adds of a convolution are its parameters once per
+    // output position (6,176 · 64 · 64), `--` where there are none
+    let expected = "\
+net cnn
+Layer (type)       Output shape   Param #   Mult-adds  Output sizes and counts
+─────────────────────────────────────────────────────────────────────────────────────────────────────
+input              [3, 128, 128]       --          --
+conv1 (conv2d)     [32, 64, 64]     6,176  25,296,896  H, W: ⌊(128 + 2·3 − 1·(8 − 1) − 1)/2⌋ + 1 = 64
+pool1 (maxpool2d)  [32, 32, 32]        --          --  H, W: ⌊(64 + 2·0 − 1·(2 − 1) − 1)/2⌋ + 1 = 32
+conv2 (conv2d)     [64, 32, 32]    18,496  18,939,904  H, W: ⌊(32 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = 32
+─────────────────────────────────────────────────────────────────────────────────────────────────────
+Total params: 24,672
+Trainable params: 24,672
+Non-trainable params: 0
+Total mult-adds: 44,236,800
+Total params without bias: 24,576
+";
+    assert_eq!(table, expected);
 }
 
 #[test]
@@ -770,4 +775,319 @@ fn sizes_fold_and_floor_exactly() {
     let id = square.to_expr(&mut store);
     assert_eq!(store.display(id), "n^2 + 2·n + 1");
     assert_eq!(Size::from_expr(&store, id), square);
+}
+
+// ----- layers of today's networks, written as text -----
+
+/// Parses `net NAME(input = ...):` and its layers.
+fn parse_net(text: &str) -> Net {
+    let parsed = crate::syntax::parse_file(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    parsed
+        .file
+        .items
+        .into_iter()
+        .find_map(|item| match item.kind {
+            crate::syntax::ast::ItemKind::Net(n) => Some(n),
+            _ => None,
+        })
+        .expect("a net")
+}
+
+/// `(params, params without bias, output shape, mult-adds)` of the last layer.
+fn last_layer(input: &str, layer: &str) -> (String, String, String, String) {
+    let mut store = Store::new();
+    let n = parse_net(&format!("net t(input = {input}):\n  x = {layer}\n"));
+    let shapes = analyze(&mut store, &n).unwrap_or_else(|e| panic!("{layer}: {e:?}"));
+    assert!(shapes.warnings.is_empty(), "{layer}: {:?}", shapes.warnings);
+    let l = shapes.layer("x").expect("layer");
+    (
+        store.display(l.params),
+        store.display(l.params_without_bias),
+        format!("[{}]", texts(&store, &l.output).join(", ")),
+        store.display(l.mult_adds),
+    )
+}
+
+#[test]
+fn parameter_counts_follow_pytorch() {
+    // (input, layer, params, without bias, output, mult-adds); the counts by hand:
+    // attention 4·8² + 4·8 with d = 8; lstm 4·6·(4 + 6) + 2·4·6 with H = 6, in = 4
+    let cases = [
+        ("[5, 8]", "layernorm", "16", "8", "[5, 8]", "16"),
+        ("[5, 8]", "layernorm(features = 8, bias = false)", "8", "8", "[5, 8]", "8"),
+        ("[5, 8]", "layernorm(elementwise_affine = false)", "0", "0", "[5, 8]", "0"),
+        ("[5, 8]", "rmsnorm", "8", "8", "[5, 8]", "8"),
+        ("[5, 8]", "layernorm(normalized_shape = [5, 8])", "80", "40", "[5, 8]", "80"),
+        ("[5, 8]", "rmsnorm(features = [8])", "8", "8", "[5, 8]", "8"),
+        ("[5]", "embedding(num = 10, dim = 4)", "40", "40", "[5, 4]", "40"),
+        ("[5, 8]", "multihead_attention(heads = 2)", "288", "256", "[5, 8]", "1152"),
+        ("[5, 8]", "multihead_attention(heads = 2, bias = false)", "256", "256", "[5, 8]", "1024"),
+        ("[5, 8]", "multihead_attention(heads = 2, kdim = 3, vdim = 5)", "224", "192", "[5, 8]", "832"),
+        ("[5, 8]", "multihead_attention(heads = 2, add_bias_kv = true)", "304", "272", "[5, 8]", "1232"),
+        ("[5, 8]", "transformer_encoder_layer(heads = 2, feedforward = 16)", "600", "528", "[5, 8]", "1464"),
+        ("[5, 8]", "transformer_encoder_layer(nhead = 2, dim_feedforward = 16, norm_first = true, activation = gelu)", "600", "528", "[5, 8]", "1464"),
+        ("[5, 8]", "transformer_encoder_layer(heads = 2, feedforward = 16, bias = false)", "528", "528", "[5, 8]", "1296"),
+        ("[5, 8]", "transformer_encoder(layers = 3, heads = 2, feedforward = 16)", "1800", "1584", "[5, 8]", "4392"),
+        ("[5, 4]", "lstm(hidden = 6)", "288", "240", "[5, 6]", "1440"),
+        ("[5, 4]", "lstm(input_size = 4, hidden_size = 6, bias = false)", "240", "240", "[5, 6]", "1200"),
+        ("[5, 4]", "lstm(hidden = 6, layers = 2, bidirectional = true)", "1536", "1344", "[5, 12]", "7680"),
+        ("[5, 4]", "lstm(hidden = 6, proj = 2)", "204", "156", "[5, 2]", "1020"),
+        ("[5, 4]", "gru(hidden = 6)", "216", "180", "[5, 6]", "1080"),
+        ("[5, 4]", "gru(hidden = 6, bidirectional = true)", "432", "360", "[5, 12]", "2160"),
+        ("[5, 4]", "rnn(hidden = 6, nonlinearity = relu)", "72", "60", "[5, 6]", "360"),
+        ("[5, 4]", "batchnorm1d", "10", "5", "[5, 4]", "10"),
+        ("[5, 4]", "select(dim = 1, index = -1)", "0", "0", "[5]", "0"),
+        ("[5, 4]", "linear(out = 3)", "15", "12", "[5, 3]", "15"),
+        ("[4, 10]", "conv1d(out = 2, kernel = 3)", "26", "24", "[2, 8]", "208"),
+        ("[L, d]", "multihead_attention(heads = 1)", "4·d^2 + 4·d", "4·d^2", "[L, d]", "3·L·d^2 + 3·L·d + d^2 + d"),
+        ("[L, d]", "gru(hidden = h)", "3·d·h + 3·h^2 + 6·h", "3·d·h + 3·h^2", "[L, h]", "3·L·d·h + 3·L·h^2 + 6·L·h"),
+        ("[L]", "embedding(num = n, dim = d)", "n·d", "n·d", "[L, d]", "n·d"),
+    ];
+    for (input, layer, params, weights, output, mult_adds) in cases {
+        let got = last_layer(input, layer);
+        let expected = (
+            params.to_string(),
+            weights.to_string(),
+            output.to_string(),
+            mult_adds.to_string(),
+        );
+        assert_eq!(got, expected, "{layer} on {input}");
+    }
+}
+
+/// The messages of a net that does not analyze.
+fn messages(text: &str) -> Vec<String> {
+    let mut store = Store::new();
+    match analyze(&mut store, &parse_net(text)) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+    }
+}
+
+#[test]
+fn new_layer_errors_name_the_layer_and_the_numbers() {
+    let cases = [
+        ("net n(input = [3, 8, 8]):\n  c = conv2d(out = 4, kernel = 3)\n  s = add(skip = input)\n",
+            "layer `s` (add): cannot add the output of `input`, [3, 8, 8], to the input [4, 6, 6]: the shapes differ"),
+        ("net n(input = [5, 8]):\n  s = add(skip = later)\n  later = relu\n",
+            "layer `s` (add): `skip = later` names no earlier layer"),
+        ("net n(input = [5, 8]):\n  a = relu(from = nowhere)\n",
+            "layer `a` (relu): `from = nowhere` names no earlier layer"),
+        ("net n(input = [5, 8]):\n  a = relu(from = 3)\n",
+            "layer `a` (relu): `from` must be the name of a layer or `input`"),
+        ("net n(input = [5, 8]):\n  a = relu(trainable = maybe)\n",
+            "layer `a` (relu): `trainable` must be `true` or `false`"),
+        ("net n(input = [5, 10]):\n  a = multihead_attention(heads = 3)\n",
+            "layer `a` (multihead_attention): embed_dim 10 is not divisible by num_heads 3 (PyTorch: embed_dim must be divisible by num_heads)"),
+        ("net n(input = [5, 8]):\n  a = multihead_attention(heads = 2, dim = 16)\n",
+            "layer `a` (multihead_attention): `dim = 16` does not match the input [5, 8], whose last size is 8"),
+        ("net n(input = [5, 8, 8]):\n  a = transformer_encoder_layer(heads = 2)\n",
+            "layer `a` (transformer_encoder_layer): expects a per-sample input [length, features], got [5, 8, 8] of rank 3"),
+        ("net n(input = [5, 8]):\n  a = transformer_encoder_layer(heads = 2, activation = tanh)\n",
+            "layer `a` (transformer_encoder_layer): `activation` must be one of `relu`, `gelu`"),
+        ("net n(input = [5, 8]):\n  a = lstm(hidden = 4, proj = 4)\n",
+            "layer `a` (lstm): proj_size 4 must be smaller than hidden_size 4, as PyTorch requires"),
+        ("net n(input = [5, 8]):\n  a = gru(hidden = 4, proj = 2)\n",
+            "layer `a` (gru) has no argument `proj`"),
+        ("net n(input = [5, 8]):\n  a = lstm(hidden = 4, in = 7)\n",
+            "layer `a` (lstm): `in = 7` does not match the input [5, 8], whose last size is 8"),
+        ("net n(input = [5]):\n  a = embedding(num = 10, dim = 4, padding_idx = 10)\n",
+            "layer `a` (embedding): padding_idx 10 is outside the 10 embeddings (PyTorch: it must be within num_embeddings)"),
+        ("net n(input = [5, 8]):\n  a = select(dim = 2)\n",
+            "layer `a` (select): `dim = 2` is outside the 2 per-sample dimensions (0 to 1)"),
+        ("net n(input = [5, 8]):\n  a = select(index = 5)\n",
+            "layer `a` (select): `index = 5` is outside the 5 entries of dimension 0"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = 5)\n",
+            "layer `a` (layernorm): `features = 5` does not match the input [5, 8], whose last size is 8"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [8, 5])\n",
+            "layer `a` (layernorm): `features = [8, 5]` is not the trailing sizes of the input [5, 8]"),
+        ("net n(input = [5, 8]):\n  a = layernorm(features = [])\n",
+            "layer `a` (layernorm): `features = []` is not the trailing sizes of the input [5, 8]"),
+    ];
+    for (text, message) in cases {
+        let got = messages(text);
+        assert!(got.iter().any(|m| m == message), "{text}\n{got:#?}");
+    }
+}
+
+#[test]
+fn residual_blocks_branches_buffers_and_frozen_layers() {
+    let mut store = Store::new();
+    let n = parse_net(
+        "net block(input = [16, 8, 8]):
+  conv1 = conv2d(out = 32, kernel = 3, stride = 2, padding = 1, bias = false)
+  bn1 = batchnorm2d
+  down = conv2d(from = input, out = 32, kernel = 1, stride = 2, bias = false, trainable = false)
+  sum = add(skip = bn1)
+  out = relu
+",
+    );
+    let shapes = analyze(&mut store, &n).expect("valid");
+    let number = |id| int_of(&store, id);
+    // the downsample path reads the block input, [16, 8, 8], not bn1's output
+    assert_eq!(
+        texts(&store, shapes.shape_of("down").expect("layer")),
+        ["32", "4", "4"]
+    );
+    assert_eq!(
+        texts(&store, shapes.shape_of("sum").expect("layer")),
+        ["32", "4", "4"]
+    );
+    // 32·16·9 + 2·32 + 32·16 = 4608 + 64 + 512
+    assert_eq!(number(shapes.total), Some(5184));
+    assert_eq!(number(shapes.non_trainable), Some(512));
+    assert_eq!(number(shapes.trainable), Some(4672));
+    // running_mean, running_var and num_batches_tracked: 2·32 + 1
+    assert_eq!(number(shapes.buffers), Some(65));
+    let table = summary_table(&store, &shapes);
+    let expected = "\
+net block
+Layer (type)       Output shape  Param #  Mult-adds  Output sizes and counts
+────────────────────────────────────────────────────────────────────────────────────────────────
+input              [16, 8, 8]         --         --
+conv1 (conv2d)     [32, 4, 4]      4,608     73,728  H, W: ⌊(8 + 2·1 − 1·(3 − 1) − 1)/2⌋ + 1 = 4
+bn1 (batchnorm2d)  [32, 4, 4]         64         64
+down (conv2d)      [32, 4, 4]      (512)      8,192  H, W: ⌊(8 + 2·0 − 1·(1 − 1) − 1)/2⌋ + 1 = 4
+sum (add)          [32, 4, 4]         --         --
+out (relu)         [32, 4, 4]         --         --
+────────────────────────────────────────────────────────────────────────────────────────────────
+Total params: 5,184
+Trainable params: 4,672
+Non-trainable params: 512
+Total mult-adds: 81,984
+Buffers (not params): 65
+Total params with every bias: 5,248
+Total params without bias: 5,152
+";
+    assert_eq!(table, expected);
+}
+
+#[test]
+fn transformer_table_shows_each_part_and_symbolic_sizes() {
+    let mut store = Store::new();
+    let n = parse_net(
+        "net tiny(input = [L]):
+  tok = embedding(num = 1000, dim = 64)
+  enc = transformer_encoder_layer(heads = 4, feedforward = 4096)
+  rnn = lstm(hidden = 32, bidirectional = true)
+  first = select(dim = 0, index = 0)
+  head = linear(out = 2)
+",
+    );
+    let shapes = analyze(&mut store, &n).expect("valid");
+    let table = summary_table(&store, &shapes);
+    // sizes inside shapes have no thousands separators ([L, 4096] would never be [L, 4,096])
+    let expected = "\
+net tiny
+Layer (type)                     Output shape  Param #         Mult-adds  Output sizes and counts
+──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+input                            [L]                --                --
+tok (embedding)                  [L, 64]        64,000            64,000
+enc (transformer_encoder_layer)  [L, 64]       545,344  12480·L + 532864  self_attn: in_proj_weight 3·64·64 + in_proj_bias 3·64 + out_proj 64·64 + 64 = 16640
+                                                                          linear1, linear2: 64·4096 + 4096 + 4096·64 + 64 = 528448
+                                                                          norm1, norm2: 2·64 + 2·64 = 256
+                                                                          params: 16640 + 528448 + 256 = 545344 (post-norm)
+rnn (lstm)                       [L, 64]        25,088           25088·L  params: 2 directions × (weight_ih 4·32·64 + weight_hh 4·32·32 + bias_ih, bias_hh 2·4·32) = 25088
+first (select)                   [64]               --                --
+head (linear)                    [2]               130               130
+──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+Total params: 634,562
+Trainable params: 634,562
+Non-trainable params: 0
+Total mult-adds: 37568·L + 596994
+Total params without bias: 629,504
+";
+    assert_eq!(table, expected, "{table}");
+}
+
+#[test]
+fn sizes_in_shapes_never_get_thousands_separators() {
+    let mut store = Store::new();
+    let n =
+        parse_net("net wide(input = [64, 8, 8]):\n  flat = flatten\n  fc = linear(out = 1000)\n");
+    let shapes = analyze(&mut store, &n).expect("valid");
+    let table = summary_table(&store, &shapes);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    // 64·8·8 = 4096 features: a size in a shape, then 4096·1000 + 1000 as a count
+    assert!(row("flat ").contains("[4096] "), "{table}");
+    assert!(
+        row("fc ").contains("[1000]        4,097,000  4,097,000"),
+        "{table}"
+    );
+}
+#[test]
+fn pooling_checks_follow_pytorch() {
+    // (kind, input sizes, kernel, dilation, padding, expected error or None)
+    type Case = (&'static str, Vec<i64>, i64, i64, i64, Option<&'static str>);
+    let cases: [Case; 9] = [
+        ("maxpool1d", vec![1, 10], 3, 1, 1, None),
+        (
+            "maxpool1d",
+            vec![1, 10],
+            2,
+            3,
+            2,
+            Some("more than half the kernel 2"),
+        ),
+        (
+            "maxpool2d",
+            vec![1, 10, 10],
+            3,
+            2,
+            2,
+            Some("more than half the kernel 3"),
+        ),
+        (
+            "maxpool3d",
+            vec![1, 8, 8, 8],
+            2,
+            3,
+            2,
+            Some("more than half the kernel 2"),
+        ),
+        ("maxpool3d", vec![1, 8, 8, 8], 4, 1, 2, None),
+        (
+            "avgpool3d",
+            vec![1, 2, 8, 8],
+            3,
+            1,
+            1,
+            Some("input size 2 on axis"),
+        ),
+        ("avgpool3d", vec![1, 3, 8, 8], 3, 1, 1, None),
+        // 1-D and 2-D average pooling only need a positive output
+        ("avgpool2d", vec![1, 2, 8], 3, 1, 1, None),
+        ("avgpool1d", vec![1, 2], 3, 1, 1, None),
+    ];
+    for (kind, input, kernel, dilation, padding, expected) in cases {
+        let mut args = vec![named("kernel", num(kernel)), named("padding", num(padding))];
+        if kind.starts_with("max") {
+            args.push(named("dilation", num(dilation)));
+        }
+        let n = net(
+            "p",
+            list(input.iter().map(|&k| num(k)).collect()),
+            vec![("pool", kind, args)],
+        );
+        let errors = errors_of(&n);
+        match expected {
+            None => assert!(
+                errors.is_empty(),
+                "{kind} {input:?}: {:?}",
+                errors[0].message
+            ),
+            Some(words) => assert!(
+                errors.first().is_some_and(|e| e.message.contains(words)),
+                "{kind} {input:?}: {:?}",
+                errors.iter().map(|e| &e.message).collect::<Vec<_>>()
+            ),
+        }
+    }
 }

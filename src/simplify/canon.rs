@@ -262,8 +262,15 @@ impl<'s> Ctx<'s> {
         // rename the index canonically, so Σ_j f(j) and Σ_k f(k) are one node
         let (id, index, body) = self.canonical_index(id, index, lower, upper, body);
         let depends = |store: &Store, e: ExprId| store.contains_symbol(e, index);
+        let integer_bounds = [lower, upper]
+            .iter()
+            .all(|&b| super::sign::is_integer_valued(self.store, &self.domains, b));
         if !depends(self.store, body) {
-            // Σ_(j=l)^u c = (u − l + 1)·c
+            // Σ_(j=l)^u c = (u − l + 1)·c, for integer bounds only (otherwise
+            // the sum is undefined)
+            if !integer_bounds {
+                return id;
+            }
             let one = self.store.one();
             let minus_lower = self.store.neg(lower);
             let count = self.store.sum(vec![upper, minus_lower, one]);

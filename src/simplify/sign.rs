@@ -133,6 +133,40 @@ impl SignSet {
     }
 }
 
+/// Whether `e` is an integer wherever it is defined: integer numbers,
+/// variables declared integer, natural, a size, an index or a set of
+/// integers, and sums, products, non-negative integer powers, `floor` and
+/// `ceil` of such (a sum's bounds must be integers, see `docs/language.md`).
+pub fn is_integer_valued(store: &Store, domains: &Domains, e: ExprId) -> bool {
+    let mut stack = vec![(e, 0usize)];
+    while let Some((x, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let ok = match store.node(x) {
+            Node::Num(r) => r.is_integer(),
+            Node::Sym(s) => domains.is_integer(*s),
+            Node::Add(ts) | Node::Mul(ts) => {
+                stack.extend(ts.iter().map(|&t| (t, depth + 1)));
+                true
+            }
+            Node::Pow(b, n) => match store.as_num(*n) {
+                Some(r) if r.is_integer() && !r.is_negative() => {
+                    stack.push((*b, depth + 1));
+                    true
+                }
+                _ => false,
+            },
+            Node::Call(Func::Floor | Func::Ceil | Func::Sign | Func::Delta, _) => true,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
 /// `e > 0` wherever `e` is defined.
 pub fn is_positive(store: &Store, domains: &Domains, e: ExprId) -> bool {
     let s = sign_of(store, domains, e);

@@ -98,6 +98,24 @@ pub(super) fn number(text: &str) -> Result<(usize, BigRational, i64), &'static s
     let Ok((_, literal)) = number_text(text) else {
         return Err("expected a number");
     };
+    let parsed = number_literal(literal)?;
+    Ok((literal.len(), parsed.value, parsed.decimals))
+}
+
+/// A number literal read exactly, with how it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumberLiteral {
+    pub value: BigRational,
+    /// The written decimals: the power of ten of the last written digit, negated
+    /// (`0.10` has 2, `3` has 0, `1.5e-3` has 4, `2e3` has -3); `≈` takes half a
+    /// unit there as its tolerance.
+    pub decimals: i64,
+}
+
+/// The one reader of number literals, for `.nabla` files and LaTeX alike: `12`,
+/// `0.25`, `1e-3`, `2.5E+2` (the whole of `literal`). Too long or too large a
+/// literal is refused at once, before any big arithmetic.
+pub fn number_literal(literal: &str) -> Result<NumberLiteral, &'static str> {
     if literal.len() > MAX_NUMBER_LEN {
         return Err("number literal too long");
     }
@@ -105,7 +123,15 @@ pub(super) fn number(text: &str) -> Result<(usize, BigRational, i64), &'static s
         Some(e) => (&literal[..e], &literal[e + 1..]),
         None => (literal, ""),
     };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((_, "")) => return Err("expected a number"),
+        Some(parts) => parts,
+        None => (mantissa, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return Err("expected a number");
+    }
     let digits = format!("{whole}{fraction}");
     let Ok(numerator) = digits.parse::<BigInt>() else {
         return Err("expected a number");
@@ -127,7 +153,10 @@ pub(super) fn number(text: &str) -> Result<(usize, BigRational, i64), &'static s
     } else {
         BigRational::new(numerator, power)
     };
-    Ok((literal.len(), value, -scale))
+    Ok(NumberLiteral {
+        value,
+        decimals: -scale,
+    })
 }
 
 /// A double-quoted string on one line: `Ok((length with quotes, contents))`, or
@@ -230,6 +259,14 @@ mod tests {
         // `2e` is the number 2 followed by the name `e`.
         assert_eq!(number("2e").unwrap(), (1, ratio(2, 1), 0));
         assert_eq!(number("1e99999999999"), Err("number exponent too large"));
+        assert_eq!(number_literal("0.10").map(|n| n.decimals), Ok(2));
+        assert_eq!(
+            number_literal(&"9".repeat(200_000)),
+            Err("number literal too long")
+        );
+        for bad in ["", ".5", "1.", "1x", "-1"] {
+            assert_eq!(number_literal(bad), Err("expected a number"), "{bad}");
+        }
     }
 
     #[test]

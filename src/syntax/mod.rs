@@ -9,6 +9,8 @@ mod tests;
 
 use crate::diagnostic::Diagnostic;
 
+pub use lex::{number_literal, NumberLiteral};
+
 /// Deepest nesting of parentheses, brackets and operators the parser accepts.
 pub const MAX_DEPTH: usize = 256;
 

@@ -1,0 +1,98 @@
+//! The names nabla knows as built in, in one place: the `.nabla` lowering, the
+//! LaTeX reader and the LaTeX printer all ask here, so a new built-in is added once.
+
+use super::Func;
+
+/// Built-ins on vectors and matrices (lowered by `lower::tensor`), beside the scalar `Func`s.
+pub const TENSOR_FUNCTIONS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
+
+/// Calls that lowering reads itself: `ind(x > 0)`, `diff(e, x[, n])`.
+pub const SPECIAL_CALLS: &[&str] = &["ind", "diff"];
+
+/// LaTeX operator commands that are built-ins: `\exp`, `\ln`, `\log`, `\tanh`.
+/// The first spelling of a `Func` is the one the printer writes.
+pub const LATEX_OPERATORS: &[(&str, Func)] = &[
+    ("exp", Func::Exp),
+    ("ln", Func::Ln),
+    ("log", Func::Ln),
+    ("tanh", Func::Tanh),
+];
+
+/// LaTeX operator names that mean something nabla has no built-in for: read as
+/// an error naming them, never as a product of letters or an unknown function.
+pub const LATEX_UNSUPPORTED_OPERATORS: &[&str] = &[
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "coth", "arg", "det",
+    "dim", "ker", "deg", "gcd", "inf", "sup", "liminf", "limsup", "Pr", "hom", "lg",
+];
+
+/// LaTeX operators a document reader writes with exponentials (no built-in needed):
+/// `\sinh u` is (exp(u) − exp(−u))/2, `\cosh u` is (exp(u) + exp(−u))/2.
+pub const EXPANDED_OPERATORS: &[&str] = &["sinh", "cosh"];
+
+/// Words read as a function in documents although they are not `.nabla` names:
+/// `\max(a, b)` and `\min(a, b)` become a piecewise expression.
+pub const DOCUMENT_WORDS: &[&str] = &["max", "min"];
+
+/// Whether `name` is a built-in function of any kind (scalar, tensor or special).
+pub fn is_builtin_function(name: &str) -> bool {
+    Func::from_name(name).is_some()
+        || TENSOR_FUNCTIONS.contains(&name)
+        || SPECIAL_CALLS.contains(&name)
+}
+
+/// The built-in a word written in a document names, as the `.nabla` spelling:
+/// `tanh`, `ReLU`, `Softmax` (capitalized at the start of a word), `max`.
+pub fn builtin_word(word: &str) -> Option<String> {
+    if is_builtin_function(word) || DOCUMENT_WORDS.contains(&word) {
+        return Some(word.to_string());
+    }
+    let lower = word.to_lowercase();
+    let capitalized = word.chars().count() >= 3 && word.chars().skip(1).all(char::is_lowercase);
+    if capitalized && (is_builtin_function(&lower) || DOCUMENT_WORDS.contains(&lower.as_str())) {
+        return Some(lower);
+    }
+    None
+}
+
+/// The LaTeX operator command a built-in is printed with, if it has one.
+pub fn latex_operator(f: Func) -> Option<&'static str> {
+    LATEX_OPERATORS
+        .iter()
+        .find(|&&(_, g)| g == f)
+        .map(|&(name, _)| name)
+}
+
+/// The built-in a LaTeX operator command stands for.
+pub fn from_latex_operator(command: &str) -> Option<Func> {
+    LATEX_OPERATORS
+        .iter()
+        .find(|&&(name, _)| name == command)
+        .map(|&(_, f)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_name_builtins_once() {
+        for (word, found) in [
+            ("tanh", Some("tanh")),
+            ("ReLU", Some("ReLU")),
+            ("Softmax", Some("softmax")),
+            ("sigmoid", Some("sigmoid")),
+            ("max", Some("max")),
+            ("CE", None),
+            ("loss", None),
+            ("TANH", None),
+        ] {
+            assert_eq!(builtin_word(word).as_deref(), found, "{word}");
+        }
+        for f in [Func::Exp, Func::Ln, Func::Tanh] {
+            let command = latex_operator(f).expect("an operator");
+            assert_eq!(from_latex_operator(command), Some(f));
+        }
+        assert_eq!(from_latex_operator("log"), Some(Func::Ln));
+        assert!(!is_builtin_function("max"), "max is a document word only");
+    }
+}

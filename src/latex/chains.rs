@@ -1,0 +1,1106 @@
+//! Building chains: statements in document order become chains of equalities;
+//! definitions read from the text, assignments, conditions and sections decide
+//! what each `=` is.
+//!
+//! * A statement with no `=` is skipped; so is one with another relation at top
+//!   level (`<`, `\leq`, `\in`, `\to`, `:` ...).
+//! * A statement whose left side is a name (`h_1`, `L_{CE}`) or a call of a function
+//!   that is neither built in nor declared (`a(x)`, `L(x, y)`) is a definition: the
+//!   first `=` defines the name (used by later formulas), the rest is checked.
+//! * A math block that starts with `=` continues the previous statement's chain.
+
+use super::context::{
+    has_derivative, instantiate, is_condition_word, is_number, mentions, names, prose_cues,
+    Assumption, Binding,
+};
+use super::declare::{is_constant, SideFile};
+use super::find::MathBlock;
+use super::lex::{tokenize, Tok, Token};
+use super::parse::{is_builtin_function, parse_expression, plain_name, Context, ParseError};
+use super::statements::{is_shape, split_statements, strip_label, unwrap_boxed, Statement};
+use crate::diagnostic::Diagnostic;
+use crate::span::{SourceFile, Span};
+use crate::syntax::ast::{Expr, ExprKind, Ident, Item, RelOp};
+use std::collections::HashSet;
+
+/// One chain of equalities read from the document.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub name: String,
+    pub parts: Vec<Expr>,
+    /// `ops[k]` joins `parts[k]` and `parts[k + 1]`.
+    pub ops: Vec<RelOp>,
+    /// The definitions read from the text before this chain (latest first wins).
+    pub definitions: Vec<TextDef>,
+    /// Conditions the text states for it (`\text{for } k \neq y`): checked under them.
+    pub conditions: Vec<Expr>,
+    /// What the text around it said and the reader used ("under `k \neq y` (line 331)").
+    pub context: Vec<String>,
+    /// What the reader assumed where the text said nothing.
+    pub assumptions: Vec<Assumption>,
+}
+
+/// A condition the text states, and where.
+#[derive(Clone, Debug)]
+struct Condition {
+    expr: Expr,
+    shown: String,
+    /// The block it stands in; it applies to the chains of that block and of the
+    /// next block with chains, and is only recalled after that.
+    block: usize,
+    next_used: bool,
+}
+
+/// A definition the text writes that the reader does not use (an entry such as
+/// `o_k^a = \sum_j w_{kj} h_j + b_k`, or a name `--defs` declares a variable).
+#[derive(Clone, Debug)]
+struct Cut {
+    name: String,
+    shown: String,
+}
+
+/// The context a chain is read in.
+#[derive(Clone, Debug, Default)]
+struct Situation {
+    attach: Vec<(Expr, String)>,
+    recalled: Vec<(Expr, String)>,
+    limit: Option<String>,
+    bindings: Vec<Binding>,
+    cuts: Vec<Cut>,
+}
+
+/// `a(x) = \frac{1}{1+e^{-kx}}`: a name the text defines.
+#[derive(Clone, Debug)]
+pub struct TextDef {
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub body: Expr,
+}
+
+/// Everything read from one document.
+#[derive(Clone, Debug, Default)]
+pub struct Reading {
+    pub chains: Vec<Chain>,
+    /// `=` and `≈` relations at the top level of the document's statements.
+    pub equalities: usize,
+    /// Statements without any relation (a formula named in prose).
+    pub without_equality: usize,
+    /// Statements with another relation and no `=` (`x > 0`, `x \in \mathbb{R}`).
+    pub other_relations: usize,
+    /// Formulas holding equalities that no chain checks, with why.
+    pub skipped: Vec<Skip>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A formula whose equalities are not judged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skip {
+    pub span: Span,
+    pub reason: SkipReason,
+    /// How many of the document's equalities this accounts for.
+    pub equalities: usize,
+}
+
+/// Why a formula is not judged; [`SkipReason::class`] is the short name reports use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SkipReason {
+    /// Another relation at top level (`<`, `\in`, `\to`, `:`).
+    Relation,
+    /// A conclusion after `\Rightarrow` that holds only under the condition before it.
+    Conditional,
+    /// `= m \times d_h`: a size, not a value.
+    Size,
+    /// `x = 0`, `\sigma(a) = [0.1, 0.9]`: a value given by example.
+    Assignment,
+    /// The first `=` of a definition (`a(x) = ...`), or a left side that states
+    /// what a variable is (`o_k^a = ...`).
+    Definition,
+    /// A leading `=` with nothing before it to continue.
+    NoLeftSide,
+    /// A formula the reader cannot read; the message says what.
+    Unreadable(String),
+    /// A derivative of a name no definition ties to the variable.
+    UndefinedDerivative(String),
+    /// Read, but lowering refused it (the message says why).
+    NotChecked(String),
+}
+
+impl SkipReason {
+    /// The reason's class: `relation`, `conditional`, `size`, `assignment`,
+    /// `definition`, `no-left-side`, `unreadable`, `undefined-derivative`, `not-checked`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            SkipReason::Relation => "relation",
+            SkipReason::Conditional => "conditional",
+            SkipReason::Size => "size",
+            SkipReason::Assignment => "assignment",
+            SkipReason::Definition => "definition",
+            SkipReason::NoLeftSide => "no-left-side",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::UndefinedDerivative(_) => "undefined-derivative",
+            SkipReason::NotChecked(_) => "not-checked",
+        }
+    }
+
+    /// The reason in words, for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::Relation => "another relation (<, ∈, →, ...) at top level".into(),
+            SkipReason::Conditional => "a conclusion under a condition (after ⇒)".into(),
+            SkipReason::Size => "a size, not a value".into(),
+            SkipReason::Assignment => "an assignment of a value".into(),
+            SkipReason::Definition => "definition only".into(),
+            SkipReason::NoLeftSide => "a leading `=` that continues nothing".into(),
+            SkipReason::Unreadable(m) => m.clone(),
+            SkipReason::UndefinedDerivative(n) => {
+                format!("differentiates `{n}`, which has no definition here")
+            }
+            SkipReason::NotChecked(m) => format!("not checked: {m}"),
+        }
+    }
+}
+
+impl Reading {
+    fn skip(&mut self, span: Span, reason: SkipReason, equalities: usize) {
+        if equalities > 0 {
+            self.skipped.push(Skip {
+                span,
+                reason,
+                equalities,
+            });
+        }
+    }
+}
+
+/// Names written with both an index and a letter superscript somewhere in the
+/// document (`o_k^a`, `h^s_j`): there the superscript labels the name, so `o^a`
+/// is the name `oa`, not a power.
+fn document_labels(blocks: &[MathBlock]) -> HashSet<String> {
+    let mut labels = HashSet::new();
+    for block in blocks {
+        let toks = tokenize(&block.body, 0);
+        for w in toks.windows(5) {
+            let letter = |t: &Token| match &t.tok {
+                Tok::Letter(c) => Some(*c),
+                _ => None,
+            };
+            let (Some(base), Some(a), Some(b)) = (letter(&w[0]), letter(&w[2]), letter(&w[4]))
+            else {
+                continue;
+            };
+            let label = match (&w[1].tok, &w[3].tok) {
+                (Tok::Sym('_'), Tok::Sym('^')) => b,
+                (Tok::Sym('^'), Tok::Sym('_')) => a,
+                _ => continue,
+            };
+            if base != 'e' && label != 'T' {
+                labels.insert(format!("{base}{label}"));
+            }
+        }
+    }
+    labels
+}
+
+/// Reads every chain of the math `blocks` of `source` (the whole document is the
+/// span space), with the side file's names in `side`.
+pub fn read_chains(
+    source: &SourceFile,
+    blocks: &[MathBlock],
+    side: &SideFile,
+    side_items: &[Item],
+) -> Reading {
+    let mut ctx = side.context(side_items);
+    ctx.labels.extend(document_labels(blocks));
+    ctx.star_is_convolution = Context::mentions_convolution(&source.text);
+    let mut reading = Reading::default();
+    let mut text_defs: Vec<TextDef> = Vec::new();
+    let mut open: Option<OpenChain> = None;
+    let base_ctx = ctx.clone();
+    let mut previous_was_condition = false;
+    let mut prose_from = 0usize;
+    // the document's context: conditions, a limit, values and names the text gave
+    let mut conditions: Vec<Condition> = Vec::new();
+    let mut limit: Option<(String, usize)> = None;
+    let mut bindings: Vec<Binding> = Vec::new();
+    let mut named: HashSet<String> = HashSet::new();
+    let mut cuts: Vec<Cut> = Vec::new();
+    let line_of = |span: Span| source.line_col(span.start as usize).line;
+    for (block_index, block) in blocks.iter().enumerate() {
+        let mut toks = tokenize(&block.body, block.body_span.start as usize);
+        if block.decoded {
+            // a formula decoded from an image URL is located at the image
+            for t in &mut toks {
+                t.span = block.span;
+            }
+        }
+        let toks = unwrap_boxed(toks);
+        let (label, toks) = strip_label(&toks);
+        let prose = source
+            .text
+            .get(prose_from..block.span.start as usize)
+            .unwrap_or("");
+        prose_from = block.span.end as usize;
+        let cues = prose_cues(prose);
+        if starts_section(prose) {
+            // a new question: names the text defined before may mean something else now
+            close(&mut open, &mut reading, &text_defs, side);
+            text_defs.clear();
+            ctx = base_ctx.clone();
+            conditions.clear();
+            bindings.clear();
+            named.clear();
+            cuts.clear();
+            limit = None;
+        } else if label.is_some() {
+            // a sub-part: its own conditions and example values
+            conditions.clear();
+            bindings.clear();
+        }
+        if let Some(phrase) = &cues.limit {
+            limit = Some((phrase.clone(), line_of(block.span)));
+        }
+        named.extend(cues.named.iter().cloned());
+        let mut block_has_chain = false;
+        for (statement_index, statement) in split_statements(toks).into_iter().enumerate() {
+            reading.equalities += statement.ops.len();
+            let span = statement.span().unwrap_or(block.span);
+            if !statement.continues {
+                close(&mut open, &mut reading, &text_defs, side);
+            }
+            let after_condition = std::mem::take(&mut previous_was_condition);
+            let cue_condition = statement.cue.as_deref().is_some_and(is_condition_word)
+                || (statement_index == 0 && cues.condition);
+            if statement.other_relation {
+                if statement.ops.is_empty() {
+                    reading.other_relations += 1;
+                    if cue_condition {
+                        if let Some(toks) = statement.parts.first() {
+                            if let Ok(expr) = parse_expression(toks, &ctx) {
+                                if matches!(expr.kind, ExprKind::Compare { .. }) {
+                                    // a new condition replaces the ones before it
+                                    conditions.clear();
+                                    conditions.push(Condition {
+                                        shown: format!(
+                                            "`{}` (line {})",
+                                            source.snippet(span).trim(),
+                                            line_of(span)
+                                        ),
+                                        expr,
+                                        block: block_index,
+                                        next_used: false,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                reading.skip(span, SkipReason::Relation, statement.ops.len());
+                previous_was_condition = true;
+                close(&mut open, &mut reading, &text_defs, side);
+                continue;
+            }
+            if statement.after_implication && after_condition {
+                // `c \to 1 \Rightarrow S(x^c) = S(x)` holds only under its condition
+                reading.skip(span, SkipReason::Conditional, statement.ops.len());
+                continue;
+            }
+            if statement.parts.iter().any(|p| is_shape(p)) {
+                // `\frac{\partial L}{\partial h} = 1 \times d_h`: a size, not a value
+                reading.skip(span, SkipReason::Size, statement.ops.len());
+                close(&mut open, &mut reading, &text_defs, side);
+                continue;
+            }
+            if statement.parts.len() < 2 {
+                reading.without_equality += 1;
+                close(&mut open, &mut reading, &text_defs, side);
+                continue;
+            }
+            let mut parts: Vec<Part> = Vec::new();
+            let mut ops = statement.ops.clone();
+            let mut toks_parts = statement.parts.iter();
+            if statement.continues {
+                // the empty part before the leading `=`
+                toks_parts.next();
+                if open.is_none() {
+                    reading.skip(span, SkipReason::NoLeftSide, 1);
+                    ops.remove(0);
+                }
+            } else if let Some(first) = toks_parts.next() {
+                // the left side: a definition, or the start of a chain
+                if is_assignment(&statement, &ctx) {
+                    // `x = 0`, `c = 1`: a value or a condition, not a derivation
+                    reading.skip(span, SkipReason::Assignment, statement.ops.len());
+                    previous_was_condition = true;
+                    if let Some(b) = binding(&statement, &ctx, source, span) {
+                        bindings.retain(|old| !super::context::same(&old.lhs, &b.lhs));
+                        bindings.push(b);
+                    }
+                    continue;
+                }
+                let worded = statement.cue.as_deref().is_some_and(is_definition_word)
+                    || (statement_index == 0 && ends_with_definition_word(prose));
+                // "where, $\frac{\partial \sigma}{\partial a} = ...$" still claims: only a
+                // left side that names something is defined by the words
+                let definitional = statement.defines
+                    || (worded && defined_name(first, &ctx, side, &text_defs).is_some());
+                if definitional {
+                    // `x_1 = g_2(x_2) = \frac{c}{x_2}` after "let", or `f := ...`:
+                    // every name on the left of an `=` is defined, nothing is claimed
+                    define_all(&statement, &mut ctx, side, &mut text_defs);
+                    reading.skip(span, SkipReason::Definition, statement.ops.len());
+                    continue;
+                }
+                let definition_span = statement.part_span(0).unwrap_or(span);
+                if skipped_lhs(first, &ctx, side, &text_defs, &named) {
+                    // `o_k^a = \sum_j w_{kj} h_j + b_k` states what a variable is
+                    reading.skip(definition_span, SkipReason::Definition, 1);
+                    if let Ok(lhs) = parse_expression(first, &ctx) {
+                        let shown = source.snippet(definition_span).trim().to_string();
+                        for n in names(&lhs) {
+                            if n.chars().count() > 1 || side.declares(&n) {
+                                cuts.push(Cut {
+                                    name: n,
+                                    shown: format!("`{shown}` (line {})", line_of(span)),
+                                });
+                            }
+                        }
+                        if let ExprKind::Ident(n) = &lhs.kind {
+                            if side.vars.contains_key(n.as_str()) {
+                                reading.warnings.push(
+                                    Diagnostic::warning(
+                                        definition_span,
+                                        format!(
+                                            "the text defines `{shown}`, but --defs declares `{n}` a variable: the text's definition is not used"
+                                        ),
+                                    )
+                                    .with_note("steps that depend on it through a derivative are not refuted"),
+                                );
+                            }
+                        }
+                    }
+                    ops.remove(0);
+                } else if let Some((name, params)) = defined_name(first, &ctx, side, &text_defs) {
+                    if name.name.chars().count() == 2 && !name.name.contains('_') {
+                        // `h^a = ...` names `ha`: later `h_j^a` is its entry
+                        ctx.labels.insert(name.name.clone());
+                    }
+                    // (the body is parsed again below as the chain's start; warnings come from there)
+                    let body = statement
+                        .parts
+                        .get(1)
+                        .and_then(|p| parse_expression(p, &ctx).ok())
+                        .filter(|b| !is_constant(b));
+                    reading.skip(definition_span, SkipReason::Definition, 1);
+                    if let Some(body) = body {
+                        record_definition(&mut ctx, &mut text_defs, name, params, body);
+                    }
+                    ops.remove(0);
+                } else {
+                    parts.push(parse_part(first, &ctx, &mut reading));
+                }
+            }
+            for p in toks_parts {
+                parts.push(parse_part(p, &ctx, &mut reading));
+            }
+            block_has_chain = true;
+            let chain = open.get_or_insert_with(|| {
+                let mut situation = Situation {
+                    limit: limit
+                        .as_ref()
+                        .map(|(p, line)| format!("\"{p}\" (line {line})")),
+                    bindings: bindings.clone(),
+                    cuts: cuts.clone(),
+                    ..Situation::default()
+                };
+                for c in &conditions {
+                    let pair = (c.expr.clone(), c.shown.clone());
+                    if c.block == block_index || !c.next_used {
+                        situation.attach.push(pair);
+                    } else {
+                        situation.recalled.push(pair);
+                    }
+                }
+                OpenChain {
+                    name: chain_name(
+                        source,
+                        label.as_deref(),
+                        statement.parts.iter().flatten().next(),
+                    ),
+                    parts: Vec::new(),
+                    ops: Vec::new(),
+                    situation,
+                }
+            });
+            if chain.parts.is_empty() && !ops.is_empty() && ops.len() == parts.len() {
+                reading.skip(span, SkipReason::NoLeftSide, 1);
+                ops.remove(0);
+            }
+            chain.parts.extend(parts);
+            chain.ops.extend(ops);
+        }
+        if block_has_chain {
+            // a limit named in the prose is about the next formulas only
+            limit = None;
+            for c in conditions.iter_mut() {
+                if c.block != block_index {
+                    c.next_used = true;
+                }
+            }
+        }
+    }
+    close(&mut open, &mut reading, &text_defs, side);
+    reading
+}
+
+/// Words after which an equation defines rather than claims.
+fn is_definition_word(word: &str) -> bool {
+    matches!(
+        word.trim().trim_end_matches(',').trim(),
+        "let"
+            | "define"
+            | "denote"
+            | "where"
+            | "set"
+            | "soit"
+            | "posons"
+            | "sea"
+            | "definimos"
+            | "令"
+            | "设"
+            | "记"
+            | "定义"
+            | "정의"
+    )
+}
+
+/// Prose that ends with a definition word right before the math ("Let $x = ...$").
+fn ends_with_definition_word(prose: &str) -> bool {
+    let last = prose
+        .trim_end()
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    is_definition_word(&last)
+        || ["令", "设", "记"]
+            .iter()
+            .any(|w| prose.trim_end().ends_with(w))
+}
+
+fn record_definition(
+    ctx: &mut Context,
+    text_defs: &mut Vec<TextDef>,
+    name: Ident,
+    params: Vec<Ident>,
+    body: Expr,
+) {
+    if params.is_empty() {
+        ctx.functions.remove(&name.name);
+        ctx.constants.insert(name.name.clone());
+    } else {
+        ctx.constants.remove(&name.name);
+        ctx.functions.insert(name.name.clone(), params.len());
+    }
+    text_defs.retain(|d| d.name.name != name.name);
+    text_defs.push(TextDef { name, params, body });
+}
+
+/// A let-chain `x_1 = g_2(x_2) = \frac{c}{x_2}`: each name left of an `=` is
+/// defined by the part after it (the last definition first, so `x_1` may use `g_2`).
+fn define_all(
+    statement: &Statement,
+    ctx: &mut Context,
+    side: &SideFile,
+    text_defs: &mut Vec<TextDef>,
+) {
+    for k in (0..statement.parts.len().saturating_sub(1)).rev() {
+        let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, text_defs) else {
+            continue;
+        };
+        let Ok(body) = parse_expression(&statement.parts[k + 1], ctx) else {
+            continue;
+        };
+        if is_constant(&body) {
+            continue;
+        }
+        record_definition(ctx, text_defs, name, params, body);
+    }
+}
+
+/// `\sigma(a) = [0.1, 0.9]`, `y = 1`: the values the text gives.
+fn binding(
+    statement: &Statement,
+    ctx: &Context,
+    source: &SourceFile,
+    span: Span,
+) -> Option<Binding> {
+    let lhs = parse_expression(&statement.parts[0], ctx).ok()?;
+    let rhs = parse_expression(&statement.parts[1], ctx).ok()?;
+    let values = match rhs.kind {
+        ExprKind::Vector(items) => items,
+        _ => vec![rhs],
+    };
+    Some(Binding {
+        lhs,
+        values,
+        shown: format!(
+            "`{}` (line {})",
+            source.snippet(span).trim(),
+            source.line_col(span.start as usize).line
+        ),
+    })
+}
+
+/// Whether prose holds a line that opens a new question: a Markdown heading or a
+/// line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`). Sub-parts (`a)`, `(e)`)
+/// keep the question's definitions.
+fn starts_section(prose: &str) -> bool {
+    prose.lines().any(|line| {
+        let line = line.trim_start();
+        let question = |w: &str| {
+            w.strip_prefix('Q')
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        };
+        line.starts_with('#') || line.split_whitespace().any(question)
+    })
+}
+
+/// A part of a statement: read, or the place and message of why not.
+type Part = Result<Expr, (Span, String)>;
+
+struct OpenChain {
+    name: String,
+    parts: Vec<Part>,
+    ops: Vec<RelOp>,
+    situation: Situation,
+}
+
+fn chain_name(source: &SourceFile, label: Option<&str>, first: Option<&Token>) -> String {
+    let at = first.map(|t| source.locate(t.span.start as usize));
+    let line = at.map_or(0, |a| a.line);
+    let place = match at.and_then(|a| a.cell) {
+        Some(cell) => format!("cell {cell} line {line}"),
+        None => format!("line {line}"),
+    };
+    match label {
+        Some(l) => format!("{l} {place}"),
+        None => place,
+    }
+}
+
+/// Ends the open chain: runs of readable parts become chains (an unreadable part
+/// splits the chain, so no step jumps over it, and the steps it touches are skipped).
+fn close(
+    open: &mut Option<OpenChain>,
+    reading: &mut Reading,
+    text_defs: &[TextDef],
+    side: &SideFile,
+) {
+    let Some(chain) = open.take() else {
+        return;
+    };
+    // the relations an unreadable part takes with it: the one before it and the one after
+    for (k, part) in chain.parts.iter().enumerate() {
+        let Err((span, message)) = part else {
+            continue;
+        };
+        let before = k > 0 && k <= chain.ops.len() && chain.parts[k - 1].is_ok();
+        let after = k < chain.ops.len();
+        let lost = usize::from(before) + usize::from(after);
+        reading.skip(*span, SkipReason::Unreadable(message.clone()), lost);
+    }
+    let situation = &chain.situation;
+    let mut run: Vec<Expr> = Vec::new();
+    let mut run_ops: Vec<RelOp> = Vec::new();
+    let mut flush = |run: &mut Vec<Expr>, run_ops: &mut Vec<RelOp>| {
+        if run.len() >= 2 {
+            for (parts, ops, numeric) in
+                split_at_values(std::mem::take(run), std::mem::take(run_ops), situation)
+            {
+                let mut c = Chain {
+                    name: chain.name.clone(),
+                    parts,
+                    ops,
+                    definitions: text_defs.to_vec(),
+                    conditions: Vec::new(),
+                    context: Vec::new(),
+                    assumptions: Vec::new(),
+                };
+                if let Some(note) = numeric {
+                    c.context.push(note);
+                }
+                situate(&mut c, situation, side);
+                reading.chains.push(c);
+            }
+        }
+        run.clear();
+        run_ops.clear();
+    };
+    for (k, part) in chain.parts.into_iter().enumerate() {
+        match part {
+            Ok(e) => {
+                if !run.is_empty() {
+                    let op = k
+                        .checked_sub(1)
+                        .and_then(|j| chain.ops.get(j))
+                        .copied()
+                        .unwrap_or(RelOp::Eq);
+                    run_ops.push(op);
+                }
+                run.push(e);
+            }
+            Err(_) => flush(&mut run, &mut run_ops),
+        }
+    }
+    flush(&mut run, &mut run_ops);
+}
+
+/// The names a chain's text reaches: its parts and the definitions they use.
+fn reach(chain: &Chain) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending: Vec<String> = chain.parts.iter().flat_map(names).collect();
+    while let Some(n) = pending.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        for d in chain.definitions.iter().filter(|d| d.name.name == n) {
+            pending.extend(names(&d.body));
+        }
+    }
+    seen
+}
+
+/// Attaches the conditions the text states to a chain, and records what the
+/// reader assumed where the text said nothing.
+fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile) {
+    let own: std::collections::BTreeSet<String> = chain.parts.iter().flat_map(names).collect();
+    let mut reached = reach(chain);
+    // through the side file's definitions too (`os = softmax(oa)`)
+    let mut pending: Vec<String> = reached.iter().cloned().collect();
+    while let Some(n) = pending.pop() {
+        for m in side.def_names.get(&n).into_iter().flatten() {
+            if reached.insert(m.clone()) {
+                pending.push(m.clone());
+            }
+        }
+    }
+    let known = |n: &str| {
+        own.contains(n) || reached.contains(n) || chain.definitions.iter().any(|d| d.name.name == n)
+    };
+    for (expr, shown) in &situation.attach {
+        let needed = names(expr);
+        // a condition on an index (`k \neq y` with `o_k`) cannot be a condition of
+        // the check (free indices are not variables there): it is recalled instead
+        let on_index = |n: &String| reached.iter().any(|r| r.ends_with(&format!("_{n}")));
+        if needed.iter().all(|n| known(n)) && !needed.iter().any(on_index) {
+            chain.conditions.push(expr.clone());
+            chain.context.push(format!("under {shown}"));
+        } else if needed.iter().any(|n| reached.contains(n)) {
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only without the condition {shown}, which the reader could not attach"
+                ),
+            });
+        }
+    }
+    for (expr, shown) in &situation.recalled {
+        if names(expr).iter().any(|n| reached.contains(n)) {
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only if the condition {shown} stated before it does not apply"
+                ),
+            });
+        }
+    }
+    if let Some(limit) = &situation.limit {
+        chain.assumptions.push(Assumption {
+            step: None,
+            text: format!(
+                "the text says this holds at {limit}: refuted only if it is meant for every value, and the reader does not take that limit"
+            ),
+        });
+    }
+    if chain.parts.iter().any(has_derivative) {
+        for cut in &situation.cuts {
+            if reached.contains(&cut.name) {
+                chain.assumptions.push(Assumption {
+                    step: None,
+                    text: format!(
+                        "refuted only if `{}` is a free variable; the text defines it by {}, which the reader did not use",
+                        cut.name, cut.shown
+                    ),
+                });
+            }
+        }
+    }
+    // a step from an expression to a number with no values in scope
+    for k in 1..chain.parts.len() {
+        let (from, to) = (&chain.parts[k - 1], &chain.parts[k]);
+        if !is_number(to) || is_number(from) {
+            continue;
+        }
+        let free: Vec<String> = names(from)
+            .into_iter()
+            .filter(|n| {
+                !is_builtin_function(n)
+                    && !n.contains('_')
+                    && !chain.definitions.iter().any(|d| &d.name.name == n)
+                    && !side.others.contains(n)
+            })
+            .collect();
+        if free.is_empty() {
+            continue;
+        }
+        chain.assumptions.push(Assumption {
+            step: Some(k),
+            text: format!(
+                "needs values for {}: the text gives none here, so a refutation would rest on values the reader chose",
+                free.join(" and ")
+            ),
+        });
+    }
+    // a left side that names something the text never defines (`J_{ij} = ...`)
+    let head = match &chain.parts[0].kind {
+        ExprKind::Ident(n) => Some(plain_name(n).to_string()),
+        ExprKind::Subscript { base, .. } => match &base.kind {
+            ExprKind::Ident(n) => Some(plain_name(n).to_string()),
+            _ => None,
+        },
+        ExprKind::Call { func, .. } if !is_builtin_function(&func.name) => Some(func.name.clone()),
+        _ => None,
+    };
+    if let Some(head) = head {
+        let later = chain.parts[1..].iter().any(|p| names(p).contains(&head));
+        let defined = chain.definitions.iter().any(|d| d.name.name == head) || side.declares(&head);
+        if !later && !defined {
+            chain.assumptions.push(Assumption {
+                step: Some(1),
+                text: format!(
+                    "refuted only if `{head}` is free; the text does not define `{head}`"
+                ),
+            });
+        }
+    }
+}
+
+/// Cuts the steps that go from an expression to a number out of a chain. With
+/// values the text gave in scope (`\sigma(a) = [0.1, 0.9]`, `y = [1, 0]`), such a
+/// step is checked under them (with several samples, it must hold for one:
+/// `(A₁ − c)(A₂ − c) = 0`); without, it keeps its place and needs values.
+fn split_at_values(
+    parts: Vec<Expr>,
+    ops: Vec<RelOp>,
+    situation: &Situation,
+) -> Vec<(Vec<Expr>, Vec<RelOp>, Option<String>)> {
+    let mut out: Vec<(Vec<Expr>, Vec<RelOp>, Option<String>)> = Vec::new();
+    let mut cur: Vec<Expr> = vec![parts[0].clone()];
+    let mut cur_ops: Vec<RelOp> = Vec::new();
+    for (k, op) in ops.iter().enumerate() {
+        let (from, to) = (&parts[k], &parts[k + 1]);
+        let numeric = is_number(to) && !is_number(from);
+        let used: Vec<&Binding> = situation
+            .bindings
+            .iter()
+            .filter(|b| numeric && mentions(from, b))
+            .collect();
+        let samples = used.iter().map(|b| b.values.len()).max().unwrap_or(0);
+        let instances: Vec<Expr> = (0..samples).map(|s| instantiate(from, &used, s)).collect();
+        if samples == 0 || !instances.iter().all(is_number) {
+            cur.push(to.clone());
+            cur_ops.push(*op);
+            continue;
+        }
+        if cur.len() >= 2 {
+            out.push((std::mem::take(&mut cur), std::mem::take(&mut cur_ops), None));
+        }
+        let shown: Vec<&str> = used.iter().map(|b| b.shown.as_str()).collect();
+        let (start, rhs) = if samples == 1 {
+            (instances[0].clone(), to.clone())
+        } else {
+            let factor = |a: &Expr| Expr {
+                kind: ExprKind::Binary {
+                    op: crate::syntax::ast::BinOp::Sub,
+                    lhs: Box::new(a.clone()),
+                    rhs: Box::new(to.clone()),
+                },
+                span: a.span,
+            };
+            let product = instances[1..]
+                .iter()
+                .fold(factor(&instances[0]), |acc, a| Expr {
+                    kind: ExprKind::Binary {
+                        op: crate::syntax::ast::BinOp::Mul,
+                        lhs: Box::new(acc),
+                        rhs: Box::new(factor(a)),
+                    },
+                    span: from.span,
+                });
+            let zero = Expr {
+                kind: ExprKind::Number(crate::syntax::ast::Literal::integer_places(
+                    num_rational::BigRational::from_integer(0.into()),
+                )),
+                span: to.span,
+            };
+            (product, zero)
+        };
+        let note = if samples == 1 {
+            format!("with {}", shown.join(", "))
+        } else {
+            format!(
+                "with {}: {samples} samples, the step must hold for one of them",
+                shown.join(", ")
+            )
+        };
+        out.push((vec![start, rhs], vec![*op], Some(note)));
+        cur = vec![to.clone()];
+        cur_ops = Vec::new();
+    }
+    if cur.len() >= 2 {
+        out.push((cur, cur_ops, None));
+    }
+    out
+}
+
+fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Part {
+    parse_expression(toks, ctx).map_err(|ParseError { span, message }| {
+        reading.warnings.push(
+            Diagnostic::warning(span, format!("{message}; this formula is not checked"))
+                .with_note("the chain is split here: the steps on either side are still checked"),
+        );
+        (span, message)
+    })
+}
+
+/// The left side names a variable rather than something to check: an entry of a
+/// name without a definition (`o_k^a = ...`, `h_j^s = ...`) or a variable the side
+/// file declares (`o^a = W h + b`). The first `=` is then skipped.
+fn skipped_lhs(
+    toks: &[Token],
+    ctx: &Context,
+    side: &SideFile,
+    text_defs: &[TextDef],
+    named: &HashSet<String>,
+) -> bool {
+    let Ok(e) = parse_expression(toks, ctx) else {
+        return false;
+    };
+    if let ExprKind::Subscript { base, .. } = &e.kind {
+        // `J_{ij} = ...` after "Let the Jacobian = J": an entry of a name the text
+        // introduces (or never defines) says what it is
+        if let ExprKind::Ident(b) = &base.kind {
+            let defined = side.declares(b) || text_defs.iter().any(|d| &d.name.name == b);
+            return named.contains(b.as_str()) || !defined;
+        }
+        return false;
+    }
+    let ExprKind::Ident(name) = &e.kind else {
+        return false;
+    };
+    let plain = plain_name(name);
+    // an entry is checked against a definition only when that definition is
+    // plainly a vector (`o^s = \text{softmax}(o^a)`); `h^a = W^{(1)}x + b^{(1)}` is
+    // read with scalar names, so its entries are not compared with it
+    let vector_def = |d: &TextDef| {
+        matches!(&d.body.kind, ExprKind::Call { func, .. }
+            if matches!(func.name.as_str(), "softmax" | "onehot") || side.indexed.contains(&func.name))
+    };
+    let defined = |n: &str| {
+        side.others.contains(n) || text_defs.iter().any(|d| d.name.name == n && vector_def(d))
+    };
+    if side.vars.contains_key(name.as_str()) {
+        return true;
+    }
+    let sub = name.get(plain.len() + 1..).unwrap_or("");
+    let entry = name.len() > plain.len()
+        && (is_index(sub)
+            || (named.contains(plain) && sub.chars().all(|c| "ijklmnpqrst,".contains(c))));
+    entry && !defined(plain)
+}
+
+/// A subscript that is an index (`i`, `k`), not a label (`CE`, `mse`) or a number.
+fn is_index(sub: &str) -> bool {
+    sub.chars().count() == 1 && sub.chars().all(|c| c.is_lowercase())
+}
+
+/// `x = 0`, `\sigma(a) = [0.1, 0.9]`: a name (or a function at names) given a
+/// value by example; a condition or an assignment, not a derivation.
+fn is_assignment(statement: &Statement, ctx: &Context) -> bool {
+    if statement.parts.len() != 2 {
+        return false;
+    }
+    let (Ok(lhs), Ok(rhs)) = (
+        parse_expression(&statement.parts[0], ctx),
+        parse_expression(&statement.parts[1], ctx),
+    ) else {
+        return false;
+    };
+    let name_like = match &lhs.kind {
+        ExprKind::Ident(_) => true,
+        ExprKind::Call { args, .. } => args
+            .iter()
+            .all(|a| matches!(a.value.kind, ExprKind::Ident(_))),
+        _ => false,
+    };
+    let number = |e: &Expr| matches!(e.kind, ExprKind::Number(_));
+    let value = match &rhs.kind {
+        ExprKind::Number(_) => true,
+        ExprKind::Vector(items) => items.iter().all(number),
+        _ => false,
+    };
+    name_like && value
+}
+
+/// The name a statement's left side defines: a plain name (`h_1`, `L_{CE}`) or a call
+/// of a function that is neither built in, declared, nor defined earlier in the
+/// text (`a(x)`, `L(x, y)`).
+fn defined_name(
+    toks: &[Token],
+    ctx: &Context,
+    side: &SideFile,
+    text_defs: &[TextDef],
+) -> Option<(Ident, Vec<Ident>)> {
+    let mut calls = ctx.clone();
+    calls.calls_by_default = true;
+    let e = parse_expression(toks, &calls).ok()?;
+    match &e.kind {
+        ExprKind::Ident(name) => {
+            let plain = plain_name(name);
+            if side.declares_for_text(name)
+                || side.declares_for_text(plain)
+                || is_builtin_function(name)
+            {
+                return None;
+            }
+            if name.len() > plain.len() && is_index(&name[plain.len() + 1..]) {
+                // `o_k^s = ...` states an entry: it is checked, not a definition
+                return None;
+            }
+            Some((
+                Ident {
+                    name: name.clone(),
+                    span: e.span,
+                },
+                Vec::new(),
+            ))
+        }
+        ExprKind::Call {
+            func,
+            primes: 0,
+            args,
+        } => {
+            if is_builtin_function(&func.name) || side.declares_for_text(&func.name) {
+                return None;
+            }
+            // `x(1 - x) = x - x^2`: a name applied to an expression of itself is a product
+            if args.iter().any(|a| mentions_name(&a.value, &func.name)) {
+                return None;
+            }
+            // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
+            // (a bare name, `L_{CE} = ...`, is redefined instead)
+            if text_defs.iter().any(|d| d.name.name == func.name) {
+                return None;
+            }
+            let mut params: Vec<Ident> = Vec::new();
+            for a in args {
+                match &a.value.kind {
+                    ExprKind::Ident(n)
+                        if n.chars().count() == 1 && !params.iter().any(|p| &p.name == n) =>
+                    {
+                        params.push(Ident {
+                            name: n.clone(),
+                            span: a.value.span,
+                        })
+                    }
+                    // `S(x + c) = S(x)` states something of the built-in `S`
+                    _ if side.declares(&func.name) => return None,
+                    // `L_{CE}(\sigma(o^a), y)`: the arguments only annotate the name
+                    _ => return Some((func.clone(), Vec::new())),
+                }
+            }
+            Some((func.clone(), params))
+        }
+        // `h^a` with no declared `ha`: a labelled name
+        ExprKind::Binary {
+            op: crate::syntax::ast::BinOp::Pow,
+            lhs,
+            rhs,
+        } => match (&lhs.kind, &rhs.kind) {
+            (ExprKind::Ident(b), ExprKind::Ident(l))
+                if b.chars().count() == 1 && l.chars().count() == 1 && b != "e" =>
+            {
+                let name = format!("{b}{l}");
+                if side.declares(&name) {
+                    return None;
+                }
+                Some((Ident { name, span: e.span }, Vec::new()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `e` uses the plain name `name` anywhere.
+fn mentions_name(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Ident(n) => n == name,
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions_name(lhs, name) || mentions_name(rhs, name)
+        }
+        ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+            mentions_name(x, name)
+        }
+        ExprKind::Call { func, args, .. } => {
+            func.name == name || args.iter().any(|a| mentions_name(&a.value, name))
+        }
+        ExprKind::Subscript { base, indices } => {
+            mentions_name(base, name) || indices.iter().any(|i| mentions_name(i, name))
+        }
+        ExprKind::Vector(items) | ExprKind::And(items) => {
+            items.iter().any(|i| mentions_name(i, name))
+        }
+        _ => false,
+    }
+}
+
+/// A derivative of a bare name that no definition (text or side file) ties to the
+/// variable (`\frac{\partial L}{\partial o_k}` far from L's definition, or
+/// `\frac{\partial o_k}{\partial b_k}` with `o` a plain variable): it would be 0.
+pub(super) fn undefined_derivative(chain: &Chain, side: &SideFile) -> Option<(Span, String)> {
+    fn base_of(e: &Expr) -> Option<&str> {
+        match &e.kind {
+            ExprKind::Ident(n) => Some(plain_name(n)),
+            ExprKind::Subscript { base, .. } => base_of(base),
+            _ => None,
+        }
+    }
+    fn find(e: &Expr, known: &dyn Fn(&str) -> bool) -> Option<(Span, String)> {
+        match &e.kind {
+            ExprKind::Derivative { body, var, .. } | ExprKind::Grad { body, var } => {
+                if let ExprKind::Ident(full) = &body.kind {
+                    let n = plain_name(full);
+                    if !known(full) && !known(n) && base_of(var) != Some(n) {
+                        return Some((body.span, full.clone()));
+                    }
+                } else if let Some(n) = base_of(body) {
+                    if !known(n) && base_of(var) != Some(n) {
+                        return Some((body.span, n.to_string()));
+                    }
+                }
+                find(body, known).or_else(|| find(var, known))
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                find(lhs, known).or_else(|| find(rhs, known))
+            }
+            ExprKind::Neg(x) => find(x, known),
+            ExprKind::Call { args, .. } => args.iter().find_map(|a| find(&a.value, known)),
+            ExprKind::Sum { body, .. } | ExprKind::Limit { body, .. } => find(body, known),
+            _ => None,
+        }
+    }
+    let known =
+        |n: &str| chain.definitions.iter().any(|d| d.name.name == n) || side.others.contains(n);
+    chain.parts.iter().find_map(|p| find(p, &known))
+}

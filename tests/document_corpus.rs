@@ -1,0 +1,128 @@
+//! The document corpus: Markdown, notebooks, LaTeX and plain-text derivations
+//! written for these tests, each with the verdict of every step it holds.
+//!
+//! Format: beside each document `tests/documents/NAME.EXT` stands
+//! `tests/documents/NAME.expect`, one line per judged step in report order,
+//! `LOCATION VERDICT`, where LOCATION is the step's line (`12`), or `cell N:LINE`
+//! in a notebook. Optional lines: `exit N` (the exit code, default 0 if every
+//! verdict is proved or checked, else 1), `args ARG...` (extra arguments, e.g.
+//! `args --defs NAME.defs.nabla`). `#` starts a comment. The test fails on any
+//! difference, so a false refutation, a lost step or a new skip all show.
+
+#[allow(dead_code)]
+mod util;
+
+use serde_json::Value as Json;
+use std::path::PathBuf;
+use util::repo_root;
+
+struct Expect {
+    steps: Vec<String>,
+    exit: Option<i32>,
+    args: Vec<String>,
+}
+
+fn parse_expect(text: &str) -> Expect {
+    let mut expect = Expect {
+        steps: Vec::new(),
+        exit: None,
+        args: Vec::new(),
+    };
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(code) = line.strip_prefix("exit ") {
+            expect.exit = Some(code.trim().parse().expect("exit N"));
+        } else if let Some(args) = line.strip_prefix("args ") {
+            expect.args = args.split_whitespace().map(String::from).collect();
+        } else {
+            expect
+                .steps
+                .push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+    expect
+}
+
+fn location(result: &Json) -> String {
+    let line = result["line"].as_u64().unwrap_or(0);
+    match result.get("cell").and_then(Json::as_u64) {
+        Some(cell) => format!("cell {cell}:{line}"),
+        None => line.to_string(),
+    }
+}
+
+fn documents() -> Vec<PathBuf> {
+    let dir = repo_root().join("tests/documents");
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/documents exists")
+        .map(|e| e.expect("a folder entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            p.with_extension("expect").exists()
+                && !name.ends_with(".expect")
+                && !name.ends_with(".defs.nabla")
+        })
+        .collect();
+    docs.sort();
+    docs
+}
+
+#[test]
+fn every_document_step_gets_its_verdict() {
+    let root = repo_root().join("tests/documents");
+    let mut failures = Vec::new();
+    let (mut judged, mut refuted) = (0, 0);
+    let docs = documents();
+    for doc in &docs {
+        let name = doc.file_name().unwrap().to_string_lossy().into_owned();
+        let expect_text = std::fs::read_to_string(doc.with_extension("expect")).unwrap();
+        let expect = parse_expect(&expect_text);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+            .args(["check", "--format", "json", &name])
+            .args(&expect.args)
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run nabla");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let json: Json = match serde_json::from_str(&stdout) {
+            Ok(json) => json,
+            Err(e) => {
+                failures.push(format!("{name}: not JSON ({e}): {stdout}"));
+                continue;
+            }
+        };
+        let results = json["files"][0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let got: Vec<String> = results
+            .iter()
+            .map(|r| format!("{} {}", location(r), r["verdict"].as_str().unwrap_or("?")))
+            .collect();
+        judged += got.len();
+        refuted += got.iter().filter(|s| s.ends_with(" refuted")).count();
+        if got != expect.steps {
+            failures.push(format!(
+                "{name}: steps differ\n  expected: {:?}\n  got:      {:?}",
+                expect.steps, got
+            ));
+        }
+        let all_hold = got
+            .iter()
+            .all(|s| s.ends_with(" proved") || s.ends_with(" checked"));
+        let want_exit = expect.exit.unwrap_or(if all_hold { 0 } else { 1 });
+        let code = output.status.code().unwrap_or(-1);
+        if code != want_exit {
+            failures.push(format!("{name}: exit {code}, expected {want_exit}"));
+        }
+    }
+    eprintln!(
+        "document corpus: {} documents, {judged} steps judged, {refuted} refuted",
+        docs.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
