@@ -71,6 +71,7 @@ fn every_verdict_in_text() {
 verdicts.nabla
   ✓ proved      4:1   claim \"square\": (x + 1)^2 = x^2 + 2*x + 1
   ✓ checked     5:1   claim \"close\": σ(x) ≈ 1/(1 + exp(-x))
+      explored: 40 points; magnitudes 10^-6..10^6
   ✗ refuted     6:1   claim \"wrong square\": (x + 1)^2 = x^2 + 1
 error: claim \"wrong square\" is refuted
   ┌─ verdicts.nabla:6:1
@@ -119,10 +120,10 @@ fn every_verdict_in_json() {
             "line": 5, "column": 1, "kind": "claim", "name": "close", "step": null,
             "text": "σ(x) ≈ 1/(1 + exp(-x))",
             "verdict": "checked", "expected": null, "passed": true, "seed": 1,
-            // every term of the sequence overflows at the wide points x = -m·10^e, e = 3..6
-            "points": 36, "skipped": 4,
+            // exp(-x) overflows f64 at some wide points x = -m·10^e: skipped, not refuted
+            "points": 40, "skipped": 4,
             "explored": {
-                "summary": "36 points", "magnitudes": null, "sizes": null,
+                "summary": "40 points; magnitudes 10^-6..10^6", "magnitudes": [-6, 6], "sizes": null,
                 "boundaries": 0, "functions": [],
             },
         }),

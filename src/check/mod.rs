@@ -1106,12 +1106,14 @@ pub fn cross_check_derivatives(
         let mut estimates = Vec::new();
         let mut forward = Vec::new();
         let mut backward = Vec::new();
+        let mut smallest_h = f64::INFINITY;
         for step in steps {
             let Some((minus, center, plus, h)) =
                 neighbours(store, site.body, coordinate, &x, step, env)
             else {
                 continue;
             };
+            smallest_h = smallest_h.min(h);
             estimates.push((plus - minus) / (2.0 * h));
             forward.push((plus - center) / h);
             backward.push((center - minus) / h);
@@ -1132,6 +1134,12 @@ pub fn cross_check_derivatives(
                  but central differences give {:.9}",
                 estimates[1]
             ));
+        }
+        // the steps scale with |x|: far out they are too long to tell a kink
+        // from a function that merely wiggles within a step (an oscillating
+        // sampled f at x = -10^5), so the kink tests below only run near
+        if smallest_h > 1e-3 {
+            continue;
         }
         // a kink the derivative does not know of: one-sided quotients that
         // settle on different slopes (a symmetric kink fools the central one)
