@@ -528,7 +528,19 @@ fn sides_differ(
     let value = |e: ExprId| {
         eval::eval(store, e, env).map_err(|err| format!("{} is {err}", store.display(e)))
     };
-    let (a, b) = (value(lhs)?, value(rhs)?);
+    let (a, b) = match (value(lhs), value(rhs)) {
+        (Ok(a), Ok(b)) => (a, b),
+        // past the f64 range (a wide sample point): the multi-precision
+        // comparison the evaluator offers decides, or the point does not hold up
+        (Err(why), _) | (_, Err(why)) => {
+            let tolerance = ob.tolerance.as_ref().filter(|_| ob.op == RelOp::Approx);
+            return match eval::compare_sides(store, lhs, rhs, env, tolerance, true) {
+                eval::SideComparison::Differ(..) => Ok(true),
+                eval::SideComparison::Failed(_) => Err(why),
+                _ => Ok(false),
+            };
+        }
+    };
     if let (RelOp::Approx, Some(tol)) = (ob.op, &ob.tolerance) {
         return Ok(Value::approx_equal(&a, &b, tol) == Some(false));
     }
