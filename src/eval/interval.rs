@@ -11,7 +11,7 @@
 //! every libm result by that many ulps on each side. This assumption is the only
 //! non-proved ingredient of the enclosures.
 
-use super::precise::{
+use super::ledger::{
     check_f64_absorption, check_f64_saturation, check_f64_underflow, note_loss, F64_CONSTANT_BITS,
 };
 use super::EvalError;
@@ -132,7 +132,7 @@ impl Interval {
     }
 
     /// `self + other`; a certainly nonzero term below the resolution relative
-    /// to the other is noted as lost (see `precise`).
+    /// to the other is noted as lost (see `ledger`).
     pub fn add(&self, other: &Interval) -> Result<Interval, EvalError> {
         if self.excludes_zero() && other.excludes_zero() {
             check_f64_absorption(self.smallest(), other.magnitude());

@@ -29,6 +29,7 @@ mod elementary;
 mod engine;
 mod function;
 mod interval;
+mod ledger;
 mod precise;
 mod value;
 

@@ -9,6 +9,7 @@
 //!   first `=` defines the name (used by later formulas), the rest is checked.
 //! * A math block that starts with `=` continues the previous statement's chain.
 
+pub use super::chain::{Chain, TextDef};
 use super::context::{
     has_derivative, instantiate, is_condition_word, is_number, mentions, names, prose_cues,
     Assumption, Binding,
@@ -22,23 +23,6 @@ use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, Item, RelOp};
 use std::collections::HashSet;
-
-/// One chain of equalities read from the document.
-#[derive(Clone, Debug)]
-pub struct Chain {
-    pub name: String,
-    pub parts: Vec<Expr>,
-    /// `ops[k]` joins `parts[k]` and `parts[k + 1]`.
-    pub ops: Vec<RelOp>,
-    /// The definitions read from the text before this chain (latest first wins).
-    pub definitions: Vec<TextDef>,
-    /// Conditions the text states for it (`\text{for } k \neq y`): checked under them.
-    pub conditions: Vec<Expr>,
-    /// What the text around it said and the reader used ("under `k \neq y` (line 331)").
-    pub context: Vec<String>,
-    /// What the reader assumed where the text said nothing.
-    pub assumptions: Vec<Assumption>,
-}
 
 /// A condition the text states, and where.
 #[derive(Clone, Debug)]
@@ -67,14 +51,6 @@ struct Situation {
     limit: Option<String>,
     bindings: Vec<Binding>,
     cuts: Vec<Cut>,
-}
-
-/// `a(x) = \frac{1}{1+e^{-kx}}`: a name the text defines.
-#[derive(Clone, Debug)]
-pub struct TextDef {
-    pub name: Ident,
-    pub params: Vec<Ident>,
-    pub body: Expr,
 }
 
 /// Everything read from one document.

@@ -9,16 +9,10 @@
 //! the driver turns a refutation that rests on one into `unknown` naming it.
 
 use super::declare::is_constant;
+pub(super) use super::declare::names;
 use crate::syntax::ast::{Expr, ExprKind};
 
-/// Something nabla assumed for a step rather than read: a refutation of that step
-/// is reported as `unknown` with this text ("refuted only if ...").
-#[derive(Clone, Debug, PartialEq)]
-pub struct Assumption {
-    /// The chain's step (1-based) it concerns; `None` for every step.
-    pub step: Option<usize>,
-    pub text: String,
-}
+pub use super::chain::Assumption;
 
 /// What the prose before a math block says.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -206,98 +200,6 @@ pub(super) fn mentions(e: &Expr, b: &Binding) -> bool {
 /// Whether `e` is a number written out (no name at all).
 pub(super) fn is_number(e: &Expr) -> bool {
     is_constant(e)
-}
-
-/// The names `e` mentions (a name written with an index also by its base:
-/// `o_k` gives `o_k` and `o`), without the indices of sums and limits.
-pub(super) fn names(e: &Expr) -> std::collections::BTreeSet<String> {
-    fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut std::collections::BTreeSet<String>) {
-        let mut go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, out);
-        match &e.kind {
-            ExprKind::Ident(n) => {
-                if !bound.contains(n) {
-                    out.insert(n.clone());
-                    let plain = super::parse::plain_name(n);
-                    if plain != n {
-                        out.insert(plain.to_string());
-                    }
-                    if let Some((_, sub)) = n.split_once('_') {
-                        if !bound.iter().any(|b| b == sub) && sub.chars().count() == 1 {
-                            out.insert(sub.to_string());
-                        }
-                    }
-                }
-            }
-            ExprKind::Call { func, args, .. } => {
-                go(
-                    &Expr {
-                        kind: ExprKind::Ident(func.name.clone()),
-                        span: func.span,
-                    },
-                    bound,
-                );
-                for a in args {
-                    go(&a.value, bound);
-                }
-            }
-            ExprKind::Subscript { base, indices } => {
-                go(base, bound);
-                for i in indices {
-                    go(i, bound);
-                }
-            }
-            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-                go(lhs, bound);
-                go(rhs, bound);
-            }
-            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
-                go(x, bound)
-            }
-            ExprKind::Vector(items) | ExprKind::And(items) => {
-                for x in items {
-                    go(x, bound);
-                }
-            }
-            ExprKind::Piecewise {
-                branches,
-                otherwise,
-            } => {
-                for (v, c) in branches {
-                    go(v, bound);
-                    go(c, bound);
-                }
-                if let Some(o) = otherwise {
-                    go(o, bound);
-                }
-            }
-            ExprKind::Sum {
-                index,
-                lower,
-                upper,
-                body,
-            } => {
-                for b in lower.iter().chain(upper.iter()) {
-                    go(b, bound);
-                }
-                bound.push(index.name.clone());
-                go(body, bound);
-                bound.pop();
-            }
-            ExprKind::Limit { var, body, .. } => {
-                bound.push(var.name.clone());
-                go(body, bound);
-                bound.pop();
-            }
-            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
-                go(var, bound);
-                go(body, bound);
-            }
-            ExprKind::Number(_) | ExprKind::Path(_) => {}
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    walk(e, &mut Vec::new(), &mut out);
-    out
 }
 
 /// Whether `e` takes a derivative or a gradient anywhere.

@@ -2,7 +2,7 @@
 //! matrix, size, unknown function), the side file's declarations, and the one
 //! `ast::File` that checks one chain.
 
-use super::chains::{Chain, TextDef};
+use super::chain::{Chain, TextDef};
 use super::parse::{is_builtin_function, Context};
 use crate::span::Span;
 use crate::syntax::ast::{
@@ -38,8 +38,7 @@ impl SideFile {
                 ItemKind::Dim(names) => side.others.extend(names.iter().map(|n| n.name.clone())),
                 ItemKind::Def(d) => {
                     side.others.insert(d.name.name.clone());
-                    side.def_names
-                        .insert(d.name.name.clone(), super::context::names(&d.body));
+                    side.def_names.insert(d.name.name.clone(), names(&d.body));
                     if d.index.is_some() {
                         side.indexed.insert(d.name.name.clone());
                     }
@@ -652,4 +651,96 @@ pub(super) fn zero_spans(e: &mut Expr) {
         }
         ExprKind::Number(_) | ExprKind::Ident(_) | ExprKind::Path(_) => {}
     }
+}
+
+/// The names `e` mentions (a name written with an index also by its base:
+/// `o_k` gives `o_k` and `o`), without the indices of sums and limits.
+pub(super) fn names(e: &Expr) -> std::collections::BTreeSet<String> {
+    fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut std::collections::BTreeSet<String>) {
+        let mut go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, out);
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                if !bound.contains(n) {
+                    out.insert(n.clone());
+                    let plain = super::parse::plain_name(n);
+                    if plain != n {
+                        out.insert(plain.to_string());
+                    }
+                    if let Some((_, sub)) = n.split_once('_') {
+                        if !bound.iter().any(|b| b == sub) && sub.chars().count() == 1 {
+                            out.insert(sub.to_string());
+                        }
+                    }
+                }
+            }
+            ExprKind::Call { func, args, .. } => {
+                go(
+                    &Expr {
+                        kind: ExprKind::Ident(func.name.clone()),
+                        span: func.span,
+                    },
+                    bound,
+                );
+                for a in args {
+                    go(&a.value, bound);
+                }
+            }
+            ExprKind::Subscript { base, indices } => {
+                go(base, bound);
+                for i in indices {
+                    go(i, bound);
+                }
+            }
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                go(lhs, bound);
+                go(rhs, bound);
+            }
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                go(x, bound)
+            }
+            ExprKind::Vector(items) | ExprKind::And(items) => {
+                for x in items {
+                    go(x, bound);
+                }
+            }
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => {
+                for (v, c) in branches {
+                    go(v, bound);
+                    go(c, bound);
+                }
+                if let Some(o) = otherwise {
+                    go(o, bound);
+                }
+            }
+            ExprKind::Sum {
+                index,
+                lower,
+                upper,
+                body,
+            } => {
+                for b in lower.iter().chain(upper.iter()) {
+                    go(b, bound);
+                }
+                bound.push(index.name.clone());
+                go(body, bound);
+                bound.pop();
+            }
+            ExprKind::Limit { var, body, .. } => {
+                bound.push(var.name.clone());
+                go(body, bound);
+                bound.pop();
+            }
+            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+                go(var, bound);
+                go(body, bound);
+            }
+            ExprKind::Number(_) | ExprKind::Path(_) => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(e, &mut Vec::new(), &mut out);
+    out
 }

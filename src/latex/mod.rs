@@ -12,6 +12,7 @@
 //! what is skipped and why) → `declare` (the declarations each chain needs, and
 //! its `ast::File`) → `reader` (the whole front end: a `Document`).
 
+mod chain;
 mod chains;
 mod context;
 mod declare;
