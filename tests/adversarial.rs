@@ -9,13 +9,10 @@
 //! claim nabla may or may not prove). Every result needs one, and every
 //! expectation must be met by a result. Each file runs under several seeds.
 
-#[allow(dead_code)]
-mod util;
-
+use crate::util::{repo_root, Dir};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use util::{repo_root, Dir};
 
 const SEEDS: [&str; 3] = ["1", "7", "20261201"];
 

@@ -9,12 +9,9 @@
 //! `args --defs NAME.defs.nabla`). `#` starts a comment. The test fails on any
 //! difference, so a false refutation, a lost step or a new skip all show.
 
-#[allow(dead_code)]
-mod util;
-
+use crate::util::repo_root;
 use serde_json::Value as Json;
 use std::path::PathBuf;
-use util::repo_root;
 
 struct Expect {
     steps: Vec<String>,

@@ -2,10 +2,8 @@
 //! executable, small fixtures of true and false chains, and the seed homework
 //! when `shared/` sits beside (or above) the checkout.
 
-mod util;
-
+use crate::util::{repo_root, Dir};
 use std::path::PathBuf;
-use util::{repo_root, Dir};
 
 const MARKDOWN: &str = r"# Homework
 

@@ -1,9 +1,7 @@
 //! Reliability: every limit and every bad input ends in a clear message and
 //! the right exit code, and the rest of the run is still checked and reported.
 
-mod util;
-
-use util::Dir;
+use crate::util::Dir;
 
 /// A file with one claim that is certainly fine, so tests can see that the
 /// rest of a run survives whatever went wrong elsewhere.
@@ -327,7 +325,7 @@ fn json_stays_valid_when_files_are_bad_and_claims_are_unknown() {
 #[test]
 fn fuzz_findings_are_checked_without_crashing() {
     let dir = Dir::new();
-    let folder = util::repo_root().join("tests/fixtures/fuzz");
+    let folder = crate::util::repo_root().join("tests/fixtures/fuzz");
     let folder = folder.to_string_lossy();
     let run = dir.run(&["check", &folder, "--time-budget", "2"]);
     assert!(
@@ -343,7 +341,7 @@ fn fuzz_findings_are_checked_without_crashing() {
         run.stderr
     );
     // every finding is reported, none is lost
-    let files = std::fs::read_dir(util::repo_root().join("tests/fixtures/fuzz"))
+    let files = std::fs::read_dir(crate::util::repo_root().join("tests/fixtures/fuzz"))
         .expect("the fixtures folder")
         .count();
     assert!(

@@ -3,12 +3,8 @@
 //! whole text output and every JSON result compared exactly. Also: no claim of
 //! `derivations/` that is not expected refuted is ever refuted, whatever the seed.
 
-// `util` is shared with tests/tests.rs; not every helper is used here
-#[allow(dead_code)]
-mod util;
-
+use crate::util::{repo_root, Dir};
 use serde_json::{json, Value as Json};
-use util::{repo_root, Dir};
 
 /// One claim for each verdict, and an expected refutation.
 const VERDICTS: &str = "\
@@ -35,13 +31,13 @@ claim \"double\": x + x = 2*x
 claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
 ";
 
-fn run(name: &str, contents: &str, format: &str) -> util::Run {
+fn run(name: &str, contents: &str, format: &str) -> crate::util::Run {
     let dir = Dir::new();
     dir.create(name, contents);
     dir.run(&["check", "--format", format, name])
 }
 
-fn json_of(run: &util::Run) -> Json {
+fn json_of(run: &crate::util::Run) -> Json {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
 }
 
