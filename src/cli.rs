@@ -22,8 +22,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
-/// Stack size of the worker thread.
-const STACK_BYTES: usize = 512 * 1024 * 1024;
+/// Stack size of the worker thread (the same as the checking pool's).
+const STACK_BYTES: usize = driver::WORKER_STACK_BYTES;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -109,6 +109,10 @@ enum Command {
         allow_empty: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
+        /// Threads checking files and claims side by side (default, and 0: the number of
+        /// cores); the verdicts are the same for every value
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Simplify an expression (unknown names are real variables)
     Simplify {
@@ -246,6 +250,7 @@ fn run(cli: Cli) -> u8 {
             read_as,
             allow_empty,
             color,
+            jobs,
         } => {
             let defs = match defs.as_deref().map(driver::load_defs) {
                 None => Defs::default(),
@@ -268,6 +273,9 @@ fn run(cli: Cli) -> u8 {
                 node_budget,
                 file_budget,
                 expr_limit,
+                jobs: jobs
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(crate::check::default_jobs),
                 ..CheckConfig::default()
             };
             let options = driver::DocumentOptions {
