@@ -126,9 +126,11 @@ enum Command {
     Shape { file: PathBuf },
     /// Exact 1-D correlation (no kernel flip, as in deep learning) or convolution (--flip)
     Conv {
-        /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4)
+        /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4); or a file
+        /// holding such a list or one number per line (as numpy.savetxt writes); `-` reads
+        /// standard input
         x: String,
-        /// The kernel, e.g. '[1/4, 1/4, 1/4]'
+        /// The kernel, e.g. '[1/4, 1/4, 1/4]'; or a file, or `-`, as for the input
         k: String,
         #[arg(long, value_enum, default_value = "full")]
         mode: ConvMode,
@@ -432,43 +434,54 @@ fn diff_command(
         [i, j] => crate::gradient::matrix_form(store, value, *i, *j),
         _ => None,
     };
+    // a large result names its shared subexpressions once (`where t1 = …`)
+    let shared = crate::expr::shared_form(store, value);
     let out = match format {
         ExprFormat::Text => {
-            let mut out = if names.is_empty() {
-                store.display(value)
-            } else {
-                format!("{head} = {}", store.display(value))
-            };
+            let mut suffix = String::new();
             if !validity.is_empty() {
                 let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
-                out.push_str(&format!(", for {}", words.join(" and ")));
+                suffix = format!(", for {}", words.join(" and "));
             }
+            let body = match &shared {
+                Some(form) => form.display(&suffix),
+                None => format!("{}{suffix}", store.display(value)),
+            };
+            let mut out = if names.is_empty() {
+                body
+            } else {
+                format!("{head} = {body}")
+            };
             if let Some(m) = &matrix {
                 out.push_str(&format!("\nmatrix form: {m}"));
             }
             out
         }
-        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
         ExprFormat::Latex => {
-            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
-            format!(
-                "{} \\quad \\text{{for }} {}",
-                to_latex(store, value),
-                conditions.join(" \\text{ and } ")
-            )
+            let mut out = shown_latex(store, value, shared.as_ref());
+            if !validity.is_empty() {
+                let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+                let (first, rest) = out.split_once('\n').unwrap_or((&out, ""));
+                out = format!(
+                    "{first} \\quad \\text{{for }} {}{}{rest}",
+                    conditions.join(" \\text{ and } "),
+                    if rest.is_empty() { "" } else { "\n" }
+                );
+            }
+            out
         }
-        ExprFormat::Json => serde_json::json!({
-            "input": text,
-            "wrt": wrt,
-            "indices": names,
-            "result": store.display(value),
-            "ascii": store.display_ascii(value),
-            "latex": to_latex(store, value),
-            "matrix_form": matrix,
-            "nodes": store.dag_size(value),
-            "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
-        })
-        .to_string(),
+        ExprFormat::Json => {
+            let mut json = serde_json::json!({
+                "input": text,
+                "wrt": wrt,
+                "indices": names,
+                "matrix_form": matrix,
+                "nodes": store.dag_size(value),
+                "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+            });
+            shown_json(&mut json, store, value, shared.as_ref());
+            json.to_string()
+        }
     };
     emit(&format!("{out}\n"));
     EXIT_OK
@@ -533,14 +546,11 @@ fn conv_command(
     dilation: usize,
 ) -> u8 {
     use crate::conv;
-    let parse = |what: &str, text: &str| {
-        conv::parse_rational_list(text).ok_or_else(|| {
-            format!(
-                "error: {what} must be a list of exact numbers like [1, 1/4, 0.5], not `{text}`"
-            )
-        })
-    };
-    let (x, k) = match (parse("the input", x), parse("the kernel", k)) {
+    if x == "-" && k == "-" {
+        emit_err("error: only one of the input and the kernel can come from standard input\n");
+        return EXIT_BAD_INPUT;
+    }
+    let (x, k) = match (conv_operand("the input", x), conv_operand("the kernel", k)) {
         (Ok(x), Ok(k)) => (x, k),
         (Err(e), _) | (_, Err(e)) => {
             emit_err(&format!("{e}\n"));
@@ -557,16 +567,20 @@ fn conv_command(
         return EXIT_BAD_INPUT;
     }
     let result = if flip {
-        conv::convolve(&x, &k, mode)
+        conv::convolve_scaled(&x, &k, mode)
     } else {
         let mut options = conv::CorrelateOptions::new(mode);
         options.stride = stride;
         options.dilation = dilation;
-        conv::correlate(&x, &k, &options)
+        conv::correlate_scaled(&x, &k, &options)
     };
     match result {
         Ok(values) => {
-            let shown: Vec<String> = values.iter().map(conv::format_rational).collect();
+            let shown: Vec<String> = values
+                .to_rationals()
+                .iter()
+                .map(conv::format_rational)
+                .collect();
             emit(&format!("[{}]\n", shown.join(", ")));
             EXIT_OK
         }
@@ -575,6 +589,33 @@ fn conv_command(
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// An operand of `nabla conv`: a list written on the command line, a file
+/// (the list syntax, or one number per line), or `-` for standard input.
+fn conv_operand(what: &str, text: &str) -> Result<crate::conv::ScaledVec, String> {
+    use crate::conv::input::read_vector;
+    let from = |name: &str, contents: Result<String, std::io::Error>| {
+        let contents =
+            contents.map_err(|e| format!("error: cannot read {what} from {name}: {e}"))?;
+        read_vector(&contents).map_err(|e| format!("error: {what} in {name}: {e}"))
+    };
+    if text == "-" {
+        let mut contents = String::new();
+        let read = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut contents);
+        return from("standard input", read.map(|_| contents));
+    }
+    let path = std::path::Path::new(text);
+    if !text.trim_start().starts_with('[') && path.is_file() {
+        return from(&format!("`{text}`"), std::fs::read_to_string(path));
+    }
+    crate::conv::parse_rational_list(text)
+        .map(|values| crate::conv::ScaledVec::from_rationals(&values))
+        .ok_or_else(|| {
+            format!(
+                "error: {what} must be a list of exact numbers like [1, 1/4, 0.5], or a file, not `{text}`"
+            )
+        })
 }
 
 /// A one-off expression and the `--defs` declarations; on an error, the
@@ -666,23 +707,94 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
     };
     let result = simplify_for_display(&mut program.store, &program.domains, e);
     let store = &program.store;
+    let shared = crate::expr::shared_form(store, result);
     let out = match format {
-        ExprFormat::Text => store.display(result),
-        ExprFormat::Latex => to_latex(store, result),
-        ExprFormat::Json => serde_json::json!({
-            "input": text,
-            "result": store.display(result),
-            "ascii": store.display_ascii(result),
-            "latex": to_latex(store, result),
-            "nodes": store.dag_size(result),
-        })
-        .to_string(),
+        ExprFormat::Text => match &shared {
+            Some(form) => form.display(""),
+            None => store.display(result),
+        },
+        ExprFormat::Latex => shown_latex(store, result, shared.as_ref()),
+        ExprFormat::Json => {
+            let mut json = serde_json::json!({
+                "input": text,
+                "nodes": store.dag_size(result),
+            });
+            shown_json(&mut json, store, result, shared.as_ref());
+            json.to_string()
+        }
     };
     emit(&format!("{out}\n"));
     EXIT_OK
 }
 
+/// A result in LaTeX: inline, or its shared form with one `t_k = …` a line.
+fn shown_latex(store: &Store, value: ExprId, shared: Option<&crate::expr::SharedForm>) -> String {
+    let Some(form) = shared else {
+        return to_latex(store, value);
+    };
+    let mut out = to_latex(&form.store, form.result);
+    for (k, d) in form.definitions.iter().enumerate() {
+        let lead = if k == 0 { "\\text{where } " } else { "" };
+        out.push_str(&format!(
+            "\n{lead}{} = {}",
+            to_latex(&form.store, d.symbol),
+            to_latex(&form.store, d.value)
+        ));
+    }
+    out
+}
+
+/// The result's fields of a JSON answer: `result`, `ascii` and `latex`
+/// inline; for a large result the same in terms of names, and `where`: each
+/// name's value (`name`, `result`, `ascii`, `latex`), each mentioning only
+/// earlier names (the DAG's shared nodes and their references).
+fn shown_json(
+    json: &mut serde_json::Value,
+    store: &Store,
+    value: ExprId,
+    shared: Option<&crate::expr::SharedForm>,
+) {
+    let fields = |store: &Store, e: ExprId| {
+        serde_json::json!({
+            "result": store.display(e),
+            "ascii": store.display_ascii(e),
+            "latex": to_latex(store, e),
+        })
+    };
+    let (store, root) = shared.map_or((store, value), |f| (&f.store, f.result));
+    if let (serde_json::Value::Object(top), Some(object)) =
+        (fields(store, root), json.as_object_mut())
+    {
+        object.extend(top);
+    }
+    if let Some(form) = shared {
+        let definitions: Vec<serde_json::Value> = form
+            .definitions
+            .iter()
+            .map(|d| {
+                let mut entry = fields(&form.store, d.value);
+                entry["name"] = serde_json::json!(d.name);
+                entry
+            })
+            .collect();
+        json["where"] = serde_json::json!(definitions);
+    }
+}
+
 /// Display form of a result (canonical, with σ and softplus folded back).
+/// A result past this many distinct nodes is printed as built: the canonical
+/// form flattens and sorts nested products again at every level, which is
+/// quadratic in the depth of a long chain.
+const MAX_SIMPLIFIED_NODES: usize = 5_000;
+
 fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
+    let nodes = store.dag_size(e);
+    if nodes > MAX_SIMPLIFIED_NODES {
+        emit_err(&format!(
+            "note: the result has {nodes} distinct nodes; it is printed as built, without \
+             simplifying (the limit is {MAX_SIMPLIFIED_NODES})\n"
+        ));
+        return e;
+    }
     crate::simplify::simplify_for_display(store, domains, e)
 }

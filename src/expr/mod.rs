@@ -11,9 +11,11 @@
 mod latex;
 pub mod names;
 mod print;
+mod shared;
 
 pub use latex::to_latex;
 pub use print::{PrintStyle, Printer};
+pub use shared::{shared_form, Definition, SharedForm, SHARED_FORM_MIN_TREE};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
