@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod conv;
 pub mod diagnostic;
 pub mod diff;
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod driver;
 pub mod eval;
 pub mod expr;
+pub mod files;
 pub mod gradient;
 pub mod latex;
 pub mod limit;
