@@ -22,8 +22,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
-/// Stack size of the worker thread.
-const STACK_BYTES: usize = 512 * 1024 * 1024;
+/// Stack size of the worker thread (the same as the checking pool's).
+const STACK_BYTES: usize = driver::WORKER_STACK_BYTES;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -139,6 +139,10 @@ enum Command {
         no_config: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
+        /// Threads checking files and claims side by side (default, and 0: the number of
+        /// cores); the verdicts are the same for every value
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Simplify an expression (unknown names are real variables)
     Simplify {
@@ -287,6 +291,7 @@ fn run(cli: Cli) -> u8 {
             config,
             no_config,
             color,
+            jobs,
         } => {
             // flags win over the project file, which wins over the built-in defaults
             let project = match project_settings(config.as_deref(), no_config) {
@@ -325,6 +330,10 @@ fn run(cli: Cli) -> u8 {
                     .or_else(|| project.file_budget.and_then(seconds))
                     .unwrap_or(base.file_budget),
                 expr_limit,
+                jobs: jobs
+                    .or(project.jobs)
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(crate::check::default_jobs),
                 ..base
             };
             let mut globs = globs;

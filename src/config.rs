@@ -25,6 +25,8 @@ pub struct Settings {
     pub hidden: Option<bool>,
     pub no_ignore: Option<bool>,
     pub glob: Option<Vec<String>>,
+    /// Threads (`--jobs`); 0 means the number of cores.
+    pub jobs: Option<usize>,
     /// Seconds per claim.
     pub time_budget: Option<f64>,
     /// Seconds per file.

@@ -259,18 +259,51 @@ pub fn check_paths_as(
         .into_iter()
         .map(|u| error_report(&u.shown, u.message))
         .collect();
-    for path in files {
-        let kind = options.read_as.or_else(|| DocKind::from_path(&path));
-        match (read_source(&path), kind) {
-            (Ok(source), Some(kind)) => match document_source(source, kind) {
-                Ok(source) => reports.push(check_document(source, kind, defs, config, options)),
-                Err(report) => reports.push(report),
-            },
-            (Ok(source), None) => reports.push(check_source(source, defs, config)),
-            (Err(report), _) => reports.push(report),
-        }
+    let check_all = || {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|path| check_path(path, defs, config, options))
+            .collect::<Vec<FileReport>>()
+    };
+    // files and claims are checked side by side on `config.jobs` threads, each
+    // with the big stack deep expressions need; the reports keep path order
+    match worker_pool(config.jobs) {
+        Ok(pool) => reports.extend(pool.install(check_all)),
+        Err(_) => reports.extend(files.iter().map(|p| check_path(p, defs, config, options))),
     }
     reports
+}
+
+/// Stack size of every thread that lowers or checks: derivatives of deep
+/// compositions are deep expressions.
+pub const WORKER_STACK_BYTES: usize = 512 * 1024 * 1024;
+
+/// A pool of `jobs` threads with big stacks.
+fn worker_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|k| format!("nabla-worker-{k}"))
+        .build()
+}
+
+/// One path read, parsed or read as a document, lowered and checked.
+fn check_path(
+    path: &Path,
+    defs: &Defs,
+    config: &CheckConfig,
+    options: &DocumentOptions,
+) -> FileReport {
+    let kind = options.read_as.or_else(|| DocKind::from_path(path));
+    match (read_source(path), kind) {
+        (Ok(source), Some(kind)) => match document_source(source, kind) {
+            Ok(source) => check_document(source, kind, defs, config, options),
+            Err(report) => report,
+        },
+        (Ok(source), None) => check_source(source, defs, config),
+        (Err(report), _) => report,
+    }
 }
 
 /// The text a document is read from: the file itself, or for a notebook its
@@ -312,37 +345,19 @@ pub fn check_document(
     let mut skipped = document.skipped;
     let mut results: Vec<ResultRow> = Vec::new();
     let mut checked_chains = 0;
-    for unit in &document.units {
-        let mut program = lower::lower_file(&unit.file, lower_config(config));
-        if !program.obligations.is_empty() {
-            checked_chains += 1;
-        }
-        let mut refusal: Option<String> = None;
-        for d in program.diagnostics.drain(..) {
-            let message = if d.is_error() {
-                refusal.get_or_insert_with(|| d.message.clone());
-                format!("{}; not checked", d.message)
-            } else {
-                d.message.clone()
-            };
-            let mut w = Diagnostic::warning(d.span, message);
-            w.labels = d.labels;
-            w.notes = d.notes;
-            diagnostics.push(w);
-        }
-        let missing = unit.steps.saturating_sub(program.obligations.len());
-        if missing > 0 {
-            skipped.push(latex::Skip {
-                span: unit.span,
-                reason: latex::SkipReason::NotChecked(
-                    refusal.unwrap_or_else(|| "lowering refused it".to_string()),
-                ),
-                equalities: missing,
-            });
-        }
-        let outcomes = check::check_program_until(&mut program, config, deadline);
-        let rows = result_rows(&source, &program, outcomes);
-        results.extend(rows.into_iter().map(|row| in_context(row, unit)));
+    // chains are programs of their own: checked side by side, gathered in order
+    let check_unit = |unit: &latex::Unit| check_unit(&source, unit, config, deadline);
+    let units: Vec<UnitResult> = if rayon::current_thread_index().is_some() {
+        use rayon::prelude::*;
+        document.units.par_iter().map(check_unit).collect()
+    } else {
+        document.units.iter().map(check_unit).collect()
+    };
+    for unit in units {
+        checked_chains += usize::from(unit.checked);
+        diagnostics.extend(unit.warnings);
+        skipped.extend(unit.skipped);
+        results.extend(unit.rows);
     }
     skipped.sort_by_key(|s| s.span.start);
     let coverage = Coverage {
@@ -369,6 +384,58 @@ pub fn check_document(
         diagnostics,
         results,
         coverage: Some(Box::new(coverage)),
+    }
+}
+
+/// What one chain of a document gives: its rows, warnings and what was skipped.
+struct UnitResult {
+    checked: bool,
+    warnings: Vec<Diagnostic>,
+    skipped: Option<latex::Skip>,
+    rows: Vec<ResultRow>,
+}
+
+/// Lowers and checks one chain of a document.
+fn check_unit(
+    source: &SourceFile,
+    unit: &latex::Unit,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> UnitResult {
+    let mut program = lower::lower_file(&unit.file, lower_config(config));
+    let checked = !program.obligations.is_empty();
+    let mut warnings = Vec::new();
+    let mut refusal: Option<String> = None;
+    for d in program.diagnostics.drain(..) {
+        let message = if d.is_error() {
+            refusal.get_or_insert_with(|| d.message.clone());
+            format!("{}; not checked", d.message)
+        } else {
+            d.message.clone()
+        };
+        let mut w = Diagnostic::warning(d.span, message);
+        w.labels = d.labels;
+        w.notes = d.notes;
+        warnings.push(w);
+    }
+    let missing = unit.steps.saturating_sub(program.obligations.len());
+    let skipped = (missing > 0).then(|| latex::Skip {
+        span: unit.span,
+        reason: latex::SkipReason::NotChecked(
+            refusal.unwrap_or_else(|| "lowering refused it".to_string()),
+        ),
+        equalities: missing,
+    });
+    let outcomes = check::check_program_until(&mut program, config, deadline);
+    let rows = result_rows(source, &program, outcomes)
+        .into_iter()
+        .map(|row| in_context(row, unit))
+        .collect();
+    UnitResult {
+        checked,
+        warnings,
+        skipped,
+        rows,
     }
 }
 
