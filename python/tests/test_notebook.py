@@ -1,0 +1,96 @@
+"""Notebooks end to end: the example notebook's Markdown math and `%%nabla`
+cells, read from the .ipynb file, and the HTML a report renders as."""
+
+import json
+from fractions import Fraction
+
+import pytest
+
+import nabla
+from nabla import NablaError, Verdict
+
+EXAMPLE = "examples/q1_activations.ipynb"
+
+
+def by_cell(report):
+    cells = {}
+    for s in report:
+        cells.setdefault(s.location.cell, []).append(str(s.verdict))
+    return cells
+
+
+def test_the_example_notebook(repo):
+    report = nabla.check_notebook(repo / EXAMPLE)
+    # Markdown cells 3, 4, 6, 8; %%nabla cells 5, 7 and the --markdown cell 9
+    assert by_cell(report) == {
+        3: ["proved"],
+        4: ["proved"] * 4,
+        5: ["proved", "proved"],
+        6: ["proved", "proved", "refuted", "proved"],
+        7: ["proved", "proved", "refuted"],
+        8: ["proved"] * 3,
+        9: ["proved"],
+    }
+    slip = [s for s in report.refuted if s.location.cell == 6][0]
+    assert slip.text == "= -\\ln(\\operatorname{softplus}(-x))"
+    assert slip.location.line == 6 and not slip.passed
+    assert slip.counterexample.values == {"x": Fraction(0)}
+    kept = [s for s in report.refuted if s.location.cell == 7][0]
+    # line 10 of cell 7: the %%nabla line comes first, then the derivation
+    assert kept.expected == "refuted" and kept.passed and kept.location.line == 10
+    assert not report.passed  # the Markdown slip is not marked as expected
+
+
+def test_a_notebook_written_here(tmp_path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["$$ (x+1)^2 = x^2 + 2x + 1 $$"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": ["%%nabla --seed 3\n", "var x : real\n", "claim (x+1)^2 = x^2 + 1\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": ["print('not nabla')\n"]},
+    ]
+    path = tmp_path / "mine.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    report = nabla.check_notebook(path)
+    assert [(s.location.cell, s.location.line, str(s.verdict)) for s in report] == [
+        (1, 1, "proved"),
+        (2, 3, "refuted"),
+    ]
+    assert report.steps[1].seed == 3
+
+
+def test_a_notebook_cell_with_an_error(tmp_path):
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "%%nabla\nvar x : real\nclaim x = y\n"},
+    ]
+    path = tmp_path / "bad.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(NablaError) as info:
+        nabla.check_notebook(path)
+    assert info.value.message == "unknown name `y`"
+    assert (info.value.location.cell, info.value.location.line) == (1, 3)
+
+
+def test_check_this_notebook_needs_a_path_outside_jupyter(monkeypatch):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    with pytest.raises(NablaError, match="pass its path"):
+        nabla.check_this_notebook()
+
+
+def test_report_renders_as_an_html_table(repo):
+    report = nabla.check_notebook(repo / EXAMPLE)
+    page = report._repr_html_()
+    assert page.count("✗ refuted") == 2
+    assert page.count("<tr>") >= len(report.steps)
+    assert "<script" not in page and "http" not in page
+    # a document step's LaTeX is left for the notebook's MathJax, escaped
+    assert "\\(= -\\ln(\\operatorname{softplus}(-x))\\)" in page
+    # the counterexample is shown
+    assert "left = <code>-0.69314718056</code>" in page
+
+
+def test_html_escapes_the_text():
+    report = nabla.check('var x : real\nclaim "a <b> & c": x + x = 3*x')
+    page = report._repr_html_()
+    assert "a &lt;b&gt; &amp; c" in page and "<b> &" not in page
