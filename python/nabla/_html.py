@@ -73,6 +73,8 @@ def _detail(step: "Step") -> str:
         parts.append(escape(step.reason))
     elif step.points is not None:
         parts.append(f"agrees at {step.points} sample points")
+    elif step.trace:
+        parts.append("proved symbolically")
     extra: List[str] = []
     if step.trace:
         rules = "".join(f"<li><code>{escape(r)}</code></li>" for r in step.trace)

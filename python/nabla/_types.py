@@ -382,7 +382,7 @@ class Summary:
         return (
             f"{self.proved} proved, {self.checked} checked, {self.refuted} refuted, "
             f"{self.unknown} unknown; {self.passed} as expected, {self.failed} failed; "
-            f"{self.errors} input errors in {self.files} files"
+            f"{self.errors} input errors in {self.files} file{'' if self.files == 1 else 's'}"
         )
 
 
@@ -422,6 +422,9 @@ class Report:
 
     def __getitem__(self, k: int) -> Step:
         return self.steps[k]
+
+    def __repr__(self) -> str:
+        return f"<nabla.Report: {self.summary}>"
 
     def __str__(self) -> str:
         lines = [str(s) for s in self.steps]

@@ -2,6 +2,7 @@
 cells, read from the .ipynb file, and the HTML a report renders as."""
 
 import json
+import os
 from fractions import Fraction
 
 import pytest
@@ -94,3 +95,55 @@ def test_html_escapes_the_text():
     report = nabla.check('var x : real\nclaim "a <b> & c": x + x = 3*x')
     page = report._repr_html_()
     assert "a &lt;b&gt; &amp; c" in page and "<b> &" not in page
+
+
+def run_code_cells(path):
+    """Runs the notebook's code cells in an IPython shell (cwd: the notebook's
+    folder) and returns each code cell's outputs as nbformat stores them."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    outputs = []
+    count = 0
+    here = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        for cell in notebook["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            count += 1
+            result = shell.run_cell("".join(cell["source"]), store_history=True)
+            assert result.error_in_exec is None and result.error_before_exec is None, cell["source"]
+            value = result.result
+            if value is None:
+                outputs.append((count, []))
+                continue
+            data = {"text/plain": repr(value).splitlines(keepends=True)}
+            if hasattr(value, "_repr_html_"):
+                data["text/html"] = value._repr_html_().splitlines(keepends=True)
+            outputs.append((count, [{"output_type": "execute_result", "execution_count": count,
+                                     "metadata": {}, "data": data}]))
+    finally:
+        os.chdir(here)
+    return notebook, outputs
+
+
+def test_the_example_notebook_runs_and_its_outputs_are_current(repo):
+    """The example runs cell by cell in IPython (the magic included); its stored
+    outputs are what it shows now. NABLA_BLESS=1 rewrites them."""
+    pytest.importorskip("IPython")
+    path = repo / EXAMPLE
+    notebook, outputs = run_code_cells(path)
+    code_cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert len(code_cells) == len(outputs) == 5
+    html = "".join("".join(o[0]["data"].get("text/html", [])) for _, o in outputs if o)
+    assert html.count("✗ refuted") == 3  # once in cell 7, twice in the whole notebook
+    if os.environ.get("NABLA_BLESS") == "1":
+        for cell, (count, out) in zip(code_cells, outputs):
+            cell["execution_count"] = count
+            cell["outputs"] = out
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
+    stored = [(c["execution_count"], c["outputs"]) for c in code_cells]
+    assert stored == outputs, "the example's outputs are stale: run the tests with NABLA_BLESS=1"

@@ -345,7 +345,7 @@ mod tests {
             ("E + beta", "Symbol('E') + Symbol('beta')"),
             ("0.25 * x", "Rational(1, 4)*x"),
             ("x - 1/2", "x + ((-1)*(2**(-1)))"),
-            ("x - 0.5", "x + ((-1)*Rational(1, 2))"),
+            ("x - 0.5", "x + (Rational(-1, 2))"),
             ("x^2", "x**2"),
         ];
         for (input, expected) in cases {
