@@ -4,11 +4,11 @@
 //! or usage. All work runs on a thread with a large stack, because derivatives
 //! of deep compositions are deep expressions.
 
+use crate::calc;
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
-use crate::expr::{to_latex, ExprId, Store};
 use crate::latex::DocKind;
-use crate::lower::{self, LowerConfig};
+use crate::lower;
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
 use crate::syntax;
@@ -491,100 +491,59 @@ fn diff_command(
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
-    let config = LowerConfig {
-        declare_unknown_as_real: true,
-        ..LowerConfig::default()
-    };
-    let (mut program, lowered) =
-        lower::lower_gradient(&defs_file, &parsed, wrt, order.max(1), config);
-    let gradient = match lowered {
-        Ok(g) => g,
-        Err(d) => return fail(d),
-    };
-    match crate::gradient::cross_check(&program.store, &program.domains, &gradient.sites, 1) {
-        Ok(0) => emit_err(
-            "warning: the derivative could not be cross-checked (undefined at every sample point)\n",
-        ),
-        Ok(_) => {}
-        Err(failure) => {
+    let derivative = match calc::differentiate(&defs_file, &parsed, wrt, order) {
+        Ok(d) => d,
+        Err(calc::DiffError::Input(d)) => return expression_error(format, &source, &d),
+        Err(calc::DiffError::CrossCheck(failure)) => {
             emit_err(&format!(
                 "error: {failure}; nothing is printed (kinks or jumps closer together than the \
                  check's steps, 10^-4 to 10^-6, can cause this)\n"
             ));
             return EXIT_FAILED;
         }
+    };
+    if derivative.cross_checked == 0 {
+        emit_err(
+            "warning: the derivative could not be cross-checked (undefined at every sample point)\n",
+        );
     }
-    // where the result is the derivative: off the kinks nothing rules out
-    let open = crate::check::kinks::open_kinks(
-        &mut program.store,
-        &program.domains,
-        &gradient.sites,
-        &[],
-        &crate::simplify::Budget::default(),
-    );
-    let validity = crate::check::kinks::validity(&program.store, &open);
-    let value = if gradient.indices.is_empty() {
-        simplify_for_display(&mut program.store, &program.domains, gradient.value)
-    } else {
-        crate::gradient::display_form(
-            &mut program.store,
-            &program.domains,
-            gradient.value,
-            &gradient.named,
-        )
-    };
-    let store = &program.store;
-    let names: Vec<String> = gradient.indices.iter().map(|&i| store.display(i)).collect();
-    let head = match names.len() {
-        0 => format!("d/d{wrt}"),
-        1 => format!("(∂/∂{wrt})_{}", names[0]),
-        _ => format!("(∂/∂{wrt})_({})", names.join(",")),
-    };
-    let symbols: Vec<_> = gradient
-        .indices
-        .iter()
-        .filter_map(|&i| store.as_sym(i))
-        .collect();
-    let matrix = match symbols.as_slice() {
-        [i] => crate::gradient::vector_form(store, value, *i),
-        [i, j] => crate::gradient::matrix_form(store, value, *i, *j),
-        _ => None,
-    };
+    let result = &derivative.result;
+    let validity = &derivative.valid_where;
     let out = match format {
         ExprFormat::Text => {
-            let mut out = if names.is_empty() {
-                store.display(value)
+            let mut out = if derivative.indices.is_empty() {
+                result.text.clone()
             } else {
-                format!("{head} = {}", store.display(value))
+                format!("{} = {}", derivative.head, result.text)
             };
             if !validity.is_empty() {
                 let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
                 out.push_str(&format!(", for {}", words.join(" and ")));
             }
-            if let Some(m) = &matrix {
+            if let Some(m) = &derivative.matrix_form {
                 out.push_str(&format!("\nmatrix form: {m}"));
             }
             out
         }
-        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
+        ExprFormat::Latex if validity.is_empty() => result.latex.clone(),
         ExprFormat::Latex => {
             let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
             format!(
                 "{} \\quad \\text{{for }} {}",
-                to_latex(store, value),
+                result.latex,
                 conditions.join(" \\text{ and } ")
             )
         }
         ExprFormat::Json => serde_json::json!({
             "input": text,
             "wrt": wrt,
-            "indices": names,
-            "result": store.display(value),
-            "ascii": store.display_ascii(value),
-            "latex": to_latex(store, value),
-            "matrix_form": matrix,
-            "nodes": store.dag_size(value),
+            "indices": derivative.indices,
+            "result": result.text,
+            "ascii": result.ascii,
+            "latex": result.latex,
+            "sympy": result.sympy,
+            "matrix_form": derivative.matrix_form,
+            "nodes": result.nodes,
             "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
         })
         .to_string(),
@@ -608,32 +567,20 @@ fn shape_command(path: &std::path::Path) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut parsed = syntax::parse_file(&source.text);
-    // only declarations matter for shapes; claims are `nabla check`'s business
-    parsed.file.items.retain(|i| {
-        matches!(
-            i.kind,
-            syntax::ast::ItemKind::Net(_)
-                | syntax::ast::ItemKind::Dim(_)
-                | syntax::ast::ItemKind::Var(_)
-        )
-    });
-    let program = lower::lower_file(&parsed.file, LowerConfig::default());
+    let (nets, diagnostics) = calc::net_summaries(&source.text);
     let mut out = String::new();
     let mut failed = false;
-    for d in parsed.errors.iter().chain(program.diagnostics.iter()) {
+    for d in &diagnostics {
         failed |= d.is_error();
         out.push_str(&report::render_diagnostic(&source, d, false));
     }
-    if program.nets.is_empty() && !failed {
+    if nets.is_empty() && !failed {
         out.push_str(&format!("no net in `{}`\n", source.name));
         failed = true;
     }
-    for net in &program.nets {
-        if let Some(shapes) = &net.shapes {
-            out.push_str(&crate::shape::summary_table(&program.store, shapes));
-            out.push('\n');
-        }
+    for net in &nets {
+        out.push_str(&net.table);
+        out.push('\n');
     }
     emit(&out);
     if failed {
@@ -779,35 +726,23 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
-    let config = LowerConfig {
-        declare_unknown_as_real: true,
-        ..LowerConfig::default()
+    let result = match calc::simplify(&defs_file, &parsed) {
+        Ok(r) => r,
+        Err(d) => return expression_error(format, &source, &d),
     };
-    let (mut program, lowered) = lower::lower_standalone(&defs_file, &parsed, config);
-    let e = match lowered {
-        Ok(e) => e,
-        Err(d) => return fail(d),
-    };
-    let result = simplify_for_display(&mut program.store, &program.domains, e);
-    let store = &program.store;
     let out = match format {
-        ExprFormat::Text => store.display(result),
-        ExprFormat::Latex => to_latex(store, result),
+        ExprFormat::Text => result.text,
+        ExprFormat::Latex => result.latex,
         ExprFormat::Json => serde_json::json!({
             "input": text,
-            "result": store.display(result),
-            "ascii": store.display_ascii(result),
-            "latex": to_latex(store, result),
-            "nodes": store.dag_size(result),
+            "result": result.text,
+            "ascii": result.ascii,
+            "latex": result.latex,
+            "sympy": result.sympy,
+            "nodes": result.nodes,
         })
         .to_string(),
     };
     emit(&format!("{out}\n"));
     EXIT_OK
-}
-
-/// Display form of a result (canonical, with σ and softplus folded back).
-fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
-    crate::simplify::simplify_for_display(store, domains, e)
 }

@@ -6,6 +6,7 @@
 //! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
 //! command line; `main.rs` only calls `cli::main`.
 
+pub mod calc;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -11,9 +11,11 @@
 mod latex;
 pub mod names;
 mod print;
+mod sympy;
 
 pub use latex::to_latex;
 pub use print::{PrintStyle, Printer};
+pub use sympy::to_sympy;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
