@@ -7,6 +7,7 @@
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
 use crate::expr::{to_latex, ExprId, Store};
+use crate::gradient::Notation;
 use crate::latex::DocKind;
 use crate::lower::{self, LowerConfig};
 use crate::report::{self, Format, TextOptions};
@@ -285,9 +286,19 @@ fn run(cli: Cli) -> u8 {
             let documents = paths
                 .iter()
                 .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
-            if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
+            if format == Format::Markdown && documents {
                 // a document comes back annotated: ✓ / ✗ after each checked step
-                let copies: Vec<String> = reports.iter().map(report::annotate_markdown).collect();
+                let copies: Vec<String> = reports
+                    .iter()
+                    .map(|r| {
+                        let kind = read_as
+                            .or_else(|| DocKind::from_path(std::path::Path::new(&r.source.name)));
+                        match kind {
+                            Some(DocKind::Latex) => report::annotate_latex(r),
+                            _ => report::annotate_markdown(r),
+                        }
+                    })
+                    .collect();
                 emit(&copies.join("\n"));
             } else {
                 if format == Format::Text {
@@ -440,14 +451,42 @@ fn diff_command(
             }
             out
         }
-        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
         ExprFormat::Latex => {
-            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
-            format!(
-                "{} \\quad \\text{{for }} {}",
-                to_latex(store, value),
-                conditions.join(" \\text{ and } ")
-            )
+            let mut out = to_latex(store, value);
+            if !validity.is_empty() {
+                let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+                out.push_str(&format!(
+                    " \\quad \\text{{for }} {}",
+                    conditions.join(" \\text{ and } ")
+                ));
+            }
+            // with respect to a vector or matrix: the entry's head, and the matrix form below it
+            let wrt_latex = crate::expr::latex_name(wrt);
+            let entry_head = match names.len() {
+                0 => String::new(),
+                _ => {
+                    let indices: Vec<String> = symbols
+                        .iter()
+                        .map(|&s| crate::expr::latex_name(store.display_name(s)))
+                        .collect();
+                    format!(
+                        "\\left(\\frac{{\\partial}}{{\\partial {wrt_latex}}}\\right)_{{{}}} = ",
+                        indices.join(",")
+                    )
+                }
+            };
+            out.insert_str(0, &entry_head);
+            let latex_matrix = match symbols.as_slice() {
+                [i] => crate::gradient::vector_form_in(Notation::Latex, store, value, *i),
+                [i, j] => crate::gradient::matrix_form_in(Notation::Latex, store, value, *i, *j),
+                _ => None,
+            };
+            if let Some(m) = latex_matrix {
+                out.push_str(&format!(
+                    "\n\\frac{{\\partial}}{{\\partial {wrt_latex}}} = {m}"
+                ));
+            }
+            out
         }
         ExprFormat::Json => serde_json::json!({
             "input": text,

@@ -12,7 +12,7 @@ mod latex;
 pub mod names;
 mod print;
 
-pub use latex::to_latex;
+pub use latex::{ascii_math, ascii_text, latex_name, to_latex};
 pub use print::{PrintStyle, Printer};
 
 use num_bigint::BigInt;
