@@ -5,6 +5,7 @@
 use crate::check::kinks;
 use crate::diagnostic::Diagnostic;
 use crate::expr::{to_latex, to_sympy, ExprId, Store};
+use crate::gradient::Notation;
 use crate::lower::{self, LowerConfig};
 use crate::span::Span;
 use crate::syntax::{self, ast};
@@ -43,8 +44,12 @@ pub struct Derivative {
     pub indices: Vec<String>,
     /// What the result is: `d/dx`, `(∂/∂W)_(i,j)`.
     pub head: String,
+    /// The same head in LaTeX, with ` = ` (empty for a scalar derivative).
+    pub head_latex: String,
     /// The matrix form of a gradient, for the common patterns.
     pub matrix_form: Option<String>,
+    /// The matrix form in LaTeX, `\frac{\partial}{\partial W} = …`.
+    pub matrix_form_latex: Option<String>,
     /// Where the result is the derivative (off the kinks nothing rules out):
     /// each condition as text and as LaTeX.
     pub valid_where: Vec<(String, String)>,
@@ -154,11 +159,32 @@ pub fn differentiate(
         [i, j] => crate::gradient::matrix_form(store, value, *i, *j),
         _ => None,
     };
+    let wrt_latex = crate::expr::latex_name(wrt);
+    let head_latex = if symbols.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = symbols
+            .iter()
+            .map(|&s| crate::expr::latex_name(store.display_name(s)))
+            .collect();
+        format!(
+            "\\left(\\frac{{\\partial}}{{\\partial {wrt_latex}}}\\right)_{{{}}} = ",
+            names.join(",")
+        )
+    };
+    let matrix_form_latex = match symbols.as_slice() {
+        [i] => crate::gradient::vector_form_in(Notation::Latex, store, value, *i),
+        [i, j] => crate::gradient::matrix_form_in(Notation::Latex, store, value, *i, *j),
+        _ => None,
+    }
+    .map(|m| format!("\\frac{{\\partial}}{{\\partial {wrt_latex}}} = {m}"));
     Ok(Derivative {
         result: Rendered::of(store, value),
         indices,
         head,
+        head_latex,
         matrix_form,
+        matrix_form_latex,
         valid_where,
         cross_checked,
     })

@@ -362,9 +362,19 @@ fn run(cli: Cli) -> u8 {
             let documents = paths
                 .iter()
                 .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
-            if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
+            if format == Format::Markdown && documents {
                 // a document comes back annotated: ✓ / ✗ after each checked step
-                let copies: Vec<String> = reports.iter().map(report::annotate_markdown).collect();
+                let copies: Vec<String> = reports
+                    .iter()
+                    .map(|r| {
+                        let kind = read_as
+                            .or_else(|| DocKind::from_path(std::path::Path::new(&r.source.name)));
+                        match kind {
+                            Some(DocKind::Latex) => report::annotate_latex(r),
+                            _ => report::annotate_markdown(r),
+                        }
+                    })
+                    .collect();
                 emit(&copies.join("\n"));
             } else {
                 if format == Format::Text {
@@ -525,14 +535,19 @@ fn diff_command(
             }
             out
         }
-        ExprFormat::Latex if validity.is_empty() => result.latex.clone(),
         ExprFormat::Latex => {
-            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
-            format!(
-                "{} \\quad \\text{{for }} {}",
-                result.latex,
-                conditions.join(" \\text{ and } ")
-            )
+            let mut out = format!("{}{}", derivative.head_latex, result.latex);
+            if !validity.is_empty() {
+                let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+                out.push_str(&format!(
+                    " \\quad \\text{{for }} {}",
+                    conditions.join(" \\text{ and } ")
+                ));
+            }
+            if let Some(m) = &derivative.matrix_form_latex {
+                out.push_str(&format!("\n{m}"));
+            }
+            out
         }
         ExprFormat::Json => serde_json::json!({
             "input": text,

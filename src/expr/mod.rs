@@ -13,7 +13,7 @@ pub mod names;
 mod print;
 mod sympy;
 
-pub use latex::to_latex;
+pub use latex::{ascii_math, ascii_text, latex_name, to_latex};
 pub use print::{PrintStyle, Printer};
 pub use sympy::to_sympy;
 
