@@ -656,7 +656,7 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
         Ok(e) => e,
         Err(d) => return fail(d),
     };
-    let result = simplify_for_display(&mut program.store, &program.domains, e);
+    let result = crate::simplify::simplest_form(&mut program.store, &program.domains, e);
     let store = &program.store;
     let out = match format {
         ExprFormat::Text => store.display(result),
