@@ -95,7 +95,7 @@ pub fn definitions(text: &str) -> Result<ast::File, Diagnostic> {
 pub fn simplify(defs: &ast::File, expr: &ast::Expr) -> Result<Rendered, Diagnostic> {
     let (mut program, lowered) = lower::lower_standalone(defs, expr, standalone_config());
     let e = lowered?;
-    let result = crate::simplify::simplify_for_display(&mut program.store, &program.domains, e);
+    let result = crate::simplify::simplest_form(&mut program.store, &program.domains, e);
     Ok(Rendered::of(&program.store, result))
 }
 

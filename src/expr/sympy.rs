@@ -7,6 +7,7 @@
 //! A name SymPy would read as one of its own (`E`, `I`, `S`, `beta`, ...) or
 //! that is no Python identifier is written `Symbol('name')`.
 
+use super::func::{SELU_ALPHA, SELU_SCALE};
 use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
 use num_rational::BigRational;
 
@@ -310,6 +311,47 @@ impl SymPy<'_> {
             Func::Floor => format!("floor({})", a(0)),
             Func::Ceil => format!("ceiling({})", a(0)),
             Func::Delta => format!("KroneckerDelta({}, {})", a(0), a(1)),
+            Func::Pi => "pi".to_string(),
+            Func::Sin => format!("sin({})", a(0)),
+            Func::Cos => format!("cos({})", a(0)),
+            Func::Tan => format!("tan({})", a(0)),
+            Func::Atan => format!("atan({})", a(0)),
+            Func::Sinh => format!("sinh({})", a(0)),
+            Func::Cosh => format!("cosh({})", a(0)),
+            Func::Erf => format!("erf({})", a(0)),
+            Func::Erfc => format!("erfc({})", a(0)),
+            Func::NormalCdf => format!("((1 + erf(({})/sqrt(2)))/2)", a(0)),
+            Func::NormalPdf => format!("(exp(-({})**2/2)/sqrt(2*pi))", a(0)),
+            Func::Gelu => format!("(({x})*(1 + erf(({x})/sqrt(2)))/2)", x = a(0)),
+            Func::GeluTanh => format!(
+                "(({x})*(1 + tanh(sqrt(2/pi)*(({x}) + Rational(44715, 1000000)*({x})**3)))/2)",
+                x = a(0)
+            ),
+            Func::Silu => format!("(({x})/(1 + exp(-({x}))))", x = a(0)),
+            Func::Mish => format!("(({x})*tanh(log(1 + exp({x}))))", x = a(0)),
+            Func::Elu => format!(
+                "Piecewise(({x}, ({x}) > 0), (({al})*(exp({x}) - 1), True))",
+                x = a(0),
+                al = a(1)
+            ),
+            Func::Selu => format!(
+                "(Rational('{SELU_SCALE}')*Piecewise(({x}, ({x}) > 0), \
+                 (Rational('{SELU_ALPHA}')*(exp({x}) - 1), True)))",
+                x = a(0)
+            ),
+            Func::LeakyRelu => format!(
+                "Piecewise(({x}, ({x}) >= 0), (({al})*({x}), True))",
+                x = a(0),
+                al = a(1)
+            ),
+            Func::Softsign => format!("(({x})/(1 + Abs({x})))", x = a(0)),
+            Func::Hardtanh => format!("Min(1, Max(-1, {}))", a(0)),
+            Func::Max => format!("Max({}, {})", a(0), a(1)),
+            Func::Min => format!("Min({}, {})", a(0), a(1)),
+            Func::Log1p => format!("log(1 + {})", a(0)),
+            Func::Expm1 => format!("(exp({}) - 1)", a(0)),
+            #[cfg(test)]
+            Func::Fake => format!("Function('{}')({})", func.name(), self.list(args)),
         }
     }
 }
