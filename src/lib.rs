@@ -9,6 +9,7 @@
 pub mod calc;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod conv;
 pub mod diagnostic;
 pub mod diff;
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod driver;
 pub mod eval;
 pub mod expr;
+pub mod files;
 pub mod gradient;
 pub mod latex;
 pub mod limit;

@@ -8,5 +8,6 @@ mod cli;
 mod document_corpus;
 mod documents;
 mod mutation;
+mod project;
 mod reliability;
 mod verdicts;
