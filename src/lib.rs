@@ -16,6 +16,7 @@ pub mod driver;
 pub mod eval;
 pub mod expr;
 pub mod gradient;
+pub mod html;
 pub mod latex;
 pub mod limit;
 pub mod lower;
