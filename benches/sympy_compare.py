@@ -71,6 +71,46 @@ def H(z):
     return sp.Heaviside(z, sp.Rational(1, 2))
 
 
+def Phi(z):
+    return (1 + sp.erf(z/sp.sqrt(2)))/2
+
+
+def phi(z):
+    return sp.exp(-z**2/2)/sp.sqrt(2*sp.pi)
+
+
+def gelu(z):
+    return z*Phi(z)
+
+
+def gelu_tanh(z):
+    return z/2*(1 + sp.tanh(sp.sqrt(2/sp.pi)*(z + sp.Rational(44715, 1000000)*z**3)))
+
+
+def silu(z):
+    return z*sig(z)
+
+
+def mish(z):
+    return z*sp.tanh(softplus(z))
+
+
+def softsign(z):
+    return z/(1 + sp.Abs(z))
+
+
+def hardtanh(z):
+    return sp.Max(-1, sp.Min(1, z))
+
+
+def elu(z, alpha):
+    return sp.Piecewise((z, z > 0), (alpha*(sp.exp(z) - 1), True))
+
+
+def leaky_relu(z, alpha):
+    return sp.Piecewise((z, z > 0), (alpha*z, True))
+
+
 def ind(condition):
     return sp.Piecewise((1, condition), (0, True))
 
@@ -133,7 +173,8 @@ def bn_hat(z, eps):
 def _namespace():
     ns = {name: getattr(sp, name) for name in dir(sp) if not name.startswith("_")}
     for helper in (sig, softplus, relu, H, ind, vec, mat, softmax, lse, grad, jac,
-                   hadamard, entrywise, sqnorm, huber, bn_mean, bn_var, bn_hat):
+                   hadamard, entrywise, sqnorm, huber, bn_mean, bn_var, bn_hat, Phi, phi,
+                   gelu, gelu_tanh, silu, mish, softsign, hardtanh, elu, leaky_relu):
         ns[helper.__name__] = helper
     for name in "x y a c k t f z o1 o2 g b h".split():
         ns[name] = sp.Symbol(name, real=True)
@@ -450,6 +491,80 @@ claim(NETS, "LeNet total by hand", "Integer(156) + 2416 + 48120 + 10164 + 850", 
 claim(NETS, "VGG total by hand",
       "Integer(1792) + 128 + 36928 + 73856 + 256 + 147584 + 295168 + 512 + 1048832 + 2570", "1607626",
       note="SymPy has no layers: only the hand sums")
+
+AF = "activations.nabla"
+claim(AF, "cosh from exp", "cosh(x)", "(exp(x) + exp(-x))/2")
+claim(AF, "cosh with a minus", "cosh(x)", "(exp(x) - exp(-x))/2", true=False)
+claim(AF, "sinh from exp", "sinh(x)", "(exp(x) - exp(-x))/2")
+claim(AF, "sinh without 1/2", "sinh(x)", "exp(x) - exp(-x)", true=False)
+claim(AF, "tanh = sinh/cosh", "tanh(x)", "sinh(x)/cosh(x)")
+claim(AF, "tanh = cosh/sinh", "tanh(x)", "cosh(x)/sinh(x)", true=False, where="Ne(x, 0)")
+claim(AF, "cosh² − sinh² = 1", "cosh(x)**2 - sinh(x)**2", "1")
+claim(AF, "cosh² + sinh² = 1", "cosh(x)**2 + sinh(x)**2", "1", true=False)
+claim(AF, "1 − tanh² = 1/cosh²", "1 - tanh(x)**2", "1/cosh(x)**2")
+claim(AF, "1 − tanh² = 1/sinh²", "1 - tanh(x)**2", "1/sinh(x)**2", true=False, where="Ne(x, 0)")
+claim(AF, "sinh' = cosh", "diff(sinh(x), x)", "cosh(x)")
+claim(AF, "cosh' = sinh", "diff(cosh(x), x)", "sinh(x)")
+claim(AF, "cosh' = −sinh", "diff(cosh(x), x)", "-sinh(x)", true=False)
+claim(AF, "σ = (1 + tanh(x/2))/2", "sig(x)", "(1 + tanh(x/2))/2")
+claim(AF, "σ = (1 + tanh x)/2", "sig(x)", "(1 + tanh(x))/2", true=False)
+claim(AF, "sin² + cos² = 1", "sin(x)**2 + cos(x)**2", "1")
+claim(AF, "sin² − cos² = 1", "sin(x)**2 - cos(x)**2", "1", true=False)
+claim(AF, "sin' = cos", "diff(sin(x), x)", "cos(x)")
+claim(AF, "cos' = −sin", "diff(cos(x), x)", "-sin(x)")
+claim(AF, "cos' = sin", "diff(cos(x), x)", "sin(x)", true=False)
+claim(AF, "tan' = 1 + tan²", "diff(tan(x), x)", "1 + tan(x)**2", where="Ne(cos(x), 0)")
+claim(AF, "tan' = 1/cos²", "diff(tan(x), x)", "1/cos(x)**2", where="Ne(cos(x), 0)")
+claim(AF, "atan' = 1/(1 + x²)", "diff(atan(x), x)", "1/(1 + x**2)")
+claim(AF, "atan' = 1 + x²", "diff(atan(x), x)", "1 + x**2", true=False)
+claim(AF, "sin 0 = 0, cos 0 = 1", "sin(0) + cos(0)", "1")
+claim(AF, "sin is odd", "sin(-x)", "-sin(x)")
+claim(AF, "Φ from erf", "Phi(x)", "(1 + erf(x/sqrt(2)))/2")
+claim(AF, "Φ from erf, unscaled", "Phi(x)", "(1 + erf(x))/2", true=False)
+claim(AF, "Φ' = φ", "diff(Phi(x), x)", "phi(x)")
+claim(AF, "φ from exp", "phi(x)", "exp(-x**2/2)/sqrt(2*pi)")
+claim(AF, "φ without its constant", "phi(x)", "exp(-x**2/2)", true=False)
+claim(AF, "φ' = −xφ", "diff(phi(x), x)", "-x*phi(x)")
+claim(AF, "erf' ", "diff(erf(x), x)", "2/sqrt(pi)*exp(-x**2)")
+claim(AF, "erfc = 1 − erf", "erfc(x)", "1 - erf(x)")
+claim(AF, "Φ(0) = 1/2", "Phi(0)", "Rational(1, 2)")
+claim(AF, "Φ(−x) = 1 − Φ(x)", "Phi(-x)", "1 - Phi(x)")
+claim(AF, "gelu = xΦ(x)", "gelu(x)", "x*Phi(x)")
+claim(AF, "gelu'", "diff(gelu(x), x)", "Phi(x) + x*phi(x)")
+claim(AF, "gelu' without the product rule", "diff(gelu(x), x)", "Phi(x)", true=False)
+claim(AF, "gelu' = xφ", "diff(gelu(x), x)", "x*phi(x)", true=False)
+claim(AF, "gelu = gelu_tanh", "gelu(x)", "gelu_tanh(x)", true=False)
+claim(AF, "silu = xσ(x)", "silu(x)", "x*sig(x)")
+claim(AF, "swish is silu", "silu(x)", "silu(x)", note="one function in SymPy")
+claim(AF, "silu'", "diff(silu(x), x)", "sig(x)*(1 + x*(1 - sig(x)))")
+claim(AF, "silu' expanded", "diff(silu(x), x)", "sig(x) + x*sig(x)*(1 - sig(x))")
+claim(AF, "silu' = σ'", "diff(silu(x), x)", "sig(x)*(1 - sig(x))", true=False)
+claim(AF, "silu' = σ", "diff(silu(x), x)", "sig(x)", true=False)
+claim(AF, "mish = x tanh(softplus x)", "mish(x)", "x*tanh(softplus(x))")
+claim(AF, "mish'", "diff(mish(x), x)", "tanh(softplus(x)) + x*sig(x)*(1 - tanh(softplus(x))**2)")
+claim(AF, "mish' without softplus'", "diff(mish(x), x)",
+      "tanh(softplus(x)) + x*(1 - tanh(softplus(x))**2)", true=False)
+claim(AF, "softplus(x) − softplus(−x) = x", "softplus(x) - softplus(-x)", "x")
+claim(AF, "softsign'", "diff(softsign(x), x)", "1/(1 + Abs(x))**2")
+claim(AF, "softsign' without the square", "diff(softsign(x), x)", "1/(1 + Abs(x))", true=False)
+claim(AF, "log1p", "log(1 + x)", "log(1 + x)", where="x > -1", note="log1p is log(1 + x) in SymPy")
+claim(AF, "expm1", "exp(x) - 1", "exp(x) - 1", note="expm1 is exp(x) − 1 in SymPy")
+claim(AF, "log1p'", "diff(log(1 + x), x)", "1/(1 + x)", where="x > -1")
+claim(AF, "max = y + relu(x − y)", "Max(x, y)", "y + relu(x - y)")
+claim(AF, "min = x − relu(x − y)", "Min(x, y)", "x - relu(x - y)")
+claim(AF, "max + min = x + y", "Max(x, y) + Min(x, y)", "x + y")
+claim(AF, "max = y + relu(y − x)", "Max(x, y)", "y + relu(y - x)", true=False)
+claim(AF, "max' off the diagonal", "diff(Max(x, y), x)", "H(x - y)", where="Ne(x, y)")
+claim(AF, "leaky relu", "leaky_relu(x, a)", "relu(x) - a*relu(-x)")
+claim(AF, "leaky relu, positive side", "leaky_relu(x, a)", "x", where="x > 0")
+claim(AF, "leaky relu, negative side", "leaky_relu(x, a)", "a*x", where="x < 0")
+claim(AF, "leaky relu, wrong side", "leaky_relu(x, a)", "a*x", true=False, where="x > 0")
+claim(AF, "elu, negative side", "elu(x, a)", "a*(exp(x) - 1)", where="x < 0")
+claim(AF, "elu, positive side", "elu(x, a)", "x", where="x > 0")
+claim(AF, "elu' on the negative side", "diff(elu(x, 2), x)", "2*exp(x)", where="x < 0")
+claim(AF, "elu' keeps the −1", "diff(elu(x, 2), x)", "2*(exp(x) - 1)", true=False, where="x < 0")
+claim(AF, "hardtanh inside", "hardtanh(x)", "x", where="(x > -1) & (x < 1)")
+claim(AF, "hardtanh clips", "hardtanh(x)", "1", where="x > 1")
 
 # ----- SymPy, one attempt per process -----
 

@@ -8,6 +8,7 @@
 //! `crate::simplify` brings it to canonical or display form.
 
 use crate::domain::Domains;
+use crate::expr::func::Derivative as FuncDerivative;
 use crate::expr::{CmpOp, ExprId, Func, Node, Store, Symbol};
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -152,6 +153,7 @@ pub fn derivative(
         uses: HashMap::new(),
         absorbed: HashMap::new(),
         post_order: Vec::new(),
+        definitions: HashMap::new(),
     };
     let value = d.run(e)?;
     let kinks = d.finish_kinks(e);
@@ -237,6 +239,8 @@ struct Differentiator<'s> {
     absorbed: HashMap<ExprId, usize>,
     /// Every node, children before parents.
     post_order: Vec<ExprId>,
+    /// The definition each call differentiated through its definition was expanded to.
+    definitions: HashMap<ExprId, ExprId>,
 }
 
 impl Differentiator<'_> {
@@ -413,6 +417,9 @@ impl Differentiator<'_> {
             } else {
                 for k in self.store.children(id) {
                     reach.push((k, mine.clone()));
+                }
+                if let Some(&definition) = self.definitions.get(&id) {
+                    reach.push((definition, mine.clone()));
                 }
             }
             for (child, g) in reach {
@@ -752,6 +759,50 @@ impl Differentiator<'_> {
     }
 
     fn call(&mut self, id: ExprId, f: Func, args: &[ExprId]) -> Result<ExprId, DiffError> {
+        match f.row().derivative {
+            FuncDerivative::Partials(_) => {
+                if matches!(f, Func::Ln | Func::Log2 | Func::Log10) {
+                    // undefined where a relu, |·| or √ argument is 0
+                    if let Some(&u) = args.first() {
+                        self.absorb(u);
+                    }
+                }
+                let mut terms = Vec::new();
+                for (k, &u) in args.iter().enumerate() {
+                    let du = self.d(u);
+                    if self.is_zero(du) {
+                        continue;
+                    }
+                    let Some(outer) = self.store.partial(f, k, args, id) else {
+                        return Err(DiffError::Unsupported(self.store.display(id)));
+                    };
+                    if self.is_zero(outer) {
+                        continue;
+                    }
+                    terms.push(self.mul(vec![outer, du]));
+                }
+                Ok(self.add(terms))
+            }
+            FuncDerivative::ByDefinition => {
+                let Some(definition) = self.store.definition(f, args) else {
+                    return Err(DiffError::Unsupported(self.store.display(id)));
+                };
+                let d = self.run(definition)?;
+                // the call's kinks are its definition's: reached from the call,
+                // which stays after the definition's nodes in post-order
+                self.definitions.insert(id, definition);
+                if let Some(at) = self.post_order.iter().rposition(|&x| x == id) {
+                    self.post_order.remove(at);
+                    self.post_order.push(id);
+                }
+                Ok(d)
+            }
+            FuncDerivative::Own => self.own_call(id, f, args),
+        }
+    }
+
+    /// The built-ins whose derivative carries kinks worked out here.
+    fn own_call(&mut self, id: ExprId, f: Func, args: &[ExprId]) -> Result<ExprId, DiffError> {
         if f == Func::Delta {
             // δ(i, j) of indices is constant
             return Ok(self.store.zero());
@@ -760,21 +811,7 @@ impl Differentiator<'_> {
             return Err(DiffError::Unsupported(self.store.display(id)));
         };
         let du = self.d(u);
-        let m1 = self.store.int(-1);
-        let one = self.store.one();
-        if matches!(f, Func::Ln | Func::Log2 | Func::Log10) {
-            // undefined where a relu, |·| or √ argument is 0
-            self.absorb(u);
-        }
         let outer = match f {
-            Func::Exp => id,
-            Func::Ln => self.store.recip(u),
-            Func::Log2 | Func::Log10 => {
-                let base = self.store.int(if f == Func::Log2 { 2 } else { 10 });
-                let ln_base = self.store.call1(Func::Ln, base);
-                let den = self.mul(vec![u, ln_base]);
-                self.store.recip(den)
-            }
             Func::Sqrt => {
                 // (√u)' = u'/(2√u), undefined where u = 0
                 self.zero_of(id, u, "sqrt");
@@ -786,18 +823,6 @@ impl Differentiator<'_> {
                 self.zero_of(id, u, "abs");
                 self.unless_flat(id, du);
                 self.store.call1(Func::Sign, u)
-            }
-            Func::Sigmoid => {
-                let neg = self.mul(vec![m1, id]);
-                let rest = self.add(vec![one, neg]);
-                self.mul(vec![id, rest])
-            }
-            Func::Softplus => self.store.call1(Func::Sigmoid, u),
-            Func::Tanh => {
-                let two = self.store.int(2);
-                let sq = self.store.pow(id, two);
-                let neg = self.mul(vec![m1, sq]);
-                self.add(vec![one, neg])
             }
             Func::Relu => {
                 self.zero_of(id, u, "relu");
@@ -824,7 +849,8 @@ impl Differentiator<'_> {
                 });
                 self.store.zero()
             }
-            Func::Delta => self.store.zero(),
+            // a row marked `Derivative::Own` without a rule here
+            _ => return Err(DiffError::Unsupported(self.store.display(id))),
         };
         if self.is_zero(outer) {
             return Ok(outer);

@@ -876,21 +876,6 @@ fn render_markdown(reports: &[FileReport]) -> String {
          {} proved, {} checked, {} refuted, {} unknown; {} as expected, {} failed.\n\n",
         s.proved, s.checked, s.refuted, s.unknown, s.passed, s.failed
     );
-    for r in reports {
-        for d in r
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error() || d.is_failure())
-        {
-            let at = r.source.line_col(d.span.start as usize);
-            let _ = writeln!(
-                out,
-                "- **error** {}:{at}: {}",
-                md_cell(&r.source.name),
-                md_cell(&d.message)
-            );
-        }
-    }
     out.push_str("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");
     for r in reports {
         for row in &r.results {
@@ -922,6 +907,27 @@ fn render_markdown(reports: &[FileReport]) -> String {
                 md_cell(&details)
             );
         }
+    }
+    // after the table, set off by a blank line: a list right above a table
+    // would swallow the table as the last item's lazy continuation
+    let mut errors = String::new();
+    for r in reports {
+        for d in r
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() || d.is_failure())
+        {
+            let at = r.source.line_col(d.span.start as usize);
+            let _ = writeln!(
+                errors,
+                "- **error** {}:{at}: {}",
+                md_cell(&r.source.name),
+                md_cell(&d.message)
+            );
+        }
+    }
+    if !errors.is_empty() {
+        let _ = write!(out, "\n## Errors\n\n{errors}");
     }
     out
 }

@@ -10,5 +10,6 @@ mod documents;
 mod html_report;
 mod latex_out;
 mod mutation;
+mod project;
 mod reliability;
 mod verdicts;

@@ -28,7 +28,7 @@
 //! Invariant: generation does no evaluation and no proving; it only adds nodes
 //! to the store, never changes one, and visits at most [`MAX_POSITIONS`] positions.
 
-use crate::expr::{ExprId, Func, LimitTo, Node, Store};
+use crate::expr::{ExprId, Func, Node, Store};
 use num_rational::BigRational;
 use num_traits::One;
 
@@ -212,76 +212,7 @@ fn rebuild(store: &mut Store, chain: &[ExprId], path: &[usize], replacement: Exp
 /// Node `id` with its `k`-th child (in [`Store::children`] order) replaced.
 /// A `k` out of range leaves the node as it is.
 pub fn with_child(store: &mut Store, id: ExprId, k: usize, new: ExprId) -> ExprId {
-    fn replaced(xs: &[ExprId], k: usize, new: ExprId) -> Box<[ExprId]> {
-        let mut v = xs.to_vec();
-        if let Some(slot) = v.get_mut(k) {
-            *slot = new;
-        }
-        v.into()
-    }
-    let pick = |k_here: usize, old: ExprId| if k == k_here { new } else { old };
-    let node = match store.node(id).clone() {
-        Node::Num(_) | Node::Sym(_) => return id,
-        Node::Add(xs) => Node::Add(replaced(&xs, k, new)),
-        Node::Mul(xs) => Node::Mul(replaced(&xs, k, new)),
-        Node::And(xs) => Node::And(replaced(&xs, k, new)),
-        Node::Vector(xs) => Node::Vector(replaced(&xs, k, new)),
-        Node::Call(f, xs) => Node::Call(f, replaced(&xs, k, new)),
-        Node::Apply(f, xs) => Node::Apply(f, replaced(&xs, k, new)),
-        Node::FnDeriv { func, orders, args } => Node::FnDeriv {
-            func,
-            orders,
-            args: replaced(&args, k, new),
-        },
-        Node::Pow(a, b) => Node::Pow(pick(0, a), pick(1, b)),
-        Node::Cmp(op, a, b) => Node::Cmp(op, pick(0, a), pick(1, b)),
-        Node::Index(base, idx) => {
-            if k == 0 {
-                Node::Index(new, idx)
-            } else {
-                Node::Index(base, replaced(&idx, k - 1, new))
-            }
-        }
-        Node::Sum {
-            index,
-            lower,
-            upper,
-            body,
-        } => Node::Sum {
-            index,
-            lower: pick(0, lower),
-            upper: pick(1, upper),
-            body: pick(2, body),
-        },
-        Node::Piecewise {
-            branches,
-            otherwise,
-        } => {
-            let branches: Box<[(ExprId, ExprId)]> = branches
-                .iter()
-                .enumerate()
-                .map(|(b, &(c, v))| (pick(2 * b, c), pick(2 * b + 1, v)))
-                .collect();
-            let otherwise = otherwise.map(|o| pick(2 * branches.len(), o));
-            Node::Piecewise {
-                branches,
-                otherwise,
-            }
-        }
-        Node::Limit { var, to, body } => match to {
-            LimitTo::Point(p) => Node::Limit {
-                var,
-                to: LimitTo::Point(pick(0, p)),
-                body: pick(1, body),
-            },
-            other => Node::Limit {
-                var,
-                to: other,
-                body: pick(0, body),
-            },
-        },
-    };
-    store.add(node)
+    store.with_child(id, k, new)
 }
 
 /// `−e`, written the way a person would: a number negated in place, a
@@ -353,6 +284,15 @@ fn local_mutations(
                 Func::Sigmoid => &[Func::Softplus, Func::Tanh],
                 Func::Softplus => &[Func::Tanh, Func::Sigmoid],
                 Func::Tanh => &[Func::Sigmoid, Func::Softplus],
+                Func::Sin => &[Func::Cos],
+                Func::Cos => &[Func::Sin],
+                Func::Sinh => &[Func::Cosh],
+                Func::Cosh => &[Func::Sinh],
+                Func::Gelu => &[Func::Silu],
+                Func::Silu => &[Func::Gelu],
+                Func::NormalCdf => &[Func::Sigmoid],
+                Func::Max => &[Func::Min],
+                Func::Min => &[Func::Max],
                 _ => &[],
             };
             let kind = if matches!(f, Func::Exp | Func::Ln) {
@@ -391,6 +331,7 @@ fn local_mutations(
 mod tests {
     use super::*;
     use crate::expr::CmpOp;
+    use crate::expr::LimitTo;
 
     fn shown(store: &Store, ms: &[Mutant]) -> Vec<String> {
         ms.iter()

@@ -1,9 +1,11 @@
 //! The built-in functions (`Func`) on values: exact where the result is rational, intervals otherwise.
 
 use super::interval::exact_rational;
+use super::interval::Interval;
 use super::precise::{self, Precise};
 use super::value::{ln_interval, log10_interval, log2_interval, Value};
 use super::EvalError;
+use crate::expr::func::{Algebra, Enclosure};
 use crate::expr::Func;
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -11,82 +13,178 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// Applies a built-in function to evaluated arguments (arity already matches the table).
 pub(crate) fn apply(func: Func, args: &[Value]) -> Result<Value, EvalError> {
-    let [x] = args else {
-        return match (func, args) {
-            (Func::Delta, [a, b]) => delta(a, b),
-            _ => Err(EvalError::Unsupported(format!(
-                "{} takes {} argument(s), got {}",
-                func.name(),
-                func.arity(),
-                args.len()
-            ))),
-        };
+    if args.len() != func.arity() {
+        return Err(EvalError::Unsupported(format!(
+            "{} takes {} argument(s), got {}",
+            func.name(),
+            func.arity(),
+            args.len()
+        )));
+    }
+    let exact: Option<Vec<BigRational>> = args.iter().map(|a| a.as_exact().cloned()).collect();
+    if let Some(v) = exact.and_then(|xs| func.exact_value(&xs)) {
+        return Ok(Value::Exact(v));
+    }
+    let enclosure = func.row().enclosure;
+    match (enclosure, args) {
+        (Enclosure::ByDefinition, _) => by_definition(func, args),
+        (Enclosure::Delta, [a, b]) => delta(a, b),
+        (Enclosure::Pi, _) => pi(),
+        (_, [x]) => enclose(enclosure, x),
+        _ => Err(EvalError::Unsupported(format!(
+            "{} takes {} argument(s)",
+            func.name(),
+            func.arity()
+        ))),
+    }
+}
+
+/// Values put into a definition (`gelu(x) = x·Φ(x)`): rigorous because each
+/// step is.
+struct Values;
+
+impl Algebra for Values {
+    type T = Value;
+    type Error = EvalError;
+    fn number(&mut self, r: BigRational) -> Result<Value, EvalError> {
+        Ok(Value::Exact(r))
+    }
+    fn add(&mut self, terms: Vec<Value>) -> Result<Value, EvalError> {
+        super::value::sum_all(&terms)
+    }
+    fn mul(&mut self, factors: Vec<Value>) -> Result<Value, EvalError> {
+        super::value::product_all(&factors)
+    }
+    fn powi(&mut self, base: Value, n: i64) -> Result<Value, EvalError> {
+        super::value::pow(&base, &Value::integer(n))
+    }
+    fn call(&mut self, f: Func, args: Vec<Value>) -> Result<Value, EvalError> {
+        apply(f, &args)
+    }
+}
+
+fn by_definition(func: Func, args: &[Value]) -> Result<Value, EvalError> {
+    let Some(definition) = func.row().definition else {
+        return Err(EvalError::Unsupported(format!(
+            "{} has no definition to evaluate",
+            func.name()
+        )));
     };
-    if let Some(value) = apply_precise(func, x) {
+    definition.build(&mut Values, args, None)
+}
+
+/// π: at the working precision, or an f64 enclosure.
+fn pi() -> Result<Value, EvalError> {
+    if let Some(bits) = precise::working_bits() {
+        return Ok(Value::Precise(Precise::pi(bits)?));
+    }
+    let i = Interval::new(
+        std::f64::consts::PI.next_down(),
+        std::f64::consts::PI.next_up(),
+    )
+    .ok_or(EvalError::Overflow)?;
+    Ok(Value::Approx(i))
+}
+
+/// A one-argument built-in with its own enclosure.
+fn enclose(enclosure: Enclosure, x: &Value) -> Result<Value, EvalError> {
+    if let Some(value) = apply_precise(enclosure, x) {
         return value;
     }
-    match func {
-        Func::Exp => exp(x),
-        Func::Ln => ln(x),
-        Func::Log2 => log2(x),
-        Func::Log10 => log10(x),
-        Func::Sqrt => sqrt(x),
-        Func::Abs => Ok(abs(x)),
-        Func::Sigmoid => sigmoid(x),
-        Func::Softplus => Ok(Value::Approx(x.to_interval()?.softplus()?)),
-        Func::Tanh => tanh(x),
-        Func::Relu => Ok(relu(x)),
-        Func::Heaviside => heaviside(x),
-        Func::Sign => sign(x),
-        Func::Floor => floor(x),
-        Func::Ceil => ceil(x),
-        Func::Delta => Err(EvalError::Unsupported("δ takes two arguments".into())),
+    match enclosure {
+        Enclosure::Exp => exp(x),
+        Enclosure::Ln => ln(x),
+        Enclosure::Log2 => log2(x),
+        Enclosure::Log10 => log10(x),
+        Enclosure::Sqrt => sqrt(x),
+        Enclosure::Abs => Ok(abs(x)),
+        Enclosure::Sigmoid => sigmoid(x),
+        Enclosure::Softplus => Ok(Value::Approx(x.to_interval()?.softplus()?)),
+        Enclosure::Tanh => tanh(x),
+        Enclosure::Relu => Ok(relu(x)),
+        Enclosure::Heaviside => heaviside(x),
+        Enclosure::Sign => sign(x),
+        Enclosure::Floor => floor(x),
+        Enclosure::Ceil => ceil(x),
+        Enclosure::Sin => Ok(Value::Approx(x.to_interval()?.sin()?)),
+        Enclosure::Cos => Ok(Value::Approx(
+            x.to_interval()?.add(&Interval::half_pi())?.sin()?,
+        )),
+        Enclosure::Atan => atan(x),
+        Enclosure::Erf => erf(x),
+        Enclosure::Delta | Enclosure::Pi | Enclosure::ByDefinition => Err(EvalError::Unsupported(
+            "not a function of one argument".into(),
+        )),
     }
+}
+
+/// `atan` in f64: increasing, the library's value widened by its error bound.
+fn atan(x: &Value) -> Result<Value, EvalError> {
+    let i = x.to_interval()?;
+    let widen = |v: f64, up: bool| {
+        (0..super::interval::LIBM_ULP_SLACK)
+            .fold(v, |y, _| if up { y.next_up() } else { y.next_down() })
+    };
+    let half_pi = std::f64::consts::FRAC_PI_2.next_up();
+    let lo = widen(i.lo().atan(), false).max(-half_pi);
+    let hi = widen(i.hi().atan(), true).min(half_pi);
+    Ok(Value::Approx(
+        Interval::new(lo, hi).ok_or(EvalError::Overflow)?,
+    ))
+}
+
+/// `erf` in f64: no library erf is trusted; the series at 64 bits, rounded out.
+fn erf(x: &Value) -> Result<Value, EvalError> {
+    let p = Precise::from_interval(&x.to_interval()?, 64)?.erf()?;
+    Ok(Value::Approx(p.to_interval()?))
 }
 
 /// The multi-precision path: taken when evaluating at a working precision
 /// or when the argument is already a multi-precision interval, for the
 /// functions whose result is not exact.
-fn apply_precise(func: Func, x: &Value) -> Option<Result<Value, EvalError>> {
+fn apply_precise(enclosure: Enclosure, x: &Value) -> Option<Result<Value, EvalError>> {
     let bits = match x {
         Value::Precise(p) => p.bits(),
         _ => precise::working_bits()?,
     };
-    let exact_shortcut = match (func, x.as_exact()) {
-        (_, None) => false,
-        (Func::Exp | Func::Sigmoid | Func::Tanh, Some(r)) => r.is_zero(),
-        (Func::Ln, Some(r)) => r.is_one(),
-        (Func::Log2 | Func::Log10 | Func::Sqrt, Some(_)) => {
-            // exact when the argument is a power of the base or a square
-            let attempt = match func {
-                Func::Log2 => log2(x),
-                Func::Log10 => log10(x),
-                _ => sqrt(x),
-            };
-            if matches!(attempt, Ok(Value::Exact(_)) | Err(_)) {
-                return Some(attempt);
-            }
-            false
+    if let (Enclosure::Log2 | Enclosure::Log10 | Enclosure::Sqrt, Some(_)) =
+        (enclosure, x.as_exact())
+    {
+        // exact when the argument is a power of the base or a square
+        let attempt = match enclosure {
+            Enclosure::Log2 => log2(x),
+            Enclosure::Log10 => log10(x),
+            _ => sqrt(x),
+        };
+        if matches!(attempt, Ok(Value::Exact(_)) | Err(_)) {
+            return Some(attempt);
         }
-        (Func::Softplus, Some(_)) => false,
-        _ => true,
-    };
-    if exact_shortcut {
-        return None;
     }
     let at = |f: fn(&Precise) -> Result<Precise, EvalError>| -> Result<Value, EvalError> {
         Ok(Value::Precise(f(&x.precise(bits)?)?))
     };
-    Some(match func {
-        Func::Exp => at(Precise::exp),
-        Func::Ln => at(Precise::ln),
-        Func::Log2 => at(Precise::log2),
-        Func::Log10 => at(Precise::log10),
-        Func::Sqrt => at(Precise::sqrt),
-        Func::Sigmoid => at(Precise::sigmoid),
-        Func::Softplus => at(Precise::softplus),
-        Func::Tanh => at(Precise::tanh),
-        _ => return None,
+    Some(match enclosure {
+        Enclosure::Exp => at(Precise::exp),
+        Enclosure::Ln => at(Precise::ln),
+        Enclosure::Log2 => at(Precise::log2),
+        Enclosure::Log10 => at(Precise::log10),
+        Enclosure::Sqrt => at(Precise::sqrt),
+        Enclosure::Sigmoid => at(Precise::sigmoid),
+        Enclosure::Softplus => at(Precise::softplus),
+        Enclosure::Tanh => at(Precise::tanh),
+        Enclosure::Sin => at(Precise::sin),
+        Enclosure::Cos => at(Precise::cos),
+        Enclosure::Atan => at(Precise::atan),
+        Enclosure::Erf => at(Precise::erf),
+        Enclosure::Abs
+        | Enclosure::Relu
+        | Enclosure::Heaviside
+        | Enclosure::Sign
+        | Enclosure::Floor
+        | Enclosure::Ceil
+        | Enclosure::Delta
+        | Enclosure::Pi
+        | Enclosure::ByDefinition => return None,
     })
 }
 

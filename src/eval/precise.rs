@@ -30,6 +30,7 @@ thread_local! {
     static LN2: RefCell<Vec<(u32, Precise)>> = const { RefCell::new(Vec::new()) };
 }
 
+mod special;
 use super::ledger::resolution;
 pub use super::ledger::{
     at_precision, note_loss, resolution_bits, working_bits, F64_RESOLUTION_BITS,

@@ -6,9 +6,8 @@
 //! index (a sum's, a limit's) gets a letter that no free name in the
 //! expression uses, so `A_{i,k}` never reads as `A_{i,i}`.
 
-use super::names::latex_operator;
 use super::print::{classify_factor, signed_term, Factor, Prec};
-use super::{CmpOp, ExprId, Func, LimitTo, Node, Store, Symbol};
+use super::{CmpOp, ExprId, Func, LatexForm, LimitTo, Node, Store, Symbol};
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 use std::collections::{HashMap, HashSet};
@@ -452,26 +451,30 @@ impl Latex<'_> {
     }
 
     fn call(&self, f: Func, args: &[ExprId]) -> String {
+        if args.is_empty() {
+            return match f.row().latex {
+                LatexForm::Letter(command) | LatexForm::Operator(command) => format!("\\{command}"),
+                _ => format!("\\operatorname{{{}}}", f.ascii_name()),
+            };
+        }
         let a = self.args(args);
         let one = || self.expr(args[0], Prec::Relation);
-        if let Some(command) = latex_operator(f) {
-            return format!("\\{command}{a}");
-        }
-        match f {
-            Func::Log2 => format!("\\log_2{a}"),
-            Func::Log10 => format!("\\log_{{10}}{a}"),
-            Func::Sqrt => format!("\\sqrt{{{}}}", one()),
-            Func::Abs => format!("\\left|{}\\right|", one()),
-            Func::Sigmoid => format!("\\sigma{a}"),
-            Func::Floor => format!("\\left\\lfloor {} \\right\\rfloor", one()),
-            Func::Ceil => format!("\\left\\lceil {} \\right\\rceil", one()),
-            Func::Delta if args.len() == 2 => format!(
+        match f.row().latex {
+            LatexForm::Operator(command) | LatexForm::Letter(command) => format!("\\{command}{a}"),
+            LatexForm::Named => format!("\\operatorname{{{}}}{a}", f.ascii_name()),
+            LatexForm::Log2 => format!("\\log_2{a}"),
+            LatexForm::Log10 => format!("\\log_{{10}}{a}"),
+            LatexForm::Sqrt => format!("\\sqrt{{{}}}", one()),
+            LatexForm::Abs => format!("\\left|{}\\right|", one()),
+            LatexForm::Floor => format!("\\left\\lfloor {} \\right\\rfloor", one()),
+            LatexForm::Ceil => format!("\\left\\lceil {} \\right\\rceil", one()),
+            LatexForm::Delta if args.len() == 2 => format!(
                 "\\delta_{{{} {}}}",
                 self.expr(args[0], Prec::Atom),
                 self.expr(args[1], Prec::Atom)
             ),
-            Func::Heaviside => format!("H{a}"),
-            _ => format!("\\operatorname{{{}}}{a}", f.ascii_name()),
+            LatexForm::Delta => format!("\\operatorname{{delta}}{a}"),
+            LatexForm::Heaviside => format!("H{a}"),
         }
     }
 

@@ -8,12 +8,16 @@
 //! is `Mul[a, Pow[b, -1]]`, but sums and products are not flattened or sorted
 //! here; that is the canonical form's job (`crate::simplify`).
 
+pub mod func;
 mod latex;
 pub mod names;
 mod print;
+mod sympy;
 
+pub use func::{Func, LatexForm};
 pub use latex::{ascii_math, ascii_text, latex_name, to_latex};
 pub use print::{PrintStyle, Printer};
+pub use sympy::to_sympy;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -33,83 +37,6 @@ impl ExprId {
 /// An interned name (variable, size, index, or uninterpreted function).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(u32);
-
-/// A built-in scalar function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Func {
-    Exp,
-    /// Natural logarithm (`ln` and `log` both mean this).
-    Ln,
-    Log2,
-    Log10,
-    Sqrt,
-    Abs,
-    Sigmoid,
-    Softplus,
-    Tanh,
-    Relu,
-    /// Heaviside step with H(0) = 1/2.
-    Heaviside,
-    Sign,
-    Floor,
-    Ceil,
-    /// Kronecker delta of two indices.
-    Delta,
-}
-
-/// The table of built-in functions: the canonical name, accepted spellings, arity.
-pub const FUNCS: &[(Func, &str, &[&str], usize)] = &[
-    (Func::Exp, "exp", &[], 1),
-    (Func::Ln, "ln", &["log"], 1),
-    (Func::Log2, "log2", &[], 1),
-    (Func::Log10, "log10", &[], 1),
-    (Func::Sqrt, "sqrt", &["√"], 1),
-    (Func::Abs, "abs", &[], 1),
-    (Func::Sigmoid, "σ", &["sigma", "sigmoid"], 1),
-    (Func::Softplus, "softplus", &[], 1),
-    (Func::Tanh, "tanh", &[], 1),
-    (Func::Relu, "relu", &["ReLU"], 1),
-    (Func::Heaviside, "H", &["heaviside"], 1),
-    (Func::Sign, "sign", &["sgn"], 1),
-    (Func::Floor, "floor", &[], 1),
-    (Func::Ceil, "ceil", &[], 1),
-    (Func::Delta, "δ", &["delta"], 2),
-];
-
-impl Func {
-    /// The built-in a name stands for, if any (`log` is the natural log).
-    pub fn from_name(name: &str) -> Option<Func> {
-        FUNCS
-            .iter()
-            .find(|(_, canonical, aliases, _)| *canonical == name || aliases.contains(&name))
-            .map(|&(f, ..)| f)
-    }
-
-    fn entry(self) -> &'static (Func, &'static str, &'static [&'static str], usize) {
-        FUNCS
-            .iter()
-            .find(|(f, ..)| *f == self)
-            .expect("every Func has a row in FUNCS")
-    }
-
-    /// The name used when printing (`σ` for the sigmoid).
-    pub fn name(self) -> &'static str {
-        self.entry().1
-    }
-
-    /// An ASCII name that parses back to this function.
-    pub fn ascii_name(self) -> &'static str {
-        match self {
-            Func::Sigmoid => "sigma",
-            Func::Delta => "delta",
-            _ => self.name(),
-        }
-    }
-
-    pub fn arity(self) -> usize {
-        self.entry().3
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CmpOp {
@@ -191,6 +118,95 @@ pub enum Node {
     },
 }
 
+/// A point in a store's history (see [`Store::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreMark {
+    nodes: usize,
+    names: usize,
+}
+
+impl Node {
+    /// The direct children, in order (conditions included). This and
+    /// [`Node::with_children`] are the one place the node layout is spelled out;
+    /// every walk over the DAG goes through them.
+    pub fn children(&self) -> Vec<ExprId> {
+        match self {
+            Node::Num(_) | Node::Sym(_) => Vec::new(),
+            Node::Add(xs) | Node::Mul(xs) | Node::And(xs) | Node::Vector(xs) => xs.to_vec(),
+            Node::Call(_, xs) | Node::Apply(_, xs) => xs.to_vec(),
+            Node::FnDeriv { args, .. } => args.to_vec(),
+            Node::Pow(a, b) | Node::Cmp(_, a, b) => vec![*a, *b],
+            Node::Index(base, idx) => std::iter::once(*base).chain(idx.iter().copied()).collect(),
+            Node::Sum {
+                lower, upper, body, ..
+            } => vec![*lower, *upper, *body],
+            Node::Piecewise {
+                branches,
+                otherwise,
+            } => branches
+                .iter()
+                .flat_map(|&(c, v)| [c, v])
+                .chain(*otherwise)
+                .collect(),
+            Node::Limit { to, body, .. } => match to {
+                LimitTo::Point(p) => vec![*p, *body],
+                _ => vec![*body],
+            },
+        }
+    }
+
+    /// The same node with `kids` as its children (as [`Node::children`] lists
+    /// them; binders, operators and names kept), or `None` when `kids` does not
+    /// fit the node's layout.
+    pub fn with_children(&self, kids: &[ExprId]) -> Option<Node> {
+        if kids.len() != self.children().len() {
+            return None;
+        }
+        Some(match self {
+            Node::Num(_) | Node::Sym(_) => self.clone(),
+            Node::Add(_) => Node::Add(kids.into()),
+            Node::Mul(_) => Node::Mul(kids.into()),
+            Node::And(_) => Node::And(kids.into()),
+            Node::Vector(_) => Node::Vector(kids.into()),
+            Node::Call(f, _) => Node::Call(*f, kids.into()),
+            Node::Apply(f, _) => Node::Apply(*f, kids.into()),
+            Node::FnDeriv { func, orders, .. } => Node::FnDeriv {
+                func: *func,
+                orders: orders.clone(),
+                args: kids.into(),
+            },
+            Node::Pow(..) => Node::Pow(kids[0], kids[1]),
+            Node::Cmp(op, ..) => Node::Cmp(*op, kids[0], kids[1]),
+            Node::Index(..) => Node::Index(kids[0], kids[1..].into()),
+            Node::Sum { index, .. } => Node::Sum {
+                index: *index,
+                lower: kids[0],
+                upper: kids[1],
+                body: kids[2],
+            },
+            Node::Piecewise { branches, .. } => {
+                let n = branches.len();
+                Node::Piecewise {
+                    branches: kids[..2 * n].chunks(2).map(|p| (p[0], p[1])).collect(),
+                    otherwise: kids.get(2 * n).copied(),
+                }
+            }
+            Node::Limit { var, to, .. } => match to {
+                LimitTo::Point(_) => Node::Limit {
+                    var: *var,
+                    to: LimitTo::Point(kids[0]),
+                    body: kids[1],
+                },
+                other => Node::Limit {
+                    var: *var,
+                    to: *other,
+                    body: kids[0],
+                },
+            },
+        })
+    }
+}
+
 /// The arena of nodes and the table of interned names.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
@@ -212,6 +228,27 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// How far the store reaches now: [`Store::rewind`] to it forgets every
+    /// node and name added since.
+    pub fn mark(&self) -> StoreMark {
+        StoreMark {
+            nodes: self.nodes.len(),
+            names: self.names.len(),
+        }
+    }
+
+    /// Forgets every node and name added after `mark`, so the store is as it
+    /// was then: ids and names handed out afterwards are handed out again the
+    /// same way (each claim is checked from the same store, whatever ran before).
+    pub fn rewind(&mut self, mark: StoreMark) {
+        for node in self.nodes.drain(mark.nodes.min(self.nodes.len())..) {
+            self.ids.remove(&node);
+        }
+        for name in self.names.drain(mark.names.min(self.names.len())..) {
+            self.symbols.remove(&name);
+        }
     }
 
     /// Adds a node, or returns the id of the equal node already stored.
@@ -364,29 +401,30 @@ impl Store {
 
     /// The direct children of a node, in order (conditions included).
     pub fn children(&self, id: ExprId) -> Vec<ExprId> {
-        match self.node(id) {
-            Node::Num(_) | Node::Sym(_) => Vec::new(),
-            Node::Add(xs) | Node::Mul(xs) | Node::And(xs) | Node::Vector(xs) => xs.to_vec(),
-            Node::Call(_, xs) | Node::Apply(_, xs) => xs.to_vec(),
-            Node::FnDeriv { args, .. } => args.to_vec(),
-            Node::Pow(a, b) | Node::Cmp(_, a, b) => vec![*a, *b],
-            Node::Index(base, idx) => std::iter::once(*base).chain(idx.iter().copied()).collect(),
-            Node::Sum {
-                lower, upper, body, ..
-            } => vec![*lower, *upper, *body],
-            Node::Piecewise {
-                branches,
-                otherwise,
-            } => branches
-                .iter()
-                .flat_map(|&(c, v)| [c, v])
-                .chain(*otherwise)
-                .collect(),
-            Node::Limit { to, body, .. } => match to {
-                LimitTo::Point(p) => vec![*p, *body],
-                _ => vec![*body],
-            },
+        self.node(id).children()
+    }
+
+    /// `id` with `kids` as its children (`id` itself when they are its own or
+    /// do not fit its layout).
+    pub fn with_children(&mut self, id: ExprId, kids: &[ExprId]) -> ExprId {
+        let node = self.node(id);
+        if node.children() == kids {
+            return id;
         }
+        match node.with_children(kids) {
+            Some(rebuilt) => self.add(rebuilt),
+            None => id,
+        }
+    }
+
+    /// `id` with child `k` replaced by `new`.
+    pub fn with_child(&mut self, id: ExprId, k: usize, new: ExprId) -> ExprId {
+        let mut kids = self.children(id);
+        match kids.get_mut(k) {
+            Some(slot) => *slot = new,
+            None => return id,
+        }
+        self.with_children(id, &kids)
     }
 
     /// Whether symbol `s` occurs free in `id` (a `Sum` binds its index; a
@@ -554,73 +592,8 @@ impl Store {
         id: ExprId,
         f: &mut dyn FnMut(&mut Store, ExprId) -> ExprId,
     ) -> ExprId {
-        let node = self.node(id).clone();
-        let mut all = |store: &mut Store, xs: &[ExprId]| -> Box<[ExprId]> {
-            xs.iter().map(|&x| f(store, x)).collect()
-        };
-        let rebuilt = match node {
-            Node::Num(_) | Node::Sym(_) => return id,
-            Node::Add(xs) => Node::Add(all(self, &xs)),
-            Node::Mul(xs) => Node::Mul(all(self, &xs)),
-            Node::And(xs) => Node::And(all(self, &xs)),
-            Node::Vector(xs) => Node::Vector(all(self, &xs)),
-            Node::Call(func, xs) => Node::Call(func, all(self, &xs)),
-            Node::Apply(func, xs) => Node::Apply(func, all(self, &xs)),
-            Node::FnDeriv { func, orders, args } => Node::FnDeriv {
-                func,
-                orders,
-                args: all(self, &args),
-            },
-            Node::Pow(a, b) => {
-                let ab = all(self, &[a, b]);
-                Node::Pow(ab[0], ab[1])
-            }
-            Node::Cmp(op, a, b) => {
-                let ab = all(self, &[a, b]);
-                Node::Cmp(op, ab[0], ab[1])
-            }
-            Node::Index(base, idx) => {
-                let base = all(self, &[base])[0];
-                Node::Index(base, all(self, &idx))
-            }
-            Node::Sum {
-                index,
-                lower,
-                upper,
-                body,
-            } => {
-                let lub = all(self, &[lower, upper, body]);
-                Node::Sum {
-                    index,
-                    lower: lub[0],
-                    upper: lub[1],
-                    body: lub[2],
-                }
-            }
-            Node::Piecewise {
-                branches,
-                otherwise,
-            } => {
-                let flat: Vec<ExprId> = branches.iter().flat_map(|&(c, v)| [c, v]).collect();
-                let mapped = all(self, &flat);
-                Node::Piecewise {
-                    branches: mapped.chunks(2).map(|p| (p[0], p[1])).collect(),
-                    otherwise: otherwise.map(|o| all(self, &[o])[0]),
-                }
-            }
-            Node::Limit { var, to, body } => {
-                let to = match to {
-                    LimitTo::Point(p) => LimitTo::Point(all(self, &[p])[0]),
-                    other => other,
-                };
-                Node::Limit {
-                    var,
-                    to,
-                    body: all(self, &[body])[0],
-                }
-            }
-        };
-        self.add(rebuilt)
+        let kids: Vec<ExprId> = self.children(id).into_iter().map(|k| f(self, k)).collect();
+        self.with_children(id, &kids)
     }
 
     /// The number of distinct nodes reachable from `id` (its size as a DAG).
@@ -644,6 +617,50 @@ impl Store {
     pub fn display_ascii(&self, id: ExprId) -> String {
         Printer::new(self, PrintStyle::ascii()).to_string(id)
     }
+}
+
+/// Rebuilds the DAG under `root` bottom-up without recursion, the one loop
+/// every rewriting pass shares: each node is visited once, after its children,
+/// as `visit(ctx, rebuilt, original)`, where `rebuilt` is the node with its
+/// children's results in place. `memo` holds the results and may be pre-filled
+/// (those nodes are not entered); with `final_results`, a result is also its
+/// own result (the pass is idempotent, so it is never entered again).
+pub fn rebuild_bottom_up<C, E>(
+    ctx: &mut C,
+    store_of: fn(&mut C) -> &mut Store,
+    root: ExprId,
+    memo: &mut HashMap<ExprId, ExprId>,
+    final_results: bool,
+    visit: &mut dyn FnMut(&mut C, ExprId, ExprId) -> Result<ExprId, E>,
+) -> Result<ExprId, E> {
+    let mut stack = vec![(root, false)];
+    while let Some((id, expanded)) = stack.pop() {
+        if memo.contains_key(&id) {
+            continue;
+        }
+        let store = store_of(ctx);
+        let kids = store.children(id);
+        if !expanded {
+            stack.push((id, true));
+            stack.extend(
+                kids.iter()
+                    .filter(|k| !memo.contains_key(k))
+                    .map(|&k| (k, false)),
+            );
+            continue;
+        }
+        let new_kids: Vec<ExprId> = kids
+            .iter()
+            .map(|k| memo.get(k).copied().unwrap_or(*k))
+            .collect();
+        let rebuilt = store.with_children(id, &new_kids);
+        let out = visit(ctx, rebuilt, id)?;
+        memo.insert(id, out);
+        if final_results {
+            memo.insert(out, out);
+        }
+    }
+    Ok(memo.get(&root).copied().unwrap_or(root))
 }
 
 #[cfg(test)]

@@ -9,25 +9,16 @@ pub const TENSOR_FUNCTIONS: &[&str] = &["softmax", "diag", "onehot", "jacobian"]
 /// Calls that lowering reads itself: `ind(x > 0)`, `diff(e, x[, n])`.
 pub const SPECIAL_CALLS: &[&str] = &["ind", "diff"];
 
-/// LaTeX operator commands that are built-ins: `\exp`, `\ln`, `\log`, `\tanh`.
-/// The first spelling of a `Func` is the one the printer writes.
-pub const LATEX_OPERATORS: &[(&str, Func)] = &[
-    ("exp", Func::Exp),
-    ("ln", Func::Ln),
-    ("log", Func::Ln),
-    ("tanh", Func::Tanh),
-];
-
 /// LaTeX operator names that mean something nabla has no built-in for: read as
 /// an error naming them, never as a product of letters or an unknown function.
 pub const LATEX_UNSUPPORTED_OPERATORS: &[&str] = &[
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "coth", "arg", "det",
-    "dim", "ker", "deg", "gcd", "inf", "sup", "liminf", "limsup", "Pr", "hom", "lg",
+    "cot", "sec", "csc", "arcsin", "arccos", "coth", "arg", "det", "dim", "ker", "deg", "gcd",
+    "inf", "sup", "liminf", "limsup", "Pr", "hom", "lg",
 ];
 
-/// LaTeX operators a document reader writes with exponentials (no built-in needed):
-/// `\sinh u` is (exp(u) − exp(−u))/2, `\cosh u` is (exp(u) + exp(−u))/2.
-pub const EXPANDED_OPERATORS: &[&str] = &["sinh", "cosh"];
+/// LaTeX operators a document reader writes out with other built-ins (none left:
+/// `\sinh` and `\cosh` are built-ins now).
+pub const EXPANDED_OPERATORS: &[&str] = &[];
 
 /// Words read as a function in documents although they are not `.nabla` names:
 /// `\max(a, b)` and `\min(a, b)` become a piecewise expression.
@@ -54,20 +45,21 @@ pub fn builtin_word(word: &str) -> Option<String> {
     None
 }
 
-/// The LaTeX operator command a built-in is printed with, if it has one.
+/// The LaTeX operator command a built-in is printed with, if it has one (its row's).
 pub fn latex_operator(f: Func) -> Option<&'static str> {
-    LATEX_OPERATORS
-        .iter()
-        .find(|&&(_, g)| g == f)
-        .map(|&(name, _)| name)
+    match f.row().latex {
+        super::LatexForm::Operator(command) => Some(command),
+        _ => None,
+    }
 }
 
-/// The built-in a LaTeX operator command stands for.
+/// The built-in a LaTeX operator command stands for (`\max` and `\min` are read
+/// by the document reader itself, braces included).
 pub fn from_latex_operator(command: &str) -> Option<Func> {
-    LATEX_OPERATORS
-        .iter()
-        .find(|&&(name, _)| name == command)
-        .map(|&(_, f)| f)
+    if matches!(command, "max" | "min") {
+        return None;
+    }
+    Func::from_latex_command(command)
 }
 
 #[cfg(test)]
@@ -93,6 +85,8 @@ mod tests {
             assert_eq!(from_latex_operator(command), Some(f));
         }
         assert_eq!(from_latex_operator("log"), Some(Func::Ln));
-        assert!(!is_builtin_function("max"), "max is a document word only");
+        assert!(is_builtin_function("max"));
+        assert_eq!(from_latex_operator("sinh"), Some(Func::Sinh));
+        assert_eq!(from_latex_operator("arctan"), Some(Func::Atan));
     }
 }

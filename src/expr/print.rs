@@ -267,6 +267,14 @@ impl<'s> Printer<'s> {
     }
 
     fn call_doc(&self, f: Func, args: &[ExprId]) -> Doc {
+        if args.is_empty() {
+            // a constant: `π`
+            return RcDoc::text(if self.style.unicode {
+                f.name()
+            } else {
+                f.ascii_name()
+            });
+        }
         // `|x|`, except around another `|…|`: `||x|^0|` would read as a norm
         let nested_bars = || {
             let mut stack = vec![args[0]];

@@ -243,30 +243,16 @@ fn number(value: i64, span: Span) -> Expr {
     )
 }
 
-/// `max(a, b, ...)` or `min(...)` as a piecewise expression: the first argument
-/// when it is the largest (smallest), else the extremum of the rest.
+/// `max(a, b, ...)` or `min(...)`: the built-in of two arguments, nested.
 fn extremum(largest: bool, mut args: Vec<Expr>, span: Span) -> Expr {
+    // the built-ins max and min, nested for more than two arguments
     let first = args.remove(0);
     if args.is_empty() {
         return first;
     }
     let rest = extremum(largest, args, span);
-    let op = if largest { CmpOp::Ge } else { CmpOp::Le };
-    let cond = mk(
-        ExprKind::Compare {
-            op,
-            lhs: Box::new(first.clone()),
-            rhs: Box::new(rest.clone()),
-        },
-        span,
-    );
-    mk(
-        ExprKind::Piecewise {
-            branches: vec![(first, cond)],
-            otherwise: Some(Box::new(rest)),
-        },
-        span,
-    )
+    let name = if largest { "max" } else { "min" };
+    call(name, span, vec![first, rest], span, 0)
 }
 
 /// The names an expression uses freely (not bound by a sum or a limit), for the
@@ -562,6 +548,7 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(Tok::Cmd(c)) => {
                 OPERATOR_COMMANDS.contains(&c.as_str())
+                    || names::from_latex_operator(c).is_some()
                     || names::LATEX_UNSUPPORTED_OPERATORS.contains(&c.as_str())
                     || names::EXPANDED_OPERATORS.contains(&c.as_str())
                     || (c == "sigma"

@@ -860,6 +860,13 @@ impl Engine<'_> {
                 Ok(acc)
             }
             Node::Pow(base, exponent) => self.expand_power(base, exponent),
+            Node::Call(f, args) if f.row().definition.is_some() => {
+                // a built-in defined over others (cosh, gelu, max, …) is its definition
+                match self.store.definition(f, &args) {
+                    Some(definition) => self.expand(definition),
+                    None => Err(unknown("a built-in without a definition")),
+                }
+            }
             Node::Call(f, args) if args.len() == 1 => self.expand_call(f, args[0]),
             Node::Piecewise {
                 branches,
@@ -1053,6 +1060,14 @@ impl Engine<'_> {
             }
             Func::Floor | Func::Ceil => return self.rounding(f, u),
             Func::Delta => return Err(unknown("δ is not supported in a limit")),
+            // no expansion at infinity is known for these (and the functions with
+            // a definition never reach here)
+            other => {
+                return Err(unknown(format!(
+                    "{} is not supported in a limit",
+                    other.name()
+                )))
+            }
         };
         self.expand(rewritten)
     }

@@ -954,7 +954,11 @@ impl Lowerer {
             let one = self.store.one();
             return Ok(self.store.call1(Func::Exp, one));
         }
-        if Func::from_name(name).is_some() {
+        if let Some(f) = Func::from_name(name) {
+            if f.arity() == 0 {
+                // a constant: `pi`, `π`
+                return Ok(self.store.call(f, Vec::new()));
+            }
             return Err(err(
                 span,
                 format!("`{name}` is a function; call it: `{name}(...)`"),
@@ -1531,11 +1535,9 @@ impl Lowerer {
         }
         let Some(f) = Func::from_name(name) else {
             let mut error = err(func.span, format!("unknown function `{name}`"));
-            let builtins = crate::expr::FUNCS
+            let builtins = Func::ALL
                 .iter()
-                .flat_map(|(_, canonical, aliases, _)| {
-                    std::iter::once(*canonical).chain(aliases.iter().copied())
-                })
+                .flat_map(|f| std::iter::once(f.row().name).chain(f.row().aliases.iter().copied()))
                 .chain(crate::expr::names::TENSOR_FUNCTIONS.iter().copied());
             let defined = self
                 .names

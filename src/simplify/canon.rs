@@ -30,77 +30,7 @@ pub(crate) struct Ctx<'s> {
 
 /// `id` rebuilt with new children, given in the order `Store::children` lists them.
 pub(crate) fn with_children(store: &mut Store, id: ExprId, kids: &[ExprId]) -> ExprId {
-    if kids == store.children(id).as_slice() {
-        return id;
-    }
-    let node = match store.node(id).clone() {
-        Node::Num(_) | Node::Sym(_) => return id,
-        Node::Add(_) => Node::Add(kids.into()),
-        Node::Mul(_) => Node::Mul(kids.into()),
-        Node::And(_) => Node::And(kids.into()),
-        Node::Vector(_) => Node::Vector(kids.into()),
-        Node::Call(f, _) => Node::Call(f, kids.into()),
-        Node::Apply(f, _) => Node::Apply(f, kids.into()),
-        Node::FnDeriv { func, orders, .. } => Node::FnDeriv {
-            func,
-            orders,
-            args: kids.into(),
-        },
-        Node::Pow(..) => match kids {
-            [b, e] => Node::Pow(*b, *e),
-            _ => return id,
-        },
-        Node::Cmp(op, ..) => match kids {
-            [a, b] => Node::Cmp(op, *a, *b),
-            _ => return id,
-        },
-        Node::Index(..) => match kids.split_first() {
-            Some((base, idx)) => Node::Index(*base, idx.into()),
-            None => return id,
-        },
-        Node::Sum { index, .. } => match kids {
-            [lower, upper, body] => Node::Sum {
-                index,
-                lower: *lower,
-                upper: *upper,
-                body: *body,
-            },
-            _ => return id,
-        },
-        Node::Piecewise {
-            branches,
-            otherwise,
-        } => {
-            let pairs: Vec<(ExprId, ExprId)> = kids
-                .chunks(2)
-                .take(branches.len())
-                .filter_map(|c| match c {
-                    [a, b] => Some((*a, *b)),
-                    _ => None,
-                })
-                .collect();
-            let other = otherwise.and_then(|_| kids.get(2 * branches.len()).copied());
-            Node::Piecewise {
-                branches: pairs.into(),
-                otherwise: other,
-            }
-        }
-        Node::Limit { var, to, .. } => match (to, kids) {
-            (crate::expr::LimitTo::Point(_), [p, body]) => Node::Limit {
-                var,
-                to: crate::expr::LimitTo::Point(*p),
-                body: *body,
-            },
-            (crate::expr::LimitTo::Point(_), _) => return id,
-            (to, [body]) => Node::Limit {
-                var,
-                to,
-                body: *body,
-            },
-            _ => return id,
-        },
-    };
-    store.add(node)
+    store.with_children(id, kids)
 }
 
 fn rational(n: i64) -> BigRational {
@@ -184,31 +114,16 @@ impl<'s> Ctx<'s> {
 
     /// The canonical form of `e` (bottom-up, memoized in `memo`).
     pub fn canonical(&mut self, e: ExprId, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
-        let mut stack = vec![(e, false)];
-        while let Some((id, expanded)) = stack.pop() {
-            if memo.contains_key(&id) {
-                continue;
-            }
-            let kids = self.store.children(id);
-            if !expanded {
-                stack.push((id, true));
-                stack.extend(
-                    kids.iter()
-                        .filter(|k| !memo.contains_key(k))
-                        .map(|&k| (k, false)),
-                );
-                continue;
-            }
-            let new_kids: Vec<ExprId> = kids
-                .iter()
-                .map(|k| memo.get(k).copied().unwrap_or(*k))
-                .collect();
-            let rebuilt = with_children(self.store, id, &new_kids);
-            let result = self.local(rebuilt);
-            memo.insert(id, result);
-            memo.insert(result, result);
-        }
-        memo.get(&e).copied().unwrap_or(e)
+        let done: Result<ExprId, std::convert::Infallible> = crate::expr::rebuild_bottom_up(
+            self,
+            |ctx| &mut *ctx.store,
+            e,
+            memo,
+            true,
+            &mut |ctx, rebuilt, _| Ok(ctx.local(rebuilt)),
+        );
+        let Ok(out) = done;
+        out
     }
 
     /// One canonicalization step on a node whose children are canonical.
@@ -709,41 +624,15 @@ impl<'s> Ctx<'s> {
     /// Exact values of built-ins at numbers, and sign-decided steps.
     fn call(&mut self, f: Func, args: &[ExprId], id: ExprId) -> ExprId {
         let arg = args.first().copied().unwrap_or(id);
-        let value = self.store.as_num(arg).cloned();
         let half = BigRational::new(1.into(), 2.into());
-        let folded: Option<BigRational> = match (f, &value) {
-            (Func::Exp, Some(v)) if v.is_zero() => Some(BigRational::one()),
-            (Func::Ln | Func::Log2 | Func::Log10, Some(v)) if v.is_one() => {
-                Some(BigRational::zero())
-            }
-            (Func::Abs, Some(v)) => Some(v.abs()),
-            (Func::Sign, Some(v)) => Some(v.signum()),
-            (Func::Heaviside, Some(v)) => Some(if v.is_positive() {
-                BigRational::one()
-            } else if v.is_zero() {
-                half.clone()
-            } else {
-                BigRational::zero()
-            }),
-            (Func::Relu, Some(v)) => Some(if v.is_positive() {
-                v.clone()
-            } else {
-                BigRational::zero()
-            }),
-            (Func::Sigmoid, Some(v)) if v.is_zero() => Some(half.clone()),
-            (Func::Tanh, Some(v)) if v.is_zero() => Some(BigRational::zero()),
-            (Func::Floor, Some(v)) => Some(v.floor()),
-            (Func::Ceil, Some(v)) => Some(v.ceil()),
-            (Func::Sqrt, Some(v)) => number_power(v, &half),
-            (Func::Delta, _) => match args {
-                [a, b] if a == b => Some(BigRational::one()),
-                [a, b] => match (self.store.as_num(*a), self.store.as_num(*b)) {
-                    (Some(x), Some(y)) if x != y => Some(BigRational::zero()),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
+        let numbers: Option<Vec<BigRational>> = args
+            .iter()
+            .map(|&a| self.store.as_num(a).cloned())
+            .collect();
+        let folded = match (f, args) {
+            // δ(i, i) = 1 for any index i
+            (Func::Delta, [a, b]) if a == b => Some(BigRational::one()),
+            _ => numbers.and_then(|ns| f.exact_value(&ns)),
         };
         if let Some(v) = folded {
             let out = self.num(v);

@@ -166,30 +166,21 @@ fn fold_product(
 /// Quotients with a common polynomial factor in numerator and denominator
 /// cancelled (`(x^2 − 1)/(x − 1)` → `x + 1`), bottom-up on products.
 pub(crate) fn cancel_common_factors(store: &mut Store, domains: &Domains, e: ExprId) -> ExprId {
-    let mut memo: HashMap<ExprId, ExprId> = HashMap::new();
-    let mut stack = vec![(e, false)];
-    while let Some((id, expanded)) = stack.pop() {
-        if memo.contains_key(&id) {
-            continue;
-        }
-        let kids = store.children(id);
-        if !expanded {
-            stack.push((id, true));
-            stack.extend(kids.iter().map(|&k| (k, false)));
-            continue;
-        }
-        let new_kids: Vec<ExprId> = kids
-            .iter()
-            .map(|k| memo.get(k).copied().unwrap_or(*k))
-            .collect();
-        let rebuilt = with_children(store, id, &new_kids);
-        let out = match store.node(rebuilt) {
-            Node::Mul(_) => cancel_in_product(store, domains, rebuilt).unwrap_or(rebuilt),
-            _ => rebuilt,
-        };
-        memo.insert(id, out);
-    }
-    memo.get(&e).copied().unwrap_or(e)
+    let done: Result<ExprId, std::convert::Infallible> = crate::expr::rebuild_bottom_up(
+        store,
+        |s| s,
+        e,
+        &mut HashMap::new(),
+        false,
+        &mut |store, rebuilt, _| {
+            Ok(match store.node(rebuilt) {
+                Node::Mul(_) => cancel_in_product(store, domains, rebuilt).unwrap_or(rebuilt),
+                _ => rebuilt,
+            })
+        },
+    );
+    let Ok(out) = done;
+    out
 }
 
 /// Polynomial reading of a canonical term for cancellation: sums, products,

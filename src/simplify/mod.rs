@@ -450,6 +450,27 @@ pub fn simplify_for_display(store: &mut Store, domains: &Domains, e: ExprId) -> 
     fold_named(store, cancelled)
 }
 
+/// The form `nabla simplify` shows: the display form, or the prover's normal
+/// form (definitions expanded, one rational function over atoms) with σ and
+/// softplus folded back, whichever reads shorter. The normal form is taken
+/// only when it holds without recorded conditions (no `x ≠ 0` was needed).
+pub fn simplest_form(store: &mut Store, domains: &Domains, e: ExprId) -> ExprId {
+    let shown = simplify_for_display(store, domains, e);
+    let Ok(normal) = normal_form(store, domains, e, &Budget::default()) else {
+        return shown;
+    };
+    if !normal.conditions.is_empty() {
+        return shown;
+    }
+    let folded = simplify_for_display(store, domains, normal.value);
+    let length = |store: &Store, x: ExprId| store.display(x).chars().count();
+    if length(store, folded) < length(store, shown) {
+        folded
+    } else {
+        shown
+    }
+}
+
 /// Readable lines for a proof: the rules that took each side to the common form.
 pub fn explain(store: &Store, outcome: &ProofOutcome) -> Vec<String> {
     match outcome {

@@ -12,6 +12,7 @@ use super::poly::{AtomId, Monomial, Poly, PolyError, RatFn};
 use super::rules::{may_fire, RuleId};
 use super::sign;
 use super::Budget;
+use crate::expr::func::Parity;
 use crate::expr::{CmpOp, ExprId, Func, Node};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -95,46 +96,46 @@ impl<'s> Normalizer<'s> {
 
     /// The normal form of `e` (bottom-up, memoized).
     pub fn normalize(&mut self, e: ExprId) -> Result<ExprId, Abort> {
-        let mut stack = vec![(e, false)];
+        let mut memo = std::mem::take(&mut self.memo);
         let mut visited = 0usize;
-        while let Some((id, expanded)) = stack.pop() {
-            if self.memo.contains_key(&id) {
-                continue;
-            }
-            let kids = self.ctx.store.children(id);
-            if !expanded {
-                stack.push((id, true));
-                stack.extend(
-                    kids.iter()
-                        .filter(|k| !self.memo.contains_key(k))
-                        .map(|&k| (k, false)),
-                );
-                continue;
-            }
-            visited += 1;
-            if visited.is_multiple_of(64) {
-                self.check_budget()?;
-            }
-            let new_kids: Vec<ExprId> = kids
-                .iter()
-                .map(|k| self.memo.get(k).copied().unwrap_or(*k))
-                .collect();
-            let rebuilt = super::canon::with_children(self.ctx.store, id, &new_kids);
-            let result = self.rewrite(rebuilt)?;
-            self.memo.insert(id, result);
-            self.memo.insert(result, result);
-        }
-        Ok(self.memo.get(&e).copied().unwrap_or(e))
+        let out = crate::expr::rebuild_bottom_up(
+            self,
+            |n| &mut *n.ctx.store,
+            e,
+            &mut memo,
+            true,
+            &mut |n, rebuilt, _| {
+                visited += 1;
+                if visited.is_multiple_of(64) {
+                    n.check_budget()?;
+                }
+                n.rewrite(rebuilt)
+            },
+        );
+        // a nested normalization (of a definition) filled `self.memo` meanwhile
+        memo.extend(self.memo.drain());
+        self.memo = memo;
+        out
     }
 
     /// One normalization step on a node whose children are normal.
     fn rewrite(&mut self, id: ExprId) -> Result<ExprId, Abort> {
         let node = self.ctx.store.node(id).clone();
         match node {
-            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } => Ok(self.ctx.local(id)),
+            Node::Mul(_) => {
+                let out = self.ctx.local(id);
+                self.pythagorean_factors(out)
+            }
+            Node::Add(_) | Node::Sum { .. } => Ok(self.ctx.local(id)),
             Node::Pow(b, e) => {
+                if let Some(out) = self.pythagorean(b, e)? {
+                    self.ctx.step(RuleId::Pythagorean, id, out);
+                    return Ok(out);
+                }
                 if self.ctx.store.as_num(e).is_some() {
-                    return Ok(self.ctx.local(id));
+                    // (sin t/cos t)^2 becomes sin(t)^2·cos(t)^(−2) here
+                    let out = self.ctx.local(id);
+                    return self.pythagorean_factors(out);
                 }
                 if let Node::Call(Func::Exp, a) = self.ctx.store.node(b).clone() {
                     let product = self.ctx.product(vec![a[0], e]);
@@ -208,7 +209,32 @@ impl<'s> Normalizer<'s> {
                         self.ctx.step(RuleId::LogBaseDef, id, out);
                         out
                     }
-                    _ => self.ctx.local(id),
+                    _ if args.len() == 1 && f.parity() != Parity::Neither && {
+                        let (c, _) = self.ctx.split_coefficient(t);
+                        c.is_negative()
+                    } =>
+                    {
+                        // sin(−t) → −sin(t), cos(−t) → cos(t)
+                        let minus_t = self.ctx.scaled(q(-1), t);
+                        let minus_t = self.ctx.local(minus_t);
+                        let call = self.ctx.store.call1(f, minus_t);
+                        let flipped = match f.parity() {
+                            Parity::Odd => self.ctx.scaled(q(-1), call),
+                            _ => call,
+                        };
+                        let out = self.normalize(flipped)?;
+                        self.ctx.step(RuleId::Parity, id, out);
+                        out
+                    }
+                    _ => match self.ctx.store.definition(f, &args) {
+                        // a built-in defined over others (gelu, cosh, max, …) is its definition
+                        Some(definition) => {
+                            let out = self.normalize(definition)?;
+                            self.ctx.step(RuleId::Definition, id, out);
+                            out
+                        }
+                        None => self.ctx.local(id),
+                    },
                 };
                 Ok(out)
             }
@@ -236,6 +262,77 @@ impl<'s> Normalizer<'s> {
             }
             _ => Ok(id),
         }
+    }
+
+    /// `cos(t)^n → cos(t)^r·(1 − sin(t)²)^q` for an integer `n = 2q + r` with
+    /// `|n| >= 2` and `r` in {−1, 0, 1}, so that sin² + cos² meets 1 (and
+    /// 1/cos² meets 1 + tan²) in the rational form. Where cos t = 0 a negative
+    /// power is undefined on both sides.
+    fn pythagorean(&mut self, base: ExprId, exponent: ExprId) -> Result<Option<ExprId>, Abort> {
+        let Node::Call(Func::Cos, args) = self.ctx.store.node(base).clone() else {
+            return Ok(None);
+        };
+        let Some(n) = self
+            .ctx
+            .store
+            .as_num(exponent)
+            .filter(|r| r.is_integer())
+            .and_then(|r| r.numer().to_i64())
+            .filter(|&n| (2..=64).contains(&n.abs()))
+        else {
+            return Ok(None);
+        };
+        let sin = self.ctx.store.call(Func::Sin, args.to_vec());
+        let two = self.ctx.store.int(2);
+        let sin2 = self.ctx.store.pow(sin, two);
+        let m1 = self.ctx.store.int(-1);
+        let minus = self.ctx.store.product(vec![m1, sin2]);
+        let one = self.ctx.store.one();
+        let rest = self.ctx.store.sum(vec![one, minus]);
+        // cos^n = cos^r·(cos²)^q with n = 2q + r, r in {−1, 0, 1}
+        let half = self.ctx.store.int(n / 2);
+        let mut factors = vec![self.ctx.store.pow(rest, half)];
+        if n % 2 != 0 {
+            let r = self.ctx.store.int(n % 2);
+            factors.push(self.ctx.store.pow(base, r));
+        }
+        let out = self.ctx.store.product(factors);
+        Ok(Some(self.normalize(out)?))
+    }
+
+    /// A product whose factors include a power of cos (as the canonical form
+    /// makes of `(sin t/cos t)^2`) with each such power rewritten as above.
+    fn pythagorean_factors(&mut self, product: ExprId) -> Result<ExprId, Abort> {
+        let factors = match self.ctx.store.node(product).clone() {
+            Node::Mul(fs) => fs.to_vec(),
+            Node::Pow(b, e) => {
+                return Ok(match self.pythagorean(b, e)? {
+                    Some(out) => {
+                        self.ctx.step(RuleId::Pythagorean, product, out);
+                        out
+                    }
+                    None => product,
+                })
+            }
+            _ => return Ok(product),
+        };
+        let mut changed = false;
+        let mut rewritten = Vec::with_capacity(factors.len());
+        for f in factors {
+            let replaced = match self.ctx.store.node(f).clone() {
+                Node::Pow(b, e) => self.pythagorean(b, e)?,
+                _ => None,
+            };
+            changed |= replaced.is_some();
+            rewritten.push(replaced.unwrap_or(f));
+        }
+        if !changed {
+            return Ok(product);
+        }
+        let joined = self.ctx.product(rewritten);
+        let out = self.normalize(joined)?;
+        self.ctx.step(RuleId::Pythagorean, product, out);
+        Ok(out)
     }
 
     /// Whether a condition is decided true or false on the current domain.

@@ -30,6 +30,10 @@ pub enum RuleId {
     TanhDef,
     ReluDef,
     LogBaseDef,
+    /// Any other built-in with a definition in its table row.
+    Definition,
+    Pythagorean,
+    Parity,
     // ----- exp / ln -----
     ExpOfSum,
     ExpOfMultiple,
@@ -178,6 +182,9 @@ static RULES: &[Rule] = &[
     rule(R::TanhDef, "tanh_def", "tanh(t) → (exp(2t) − 1)/(exp(2t) + 1)", None),
     rule(R::ReluDef, "relu_def", "relu(t) → t·H(t)", None),
     rule(R::LogBaseDef, "log_base_def", "log2(u) → ln(u)/ln(2), log10(u) → ln(u)/ln(10)", None),
+    rule(R::Definition, "definition", "a built-in defined over others is its definition (`crate::expr::func`): cosh(t) → (exp(t) + exp(−t))/2, gelu(t) → t·Φ(t), Φ(t) → (1 + erf(t/√2))/2, max(a, b) → b + relu(a − b), …", None),
+    rule(R::Pythagorean, "pythagorean", "cos(t)^n → cos(t)^r·(1 − sin(t)^2)^q for an integer n = 2q + r, |n| ≥ 2, r ∈ {−1, 0, 1}", None),
+    rule(R::Parity, "parity", "f(−t) → −f(t) for an odd f (sin, atan, erf), f(−t) → f(t) for an even one (cos), t with a negative coefficient", None),
     rule(R::ExpOfSum, "exp_of_sum", "exp(a + b) → exp(a)·exp(b)", None),
     rule(R::ExpOfMultiple, "exp_of_multiple", "exp(c·a) → exp(a)^c for an exact c (exp(−a) → exp(a)^(−1))", None),
     rule(R::ExpOfLn, "exp_of_ln", "exp(ln u) → u", Some(C::PositiveArgument)),

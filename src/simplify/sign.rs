@@ -9,6 +9,7 @@
 //! shows `x + 1 > 0`).
 
 use crate::domain::{Domains, VarDomain};
+use crate::expr::func::SignFact;
 use crate::expr::{CmpOp, ExprId, Func, Node, Store};
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -301,32 +302,32 @@ fn structural_sign_uncached(
         }
         Node::Call(f, args) => {
             let arg = args.first().map(|&a| sub(a)).unwrap_or(SignSet::UNKNOWN);
-            match f {
-                Func::Exp | Func::Sigmoid | Func::Softplus => SignSet::POSITIVE,
-                Func::Sqrt => SignSet {
+            match f.row().sign {
+                SignFact::Positive => SignSet::POSITIVE,
+                SignFact::Nonnegative => SignSet::NONNEGATIVE,
+                SignFact::SameAsArg => arg,
+                SignFact::Unknown => SignSet::UNKNOWN,
+                SignFact::Sqrt => SignSet {
                     negative: false,
                     zero: arg.zero || arg.negative,
                     positive: true,
                 },
-                Func::Abs => SignSet {
+                SignFact::Abs => SignSet {
                     negative: false,
                     zero: arg.zero,
                     positive: true,
                 },
-                Func::Heaviside => SignSet {
+                SignFact::Heaviside => SignSet {
                     negative: false,
                     zero: arg.negative,
                     positive: arg.zero || arg.positive,
                 },
-                Func::Relu => SignSet {
+                SignFact::Relu => SignSet {
                     negative: false,
                     zero: arg.zero || arg.negative,
                     positive: arg.positive,
                 },
-                Func::Tanh | Func::Sign => arg,
-                Func::Delta => SignSet::NONNEGATIVE,
-                Func::Floor | Func::Ceil => SignSet::UNKNOWN,
-                Func::Ln | Func::Log2 | Func::Log10 => match args.first() {
+                SignFact::Log => match args.first() {
                     Some(&a) => {
                         let one = BigRational::one();
                         match store.as_num(a) {

@@ -288,54 +288,8 @@ fn eval_node(
             Some(base.powf(exponent))
         }
         Node::Call(f, args) => {
-            let a = ev(args[0], memo)?;
-            Some(match f {
-                Func::Exp => a.exp(),
-                Func::Ln if a > 0.0 => a.ln(),
-                Func::Log2 if a > 0.0 => a.log2(),
-                Func::Log10 if a > 0.0 => a.log10(),
-                Func::Sqrt if a >= 0.0 => a.sqrt(),
-                Func::Abs => a.abs(),
-                Func::Sigmoid => 1.0 / (1.0 + (-a).exp()),
-                Func::Softplus => {
-                    if a > 30.0 {
-                        a + (-a).exp().ln_1p()
-                    } else {
-                        a.exp().ln_1p()
-                    }
-                }
-                Func::Tanh => a.tanh(),
-                Func::Relu => a.max(0.0),
-                Func::Heaviside => {
-                    if a > 0.0 {
-                        1.0
-                    } else if a == 0.0 {
-                        0.5
-                    } else {
-                        0.0
-                    }
-                }
-                Func::Sign => {
-                    if a > 0.0 {
-                        1.0
-                    } else if a == 0.0 {
-                        0.0
-                    } else {
-                        -1.0
-                    }
-                }
-                Func::Floor => a.floor(),
-                Func::Ceil => a.ceil(),
-                Func::Delta => {
-                    let b = ev(*args.get(1)?, memo)?;
-                    if a == b {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                }
-                _ => return None,
-            })
+            let values: Option<Vec<f64>> = args.iter().map(|&x| ev(x, memo)).collect();
+            call_f64(*f, &values?)
         }
         Node::Apply(_, args) if args.len() == 1 => Some(test_function(0, ev(args[0], memo)?)),
         Node::FnDeriv { orders, args, .. } if args.len() == 1 => {
@@ -353,5 +307,96 @@ fn eval_node(
             ev((*otherwise)?, memo)
         }
         _ => None,
+    }
+}
+
+/// A built-in at f64 arguments (a reference for the tests, not an enclosure).
+pub fn call_f64(f: Func, args: &[f64]) -> Option<f64> {
+    use crate::expr::func::Enclosure as E;
+    let a = args.first().copied().unwrap_or(0.0);
+    Some(match f.row().enclosure {
+        E::ByDefinition => return f.row().definition?.build(&mut F64, args, None).ok(),
+        E::Exp => a.exp(),
+        E::Ln if a > 0.0 => a.ln(),
+        E::Log2 if a > 0.0 => a.log2(),
+        E::Log10 if a > 0.0 => a.log10(),
+        E::Sqrt if a >= 0.0 => a.sqrt(),
+        E::Ln | E::Log2 | E::Log10 | E::Sqrt => return None,
+        E::Abs => a.abs(),
+        E::Sigmoid => 1.0 / (1.0 + (-a).exp()),
+        E::Softplus => {
+            if a > 30.0 {
+                a + (-a).exp().ln_1p()
+            } else {
+                a.exp().ln_1p()
+            }
+        }
+        E::Tanh => a.tanh(),
+        E::Relu => a.max(0.0),
+        E::Heaviside => {
+            if a > 0.0 {
+                1.0
+            } else if a == 0.0 {
+                0.5
+            } else {
+                0.0
+            }
+        }
+        E::Sign => {
+            if a > 0.0 {
+                1.0
+            } else if a == 0.0 {
+                0.0
+            } else {
+                -1.0
+            }
+        }
+        E::Floor => a.floor(),
+        E::Ceil => a.ceil(),
+        E::Delta => {
+            if a == *args.get(1)? {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        E::Pi => std::f64::consts::PI,
+        E::Sin => a.sin(),
+        E::Cos => a.cos(),
+        E::Atan => a.atan(),
+        E::Erf => {
+            let r = num_rational::BigRational::from_float(a)?;
+            let p = crate::eval::Precise::from_rational(&r, 64)
+                .ok()?
+                .erf()
+                .ok()?;
+            p.midpoint()
+        }
+    })
+}
+
+/// f64 arithmetic for definitions.
+struct F64;
+
+impl crate::expr::func::Algebra for F64 {
+    type T = f64;
+    type Error = ();
+    fn number(&mut self, r: num_rational::BigRational) -> Result<f64, ()> {
+        num_traits::ToPrimitive::to_f64(&r).ok_or(())
+    }
+    fn add(&mut self, terms: Vec<f64>) -> Result<f64, ()> {
+        Ok(terms.iter().sum())
+    }
+    fn mul(&mut self, factors: Vec<f64>) -> Result<f64, ()> {
+        Ok(factors.iter().product())
+    }
+    fn powi(&mut self, base: f64, n: i64) -> Result<f64, ()> {
+        if base == 0.0 && n <= 0 {
+            return Err(());
+        }
+        Ok(base.powi(i32::try_from(n).map_err(|_| ())?))
+    }
+    fn call(&mut self, f: Func, args: Vec<f64>) -> Result<f64, ()> {
+        call_f64(f, &args).ok_or(())
     }
 }

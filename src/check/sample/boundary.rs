@@ -88,6 +88,33 @@ pub fn edges(store: &Store, roots: &[ExprId]) -> Vec<Edge> {
                     );
                 }
             }
+            // the kinks of the built-ins defined through relu and |·|
+            Node::Call(Func::Max | Func::Min, args) if args.len() == 2 => push(
+                &mut out,
+                Edge {
+                    lhs: args[0],
+                    rhs: Some(args[1]),
+                    shift: BigRational::zero(),
+                },
+            ),
+            Node::Call(Func::Elu | Func::Selu | Func::LeakyRelu | Func::Softsign, args) => {
+                push(&mut out, Edge::of(args[0]))
+            }
+            Node::Call(Func::Hardtanh | Func::Log1p, args) => {
+                for n in [-1, 1] {
+                    if n == 1 && matches!(store.node(id), Node::Call(Func::Log1p, _)) {
+                        continue;
+                    }
+                    push(
+                        &mut out,
+                        Edge {
+                            lhs: args[0],
+                            rhs: None,
+                            shift: BigRational::from_integer(BigInt::from(n)),
+                        },
+                    );
+                }
+            }
             Node::Pow(base, exponent) => {
                 let plain = store
                     .as_num(*exponent)
