@@ -163,7 +163,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut program = lower::lower_file(&file, lower_config(config));
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
-    let results = result_rows(&source, &program, outcomes);
+    let results = result_rows(&source, &file, &program, outcomes);
     diagnostics.sort_by_key(|d| d.span.start);
     FileReport {
         source,
@@ -176,6 +176,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
 /// One report row per obligation of `program`, located in `source`.
 pub fn result_rows(
     source: &SourceFile,
+    file: &ast::File,
     program: &lower::Program,
     outcomes: Vec<check::Outcome>,
 ) -> Vec<ResultRow> {
@@ -206,12 +207,19 @@ pub fn result_rows(
                     }
                     _ => one_line(source.snippet(ob.text_span)),
                 },
-                verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,
                 seed: outcome.seed,
                 elapsed: outcome.elapsed,
                 context: Vec::new(),
+                sides: crate::html::sides_of(file, ob).map(Box::new),
+                picture: match &outcome.verdict {
+                    check::Verdict::Refuted { counterexample } => {
+                        crate::html::picture(program, ob, counterexample).map(Box::new)
+                    }
+                    _ => None,
+                },
+                verdict: outcome.verdict,
             }
         })
         .collect()
@@ -427,7 +435,7 @@ fn check_unit(
         equalities: missing,
     });
     let outcomes = check::check_program_until(&mut program, config, deadline);
-    let rows = result_rows(source, &program, outcomes)
+    let rows = result_rows(source, &unit.file, &program, outcomes)
         .into_iter()
         .map(|row| in_context(row, unit))
         .collect();

@@ -7,6 +7,7 @@ mod adversarial;
 mod cli;
 mod document_corpus;
 mod documents;
+mod html_report;
 mod latex_out;
 mod mutation;
 mod project;
