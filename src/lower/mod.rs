@@ -1082,6 +1082,15 @@ impl Lowerer {
         if bound_expr || !matches!(base.kind, ExprKind::Ident(_)) {
             return self.tensor_subscript(base, indices, span, locals);
         }
+        // an entry of a named matrix expression (`def A = softmax(Q K^T)`: `A_(s,t)`)
+        if let ExprKind::Ident(name) = &base.kind {
+            let named_matrix = Self::lookup_local(locals, name).is_none()
+                && matches!(self.names.get(name), Some((Entity::Def(def), _))
+                    if def.params.is_empty() && def.index.is_none());
+            if named_matrix && matches!(self.shape_of(base, locals)?, tensor::Shape::Matrix(..)) {
+                return self.tensor_subscript(base, indices, span, locals);
+            }
+        }
         let (sym, size) = match &base.kind {
             ExprKind::Ident(name) => {
                 let matrix = match (Self::lookup_local(locals, name), self.names.get(name)) {

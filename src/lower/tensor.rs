@@ -440,6 +440,12 @@ impl Lowerer {
                 locals,
             ),
             ExprKind::Grad { var, body } => {
+                // `∇_oa L` for a named expression `oa` means what `d L / d oa` means
+                if let Some(d) =
+                    self.intermediate_derivative(body, var, 1, e.span, row.or(col), locals)?
+                {
+                    return Ok(d);
+                }
                 let var_entry = self.component(var, row, col, locals)?;
                 let body_id = self.expr(body, locals)?;
                 self.derivative(body_id, var_entry, 1, e.span)
@@ -683,8 +689,30 @@ impl Lowerer {
         match name {
             "softmax" => {
                 let v = arg(0)?;
-                let Shape::Col(n) = self.shape_of(v, locals)? else {
-                    return Err(err(v.span, "softmax takes a vector"));
+                let n = match self.shape_of(v, locals)? {
+                    Shape::Col(n) => n,
+                    // a matrix row by row (PyTorch's dim = -1): each row sums to 1
+                    Shape::Matrix(_, n) => {
+                        let (Some(r), Some(c)) = (row, col) else {
+                            return Err(err(
+                                span,
+                                "softmax of a matrix is a matrix: it needs two indices",
+                            ));
+                        };
+                        let top = self.component(v, Some(r), Some(c), locals)?;
+                        let top = self.store.call1(Func::Exp, top);
+                        let (k, kid) = self.fresh_index();
+                        let entry = self.component(v, Some(r), Some(kid), locals)?;
+                        let term = self.store.call1(Func::Exp, entry);
+                        let total = self.sum_over(k, n, term);
+                        return Ok(self.store.div(top, total));
+                    }
+                    _ => {
+                        return Err(err(
+                            v.span,
+                            "softmax takes a vector or a matrix (row by row)",
+                        ))
+                    }
                 };
                 let top = self.component(v, Some(index), None, locals)?;
                 let top = self.store.call1(Func::Exp, top);
