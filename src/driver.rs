@@ -393,13 +393,14 @@ pub fn check_document(
     let mut skipped = document.skipped;
     let mut results: Vec<ResultRow> = Vec::new();
     let mut checked_chains = 0;
-    for unit in &document.units {
-        let mut program = lower::lower_file(&unit.file, lower_config(config));
-        if !program.obligations.is_empty() {
-            checked_chains += 1;
-        }
+    // rows a reading of `\log` demoted, and where every row came from
+    let mut demoted: Vec<(usize, usize, ResultRow)> = Vec::new();
+    let mut placed: Vec<(usize, Option<usize>, usize)> = Vec::new();
+    for (unit_index, unit) in document.units.iter().enumerate() {
+        let program = lower::lower_file(&unit.file, lower_config(config));
+        let mut programs: Vec<(Option<usize>, lower::Program)> = vec![(None, program)];
         let mut refusal: Option<String> = None;
-        for d in program.diagnostics.drain(..) {
+        for d in programs[0].1.diagnostics.drain(..) {
             let message = if d.is_error() {
                 refusal.get_or_insert_with(|| d.message.clone());
                 format!("{}; not checked", d.message)
@@ -411,7 +412,25 @@ pub fn check_document(
             w.notes = d.notes;
             diagnostics.push(w);
         }
-        let missing = unit.steps.saturating_sub(program.obligations.len());
+        // a chain lowering refuses as a whole (a matrix among scalars): its steps
+        // one by one, so those that can be read are still checked
+        if refusal.is_some() && unit.steps > 1 && programs[0].1.obligations.len() < unit.steps {
+            let singles: Vec<(Option<usize>, lower::Program)> = (1..=unit.steps)
+                .filter_map(|k| {
+                    let file = latex::single_step(&unit.file, k)?;
+                    let p = lower::lower_file(&file, lower_config(config));
+                    (!p.obligations.is_empty()).then_some((Some(k), p))
+                })
+                .collect();
+            if singles.len() > programs[0].1.obligations.len() {
+                programs = singles;
+            }
+        }
+        let judged: usize = programs.iter().map(|(_, p)| p.obligations.len()).sum();
+        if judged > 0 {
+            checked_chains += 1;
+        }
+        let missing = unit.steps.saturating_sub(judged);
         if missing > 0 {
             skipped.push(latex::Skip {
                 span: unit.span,
@@ -421,10 +440,37 @@ pub fn check_document(
                 equalities: missing,
             });
         }
-        let outcomes = check::check_program_until(&mut program, config, deadline);
-        let rows = result_rows(&source, &program, outcomes);
-        results.extend(rows.into_iter().map(|row| in_context(row, unit)));
+        for (single, mut program) in programs {
+            if let Some(k) = single {
+                for ob in program.obligations.iter_mut() {
+                    if let Origin::Step { step, .. } = &mut ob.origin {
+                        *step = k;
+                    }
+                }
+            }
+            let outcomes = check::check_program_until(&mut program, config, deadline);
+            let rows = result_rows(&source, &program, outcomes);
+            for row in rows {
+                let original = row.clone();
+                let row = read_otherwise(row, unit, single, config, deadline);
+                if matches!(original.verdict, check::Verdict::Refuted { .. })
+                    && !matches!(row.verdict, check::Verdict::Refuted { .. })
+                {
+                    demoted.push((results.len(), unit_index, original.clone()));
+                }
+                placed.push((unit_index, single, results.len()));
+                results.push(in_context(row, unit));
+            }
+        }
     }
+    settle_log_base(
+        &document.units,
+        &placed,
+        &demoted,
+        &mut results,
+        config,
+        deadline,
+    );
     skipped.sort_by_key(|s| s.span.start);
     let coverage = Coverage {
         equalities: document.equalities,
@@ -503,11 +549,138 @@ fn coverage_summary(
     ))
 }
 
+/// A refuted step read every other way the text allows (`\log` to base 10 when the
+/// text does not say which base): the refutation stands only when every reading
+/// refutes the step; otherwise the step is `unknown`, naming what the reading
+/// that refuted it assumed and what the other reading found.
+fn read_otherwise(
+    mut row: ResultRow,
+    unit: &latex::Unit,
+    single: Option<usize>,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> ResultRow {
+    if !matches!(row.verdict, check::Verdict::Refuted { .. }) || unit.alternatives.is_empty() {
+        return row;
+    }
+    let Some(step) = row.step else {
+        return row;
+    };
+    for alternative in &unit.alternatives {
+        let found = verdict_otherwise(alternative, single, step, config, deadline);
+        let holds = match &found {
+            Some(check::Verdict::Refuted { .. }) => continue,
+            Some(check::Verdict::Proved { .. }) | Some(check::Verdict::Checked { .. }) => "holds",
+            _ => "is not refuted",
+        };
+        if let check::Verdict::Refuted { counterexample } = &row.verdict {
+            row.context.push(format!(
+                "wrong as read, {}",
+                crate::report::describe_counterexample(counterexample)
+            ));
+        }
+        row.verdict = check::Verdict::Unknown {
+            reason: format!(
+                "refuted only if {}: with {} the step {holds}",
+                alternative.assumption, alternative.reading
+            ),
+        };
+        row.passed = false;
+        return row;
+    }
+    if !unit.alternatives.is_empty() {
+        row.context.push(
+            "wrong under every reading the text allows (also with `\\log` to base 10 or 2)".into(),
+        );
+    }
+    row
+}
+
+/// The verdict of step `step` of a chain read another way (`single`: the chain was
+/// checked step by step).
+fn verdict_otherwise(
+    alternative: &latex::Alternative,
+    single: Option<usize>,
+    step: usize,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Option<check::Verdict> {
+    let file = match single {
+        Some(k) => latex::single_step(&alternative.file, k)?,
+        None => alternative.file.clone(),
+    };
+    let mut program = lower::lower_file(&file, lower_config(config));
+    let at = program.obligations.iter().position(
+        |ob| matches!(ob.origin, Origin::Step { step: s, .. } if s == step || single.is_some()),
+    )?;
+    program.obligations = vec![program.obligations.swap_remove(at)];
+    let outcome = check::check_program_until(&mut program, config, deadline).pop()?;
+    Some(outcome.verdict)
+}
+
+/// How many of a document's holding steps are read again to learn the base of its
+/// `\log` (a bound on the work; the first ones in the document are tried).
+const MAX_BASE_WITNESSES: usize = 12;
+
+/// A refutation demoted because the text does not say the base of `\log` stands
+/// after all when the text's own steps settle it: a step that holds with the
+/// natural log and is wrong with base 10 and with base 2 (`\log e^{x} = x`) shows
+/// that this document's `\log` is the natural log.
+fn settle_log_base(
+    units: &[latex::Unit],
+    placed: &[(usize, Option<usize>, usize)],
+    demoted: &[(usize, usize, ResultRow)],
+    results: &mut [ResultRow],
+    config: &CheckConfig,
+    deadline: Instant,
+) {
+    let by_base = |row: &ResultRow| matches!(&row.verdict, check::Verdict::Unknown { reason } if reason.contains("read as the log to base"));
+    let demoted: Vec<&(usize, usize, ResultRow)> = demoted
+        .iter()
+        .filter(|(at, _, _)| by_base(&results[*at]))
+        .collect();
+    if demoted.is_empty() {
+        return;
+    }
+    let mut witness: Option<usize> = None;
+    let candidates = placed.iter().filter(|(unit, _, at)| {
+        !units[*unit].alternatives.is_empty()
+            && matches!(results[*at].verdict, check::Verdict::Proved { .. })
+    });
+    for (unit, single, at) in candidates.take(MAX_BASE_WITNESSES) {
+        let Some(step) = results[*at].step else {
+            continue;
+        };
+        let wrong_otherwise = units[*unit].alternatives.iter().all(|alternative| {
+            matches!(
+                verdict_otherwise(alternative, *single, step, config, deadline),
+                Some(check::Verdict::Refuted { .. })
+            )
+        });
+        if wrong_otherwise {
+            witness = Some(results[*at].line);
+            break;
+        }
+    }
+    let Some(line) = witness else {
+        return;
+    };
+    for (at, unit, original) in demoted {
+        let mut row = original.clone();
+        row.context.push(format!(
+            "`\\log` read as the natural log: the text's own step at line {line} holds only so"
+        ));
+        results[*at] = in_context(row, &units[*unit]);
+    }
+}
+
 /// A document's step in its context: the context the reader used is shown, and a
 /// refutation that rests on something the reader assumed rather than read is
 /// `unknown`, naming the assumption (the rule of `latex::context`).
 fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
-    row.context = unit.context.clone();
+    let mut context = unit.context.clone();
+    context.append(&mut row.context);
+    row.context = context;
     if !matches!(row.verdict, check::Verdict::Refuted { .. }) {
         return row;
     }
