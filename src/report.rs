@@ -478,7 +478,13 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                         expectation_word(row.expected)
                     ),
                 };
-                let d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
+                let mut d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
+                if !options.explain {
+                    // a document's step: what it was read under, beside its verdict
+                    for note in &row.context {
+                        d = d.with_note(format!("context: {note}"));
+                    }
+                }
                 out.push_str(&render_diagnostic(&report.source, &d, options.color));
             }
         }

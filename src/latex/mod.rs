@@ -15,6 +15,7 @@
 mod chain;
 mod chains;
 mod context;
+mod conventions;
 mod declare;
 pub mod find;
 pub mod lex;
@@ -29,4 +30,4 @@ mod tests;
 pub use chains::{Skip, SkipReason};
 pub use context::Assumption;
 pub use find::{find_math, DocKind, MathBlock};
-pub use reader::{read_document, Document, Unit};
+pub use reader::{read_document, single_step, Alternative, Document, Unit};

@@ -571,10 +571,11 @@ impl Lowerer {
     fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
         self.sites.clear();
         let lowered = (|| {
-            let conditions = self.conditions(&claim.conditions)?;
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
             let rhs = self.side(&claim.rhs, frame)?;
+            // after the sides, so a condition may name a free index they use
+            let conditions = self.conditions(&claim.conditions)?;
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             Ok((conditions, lhs, rhs, tolerance, sizes))
@@ -635,13 +636,6 @@ impl Lowerer {
     }
 
     fn lower_derive(&mut self, derive: &ast::Derive) {
-        let conditions = match self.conditions(&derive.conditions) {
-            Ok(c) => c,
-            Err(d) => {
-                self.diagnostics.push(d);
-                return;
-            }
-        };
         self.sites.clear();
         let mut exprs: Vec<&ast::Expr> = vec![&derive.start];
         exprs.extend(derive.steps.iter().map(|s| &s.rhs));
@@ -652,36 +646,34 @@ impl Lowerer {
                 return;
             }
         };
-        let mut previous: Option<(ExprId, Vec<DerivativeSite>)> =
-            match self.side(&derive.start, frame) {
-                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
-                Err(d) => {
-                    self.diagnostics.push(d);
-                    None
-                }
-            };
-        for (k, step) in derive.steps.iter().enumerate() {
+        // the sides first, so a condition may name a free index they use (`where i != j`)
+        let mut sides: Vec<Option<(ExprId, Vec<DerivativeSite>)>> = Vec::new();
+        for e in &exprs {
             self.sites.clear();
-            let current = match self.side(&step.rhs, frame) {
-                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
+            match self.side(e, frame) {
+                Ok(id) => sides.push(Some((id, std::mem::take(&mut self.sites)))),
                 Err(d) => {
                     self.diagnostics.push(d);
-                    None
+                    sides.push(None);
                 }
-            };
-            let previous_ast = if k == 0 {
-                &derive.start
-            } else {
-                &derive.steps[k - 1].rhs
-            };
-            let sizes = match self.side_sizes(previous_ast, &step.rhs, frame) {
+            }
+        }
+        let conditions = match self.conditions(&derive.conditions) {
+            Ok(c) => c,
+            Err(d) => {
+                self.diagnostics.push(d);
+                return;
+            }
+        };
+        for (k, step) in derive.steps.iter().enumerate() {
+            let sizes = match self.side_sizes(exprs[k], &step.rhs, frame) {
                 Ok(sizes) => sizes,
                 Err(d) => {
                     self.diagnostics.push(d);
                     None
                 }
             };
-            if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&previous, &current) {
+            if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&sides[k], &sides[k + 1]) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
@@ -704,7 +696,6 @@ impl Lowerer {
                     sizes,
                 });
             }
-            previous = current;
         }
     }
 
