@@ -215,8 +215,9 @@ fn the_seed_homework_is_read_as_markdown() {
         assert!(!at(&[339]).contains(&"refuted"), "{}", run.stdout);
         // Q1(d): "Since at large k": a statement about the limit, not refuted
         assert_eq!(at(&[43]), vec!["unknown"]);
-        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J
-        assert!(at(&[104]).is_empty(), "{}", run.stdout);
+        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J; the
+        // `J_{ii}` chain after it stands under a condition it cannot attach: never refuted
+        assert!(!at(&[104]).contains(&"refuted"), "{}", run.stdout);
         // Q2(g): the example's values (`let σ(a) = [0.1, 0.9]`, `y = [1, 0]`): the
         // -0.162 holds for the first sample, the -0.8 for none (it is -0.9)
         assert_eq!(at(&[265]), vec!["proved", "refuted", "proved", "proved"]);
@@ -231,7 +232,21 @@ fn the_seed_homework_is_read_as_markdown() {
             .collect();
         // line 9: "d/dx g(x) = 1 for x > 0, 0 for x ≤ 0" with g = relu claims a
         // derivative at x = 0, where relu has none (one-sided quotients 0 and 1)
-        assert_eq!(refuted, vec![9, 74, 86, 259, 265], "{}", run.stdout);
+        // the dimension labels: Q1(e) `σ(x) : ℝⁿ → ℝ` (σ is entrywise, so ℝⁿ → ℝⁿ),
+        // Q2(n) `h^s_{1×m}^T` (hˢᵀ is 1 × d_h, hˢ is d_h × 1), and with --defs (which
+        // says o^s is the softmax of an m-vector) Q2(r) `(o^s − onehot_m(y))^T_{1×d_h}`
+        let with_defs = args.contains(&"--defs");
+        let mut expected = vec![9, 58, 74, 86, 259, 265, 405];
+        if with_defs {
+            expected.push(492);
+        }
+        assert_eq!(refuted, expected, "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("(a shape mistake: the label says 1×3; the expression is 1×2)"),
+            "{}",
+            run.stdout
+        );
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Chain {
     pub context: Vec<String>,
     /// What the reader assumed where the text said nothing.
     pub assumptions: Vec<Assumption>,
+    /// The shapes the text states for names in reach (`h^s \in \mathbb{R}^{d_h}`), latest last.
+    pub shapes: Vec<super::shapes::ShapeDecl>,
 }
 
 /// `a(x) = \frac{1}{1+e^{-kx}}`: a name the text defines.

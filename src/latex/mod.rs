@@ -22,6 +22,7 @@ pub mod parse;
 #[cfg(test)]
 mod proptests;
 mod reader;
+mod shapes;
 mod statements;
 #[cfg(test)]
 mod tests;
