@@ -4,11 +4,11 @@
 //! or usage. All work runs on a thread with a large stack, because derivatives
 //! of deep compositions are deep expressions.
 
+use crate::calc;
 use crate::check::CheckConfig;
 use crate::driver::{self, Defs};
-use crate::expr::{to_latex, ExprId, Store};
 use crate::latex::DocKind;
-use crate::lower::{self, LowerConfig};
+use crate::lower;
 use crate::report::{self, Format, TextOptions};
 use crate::span::SourceFile;
 use crate::syntax;
@@ -22,8 +22,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
-/// Stack size of the worker thread.
-const STACK_BYTES: usize = 512 * 1024 * 1024;
+/// Stack size of the worker thread (the same as the checking pool's).
+const STACK_BYTES: usize = driver::WORKER_STACK_BYTES;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,6 +55,15 @@ enum ConvMode {
     Same,
 }
 
+/// Whose `same` window `nabla conv --mode same` keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SameAs {
+    /// numpy.correlate / numpy.convolve: ⌊(m − 1)/2⌋ from the full result's start
+    Numpy,
+    /// PyTorch's conv1d(padding='same'): ⌊(m − 1)/2⌋ zeros on the left, the rest on the right
+    Torch,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ExprFormat {
     Text,
@@ -67,7 +76,8 @@ enum Command {
     /// Check every claim and derivation step in files or folders (folders: every *.nabla inside;
     /// .md, .markdown, .txt, .tex and .ipynb files are read as documents: every chain of equalities in their math)
     Check {
-        #[arg(required = true, value_name = "PATH")]
+        /// Files and folders (`-` reads standard input); none given: the `paths` of nabla.toml
+        #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
@@ -78,21 +88,21 @@ enum Command {
         /// Show the rewrite rules behind each proof and the sampling behind each check
         #[arg(long)]
         explain: bool,
-        /// Seed of the sampler (printed with every checked and refuted verdict)
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Sample points per claim
-        #[arg(long, default_value_t = 40)]
-        points: usize,
-        /// Seconds allowed per claim before it is `unknown: budget exceeded`
-        #[arg(long, default_value = "10", value_parser = parse_seconds)]
-        time_budget: Duration,
+        /// Seed of the sampler (printed with every checked and refuted verdict) [default: 1]
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Sample points per claim [default: 40]
+        #[arg(long)]
+        points: Option<usize>,
+        /// Seconds allowed per claim before it is `unknown: budget exceeded` [default: 10]
+        #[arg(long, value_parser = parse_seconds)]
+        time_budget: Option<Duration>,
         /// Largest expression (distinct nodes) the prover may build per claim
         #[arg(long, default_value_t = 200_000)]
         node_budget: usize,
-        /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)`
-        #[arg(long, default_value = "300", value_parser = parse_seconds)]
-        file_budget: Duration,
+        /// Seconds allowed per file; claims left when it is spent are `unknown: budget exceeded (file)` [default: 300]
+        #[arg(long, value_parser = parse_seconds)]
+        file_budget: Option<Duration>,
         /// Most distinct expression nodes one file may build while lowering (derivatives taken, defs inlined)
         #[arg(long, default_value_t = crate::lower::DEFAULT_MAX_NODES)]
         expr_limit: usize,
@@ -107,8 +117,32 @@ enum Command {
         /// "nothing checkable in this document")
         #[arg(long)]
         allow_empty: bool,
+        /// Folders also yield their documents (.md, .markdown, .tex, .ipynb), not only *.nabla
+        #[arg(long)]
+        include_documents: bool,
+        /// Take (`*.md`) or leave out (`!drafts/**`) files in folders, as ripgrep's -g;
+        /// repeatable
+        #[arg(short = 'g', long = "glob", value_name = "GLOB")]
+        globs: Vec<String>,
+        /// Walk hidden files and folders too
+        #[arg(long)]
+        hidden: bool,
+        /// Do not respect .gitignore, .ignore and git's exclude files when walking folders
+        #[arg(long)]
+        no_ignore: bool,
+        /// Project defaults from this file instead of the nearest nabla.toml (or
+        /// pyproject.toml's [tool.nabla]) at or above the working folder
+        #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+        config: Option<PathBuf>,
+        /// Ignore nabla.toml and pyproject.toml
+        #[arg(long)]
+        no_config: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
+        /// Threads checking files and claims side by side (default, and 0: the number of
+        /// cores); the verdicts are the same for every value
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Simplify an expression (unknown names are real variables)
     Simplify {
@@ -120,7 +154,8 @@ enum Command {
     },
     /// Print a summary table (shapes, parameters, formulas) of every net in a file
     Shape { file: PathBuf },
-    /// Exact 1-D correlation (no kernel flip, as in deep learning) or convolution (--flip)
+    /// Exact 1-D correlation (no kernel flip, as PyTorch's conv1d) or convolution (--flip, as
+    /// numpy.convolve); `--mode same` keeps NumPy's window unless `--same-as torch`
     Conv {
         /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4)
         x: String,
@@ -128,6 +163,10 @@ enum Command {
         k: String,
         #[arg(long, value_enum, default_value = "full")]
         mode: ConvMode,
+        /// Whose `same` window to keep: NumPy's, or PyTorch's padding='same' (they differ
+        /// by one entry for an even kernel)
+        #[arg(long, value_enum, default_value = "numpy")]
+        same_as: SameAs,
         /// Flip the kernel (numpy.convolve) instead of correlating
         #[arg(long)]
         flip: bool,
@@ -245,34 +284,72 @@ fn run(cli: Cli) -> u8 {
             defs,
             read_as,
             allow_empty,
+            include_documents,
+            globs,
+            hidden,
+            no_ignore,
+            config,
+            no_config,
             color,
+            jobs,
         } => {
-            let defs = match defs.as_deref().map(driver::load_defs) {
+            // flags win over the project file, which wins over the built-in defaults
+            let project = match project_settings(config.as_deref(), no_config) {
+                Ok(settings) => settings,
+                Err(report) => return fail_before_checking(report, format),
+            };
+            let paths = if paths.is_empty() {
+                project.paths.clone().unwrap_or_default()
+            } else {
+                paths
+            };
+            if paths.is_empty() {
+                let report = driver::error_report(
+                    "nabla.toml",
+                    "no paths given, and no `paths` in a nabla.toml at or above this folder",
+                );
+                return fail_before_checking(report, format);
+            }
+            let defs_path = defs.or(project.defs.clone());
+            let defs = match defs_path.as_deref().map(driver::load_defs) {
                 None => Defs::default(),
                 Some(Ok(defs)) => defs,
-                Some(Err(report)) => {
-                    // reported in the format asked for: machine formats stay parseable
-                    let reports = [report];
-                    if format == Format::Text {
-                        emit_err(&report::unreadable_lines(&reports, false));
-                    }
-                    emit(&report::render(&reports, format, TextOptions::default()));
-                    return report::exit_code(&reports);
-                }
+                Some(Err(report)) => return fail_before_checking(report, format),
             };
+            let seconds = |s: f64| parse_seconds(&s.to_string()).ok();
+            let base = CheckConfig::default();
             let config = CheckConfig {
-                seed,
-                strict,
-                points: points.max(1),
-                time_budget,
+                seed: seed.or(project.seed).unwrap_or(base.seed),
+                strict: strict || project.strict.unwrap_or(base.strict),
+                points: points.or(project.points).unwrap_or(base.points).max(1),
+                time_budget: time_budget
+                    .or_else(|| project.time_budget.and_then(seconds))
+                    .unwrap_or(base.time_budget),
                 node_budget,
-                file_budget,
+                file_budget: file_budget
+                    .or_else(|| project.file_budget.and_then(seconds))
+                    .unwrap_or(base.file_budget),
                 expr_limit,
-                ..CheckConfig::default()
+                jobs: jobs
+                    .or(project.jobs)
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(crate::check::default_jobs),
+                ..base
             };
+            let mut globs = globs;
+            if globs.is_empty() {
+                globs = project.glob.clone().unwrap_or_default();
+            }
             let options = driver::DocumentOptions {
                 read_as,
-                allow_empty,
+                allow_empty: allow_empty || project.allow_empty.unwrap_or(false),
+                walk: crate::files::WalkOptions {
+                    include_documents: include_documents
+                        || project.include_documents.unwrap_or(false),
+                    hidden: hidden || project.hidden.unwrap_or(false),
+                    no_ignore: no_ignore || project.no_ignore.unwrap_or(false),
+                    globs,
+                },
             };
             let reports = driver::check_paths_as(&paths, &defs, &config, &options);
             let color = match color {
@@ -285,9 +362,19 @@ fn run(cli: Cli) -> u8 {
             let documents = paths
                 .iter()
                 .all(|p| read_as.is_some() || DocKind::from_path(p).is_some());
-            if format == Format::Markdown && documents && read_as != Some(DocKind::Latex) {
+            if format == Format::Markdown && documents {
                 // a document comes back annotated: ✓ / ✗ after each checked step
-                let copies: Vec<String> = reports.iter().map(report::annotate_markdown).collect();
+                let copies: Vec<String> = reports
+                    .iter()
+                    .map(|r| {
+                        let kind = read_as
+                            .or_else(|| DocKind::from_path(std::path::Path::new(&r.source.name)));
+                        match kind {
+                            Some(DocKind::Latex) => report::annotate_latex(r),
+                            _ => report::annotate_markdown(r),
+                        }
+                    })
+                    .collect();
                 emit(&copies.join("\n"));
             } else {
                 if format == Format::Text {
@@ -328,10 +415,11 @@ fn run(cli: Cli) -> u8 {
             x,
             k,
             mode,
+            same_as,
             flip,
             stride,
             dilation,
-        } => conv_command(&x, &k, mode, flip, stride, dilation),
+        } => conv_command(&x, &k, mode, same_as, flip, stride, dilation),
         Command::Simplify { expr, defs, format } => simplify_command(&expr, defs.as_ref(), format),
         Command::Diff {
             expr,
@@ -341,6 +429,55 @@ fn run(cli: Cli) -> u8 {
             format,
         } => diff_command(&expr, &wrt, order, defs.as_ref(), format),
     }
+}
+
+/// The project file's settings (`--config FILE`, else the nearest one found
+/// walking up; none with `--no-config`), or its error as a report.
+#[allow(clippy::result_large_err)]
+fn project_settings(
+    explicit: Option<&std::path::Path>,
+    no_config: bool,
+) -> Result<crate::config::Settings, report::FileReport> {
+    if no_config {
+        return Ok(Default::default());
+    }
+    let found = match explicit {
+        Some(file) => crate::config::load(file).map(Some),
+        None => match std::env::current_dir() {
+            Ok(dir) => crate::config::discover(&dir),
+            Err(_) => Ok(None),
+        },
+    };
+    match found {
+        Ok(found) => Ok(found.map(|c| c.settings).unwrap_or_default()),
+        Err(e) => Err(config_report(e)),
+    }
+}
+
+/// A project file's error as a located report of that file.
+fn config_report(e: crate::config::ConfigError) -> report::FileReport {
+    let name = e.file.display().to_string();
+    let span = e
+        .span
+        .map(|r| crate::span::Span::new(r.start, r.end.max(r.start)))
+        .unwrap_or_default();
+    report::FileReport {
+        source: SourceFile::new(name, e.text),
+        diagnostics: vec![crate::diagnostic::Diagnostic::error(span, e.message)],
+        results: Vec::new(),
+        coverage: None,
+    }
+}
+
+/// Reports an error found before any file was checked (a bad project file, a
+/// missing `--defs`), in the format asked for: machine formats stay parseable.
+fn fail_before_checking(report: report::FileReport, format: Format) -> u8 {
+    let reports = [report];
+    if format == Format::Text {
+        emit_err(&report::unreadable_lines(&reports, false));
+    }
+    emit(&report::render(&reports, format, TextOptions::default()));
+    report::exit_code(&reports)
 }
 
 /// `nabla diff`: the derivative, simplified; for a vector or matrix variable the
@@ -364,100 +501,64 @@ fn diff_command(
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
-    let config = LowerConfig {
-        declare_unknown_as_real: true,
-        ..LowerConfig::default()
-    };
-    let (mut program, lowered) =
-        lower::lower_gradient(&defs_file, &parsed, wrt, order.max(1), config);
-    let gradient = match lowered {
-        Ok(g) => g,
-        Err(d) => return fail(d),
-    };
-    match crate::gradient::cross_check(&program.store, &program.domains, &gradient.sites, 1) {
-        Ok(0) => emit_err(
-            "warning: the derivative could not be cross-checked (undefined at every sample point)\n",
-        ),
-        Ok(_) => {}
-        Err(failure) => {
+    let derivative = match calc::differentiate(&defs_file, &parsed, wrt, order) {
+        Ok(d) => d,
+        Err(calc::DiffError::Input(d)) => return expression_error(format, &source, &d),
+        Err(calc::DiffError::CrossCheck(failure)) => {
             emit_err(&format!(
                 "error: {failure}; nothing is printed (kinks or jumps closer together than the \
                  check's steps, 10^-4 to 10^-6, can cause this)\n"
             ));
             return EXIT_FAILED;
         }
+    };
+    if derivative.cross_checked == 0 {
+        emit_err(
+            "warning: the derivative could not be cross-checked (undefined at every sample point)\n",
+        );
     }
-    // where the result is the derivative: off the kinks nothing rules out
-    let open = crate::check::kinks::open_kinks(
-        &mut program.store,
-        &program.domains,
-        &gradient.sites,
-        &[],
-        &crate::simplify::Budget::default(),
-    );
-    let validity = crate::check::kinks::validity(&program.store, &open);
-    let value = if gradient.indices.is_empty() {
-        simplify_for_display(&mut program.store, &program.domains, gradient.value)
-    } else {
-        crate::gradient::display_form(
-            &mut program.store,
-            &program.domains,
-            gradient.value,
-            &gradient.named,
-        )
-    };
-    let store = &program.store;
-    let names: Vec<String> = gradient.indices.iter().map(|&i| store.display(i)).collect();
-    let head = match names.len() {
-        0 => format!("d/d{wrt}"),
-        1 => format!("(∂/∂{wrt})_{}", names[0]),
-        _ => format!("(∂/∂{wrt})_({})", names.join(",")),
-    };
-    let symbols: Vec<_> = gradient
-        .indices
-        .iter()
-        .filter_map(|&i| store.as_sym(i))
-        .collect();
-    let matrix = match symbols.as_slice() {
-        [i] => crate::gradient::vector_form(store, value, *i),
-        [i, j] => crate::gradient::matrix_form(store, value, *i, *j),
-        _ => None,
-    };
+    let result = &derivative.result;
+    let validity = &derivative.valid_where;
     let out = match format {
         ExprFormat::Text => {
-            let mut out = if names.is_empty() {
-                store.display(value)
+            let mut out = if derivative.indices.is_empty() {
+                result.text.clone()
             } else {
-                format!("{head} = {}", store.display(value))
+                format!("{} = {}", derivative.head, result.text)
             };
             if !validity.is_empty() {
                 let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
                 out.push_str(&format!(", for {}", words.join(" and ")));
             }
-            if let Some(m) = &matrix {
+            if let Some(m) = &derivative.matrix_form {
                 out.push_str(&format!("\nmatrix form: {m}"));
             }
             out
         }
-        ExprFormat::Latex if validity.is_empty() => to_latex(store, value),
         ExprFormat::Latex => {
-            let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
-            format!(
-                "{} \\quad \\text{{for }} {}",
-                to_latex(store, value),
-                conditions.join(" \\text{ and } ")
-            )
+            let mut out = format!("{}{}", derivative.head_latex, result.latex);
+            if !validity.is_empty() {
+                let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
+                out.push_str(&format!(
+                    " \\quad \\text{{for }} {}",
+                    conditions.join(" \\text{ and } ")
+                ));
+            }
+            if let Some(m) = &derivative.matrix_form_latex {
+                out.push_str(&format!("\n{m}"));
+            }
+            out
         }
         ExprFormat::Json => serde_json::json!({
             "input": text,
             "wrt": wrt,
-            "indices": names,
-            "result": store.display(value),
-            "ascii": store.display_ascii(value),
-            "latex": to_latex(store, value),
-            "matrix_form": matrix,
-            "nodes": store.dag_size(value),
+            "indices": derivative.indices,
+            "result": result.text,
+            "ascii": result.ascii,
+            "latex": result.latex,
+            "sympy": result.sympy,
+            "matrix_form": derivative.matrix_form,
+            "nodes": result.nodes,
             "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
         })
         .to_string(),
@@ -481,32 +582,20 @@ fn shape_command(path: &std::path::Path) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut parsed = syntax::parse_file(&source.text);
-    // only declarations matter for shapes; claims are `nabla check`'s business
-    parsed.file.items.retain(|i| {
-        matches!(
-            i.kind,
-            syntax::ast::ItemKind::Net(_)
-                | syntax::ast::ItemKind::Dim(_)
-                | syntax::ast::ItemKind::Var(_)
-        )
-    });
-    let program = lower::lower_file(&parsed.file, LowerConfig::default());
+    let (nets, diagnostics) = calc::net_summaries(&source.text);
     let mut out = String::new();
     let mut failed = false;
-    for d in parsed.errors.iter().chain(program.diagnostics.iter()) {
+    for d in &diagnostics {
         failed |= d.is_error();
         out.push_str(&report::render_diagnostic(&source, d, false));
     }
-    if program.nets.is_empty() && !failed {
+    if nets.is_empty() && !failed {
         out.push_str(&format!("no net in `{}`\n", source.name));
         failed = true;
     }
-    for net in &program.nets {
-        if let Some(shapes) = &net.shapes {
-            out.push_str(&crate::shape::summary_table(&program.store, shapes));
-            out.push('\n');
-        }
+    for net in &nets {
+        out.push_str(&net.table);
+        out.push('\n');
     }
     emit(&out);
     if failed {
@@ -520,6 +609,7 @@ fn conv_command(
     x: &str,
     k: &str,
     mode: ConvMode,
+    same_as: SameAs,
     flip: bool,
     stride: usize,
     dilation: usize,
@@ -539,9 +629,14 @@ fn conv_command(
             return EXIT_BAD_INPUT;
         }
     };
+    if same_as == SameAs::Torch && mode != ConvMode::Same {
+        emit_err("error: --same-as applies to --mode same only\n");
+        return EXIT_BAD_INPUT;
+    }
     let mode = match mode {
         ConvMode::Full => conv::Mode::Full,
         ConvMode::Valid => conv::Mode::Valid,
+        ConvMode::Same if same_as == SameAs::Torch => conv::Mode::SameTorch,
         ConvMode::Same => conv::Mode::Same,
     };
     if flip && (stride != 1 || dilation != 1) {
@@ -646,35 +741,23 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
         Ok(parts) => parts,
         Err(code) => return code,
     };
-    let fail = |d: crate::diagnostic::Diagnostic| expression_error(format, &source, &d);
-    let config = LowerConfig {
-        declare_unknown_as_real: true,
-        ..LowerConfig::default()
+    let result = match calc::simplify(&defs_file, &parsed) {
+        Ok(r) => r,
+        Err(d) => return expression_error(format, &source, &d),
     };
-    let (mut program, lowered) = lower::lower_standalone(&defs_file, &parsed, config);
-    let e = match lowered {
-        Ok(e) => e,
-        Err(d) => return fail(d),
-    };
-    let result = simplify_for_display(&mut program.store, &program.domains, e);
-    let store = &program.store;
     let out = match format {
-        ExprFormat::Text => store.display(result),
-        ExprFormat::Latex => to_latex(store, result),
+        ExprFormat::Text => result.text,
+        ExprFormat::Latex => result.latex,
         ExprFormat::Json => serde_json::json!({
             "input": text,
-            "result": store.display(result),
-            "ascii": store.display_ascii(result),
-            "latex": to_latex(store, result),
-            "nodes": store.dag_size(result),
+            "result": result.text,
+            "ascii": result.ascii,
+            "latex": result.latex,
+            "sympy": result.sympy,
+            "nodes": result.nodes,
         })
         .to_string(),
     };
     emit(&format!("{out}\n"));
     EXIT_OK
-}
-
-/// Display form of a result (canonical, with σ and softplus folded back).
-fn simplify_for_display(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
-    crate::simplify::simplify_for_display(store, domains, e)
 }

@@ -84,7 +84,13 @@ use std::fmt;
 pub enum Mode {
     Full,
     Valid,
+    /// NumPy's `same` window (see the table above).
     Same,
+    /// PyTorch's `padding='same'`: `D·(m − 1)` zeros in all, `⌊D·(m − 1)/2⌋` on
+    /// the left, the rest on the right; the output is as long as the input.
+    /// For an even effective kernel this is one entry right of NumPy's window.
+    /// Correlation only, stride 1 (as PyTorch requires).
+    SameTorch,
 }
 
 impl Mode {
@@ -94,6 +100,7 @@ impl Mode {
             "full" => Some(Mode::Full),
             "valid" => Some(Mode::Valid),
             "same" => Some(Mode::Same),
+            "same_torch" => Some(Mode::SameTorch),
             _ => None,
         }
     }
@@ -103,6 +110,7 @@ impl Mode {
             Mode::Full => "full",
             Mode::Valid => "valid",
             Mode::Same => "same",
+            Mode::SameTorch => "same_torch",
         }
     }
 }
@@ -163,6 +171,10 @@ pub enum ConvError {
     },
     /// A size that does not fit in memory addressing (`usize` overflow).
     TooLarge,
+    /// PyTorch's `same` padding with a stride other than 1 (PyTorch refuses it).
+    SameTorchStride,
+    /// PyTorch's `same` padding asked of a flipped convolution, which PyTorch lacks.
+    SameTorchFlip,
 }
 
 impl fmt::Display for ConvError {
@@ -172,6 +184,14 @@ impl fmt::Display for ConvError {
             ConvError::EmptyKernel => write!(f, "the kernel is empty"),
             ConvError::ZeroStride => write!(f, "the stride must be at least 1"),
             ConvError::ZeroDilation => write!(f, "the dilation must be at least 1"),
+            ConvError::SameTorchStride => write!(
+                f,
+                "PyTorch's padding='same' needs stride 1 (PyTorch refuses other strides)"
+            ),
+            ConvError::SameTorchFlip => write!(
+                f,
+                "PyTorch's padding='same' is for correlation (PyTorch's conv); drop --flip"
+            ),
             ConvError::Ragged {
                 operand,
                 row,
@@ -513,6 +533,12 @@ fn axis_plan(
             };
             (start, long)
         }
+        Mode::SameTorch if operation == Operation::Convolve => {
+            return Err(ConvError::SameTorchFlip)
+        }
+        Mode::SameTorch if stride != 1 => return Err(ConvError::SameTorchStride),
+        // output i reads x from i − left; in the full correlation that is index i + (m − 1) − left
+        Mode::SameTorch => ((m - 1) - (m - 1) / 2, n),
     };
     Ok(AxisPlan {
         taps,

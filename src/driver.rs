@@ -1,28 +1,24 @@
 //! One file from bytes to a report: read, parse (a `.nabla` file) or read as a
 //! document (`latex`), lower, check. Every kind of file goes through the same
-//! lowering config and one deadline per file. Also the walk that turns
-//! command-line paths into files.
+//! lowering config and one deadline per file.
 //!
 //! Every failure here is a located diagnostic in the file's report, so one bad
 //! file never hides the results of the others.
 
 use crate::check::{self, CheckConfig};
 use crate::diagnostic::Diagnostic;
+use crate::files::{is_stdin, unreadable};
 use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig, Origin};
 use crate::report::{Coverage, FileReport, ResultRow, SkippedFormula};
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::RelOp;
 use crate::syntax::{self, ast};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Files larger than this are refused instead of read.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Deepest folder nesting walked when a folder is given.
-const MAX_WALK_DEPTH: usize = 64;
 
 /// A report for a path that could not be read or parsed as a whole.
 pub fn error_report(name: &str, message: impl Into<String>) -> FileReport {
@@ -31,85 +27,6 @@ pub fn error_report(name: &str, message: impl Into<String>) -> FileReport {
         diagnostics: vec![Diagnostic::error(Span::default(), message)],
         results: Vec::new(),
         coverage: None,
-    }
-}
-
-/// Expands folders into their `*.nabla` files (recursively, sorted); paths that
-/// do not exist or hold no derivation files come back as error reports.
-pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        if is_stdin(path) {
-            files.push(path.clone());
-            continue;
-        }
-        let shown = path.display().to_string();
-        match std::fs::metadata(path) {
-            Err(e) => errors.push(error_report(&shown, unreadable(&shown, &e))),
-            Ok(meta) if meta.is_dir() => {
-                let mut found = Vec::new();
-                let mut visited = HashSet::new();
-                if let Err(message) = walk(path, 0, &mut visited, &mut found) {
-                    errors.push(error_report(&shown, message));
-                }
-                if found.is_empty() {
-                    errors.push(error_report(
-                        &shown,
-                        format!("no .nabla files in `{shown}`"),
-                    ));
-                }
-                found.sort();
-                files.extend(found);
-            }
-            Ok(_) => files.push(path.clone()),
-        }
-    }
-    (files, errors)
-}
-
-fn walk(
-    dir: &Path,
-    depth: usize,
-    visited: &mut HashSet<PathBuf>,
-    found: &mut Vec<PathBuf>,
-) -> Result<(), String> {
-    if depth > MAX_WALK_DEPTH {
-        return Err(format!(
-            "folders nest deeper than {MAX_WALK_DEPTH} levels at `{}`",
-            dir.display()
-        ));
-    }
-    // a symlink loop shows up as a folder we have already been in
-    let canonical =
-        std::fs::canonicalize(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
-    if !visited.insert(canonical) {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| unreadable(&dir.display().to_string(), &e))?;
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, depth + 1, visited, found)?;
-        } else if path.extension().is_some_and(|e| e == "nabla") {
-            found.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Why `shown` could not be read, in one line: `no such file: hw.md`.
-fn unreadable(shown: &str, e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => format!("no such file: {shown}"),
-        std::io::ErrorKind::PermissionDenied => format!("cannot read `{shown}`: permission denied"),
-        _ => {
-            let reason = e.to_string().to_lowercase();
-            // "… (os error 40)" says nothing to a user
-            let reason = reason.split(" (os error").next().unwrap_or(&reason);
-            format!("cannot read `{shown}`: {reason}")
-        }
     }
 }
 
@@ -134,11 +51,6 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileReport> {
     }
     let bytes = std::fs::read(path).map_err(|e| error_report(&name, unreadable(&name, &e)))?;
     source_from_bytes(&name, bytes)
-}
-
-/// `-` names standard input, as in most command-line tools.
-pub fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == "-"
 }
 
 /// Standard input as a source named `<stdin>`, under the same size limit as a file.
@@ -317,8 +229,10 @@ fn one_line(snippet: &str) -> String {
 }
 
 /// How documents are read and judged.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct DocumentOptions {
+    /// What a folder yields.
+    pub walk: crate::files::WalkOptions,
     /// Read every file as this kind of document (`--as`).
     pub read_as: Option<DocKind>,
     /// A document with nothing checkable passes (`--allow-empty`).
@@ -332,26 +246,64 @@ pub fn check_paths(paths: &[PathBuf], defs: &Defs, config: &CheckConfig) -> Vec<
 
 /// Like `check_paths`; `.md`/`.markdown`/`.txt`/`.tex` files (and every file when
 /// `options.read_as` is given) are read as documents: their math is found and its
-/// chains checked. Folders still yield only their `*.nabla` files.
+/// chains checked. Folders yield their `*.nabla` files, and their documents when
+/// `options.walk` asks for them.
 pub fn check_paths_as(
     paths: &[PathBuf],
     defs: &Defs,
     config: &CheckConfig,
     options: &DocumentOptions,
 ) -> Vec<FileReport> {
-    let (files, mut reports) = collect_files(paths);
-    for path in files {
-        let kind = options.read_as.or_else(|| DocKind::from_path(&path));
-        match (read_source(&path), kind) {
-            (Ok(source), Some(kind)) => match document_source(source, kind) {
-                Ok(source) => reports.push(check_document(source, kind, defs, config, options)),
-                Err(report) => reports.push(report),
-            },
-            (Ok(source), None) => reports.push(check_source(source, defs, config)),
-            (Err(report), _) => reports.push(report),
-        }
+    let (files, unwalkable) = crate::files::collect_files(paths, &options.walk);
+    let mut reports: Vec<FileReport> = unwalkable
+        .into_iter()
+        .map(|u| error_report(&u.shown, u.message))
+        .collect();
+    let check_all = || {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|path| check_path(path, defs, config, options))
+            .collect::<Vec<FileReport>>()
+    };
+    // files and claims are checked side by side on `config.jobs` threads, each
+    // with the big stack deep expressions need; the reports keep path order
+    match worker_pool(config.jobs) {
+        Ok(pool) => reports.extend(pool.install(check_all)),
+        Err(_) => reports.extend(files.iter().map(|p| check_path(p, defs, config, options))),
     }
     reports
+}
+
+/// Stack size of every thread that lowers or checks: derivatives of deep
+/// compositions are deep expressions.
+pub const WORKER_STACK_BYTES: usize = 512 * 1024 * 1024;
+
+/// A pool of `jobs` threads with big stacks.
+fn worker_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|k| format!("nabla-worker-{k}"))
+        .build()
+}
+
+/// One path read, parsed or read as a document, lowered and checked.
+fn check_path(
+    path: &Path,
+    defs: &Defs,
+    config: &CheckConfig,
+    options: &DocumentOptions,
+) -> FileReport {
+    let kind = options.read_as.or_else(|| DocKind::from_path(path));
+    match (read_source(path), kind) {
+        (Ok(source), Some(kind)) => match document_source(source, kind) {
+            Ok(source) => check_document(source, kind, defs, config, options),
+            Err(report) => report,
+        },
+        (Ok(source), None) => check_source(source, defs, config),
+        (Err(report), _) => report,
+    }
 }
 
 /// The text a document is read from: the file itself, or for a notebook its
@@ -393,37 +345,19 @@ pub fn check_document(
     let mut skipped = document.skipped;
     let mut results: Vec<ResultRow> = Vec::new();
     let mut checked_chains = 0;
-    for unit in &document.units {
-        let mut program = lower::lower_file(&unit.file, lower_config(config));
-        if !program.obligations.is_empty() {
-            checked_chains += 1;
-        }
-        let mut refusal: Option<String> = None;
-        for d in program.diagnostics.drain(..) {
-            let message = if d.is_error() {
-                refusal.get_or_insert_with(|| d.message.clone());
-                format!("{}; not checked", d.message)
-            } else {
-                d.message.clone()
-            };
-            let mut w = Diagnostic::warning(d.span, message);
-            w.labels = d.labels;
-            w.notes = d.notes;
-            diagnostics.push(w);
-        }
-        let missing = unit.steps.saturating_sub(program.obligations.len());
-        if missing > 0 {
-            skipped.push(latex::Skip {
-                span: unit.span,
-                reason: latex::SkipReason::NotChecked(
-                    refusal.unwrap_or_else(|| "lowering refused it".to_string()),
-                ),
-                equalities: missing,
-            });
-        }
-        let outcomes = check::check_program_until(&mut program, config, deadline);
-        let rows = result_rows(&source, &program, outcomes);
-        results.extend(rows.into_iter().map(|row| in_context(row, unit)));
+    // chains are programs of their own: checked side by side, gathered in order
+    let check_unit = |unit: &latex::Unit| check_unit(&source, unit, config, deadline);
+    let units: Vec<UnitResult> = if rayon::current_thread_index().is_some() {
+        use rayon::prelude::*;
+        document.units.par_iter().map(check_unit).collect()
+    } else {
+        document.units.iter().map(check_unit).collect()
+    };
+    for unit in units {
+        checked_chains += usize::from(unit.checked);
+        diagnostics.extend(unit.warnings);
+        skipped.extend(unit.skipped);
+        results.extend(unit.rows);
     }
     skipped.sort_by_key(|s| s.span.start);
     let coverage = Coverage {
@@ -450,6 +384,58 @@ pub fn check_document(
         diagnostics,
         results,
         coverage: Some(Box::new(coverage)),
+    }
+}
+
+/// What one chain of a document gives: its rows, warnings and what was skipped.
+struct UnitResult {
+    checked: bool,
+    warnings: Vec<Diagnostic>,
+    skipped: Option<latex::Skip>,
+    rows: Vec<ResultRow>,
+}
+
+/// Lowers and checks one chain of a document.
+fn check_unit(
+    source: &SourceFile,
+    unit: &latex::Unit,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> UnitResult {
+    let mut program = lower::lower_file(&unit.file, lower_config(config));
+    let checked = !program.obligations.is_empty();
+    let mut warnings = Vec::new();
+    let mut refusal: Option<String> = None;
+    for d in program.diagnostics.drain(..) {
+        let message = if d.is_error() {
+            refusal.get_or_insert_with(|| d.message.clone());
+            format!("{}; not checked", d.message)
+        } else {
+            d.message.clone()
+        };
+        let mut w = Diagnostic::warning(d.span, message);
+        w.labels = d.labels;
+        w.notes = d.notes;
+        warnings.push(w);
+    }
+    let missing = unit.steps.saturating_sub(program.obligations.len());
+    let skipped = (missing > 0).then(|| latex::Skip {
+        span: unit.span,
+        reason: latex::SkipReason::NotChecked(
+            refusal.unwrap_or_else(|| "lowering refused it".to_string()),
+        ),
+        equalities: missing,
+    });
+    let outcomes = check::check_program_until(&mut program, config, deadline);
+    let rows = result_rows(source, &program, outcomes)
+        .into_iter()
+        .map(|row| in_context(row, unit))
+        .collect();
+    UnitResult {
+        checked,
+        warnings,
+        skipped,
+        rows,
     }
 }
 

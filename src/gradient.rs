@@ -10,37 +10,133 @@ use crate::check::cross_check_derivatives;
 use crate::check::sample::{Rng, Sampler};
 use crate::domain::Domains;
 use crate::eval;
-use crate::expr::{ExprId, Func, Node, Store, Symbol};
+use crate::expr::{to_latex, ExprId, Func, Node, Store, Symbol};
 use crate::lower::DerivativeSite;
 
 /// How many sample points the cross-check tries.
 const CROSS_CHECK_POINTS: usize = 24;
 
+/// How a vector or matrix form is written: as nabla's text or as LaTeX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notation {
+    Text,
+    Latex,
+}
+
+impl Notation {
+    fn expr(self, store: &Store, e: ExprId) -> String {
+        match self {
+            Notation::Text => store.display(e),
+            Notation::Latex => to_latex(store, e),
+        }
+    }
+
+    /// A matrix's own name.
+    fn name(self, store: &Store, m: Symbol) -> String {
+        match self {
+            Notation::Text => store.name(m).to_string(),
+            Notation::Latex => crate::expr::latex_name(store.display_name(m)),
+        }
+    }
+
+    /// `f(inner)`: `onehot`, `diag` or a built-in applied entrywise.
+    fn call(self, function: &str, inner: &str) -> String {
+        match (self, function) {
+            (Notation::Text, _) => format!("{function}({inner})"),
+            (Notation::Latex, "abs") => format!("\\left|{inner}\\right|"),
+            (Notation::Latex, "σ") => format!("\\sigma\\left({inner}\\right)"),
+            (Notation::Latex, "exp" | "ln" | "tanh") => {
+                format!("\\{function}\\left({inner}\\right)")
+            }
+            (Notation::Latex, _) => {
+                format!("\\operatorname{{{function}}}\\left({inner}\\right)")
+            }
+        }
+    }
+
+    fn paren(self, inner: &str) -> String {
+        match self {
+            Notation::Text => format!("({inner})"),
+            Notation::Latex => format!("\\left({inner}\\right)"),
+        }
+    }
+
+    fn is_parenthesized(self, text: &str) -> bool {
+        match self {
+            Notation::Text => text.starts_with('('),
+            Notation::Latex => text.starts_with("\\left("),
+        }
+    }
+
+    fn transpose(self) -> &'static str {
+        match self {
+            Notation::Text => "^T",
+            Notation::Latex => "^{\\top}",
+        }
+    }
+
+    fn entrywise(self) -> &'static str {
+        match self {
+            Notation::Text => " ⊙ ",
+            Notation::Latex => " \\odot ",
+        }
+    }
+
+    fn times(self) -> &'static str {
+        match self {
+            Notation::Text => "·",
+            Notation::Latex => " \\cdot ",
+        }
+    }
+
+    fn minus(self) -> char {
+        match self {
+            Notation::Text => '−',
+            Notation::Latex => '-',
+        }
+    }
+
+    fn power(self, base: &str, exponent: &str) -> String {
+        match self {
+            Notation::Text => format!("({base})^{exponent}"),
+            Notation::Latex => format!("\\left({base}\\right)^{{{exponent}}}"),
+        }
+    }
+}
+
 /// The vector form of an entry expression `e` in index `i`, if it has one.
 pub fn vector_form(store: &Store, e: ExprId, i: Symbol) -> Option<String> {
+    vector_form_in(Notation::Text, store, e, i)
+}
+
+/// [`vector_form`] written in `n`.
+pub fn vector_form_in(n: Notation, store: &Store, e: ExprId, i: Symbol) -> Option<String> {
     if !store.contains_symbol(e, i) {
-        return Some(store.display(e));
+        return Some(n.expr(store, e));
     }
     match store.node(e) {
         Node::Index(base, idx) if idx.len() == 1 && store.as_sym(idx[0]) == Some(i) => {
             match store.node(*base) {
-                Node::Sym(_) | Node::Apply(..) => Some(store.display(*base)),
+                Node::Sym(_) | Node::Apply(..) => Some(n.expr(store, *base)),
                 _ => None,
             }
         }
         // a row or column of a matrix: M_(c,i) is (M^T onehot(c))_i, M_(i,c) is (M onehot(c))_i
         Node::Index(base, idx) if idx.len() == 2 && store.as_sym(*base).is_some() => {
-            let name = store.display(*base);
+            let name = n.expr(store, *base);
             match (
                 store.as_sym(idx[0]) == Some(i),
                 store.as_sym(idx[1]) == Some(i),
             ) {
-                (false, true) if !store.contains_symbol(idx[0], i) => {
-                    Some(format!("{name}^T onehot({})", store.display(idx[0])))
-                }
-                (true, false) if !store.contains_symbol(idx[1], i) => {
-                    Some(format!("{name} onehot({})", store.display(idx[1])))
-                }
+                (false, true) if !store.contains_symbol(idx[0], i) => Some(format!(
+                    "{name}{} {}",
+                    n.transpose(),
+                    n.call("onehot", &n.expr(store, idx[0]))
+                )),
+                (true, false) if !store.contains_symbol(idx[1], i) => Some(format!(
+                    "{name} {}",
+                    n.call("onehot", &n.expr(store, idx[1]))
+                )),
                 _ => None,
             }
         }
@@ -52,48 +148,55 @@ pub fn vector_form(store: &Store, e: ExprId, i: Symbol) -> Option<String> {
             } else {
                 return None;
             };
-            (!store.contains_symbol(other, i)).then(|| format!("onehot({})", store.display(other)))
+            (!store.contains_symbol(other, i)).then(|| n.call("onehot", &n.expr(store, other)))
         }
         Node::Call(f, args) if args.len() == 1 => {
-            let inner = vector_form(store, args[0], i)?;
+            let inner = vector_form_in(n, store, args[0], i)?;
             let name = if *f == Func::Abs { "abs" } else { f.name() };
-            Some(format!("{name}({inner})"))
+            Some(n.call(name, &inner))
         }
         Node::Add(terms) => {
-            let parts: Option<Vec<String>> =
-                terms.iter().map(|&t| vector_form(store, t, i)).collect();
-            Some(join_sum(parts?))
+            let parts: Option<Vec<String>> = terms
+                .iter()
+                .map(|&t| vector_form_in(n, store, t, i))
+                .collect();
+            Some(join_sum(n, parts?))
         }
         Node::Mul(factors) => {
-            let (negative, scalars) = scalar_factors(store, factors, &[i]);
+            let (negative, scalars) = scalar_factors(n, store, factors, &[i]);
             let vectors: Option<Vec<String>> = factors
                 .iter()
                 .filter(|&&f| store.contains_symbol(f, i))
-                .map(|&f| factor_text(store, f, i))
+                .map(|&f| factor_text(n, store, f, i))
                 .collect();
-            Some(signed(negative, scalars, vectors?.join(" ⊙ ")))
+            Some(signed(n, negative, scalars, vectors?.join(n.entrywise())))
         }
         Node::Sum {
             index, upper, body, ..
-        } => matrix_vector_product(store, *index, *upper, *body, i),
+        } => matrix_vector_product(n, store, *index, *upper, *body, i),
         _ => None,
     }
 }
 
 /// One factor of an entrywise product, parenthesized when it is a sum.
-fn factor_text(store: &Store, f: ExprId, i: Symbol) -> Option<String> {
+fn factor_text(n: Notation, store: &Store, f: ExprId, i: Symbol) -> Option<String> {
     match store.node(f) {
         Node::Pow(b, k) if store.as_num(*k).is_some() => {
-            let base = vector_form(store, *b, i)?;
-            Some(format!("({base})^{}", store.display(*k)))
+            let base = vector_form_in(n, store, *b, i)?;
+            Some(n.power(&base, &n.expr(store, *k)))
         }
-        _ => Some(paren_if_sum(store, f, vector_form(store, f, i)?)),
+        _ => Some(paren_if_sum(n, store, f, vector_form_in(n, store, f, i)?)),
     }
 }
 
 /// The factors that depend on none of `indices`, as text, and whether the
 /// numeric coefficient among them is negative (its magnitude 1 is not written).
-fn scalar_factors(store: &Store, factors: &[ExprId], indices: &[Symbol]) -> (bool, Vec<String>) {
+fn scalar_factors(
+    n: Notation,
+    store: &Store,
+    factors: &[ExprId],
+    indices: &[Symbol],
+) -> (bool, Vec<String>) {
     let mut negative = false;
     let mut out = Vec::new();
     for &f in factors {
@@ -105,50 +208,45 @@ fn scalar_factors(store: &Store, factors: &[ExprId], indices: &[Symbol]) -> (boo
             negative ^= r.is_negative();
             let magnitude = r.abs();
             if !num_traits::One::is_one(&magnitude) {
-                out.push(
-                    store
-                        .display(store.as_num(f).map(|_| f).unwrap_or(f))
-                        .trim_start_matches('−')
-                        .to_string(),
-                );
+                out.push(n.expr(store, f).trim_start_matches(n.minus()).to_string());
             }
             continue;
         }
-        out.push(paren_if_sum(store, f, store.display(f)));
+        out.push(paren_if_sum(n, store, f, n.expr(store, f)));
     }
     (negative, out)
 }
 
 /// `−a·b·rest` from a sign, scalar parts and the rest.
-fn signed(negative: bool, scalars: Vec<String>, rest: String) -> String {
+fn signed(n: Notation, negative: bool, scalars: Vec<String>, rest: String) -> String {
     let mut text = if negative {
-        "−".to_string()
+        n.minus().to_string()
     } else {
         String::new()
     };
     for s in scalars {
         text.push_str(&s);
-        text.push('·');
+        text.push_str(n.times());
     }
     text.push_str(&rest);
     text
 }
 
-fn paren_if_sum(store: &Store, e: ExprId, text: String) -> String {
+fn paren_if_sum(n: Notation, store: &Store, e: ExprId, text: String) -> String {
     if matches!(store.node(e), Node::Add(_)) {
-        format!("({text})")
+        n.paren(&text)
     } else {
         text
     }
 }
 
-fn join_sum(parts: Vec<String>) -> String {
+fn join_sum(n: Notation, parts: Vec<String>) -> String {
     let mut out = String::new();
     for (k, p) in parts.into_iter().enumerate() {
-        match (k, p.strip_prefix('−')) {
+        match (k, p.strip_prefix(n.minus())) {
             (0, _) => out.push_str(&p),
             (_, Some(rest)) => {
-                out.push_str(" − ");
+                out.push_str(&format!(" {} ", n.minus()));
                 out.push_str(rest.trim_start());
             }
             (_, None) => {
@@ -162,6 +260,7 @@ fn join_sum(parts: Vec<String>) -> String {
 
 /// `Σ_l M_(i,l)·g(l)` is `M g` (and `Σ_l M_(l,i)·g(l)` is `M^T g`).
 fn matrix_vector_product(
+    n: Notation,
     store: &Store,
     l: Symbol,
     _upper: ExprId,
@@ -178,11 +277,11 @@ fn matrix_vector_product(
             if let (Some(m), [a, b]) = (store.as_sym(*base), &idx[..]) {
                 let (a, b) = (store.as_sym(*a), store.as_sym(*b));
                 if matrix.is_none() && a == Some(i) && b == Some(l) {
-                    matrix = Some(store.name(m).to_string());
+                    matrix = Some(n.name(store, m));
                     continue;
                 }
                 if matrix.is_none() && a == Some(l) && b == Some(i) {
-                    matrix = Some(format!("{}^T", store.name(m)));
+                    matrix = Some(format!("{}{}", n.name(store, m), n.transpose()));
                     continue;
                 }
             }
@@ -195,17 +294,30 @@ fn matrix_vector_product(
     let matrix = matrix?;
     let vector: Vec<String> = rest
         .iter()
-        .map(|&f| Some(paren_if_sum(store, f, vector_form(store, f, l)?)))
+        .map(|&f| Some(paren_if_sum(n, store, f, vector_form_in(n, store, f, l)?)))
         .collect::<Option<_>>()?;
-    Some(format!("{matrix} ({})", vector.join(" ⊙ ")))
+    Some(format!("{matrix} {}", n.paren(&vector.join(n.entrywise()))))
 }
 
 /// The matrix form of an entry expression `e` in indices `i` (row) and `j` (column).
 pub fn matrix_form(store: &Store, e: ExprId, i: Symbol, j: Symbol) -> Option<String> {
+    matrix_form_in(Notation::Text, store, e, i, j)
+}
+
+/// [`matrix_form`] written in `n`.
+pub fn matrix_form_in(
+    n: Notation,
+    store: &Store,
+    e: ExprId,
+    i: Symbol,
+    j: Symbol,
+) -> Option<String> {
     if let Node::Add(terms) = store.node(e) {
-        let parts: Option<Vec<String>> =
-            terms.iter().map(|&t| matrix_form(store, t, i, j)).collect();
-        return Some(join_sum(parts?));
+        let parts: Option<Vec<String>> = terms
+            .iter()
+            .map(|&t| matrix_form_in(n, store, t, i, j))
+            .collect();
+        return Some(join_sum(n, parts?));
     }
     let factors: Vec<ExprId> = match store.node(e) {
         Node::Mul(fs) => fs.to_vec(),
@@ -229,17 +341,18 @@ pub fn matrix_form(store: &Store, e: ExprId, i: Symbol, j: Symbol) -> Option<Str
         if rest.iter().any(|&f| store.contains_symbol(f, j)) {
             return None;
         }
-        let parts: Option<Vec<String>> = rest.iter().map(|&f| factor_text(store, f, i)).collect();
-        return Some(format!("diag({})", parts?.join(" ⊙ ")));
+        let parts: Option<Vec<String>> =
+            rest.iter().map(|&f| factor_text(n, store, f, i)).collect();
+        return Some(n.call("diag", &parts?.join(n.entrywise())));
     }
     // f(i)·g(j) is the outer product f g^T
-    let (negative, scalar) = scalar_factors(store, &factors, &[i, j]);
+    let (negative, scalar) = scalar_factors(n, store, &factors, &[i, j]);
     let (mut left, mut right) = (Vec::new(), Vec::new());
     for &f in &factors {
         match (store.contains_symbol(f, i), store.contains_symbol(f, j)) {
             (false, false) => {}
-            (true, false) => left.push(factor_text(store, f, i)?),
-            (false, true) => right.push(factor_text(store, f, j)?),
+            (true, false) => left.push(factor_text(n, store, f, i)?),
+            (false, true) => right.push(factor_text(n, store, f, j)?),
             (true, true) => return None,
         }
     }
@@ -247,18 +360,19 @@ pub fn matrix_form(store: &Store, e: ExprId, i: Symbol, j: Symbol) -> Option<Str
         0 => "1".to_string(),
         1 => {
             let p = &parts[0];
-            if p.contains(' ') && !p.starts_with('(') {
-                format!("({p})")
+            if p.contains(' ') && !n.is_parenthesized(p) {
+                n.paren(p)
             } else {
                 p.clone()
             }
         }
-        _ => format!("({})", parts.join(" ⊙ ")),
+        _ => n.paren(&parts.join(n.entrywise())),
     };
     Some(signed(
+        n,
         negative,
         scalar,
-        format!("{} {}^T", column(left), column(right)),
+        format!("{} {}{}", column(left), column(right), n.transpose()),
     ))
 }
 

@@ -6,8 +6,10 @@
 //! `report` (text, JSON, JUnit, GitHub annotations). `cli` wires it to the
 //! command line; `main.rs` only calls `cli::main`.
 
+pub mod calc;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod conv;
 pub mod diagnostic;
 pub mod diff;
@@ -15,6 +17,7 @@ pub mod domain;
 pub mod driver;
 pub mod eval;
 pub mod expr;
+pub mod files;
 pub mod gradient;
 pub mod latex;
 pub mod limit;

@@ -868,21 +868,6 @@ fn render_markdown(reports: &[FileReport]) -> String {
          {} proved, {} checked, {} refuted, {} unknown; {} as expected, {} failed.\n\n",
         s.proved, s.checked, s.refuted, s.unknown, s.passed, s.failed
     );
-    for r in reports {
-        for d in r
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error() || d.is_failure())
-        {
-            let at = r.source.line_col(d.span.start as usize);
-            let _ = writeln!(
-                out,
-                "- **error** {}:{at}: {}",
-                md_cell(&r.source.name),
-                md_cell(&d.message)
-            );
-        }
-    }
     out.push_str("| where | what | claim | verdict | details |\n|---|---|---|---|---|\n");
     for r in reports {
         for row in &r.results {
@@ -914,6 +899,27 @@ fn render_markdown(reports: &[FileReport]) -> String {
                 md_cell(&details)
             );
         }
+    }
+    // after the table, set off by a blank line: a list right above a table
+    // would swallow the table as the last item's lazy continuation
+    let mut errors = String::new();
+    for r in reports {
+        for d in r
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() || d.is_failure())
+        {
+            let at = r.source.line_col(d.span.start as usize);
+            let _ = writeln!(
+                errors,
+                "- **error** {}:{at}: {}",
+                md_cell(&r.source.name),
+                md_cell(&d.message)
+            );
+        }
+    }
+    if !errors.is_empty() {
+        let _ = write!(out, "\n## Errors\n\n{errors}");
     }
     out
 }
@@ -967,6 +973,71 @@ pub fn annotate_markdown(report: &FileReport) -> String {
                 d => format!(" ({})", d.replace('\n', " ")),
             }
         ));
+    }
+    out
+}
+
+/// The mark written after a checked step of a LaTeX document, in core LaTeX
+/// (`\mbox`, `\surd`, `\times`: no package, no Unicode), so the copy compiles
+/// wherever the original did.
+fn latex_mark(row: &ResultRow) -> String {
+    let word = row.verdict.word();
+    let sign = match (&row.verdict, row.passed) {
+        (Verdict::Refuted { .. }, _) => "$\\times$",
+        (_, true) => "$\\surd$",
+        _ => "?",
+    };
+    format!("\\quad\\mbox{{[{sign} {word}]}}")
+}
+
+/// An annotated copy of a LaTeX document: a mark after each checked step
+/// (inside its math) and, before `\end{document}`, the verdicts as a list. All
+/// that nabla adds is ASCII and core LaTeX, so the copy compiles with pdflatex.
+pub fn annotate_latex(report: &FileReport) -> String {
+    let text = &report.source.text;
+    let mut marks: Vec<(usize, String)> = report
+        .results
+        .iter()
+        .map(|row| (row.span.end as usize, latex_mark(row)))
+        .collect();
+    marks.sort_by_key(|m| std::cmp::Reverse(m.0));
+    let mut out = text.clone();
+    for (at, mark) in marks {
+        if at <= out.len() && out.is_char_boundary(at) {
+            out.insert_str(at, &mark);
+        }
+    }
+    let s = summarize(std::slice::from_ref(report));
+    let mut summary = format!(
+        "\n\\par\\medskip\\noindent\\textbf{{nabla}}: {} proved, {} checked, {} refuted, {} unknown.\n",
+        s.proved, s.checked, s.refuted, s.unknown
+    );
+    if !report.results.is_empty() {
+        summary.push_str("\\begin{itemize}\n");
+        for row in &report.results {
+            let detail = verdict_detail(row).replace('\n', " ");
+            let _ = writeln!(
+                summary,
+                "\\item line {}: {}{}",
+                row.line,
+                latex_mark(row).trim_start_matches("\\quad"),
+                if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", crate::expr::ascii_text(&detail))
+                }
+            );
+        }
+        summary.push_str("\\end{itemize}\n");
+    }
+    match out.rfind("\\end{document}") {
+        Some(at) => out.insert_str(at, &summary),
+        None => {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&summary);
+        }
     }
     out
 }

@@ -644,6 +644,56 @@ fn corpus_table_is_current() {
     );
 }
 
+#[test]
+fn verdicts_do_not_depend_on_the_number_of_jobs() {
+    let root = repo_root();
+    let run = |jobs: &str, format: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+            .args([
+                "check",
+                "derivations/",
+                "tests/adversarial/",
+                "--format",
+                format,
+            ])
+            .args([
+                "tests/documents/backprop_scalar_2.md",
+                "tests/documents/ctx_values.md",
+            ])
+            .args(["--jobs", jobs])
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    for format in ["text", "json"] {
+        let (one_code, one) = run("1", format);
+        let (two_code, two) = run("2", format);
+        assert_eq!(one_code, two_code, "{format}");
+        assert!(one.contains("proved") && one.contains("refuted"), "{one}");
+        assert!(
+            one == two,
+            "--jobs 1 and --jobs 2 differ ({format}):\n{one}\n---\n{two}"
+        );
+    }
+}
+
+#[test]
+fn jobs_must_be_a_number() {
+    let dir = Dir::new();
+    dir.create("t.nabla", format!("{HEADER}claim \"c\": x + y = y + x\n"));
+    let run = dir.run(&["check", "t.nabla", "--jobs", "many"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("--jobs"), "{}", run.stderr);
+    let run = dir.run(&["check", "t.nabla", "-j", "0"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("proved"), "{}", run.stdout);
+}
+
 // ----- gradients -----
 
 #[test]

@@ -463,6 +463,7 @@ fn expr_limit_applies_to_markdown_chains() {
 fn file_budget_bounds_the_whole_markdown_document() {
     // the `≈` step samples until the deadline (it cannot reach 2^64 points); a
     // deadline per chain would give the next chain a fresh budget and prove it
+    // (one job: with more, the next chain starts beside the first and may finish)
     let dir = Dir::new();
     dir.create(
         "t.md",
@@ -479,6 +480,8 @@ fn file_budget_bounds_the_whole_markdown_document() {
         "inf",
         "--file-budget",
         "0.3",
+        "--jobs",
+        "1",
     ]);
     assert_eq!(run.code, 1, "{}", run.all());
     let cut = "budget exceeded (file): 0.3 s per file (raise it with --file-budget)";

@@ -7,6 +7,8 @@ mod adversarial;
 mod cli;
 mod document_corpus;
 mod documents;
+mod latex_out;
 mod mutation;
+mod project;
 mod reliability;
 mod verdicts;

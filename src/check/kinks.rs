@@ -261,14 +261,17 @@ pub fn validity(store: &Store, open: &[OpenKink]) -> Vec<(String, String)> {
         }
         let latex = match store.node(o.kink.at) {
             Node::Cmp(CmpOp::Eq, _, u) if o.kink.at_integers => {
-                format!("{} \\notin \\mathbb{{Z}}", crate::expr::to_latex(store, *u))
+                format!(
+                    "{} \\text{{ not an integer}}",
+                    crate::expr::to_latex(store, *u)
+                )
             }
             Node::Cmp(CmpOp::Eq, a, b) => format!(
                 "{} \\neq {}",
                 crate::expr::to_latex(store, *a),
                 crate::expr::to_latex(store, *b)
             ),
-            _ => text.clone(),
+            _ => format!("\\text{{{}}}", crate::expr::ascii_text(&text)),
         };
         out.push((text, latex));
     }

@@ -47,6 +47,14 @@ pub struct CheckConfig {
     /// Most distinct expression nodes one file may build while lowering
     /// (see [`crate::lower::LowerConfig::max_nodes`]).
     pub expr_limit: usize,
+    /// Threads that check files and claims side by side (`--jobs`); the
+    /// verdicts do not depend on it.
+    pub jobs: usize,
+}
+
+/// The number of cores, the default of `--jobs`.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl Default for CheckConfig {
@@ -60,6 +68,7 @@ impl Default for CheckConfig {
             node_budget: 200_000,
             file_budget: Duration::from_secs(300),
             expr_limit: crate::lower::DEFAULT_MAX_NODES,
+            jobs: default_jobs(),
         }
     }
 }
@@ -160,47 +169,74 @@ pub fn check_program_until(
     config: &CheckConfig,
     file_deadline: Instant,
 ) -> Vec<Outcome> {
-    let obligations = program.obligations.clone();
+    // every obligation starts from the store as lowering left it, so what the
+    // prover built for one claim never shapes another: the verdicts are the
+    // same whichever thread checks which claim, and in whichever order
+    let mark = program.store.mark();
+    let obligations = &program.obligations;
+    let domains = &program.domains;
+    let check_one = |store: &mut Store, ob: &Obligation| {
+        let outcome = check_in_budget(store, domains, ob, config, file_deadline);
+        store.rewind(mark);
+        outcome
+    };
+    // outside a pool of big-stack workers (a library caller) everything runs
+    // on the caller's thread, as it always did
+    if obligations.len() < 2 || rayon::current_num_threads() < 2 || !in_worker_pool() {
+        let store = &mut program.store;
+        return obligations.iter().map(|ob| check_one(store, ob)).collect();
+    }
+    let pristine = &program.store;
+    use rayon::prelude::*;
     obligations
-        .iter()
-        .map(|ob| {
-            let started = Instant::now();
-            let verdict = if Instant::now() >= file_deadline {
+        .par_iter()
+        .map_init(|| pristine.clone(), |store, ob| check_one(store, ob))
+        .collect()
+}
+
+/// Whether this thread is one of a rayon pool's workers (the driver's pool,
+/// whose threads have the big stack deep expressions need).
+fn in_worker_pool() -> bool {
+    rayon::current_thread_index().is_some()
+}
+
+/// One obligation under its own budget and the file's deadline.
+fn check_in_budget(
+    store: &mut Store,
+    domains: &Domains,
+    ob: &Obligation,
+    config: &CheckConfig,
+    file_deadline: Instant,
+) -> Outcome {
+    let started = Instant::now();
+    let verdict = if Instant::now() >= file_deadline {
+        Verdict::Unknown {
+            reason: file_budget_reason(config),
+        }
+    } else {
+        let claim_deadline = Instant::now() + config.time_budget;
+        let deadline = claim_deadline.min(file_deadline);
+        let verdict = check_obligation_until(store, domains, ob, config, deadline);
+        match verdict {
+            Verdict::Unknown { reason }
+                if deadline == file_deadline
+                    && Instant::now() >= file_deadline
+                    && reason.starts_with("budget exceeded") =>
+            {
                 Verdict::Unknown {
                     reason: file_budget_reason(config),
                 }
-            } else {
-                let claim_deadline = Instant::now() + config.time_budget;
-                let deadline = claim_deadline.min(file_deadline);
-                let verdict = check_obligation_until(
-                    &mut program.store,
-                    &program.domains,
-                    ob,
-                    config,
-                    deadline,
-                );
-                match verdict {
-                    Verdict::Unknown { reason }
-                        if deadline == file_deadline
-                            && Instant::now() >= file_deadline
-                            && reason.starts_with("budget exceeded") =>
-                    {
-                        Verdict::Unknown {
-                            reason: file_budget_reason(config),
-                        }
-                    }
-                    v => v,
-                }
-            };
-            Outcome {
-                passed: meets(&verdict, ob.expect, config.strict),
-                expected: ob.expect,
-                verdict,
-                seed: config.seed,
-                elapsed: started.elapsed(),
             }
-        })
-        .collect()
+            v => v,
+        }
+    };
+    Outcome {
+        passed: meets(&verdict, ob.expect, config.strict),
+        expected: ob.expect,
+        verdict,
+        seed: config.seed,
+        elapsed: started.elapsed(),
+    }
 }
 
 /// Why an obligation is unknown once the file's budget is spent.
@@ -260,7 +296,13 @@ fn check_obligation_until(
     } else {
         None
     };
-    let numeric = compare_at_points(store, domains, ob, config, deadline, &open);
+    // a proof needs only a sanity sample; without one the sample decides
+    let sampling = if proof.is_some() {
+        Sampling::Sanity
+    } else {
+        Sampling::Full
+    };
+    let numeric = compare_at_points(store, domains, ob, config, deadline, &open, sampling);
     match (proof, numeric) {
         // a derivative that disagrees with finite differences voids any verdict
         (_, Err(mismatch)) => Verdict::Unknown { reason: mismatch },
@@ -589,6 +631,24 @@ fn show_rational(r: &BigRational) -> String {
     Value::Exact(r.clone()).to_string()
 }
 
+/// How hard to look at sample points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sampling {
+    /// The sample decides the verdict: every point asked for, boundaries,
+    /// points left open by the f64 enclosures re-decided at higher precision.
+    Full,
+    /// A proof was found: a few points guard against a wrong proof (a point
+    /// where the sides differ voids it) and cross-check the derivatives;
+    /// no boundary search, and a point the f64 enclosures leave open is dropped.
+    Sanity,
+}
+
+/// Agreeing points a proved claim's sanity sample looks for.
+pub const SANITY_POINTS: usize = 8;
+
+/// The simple points a sanity sample starts with; the rest are wide and random.
+const SANITY_SIMPLE_POINTS: usize = 4;
+
 /// Compares the sides at sample points (and cross-checks derivatives).
 fn compare_at_points(
     store: &Store,
@@ -597,6 +657,7 @@ fn compare_at_points(
     config: &CheckConfig,
     deadline: Instant,
     open: &[kinks::OpenKink],
+    sampling: Sampling,
 ) -> Result<Verdict, String> {
     let mut symbols = obligation_symbols(store, ob);
     // a derivative's variable is sampled even when the derivative is constant
@@ -613,14 +674,29 @@ fn compare_at_points(
         .into_iter()
         .chain(conditions.clone())
         .collect();
-    sampler.find_boundaries(&roots, config.seed, deadline);
+    let sanity = sampling == Sampling::Sanity;
+    if !sanity {
+        sampler.find_boundaries(&roots, config.seed, deadline);
+    }
     let mut explored = sample::Exploration::default();
     let mut rng = Rng::new(config.seed);
+    let points = if sanity {
+        config.points.min(SANITY_POINTS)
+    } else {
+        config.points
+    };
     // a finite domain is enumerated once; otherwise points are drawn until
-    // `config.points` of them are usable, trying at most five times as many
+    // `points` of them are usable, trying at most five times as many
     let (wanted, attempts) = match sampler.finite_points() {
-        Some(n) => (n.min(config.points), n.min(config.points)),
-        None => (config.points, config.points.saturating_mul(5)),
+        Some(n) => (n.min(points), n.min(points)),
+        None => (points, points.saturating_mul(5)),
+    };
+    // a sanity sample takes a few simple points, then wide and random ones
+    let point_index = |k: usize| match sampler.finite_points() {
+        None if sanity && k >= SANITY_SIMPLE_POINTS => {
+            k - SANITY_SIMPLE_POINTS + sample::SIMPLE_POINTS
+        }
+        _ => k,
     };
     let needed = config.min_points.min(wanted).max(1);
     let (mut agreed, mut skipped) = (0usize, 0usize);
@@ -645,7 +721,7 @@ fn compare_at_points(
         }
         let env = match queued.pop() {
             Some(env) => env,
-            None => match next_point(&sampler, k, &mut rng, deadline, config, "") {
+            None => match next_point(&sampler, point_index(k), &mut rng, deadline, config, "") {
                 Ok(env) => env,
                 Err(unknown) => return Ok(unknown),
             },
@@ -689,8 +765,9 @@ fn compare_at_points(
             }
             PointResult::Skip => skipped += 1,
             PointResult::Undecided(why) => {
-                // decided again at higher precision only if the clean points run short
-                if deferred.len() < needed {
+                // decided again at higher precision only if the clean points
+                // run short (and never for a sanity sample)
+                if deferred.len() < needed && !sanity {
                     deferred.push(env);
                 } else {
                     skipped += 1;

@@ -97,7 +97,7 @@ pub const SIZES: [i64; 5] = [2, 3, 1, 5, 4];
 pub const LARGE_SIZES: [i64; 3] = [6, 7, 8];
 
 /// The first points use the simple values.
-const SIMPLE_POINTS: usize = 10;
+pub const SIMPLE_POINTS: usize = 10;
 
 /// Most points spent at condition boundaries.
 const MAX_BOUNDARY_POINTS: usize = 16;

@@ -682,3 +682,100 @@ fn fixed_denominator_reduction_matches_gcd() {
         }
     }
 }
+
+// ----- PyTorch's padding='same' -----
+
+/// conv1d(padding='same') written as PyTorch documents it: `d·(m − 1)` zeros,
+/// `⌊d·(m − 1)/2⌋` of them on the left, then a valid correlation.
+fn torch_same_by_padding(x: &[i64], k: &[i64], dilation: usize) -> Vec<BigRational> {
+    let total = dilation * (k.len() - 1);
+    let left = total / 2;
+    let mut padded = vec![0; left];
+    padded.extend_from_slice(x);
+    padded.extend(std::iter::repeat_n(0, total - left));
+    (0..x.len())
+        .map(|i| {
+            let sum: i64 = k
+                .iter()
+                .enumerate()
+                .map(|(t, &kt)| padded[i + t * dilation] * kt)
+                .sum();
+            BigRational::from_integer(BigInt::from(sum))
+        })
+        .collect()
+}
+
+fn torch_same(x: &[i64], k: &[i64], dilation: usize) -> Result<Vec<BigRational>, ConvError> {
+    let ints = |v: &[i64]| -> Vec<BigRational> {
+        v.iter()
+            .map(|&e| BigRational::from_integer(BigInt::from(e)))
+            .collect()
+    };
+    let mut options = CorrelateOptions::new(Mode::SameTorch);
+    options.dilation = dilation;
+    correlate(&ints(x), &ints(k), &options)
+}
+
+/// (x, k, dilation, PyTorch's output)
+type TorchCase = (&'static [i64], &'static [i64], usize, &'static [i64]);
+
+#[test]
+fn torch_same_pads_the_extra_zero_on_the_right() {
+    // worked by hand from the padding
+    let table: &[TorchCase] = &[
+        (&[1, 2, 3, 4], &[1, 1], 1, &[3, 5, 7, 4]),
+        (&[1, 2, 3, 4, 5], &[1, 2, 3, 4], 1, &[20, 30, 40, 26, 14]),
+        (&[1, 2], &[1, 2, 3, 4], 1, &[8, 5]),
+        (&[1, 2, 3], &[1, 2, 3], 1, &[8, 14, 8]),
+        (&[1, 2, 3, 4, 5], &[1, 2], 2, &[4, 7, 10, 13, 4]),
+    ];
+    for &(x, k, dilation, expected) in table {
+        let expected: Vec<BigRational> = expected
+            .iter()
+            .map(|&e| BigRational::from_integer(BigInt::from(e)))
+            .collect();
+        assert_eq!(
+            torch_same(x, k, dilation).unwrap(),
+            expected,
+            "{x:?} ⋆ {k:?}"
+        );
+    }
+}
+
+#[test]
+fn torch_same_agrees_with_explicit_padding() {
+    let mut seed = 7u64;
+    let mut next = |bound: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % bound
+    };
+    for _ in 0..300 {
+        let n = 1 + next(9) as usize;
+        let m = 1 + next(6) as usize;
+        let dilation = 1 + next(3) as usize;
+        let x: Vec<i64> = (0..n).map(|_| next(11) as i64 - 5).collect();
+        let k: Vec<i64> = (0..m).map(|_| next(11) as i64 - 5).collect();
+        assert_eq!(
+            torch_same(&x, &k, dilation).unwrap(),
+            torch_same_by_padding(&x, &k, dilation),
+            "{x:?} ⋆ {k:?}, dilation {dilation}"
+        );
+    }
+}
+
+#[test]
+fn torch_same_refuses_what_pytorch_refuses() {
+    let ones = [BigRational::one(), BigRational::one()];
+    let mut strided = CorrelateOptions::new(Mode::SameTorch);
+    strided.stride = 2;
+    assert_eq!(
+        correlate(&ones, &ones, &strided),
+        Err(ConvError::SameTorchStride)
+    );
+    assert_eq!(
+        convolve(&ones, &ones, Mode::SameTorch),
+        Err(ConvError::SameTorchFlip)
+    );
+}

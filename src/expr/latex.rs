@@ -1,18 +1,247 @@
 //! LaTeX printing: `\frac`, `\sigma`, `\sum_{j=1}^{m}`, `\delta_{ij}`, `\begin{cases}`.
+//!
+//! The output compiles with pdflatex and `amsmath` alone: every character is
+//! ASCII (Greek letters as macros, primes as `'`), names of several letters are
+//! upright (`\mathrm{hs}`, functions `\operatorname{softmax}`), and each bound
+//! index (a sum's, a limit's) gets a letter that no free name in the
+//! expression uses, so `A_{i,k}` never reads as `A_{i,i}`.
 
 use super::names::latex_operator;
 use super::print::{classify_factor, signed_term, Factor, Prec};
-use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
+use super::{CmpOp, ExprId, Func, LimitTo, Node, Store, Symbol};
 use num_rational::BigRational;
 use num_traits::{One, Signed};
+use std::collections::{HashMap, HashSet};
 
 /// The expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(store: &Store, id: ExprId) -> String {
-    Latex { store }.expr(id, Prec::Relation)
+    let bound = bound_names(store, id);
+    Latex { store, bound }.expr(id, Prec::Relation)
 }
 
 struct Latex<'s> {
     store: &'s Store,
+    /// The letter each bound index is printed as.
+    bound: HashMap<Symbol, String>,
+}
+
+/// Letters for bound indices, in the order they are handed out.
+const INDEX_LETTERS: &[&str] = &[
+    "k", "l", "p", "q", "r", "s", "t", "u", "v", "w", "a", "b", "c", "g", "h", "m", "n",
+];
+
+/// A letter for every symbol bound by a sum or a limit in `root`: its own name
+/// when that is a plain ASCII word no free name (nor another bound index) uses,
+/// else the first free letter of [`INDEX_LETTERS`] (then `k_{1}`, `k_{2}`, ...).
+fn bound_names(store: &Store, root: ExprId) -> HashMap<Symbol, String> {
+    let mut bound_order: Vec<Symbol> = Vec::new();
+    let mut mentioned: Vec<Symbol> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        if !seen.insert(e) {
+            continue;
+        }
+        match store.node(e) {
+            Node::Sym(s) => mentioned.push(*s),
+            Node::Sum { index: s, .. } | Node::Limit { var: s, .. } if !bound_order.contains(s) => {
+                bound_order.push(*s);
+            }
+            Node::Apply(f, _) | Node::FnDeriv { func: f, .. } => {
+                taken.insert(store.display_name(*f).to_string());
+            }
+            _ => {}
+        }
+        // children in reverse, so the first bound index met is the outermost, leftmost
+        let mut children = store.children(e);
+        children.reverse();
+        stack.extend(children);
+    }
+    for s in mentioned.iter().filter(|s| !bound_order.contains(s)) {
+        let name = store.display_name(*s);
+        taken.insert(name.to_string());
+        // `k_1` makes `k` look taken too
+        if let Some((head, _)) = name.split_once('_') {
+            taken.insert(head.to_string());
+        }
+    }
+    let mut out = HashMap::new();
+    let mut extra = 0;
+    for s in bound_order {
+        let own = store.display_name(s);
+        let plain = !own.is_empty() && own.chars().all(|c| c.is_ascii_alphabetic());
+        let letter = if plain && !taken.contains(own) {
+            own.to_string()
+        } else if let Some(l) = INDEX_LETTERS.iter().find(|l| !taken.contains(**l)) {
+            l.to_string()
+        } else {
+            extra += 1;
+            format!("k_{{{extra}}}")
+        };
+        taken.insert(letter.clone());
+        out.insert(s, letter);
+    }
+    out
+}
+
+/// The LaTeX macro of a Greek letter or symbol nabla's names may hold.
+fn symbol_macro(c: char) -> Option<&'static str> {
+    Some(match c {
+        'α' => "\\alpha",
+        'β' => "\\beta",
+        'γ' => "\\gamma",
+        'δ' => "\\delta",
+        'ε' => "\\varepsilon",
+        'ϵ' => "\\epsilon",
+        'ζ' => "\\zeta",
+        'η' => "\\eta",
+        'θ' => "\\theta",
+        'ϑ' => "\\vartheta",
+        'ι' => "\\iota",
+        'κ' => "\\kappa",
+        'λ' => "\\lambda",
+        'μ' => "\\mu",
+        'ν' => "\\nu",
+        'ξ' => "\\xi",
+        'π' => "\\pi",
+        'ρ' => "\\rho",
+        'σ' => "\\sigma",
+        'ς' => "\\varsigma",
+        'τ' => "\\tau",
+        'υ' => "\\upsilon",
+        'φ' | 'ϕ' => "\\phi",
+        'χ' => "\\chi",
+        'ψ' => "\\psi",
+        'ω' => "\\omega",
+        'Γ' => "\\Gamma",
+        'Δ' => "\\Delta",
+        'Θ' => "\\Theta",
+        'Λ' => "\\Lambda",
+        'Ξ' => "\\Xi",
+        'Π' => "\\Pi",
+        'Σ' => "\\Sigma",
+        'Υ' => "\\Upsilon",
+        'Φ' => "\\Phi",
+        'Ψ' => "\\Psi",
+        'Ω' => "\\Omega",
+        'ℓ' => "\\ell",
+        '∞' => "\\infty",
+        '∂' => "\\partial",
+        '∇' => "\\nabla",
+        _ => return None,
+    })
+}
+
+/// A name in ASCII LaTeX math: Greek letters as macros (a letter after one is
+/// spaced off, so `\alpha x` never runs into `\alphax`), primes as `'`,
+/// anything else outside ASCII as its code point (`\mathrm{u2603}`), never raw.
+pub fn ascii_math(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_alphabetic() && out.ends_with(|p: char| p.is_ascii_alphabetic()) {
+                // after a macro, a letter would lengthen its name
+                let macro_end = out
+                    .rfind('\\')
+                    .is_some_and(|k| out[k + 1..].chars().all(|p| p.is_ascii_alphabetic()));
+                if macro_end {
+                    out.push(' ');
+                }
+            }
+            out.push(c);
+            continue;
+        }
+        match c {
+            '′' => out.push('\''),
+            '″' => out.push_str("''"),
+            '‴' => out.push_str("'''"),
+            c => match symbol_macro(c) {
+                Some(m) => out.push_str(m),
+                None => out.push_str(&format!("\\mathrm{{u{:04x}}}", c as u32)),
+            },
+        }
+    }
+    out
+}
+
+/// Prose for `\text{..}` in ASCII: math symbols go back into math (`$\neq$`),
+/// Greek letters as macros, and TeX's special characters escaped.
+pub fn ascii_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '#' | '$' | '%' | '&' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => out.push_str("\\textbackslash{}"),
+            '^' => out.push_str("\\^{}"),
+            '~' => out.push_str("\\~{}"),
+            '≠' => out.push_str("$\\neq$"),
+            '≤' => out.push_str("$\\le$"),
+            '≥' => out.push_str("$\\ge$"),
+            '·' | '⋅' => out.push_str("$\\cdot$"),
+            '−' => out.push('-'),
+            '×' => out.push_str("$\\times$"),
+            '→' => out.push_str("$\\to$"),
+            '∈' => out.push_str("$\\in$"),
+            '∉' => out.push_str("$\\notin$"),
+            '≈' => out.push_str("$\\approx$"),
+            '✓' => out.push_str("$\\surd$"),
+            '✗' => out.push_str("$\\times$"),
+            '…' => out.push_str("\\ldots{}"),
+            '—' => out.push_str("---"),
+            '–' => out.push_str("--"),
+            '‘' | '’' | '′' => out.push('\''),
+            '“' => out.push_str("``"),
+            '”' => out.push_str("''"),
+            c if c.is_ascii() => out.push(c),
+            c => match symbol_macro(c) {
+                Some(m) => out.push_str(&format!("${m}$")),
+                None => out.push_str(&format!("\\textsf{{u{:04x}}}", c as u32)),
+            },
+        }
+    }
+    out
+}
+
+/// A name: `d_h` -> `d_{h}`, Greek letters as macros, a head of several
+/// letters upright (`\mathrm{hs}`), a named value such as `softmax(oa)` as
+/// the function applied (`\operatorname{softmax}\left(\mathrm{oa}\right)`).
+pub fn latex_name(raw: &str) -> String {
+    if let Some((function, rest)) = raw.split_once('(') {
+        if let Some(inner) = rest.strip_suffix(')') {
+            let args: Vec<String> = inner.split(',').map(|a| latex_name(a.trim())).collect();
+            return format!("{}{}", function_name(function), paren(args.join(", ")));
+        }
+    }
+    let (head, tail) = raw
+        .split_once('_')
+        .map_or((raw, None), |(h, t)| (h, Some(t)));
+    // a name of several letters is written upright, so it reads back as one name
+    let letters = head.chars().filter(|&c| c != '′').count();
+    let head = if letters > 1 {
+        format!("\\mathrm{{{}}}", ascii_math(head))
+    } else {
+        ascii_math(head)
+    };
+    match tail {
+        Some(tail) => format!("{head}_{{{}}}", ascii_math(&tail.replace('_', ","))),
+        None => head,
+    }
+}
+
+/// The name of a function: one letter as it is (`f`), several as an operator
+/// (`\operatorname{softmax}`), so a reader never takes it for a product.
+fn function_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let one_letter = chars.next().is_some() && chars.next().is_none();
+    if one_letter {
+        ascii_math(name)
+    } else {
+        format!("\\operatorname{{{}}}", ascii_math(name))
+    }
 }
 
 fn paren(s: String) -> String {
@@ -43,34 +272,11 @@ impl Latex<'_> {
         }
     }
 
-    fn name(&self, raw: &str) -> String {
-        // `d_h` -> `d_{h}`; Greek letters -> their macros
-        let greek = [
-            ("α", "\\alpha"),
-            ("β", "\\beta"),
-            ("γ", "\\gamma"),
-            ("θ", "\\theta"),
-            ("λ", "\\lambda"),
-            ("μ", "\\mu"),
-            ("σ", "\\sigma"),
-            ("ε", "\\varepsilon"),
-            ("η", "\\eta"),
-        ];
-        let (head, tail) = raw
-            .split_once('_')
-            .map_or((raw, None), |(h, t)| (h, Some(t)));
-        // a name of several letters is written upright, so it reads back as one name
-        let mut head = if head.chars().count() > 1 && !greek.iter().any(|(g, _)| *g == head) {
-            format!("\\mathrm{{{head}}}")
-        } else {
-            head.to_string()
-        };
-        for (g, m) in greek {
-            head = head.replace(g, m);
-        }
-        match tail {
-            Some(tail) => format!("{head}_{{{}}}", tail.replace('_', ",")),
-            None => head,
+    /// A symbol as written: a bound index by its letter, anything else by its name.
+    fn symbol(&self, sym: Symbol) -> String {
+        match self.bound.get(&sym) {
+            Some(letter) => letter.clone(),
+            None => latex_name(self.store.display_name(sym)),
         }
     }
 
@@ -85,7 +291,7 @@ impl Latex<'_> {
                 };
                 (number(r), prec)
             }
-            Node::Sym(sym) => (self.name(s.display_name(*sym)), Prec::Atom),
+            Node::Sym(sym) => (self.symbol(*sym), Prec::Atom),
             Node::Add(terms) => {
                 let mut out = String::new();
                 for (k, &t) in terms.iter().enumerate() {
@@ -111,7 +317,7 @@ impl Latex<'_> {
             }
             Node::Call(f, args) => (self.call(*f, args), Prec::Atom),
             Node::Apply(f, args) => (
-                format!("{}{}", self.name(s.name(*f)), self.args(args)),
+                format!("{}{}", function_name(s.display_name(*f)), self.args(args)),
                 Prec::Atom,
             ),
             Node::FnDeriv { func, orders, args } => {
@@ -122,7 +328,11 @@ impl Latex<'_> {
                     format!("^{{({})}}", list.join(","))
                 };
                 (
-                    format!("{}{primes}{}", self.name(s.name(*func)), self.args(args)),
+                    format!(
+                        "{}{primes}{}",
+                        function_name(s.display_name(*func)),
+                        self.args(args)
+                    ),
                     Prec::Atom,
                 )
             }
@@ -139,7 +349,7 @@ impl Latex<'_> {
             } => (
                 format!(
                     "\\sum_{{{}={}}}^{{{}}} {}",
-                    self.name(s.display_name(*index)),
+                    self.symbol(*index),
                     self.expr(*lower, Prec::Sum),
                     self.expr(*upper, Prec::Sum),
                     self.expr(*body, Prec::Product)
@@ -212,7 +422,7 @@ impl Latex<'_> {
                 (
                     format!(
                         "\\lim_{{{} \\to {target}}} {}",
-                        self.name(s.display_name(*var)),
+                        self.symbol(*var),
                         self.expr(*body, Prec::Product)
                     ),
                     Prec::Sum,
@@ -338,5 +548,82 @@ mod tests {
         assert_eq!(to_latex(&s, q), "\\frac{1}{1 + \\exp\\left(-x\\right)}");
         let sig = s.call1(Func::Sigmoid, x);
         assert_eq!(to_latex(&s, sig), "\\sigma\\left(x\\right)");
+    }
+
+    #[test]
+    fn names_are_ascii_and_upright() {
+        for (raw, latex) in [
+            ("x", "x"),
+            ("d_h", "d_{h}"),
+            ("hs", "\\mathrm{hs}"),
+            ("W2", "\\mathrm{W2}"),
+            ("τ", "\\tau"),
+            ("ξ_ν", "\\xi_{\\nu}"),
+            ("αβ", "\\mathrm{\\alpha\\beta}"),
+            ("θ′", "\\theta'"),
+            ("λx", "\\mathrm{\\lambda x}"),
+            ("ℓ", "\\ell"),
+            ("☃", "\\mathrm{u2603}"),
+            (
+                "softmax(oa)",
+                "\\operatorname{softmax}\\left(\\mathrm{oa}\\right)",
+            ),
+        ] {
+            assert_eq!(latex_name(raw), latex, "{raw}");
+        }
+        for (raw, text) in [
+            ("x ≠ 0", "x $\\neq$ 0"),
+            ("50% of σ_1", "50\\% of $\\sigma$\\_1"),
+            ("a ✓ b", "a $\\surd$ b"),
+        ] {
+            assert_eq!(ascii_text(raw), text, "{raw}");
+        }
+    }
+
+    #[test]
+    fn bound_indices_get_letters_no_free_name_uses() {
+        let mut s = Store::new();
+        let (i, n) = (s.sym("i"), s.sym("n"));
+        let a = s.symbol("A");
+        let a = s.add(Node::Sym(a));
+        // two sums whose index shows as `ι` (the canonical form's) and `i`
+        let iota = s.symbol("ι#sum0#1#2");
+        let iota_id = s.add(Node::Sym(iota));
+        let entry = s.add(Node::Index(a, vec![i, iota_id].into()));
+        let one = s.one();
+        let inner = s.add(Node::Sum {
+            index: iota,
+            lower: one,
+            upper: n,
+            body: entry,
+        });
+        let bound_i = s.symbol("i#7");
+        let bound_i_id = s.add(Node::Sym(bound_i));
+        let outer = s.add(Node::Sum {
+            index: bound_i,
+            lower: one,
+            upper: n,
+            body: bound_i_id,
+        });
+        let both = s.sum(vec![inner, outer]);
+        assert_eq!(
+            to_latex(&s, both),
+            "\\left(\\sum_{k=1}^{n} {A}_{i,k}\\right) + \\left(\\sum_{l=1}^{n} l\\right)"
+        );
+        // a plain letter no free name uses is kept
+        let j = s.symbol("j#3");
+        let j_id = s.add(Node::Sym(j));
+        let sum_j = s.add(Node::Sum {
+            index: j,
+            lower: one,
+            upper: n,
+            body: j_id,
+        });
+        assert_eq!(to_latex(&s, sum_j), "\\sum_{j=1}^{n} j");
+        // a function of several letters is an operator
+        let f = s.symbol("softmax2");
+        let x = s.sym("x");
+        let fx = s.add(Node::Apply(f, vec![x].into()));
+        assert_eq!(to_latex(&s, fx), "\\operatorname{softmax2}\\left(x\\right)");
     }
 }

@@ -11,9 +11,11 @@
 mod latex;
 pub mod names;
 mod print;
+mod sympy;
 
-pub use latex::to_latex;
+pub use latex::{ascii_math, ascii_text, latex_name, to_latex};
 pub use print::{PrintStyle, Printer};
+pub use sympy::to_sympy;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -191,6 +193,13 @@ pub enum Node {
     },
 }
 
+/// A point in a store's history (see [`Store::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreMark {
+    nodes: usize,
+    names: usize,
+}
+
 /// The arena of nodes and the table of interned names.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
@@ -212,6 +221,27 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// How far the store reaches now: [`Store::rewind`] to it forgets every
+    /// node and name added since.
+    pub fn mark(&self) -> StoreMark {
+        StoreMark {
+            nodes: self.nodes.len(),
+            names: self.names.len(),
+        }
+    }
+
+    /// Forgets every node and name added after `mark`, so the store is as it
+    /// was then: ids and names handed out afterwards are handed out again the
+    /// same way (each claim is checked from the same store, whatever ran before).
+    pub fn rewind(&mut self, mark: StoreMark) {
+        for node in self.nodes.drain(mark.nodes.min(self.nodes.len())..) {
+            self.ids.remove(&node);
+        }
+        for name in self.names.drain(mark.names.min(self.names.len())..) {
+            self.symbols.remove(&name);
+        }
     }
 
     /// Adds a node, or returns the id of the equal node already stored.
