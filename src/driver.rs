@@ -680,6 +680,9 @@ fn settle_log_base(
     }
 }
 
+/// The note of a refutation between sides of different shapes (`check`).
+const SHAPES_DIFFER: &str = "the sides have different shapes";
+
 /// A document's step in its context: the context the reader used is shown, and a
 /// refutation that rests on something the reader assumed rather than read is
 /// `unknown`, naming the assumption (the rule of `latex::context`).
@@ -690,12 +693,18 @@ fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
     if !matches!(row.verdict, check::Verdict::Refuted { .. }) {
         return row;
     }
-    let resting: Vec<&str> = unit
+    let mut resting: Vec<&str> = unit
         .assumptions
         .iter()
         .filter(|a| a.step.is_none() || a.step == row.step)
         .map(|a| a.text.as_str())
         .collect();
+    let shapes_inferred = matches!(&row.verdict, check::Verdict::Refuted { counterexample }
+        if counterexample.note.as_deref() == Some(SHAPES_DIFFER));
+    if shapes_inferred {
+        // outside a dimension label the shapes are the reader's inference, not the text's
+        resting.push("refuted only if the shapes are as the reader inferred them; the text does not state them");
+    }
     if resting.is_empty() {
         return row;
     }

@@ -253,7 +253,23 @@ fn the_seed_homework_is_read_as_markdown() {
             .collect();
         // line 9: "d/dx g(x) = 1 for x > 0, 0 for x ≤ 0" with g = relu claims a
         // derivative at x = 0, where relu has none (one-sided quotients 0 and 1)
-        assert_eq!(refuted, slips, "{}", run.stdout);
+        // the dimension labels: Q1(e) `σ(x) : ℝⁿ → ℝ` (σ is entrywise, so ℝⁿ → ℝⁿ),
+        // Q2(n) `h^s_{1×m}^T` (hˢᵀ is 1 × d_h, hˢ is d_h × 1), and with --defs (which
+        // says o^s is the softmax of an m-vector) Q2(r) `(o^s − onehot_m(y))^T_{1×d_h}`
+        let with_defs = args.contains(&"--defs");
+        let mut expected = slips.clone();
+        expected.extend([58, 405]);
+        if with_defs {
+            expected.push(492);
+        }
+        expected.sort();
+        assert_eq!(refuted, expected, "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("(a shape mistake: the label says 1×3; the expression is 1×2)"),
+            "{}",
+            run.stdout
+        );
     }
 }
 

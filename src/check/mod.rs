@@ -278,7 +278,17 @@ fn check_obligation_until(
         return limit::check(store, domains, ob, config, deadline);
     }
     // a proof is about entries: it says nothing unless both sides have the same shape
-    let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| a == b);
+    let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| {
+        let one = store.one();
+        let normal = |s: &Vec<ExprId>| {
+            if s.is_empty() {
+                vec![one, one]
+            } else {
+                s.clone()
+            }
+        };
+        normal(a) == normal(b)
+    });
     let open = open_kinks(store, domains, ob, config, deadline);
     // a proof of a derivative formula says nothing where the derivative may not exist
     let proof = if ob.op == RelOp::Eq && same_shape && open.is_empty() {
@@ -430,6 +440,14 @@ fn prove(
 fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
     let mut roots = vec![ob.lhs, ob.rhs];
     roots.extend(&ob.conditions);
+    // the sizes too: a dimension label has no entries to mention them
+    if let Some((left, right)) = &ob.sizes {
+        roots.extend(
+            left.iter()
+                .chain(right)
+                .chain(ob.other_sizes.iter().flatten()),
+        );
+    }
     let mut symbols: Vec<Symbol> = Vec::new();
     for r in roots {
         for s in store.free_symbols(r) {
@@ -492,14 +510,40 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
                 .map(|&n| eval::eval(store, n, env).ok().map(|v| v.to_string()))
                 .collect()
         };
+        // a number has no sizes: it compares as 1 × 1 and is shown as "a number"
+        let concrete = |sizes: &[ExprId]| -> Option<Vec<String>> {
+            if sizes.is_empty() {
+                return Some(vec!["1".to_string(), "1".to_string()]);
+            }
+            concrete(sizes)
+        };
+        let shown = |sizes: &[ExprId], values: &[String]| {
+            if sizes.is_empty() {
+                "a number".to_string()
+            } else {
+                values.join("×")
+            }
+        };
         let (Some(a), Some(b)) = (concrete(left), concrete(right)) else {
             return PointResult::Skip;
         };
-        if a != b {
+        let another_reading = || {
+            ob.other_sizes
+                .iter()
+                .any(|other| concrete(other).is_some_and(|o| o == b))
+        };
+        if a != b && !another_reading() {
+            let (lhs, rhs) = (shown(left, &a), shown(right, &b));
+            // a dimension label has no entries (both sides are 0): say what it claimed
+            let note = if ob.label {
+                format!("a shape mistake: the label says {rhs}; the expression is {lhs}")
+            } else {
+                "the sides have different shapes".to_string()
+            };
             return PointResult::Differ {
-                lhs: a.join("×"),
-                rhs: b.join("×"),
-                note: Some("the sides have different shapes".to_string()),
+                lhs,
+                rhs,
+                note: Some(note),
             };
         }
     }

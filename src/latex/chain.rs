@@ -25,6 +25,8 @@ pub struct Chain {
     /// The chain reaches `\log` and the text does not say its base: the natural log
     /// is read, and the other bases are alternative readings.
     pub log_unsettled: bool,
+    /// The shapes the text states for names in reach (`h^s \in \mathbb{R}^{d_h}`), latest last.
+    pub shapes: Vec<super::shapes::ShapeDecl>,
 }
 
 /// `a(x) = \frac{1}{1+e^{-kx}}`: a name the text defines.

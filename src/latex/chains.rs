@@ -21,7 +21,11 @@ use super::conventions::{
 use super::declare::{is_constant, SideFile};
 use super::find::MathBlock;
 use super::lex::{tokenize, Tok, Token};
-use super::parse::{is_builtin_function, parse_expression, plain_name, Context, ParseError};
+use super::parse::{
+    is_builtin_function, parse_expression, parse_with_labels, plain_name, Context, ParseError,
+    ShapeLabel,
+};
+use super::shapes::{read_shape_statement, ShapeDecl, ShapeStatement};
 use super::statements::{is_shape, split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
@@ -63,6 +67,7 @@ struct Situation {
     einstein: Option<String>,
     /// Letters the document's math writes on their own somewhere (`$x$`).
     lone: std::rc::Rc<HashSet<String>>,
+    shapes: Vec<ShapeDecl>,
 }
 
 /// Everything read from one document.
@@ -78,6 +83,8 @@ pub struct Reading {
     /// Formulas holding equalities that no chain checks, with why.
     pub skipped: Vec<Skip>,
     pub warnings: Vec<Diagnostic>,
+    /// Dimension labels read in the statement being read, not yet made claims.
+    labels: Vec<ShapeLabel>,
 }
 
 /// A formula whose equalities are not judged.
@@ -253,6 +260,11 @@ pub fn read_chains(
     let mut einstein_at: Option<String> = None;
     // the comparison of the previous statement (`i \neq j` before `\Rightarrow`)
     let mut last_relation: Option<(Expr, String)> = None;
+    // the shapes the text states (`h^s \in \mathbb{R}^{d_h}`), for the rest of the question
+    let mut shapes: Vec<ShapeDecl> = Vec::new();
+    // those stated in the current sub-part: they declare the names of its chains
+    // (a later sub-part may use the same letter as a number again)
+    let mut part_shapes: Vec<ShapeDecl> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -281,11 +293,14 @@ pub fn read_chains(
             named.clear();
             cuts.clear();
             one_hot.clear();
+            shapes.clear();
+            part_shapes.clear();
             limit = None;
         } else if label.is_some() || starts_subpart(prose) {
-            // a sub-part: its own conditions and example values
+            // a sub-part: its own conditions, example values and shapes of names
             conditions.clear();
             bindings.clear();
+            part_shapes.clear();
         }
         if let Some(phrase) = &cues.limit {
             limit = Some((phrase.clone(), line_of(block.span)));
@@ -325,6 +340,58 @@ pub fn read_chains(
             let cue_condition = statement.cue.as_deref().is_some_and(is_condition_word)
                 || (statement_index == 0 && cues.condition);
             if statement.other_relation {
+                let stated = match (statement.parts.first(), statement.parts.last()) {
+                    (Some(toks), _) if statement.ops.is_empty() => {
+                        read_shape_statement(toks, &mut ctx)
+                    }
+                    // `h^s = [\dots]^T \in \mathbb{R}^{d_h}`: the name's shape
+                    (Some(first), Some(last)) => last
+                        .iter()
+                        .position(|t| matches!(&t.tok, Tok::Cmd(c) if c == "in"))
+                        .and_then(|k| {
+                            let mut toks = first.clone();
+                            toks.extend_from_slice(&last[k..]);
+                            match read_shape_statement(&toks, &mut ctx) {
+                                Some(ShapeStatement::Declares(d)) => {
+                                    Some(ShapeStatement::Declares(d))
+                                }
+                                _ => None,
+                            }
+                        }),
+                    _ => None,
+                };
+                match stated {
+                    Some(ShapeStatement::Declares(decls)) => {
+                        part_shapes.extend(decls.iter().cloned());
+                        shapes.extend(decls);
+                    }
+                    Some(ShapeStatement::Label {
+                        readings,
+                        sizes,
+                        span: at,
+                        given,
+                    }) => {
+                        let labelled = Labelled {
+                            readings,
+                            sizes,
+                            span: at,
+                            given,
+                        };
+                        let mut scopes = (&mut shapes, &mut part_shapes);
+                        if label_chain(
+                            labelled,
+                            &text_defs,
+                            &mut scopes,
+                            side,
+                            source,
+                            &mut reading,
+                        ) {
+                            // a claim about a shape, counted as a judged equality
+                            reading.other_relations = reading.other_relations.wrapping_sub(1);
+                        }
+                    }
+                    None => {}
+                }
                 if statement.ops.is_empty() {
                     reading.other_relations += 1;
                     if let Some(Ok(expr)) =
@@ -393,6 +460,28 @@ pub fn read_chains(
             }
             if statement.parts.len() < 2 {
                 reading.without_equality += 1;
+                // `(W^T \delta)_{H \times 1}` named in prose: its labels are still claims
+                if let Some(toks) = statement.parts.first().filter(|t| !t.is_empty()) {
+                    if let (Ok(_), labels) = parse_with_labels(toks, &ctx) {
+                        for l in labels {
+                            let labelled = Labelled {
+                                readings: l.readings,
+                                sizes: l.sizes,
+                                span: l.span,
+                                given: Vec::new(),
+                            };
+                            let mut scopes = (&mut shapes, &mut part_shapes);
+                            label_chain(
+                                labelled,
+                                &text_defs,
+                                &mut scopes,
+                                side,
+                                source,
+                                &mut reading,
+                            );
+                        }
+                    }
+                }
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
                 continue;
             }
@@ -531,6 +620,7 @@ pub fn read_chains(
                     one_hot: one_hot.clone(),
                     einstein: einstein_at.clone(),
                     lone: lone.clone(),
+                    shapes: part_shapes.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -558,6 +648,23 @@ pub fn read_chains(
             }
             chain.parts.extend(parts);
             chain.ops.extend(ops);
+            for l in std::mem::take(&mut reading.labels) {
+                let labelled = Labelled {
+                    readings: l.readings,
+                    sizes: l.sizes,
+                    span: l.span,
+                    given: Vec::new(),
+                };
+                let mut scopes = (&mut shapes, &mut part_shapes);
+                label_chain(
+                    labelled,
+                    &text_defs,
+                    &mut scopes,
+                    side,
+                    source,
+                    &mut reading,
+                );
+            }
         }
         if block_has_chain {
             // a limit named in the prose is about the next formulas only
@@ -761,6 +868,7 @@ fn close(
                     assumptions: Vec::new(),
                     one_hot: Vec::new(),
                     log_unsettled: false,
+                    shapes: situation.shapes.clone(),
                 };
                 if let Some(note) = numeric {
                     c.context.push(note);
@@ -1343,7 +1451,11 @@ fn split_at_values(
 }
 
 fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Part {
-    parse_expression(toks, ctx).map_err(|ParseError { span, message }| {
+    let (parsed, labels) = parse_with_labels(toks, ctx);
+    if parsed.is_ok() {
+        reading.labels.extend(labels);
+    }
+    parsed.map_err(|ParseError { span, message }| {
         reading.warnings.push(
             Diagnostic::warning(span, format!("{message}; this formula is not checked"))
                 .with_note("the chain is split here: the steps on either side are still checked"),
@@ -1582,4 +1694,181 @@ pub(super) fn undefined_derivative(chain: &Chain, side: &SideFile) -> Option<(Sp
     let known =
         |n: &str| chain.definitions.iter().any(|d| d.name.name == n) || side.others.contains(n);
     chain.parts.iter().find_map(|p| find(p, &known))
+}
+
+/// A dimension label read from the text, before it becomes a claim.
+struct Labelled {
+    readings: Vec<Expr>,
+    sizes: Vec<Expr>,
+    span: Span,
+    given: Vec<ShapeDecl>,
+}
+
+/// Whether the text gives `name` a shape: stated (`\in`), a `def` of the side
+/// file, or defined by the text from names whose shapes it gives. A variable of
+/// the side file is not enough: a name written bare may be a number in the text.
+fn shape_known(
+    name: &str,
+    shapes: &[ShapeDecl],
+    text_defs: &[TextDef],
+    side: &SideFile,
+    depth: usize,
+) -> bool {
+    if shapes.iter().any(|d| d.name == name)
+        || side.others.contains(name)
+        || is_builtin_function(name)
+    {
+        return true;
+    }
+    if depth > 8 {
+        return false;
+    }
+    text_defs
+        .iter()
+        .rev()
+        .find(|d| d.name.name == name)
+        .is_some_and(|d| {
+            let params: Vec<&str> = d.params.iter().map(|p| p.name.as_str()).collect();
+            names(&d.body)
+                .iter()
+                .filter(|n| !params.contains(&n.as_str()))
+                .all(|n| shape_known(n, shapes, text_defs, side, depth + 1) || is_entry_or_index(n))
+        })
+}
+
+/// `o_k` (an entry) or `k` (an index): no shape of their own to state.
+fn is_entry_or_index(name: &str) -> bool {
+    name.chars().count() == 1
+        || name
+            .split_once('_')
+            .is_some_and(|(_, sub)| sub.chars().count() == 1 && sub.chars().all(char::is_lowercase))
+}
+
+/// Makes a dimension label a claim (a chain `dims(X) = [r, c]` of one step);
+/// a label on a name whose shape the text gives nowhere else declares it instead.
+/// Returns whether a claim was made.
+fn label_chain(
+    label: Labelled,
+    text_defs: &[TextDef],
+    (shapes, part_shapes): &mut (&mut Vec<ShapeDecl>, &mut Vec<ShapeDecl>),
+    side: &SideFile,
+    source: &SourceFile,
+    reading: &mut Reading,
+) -> bool {
+    // what this sub-part states is known; an earlier sub-part's statement is used
+    // but assumed (the letter may mean something else now)
+    let mut in_reach = part_shapes.clone();
+    in_reach.extend(label.given.iter().cloned());
+    let mut declared = shapes.clone();
+    declared.extend(in_reach.iter().cloned());
+    let mentioned: std::collections::BTreeSet<String> =
+        label.readings.iter().flat_map(names).collect();
+    let sizes: std::collections::BTreeSet<String> = label.sizes.iter().flat_map(names).collect();
+    // an entry with a free index (`\frac{\partial L}{\partial o_k} \in \mathbb{R}^m`)
+    // is loose notation for the whole vector: not judged
+    let free_entry = mentioned.iter().any(|n| {
+        n.split_once('_')
+            .is_some_and(|(_, sub)| sub.chars().count() == 1 && sub.chars().all(char::is_lowercase))
+    });
+    if free_entry {
+        return false;
+    }
+    if let [reading_] = label.readings.as_slice() {
+        if let ExprKind::Ident(name) = &reading_.kind {
+            if !shape_known(name, &in_reach, text_defs, side, 0) {
+                // `W^{(2)}_{m \times d_h}` where nothing else says what W is: a declaration
+                let decl = ShapeDecl {
+                    name: name.clone(),
+                    sizes: label.sizes,
+                };
+                part_shapes.push(decl.clone());
+                shapes.push(decl);
+                return false;
+            }
+        }
+    }
+    let classes: std::collections::BTreeSet<String> =
+        label.readings.iter().flat_map(onehot_classes).collect();
+    let inferred: Vec<String> = mentioned
+        .iter()
+        .filter(|n| {
+            !sizes.contains(*n)
+                && !classes.contains(*n)
+                && !shape_known(n, &in_reach, text_defs, side, 0)
+        })
+        .cloned()
+        .collect();
+    let assumptions = inferred
+        .iter()
+        .map(|n| Assumption {
+            step: None,
+            text: format!(
+                "refuted only if `{n}` has the shape the reader inferred; the text does not state it"
+            ),
+        })
+        .collect();
+    let span = label
+        .readings
+        .iter()
+        .fold(label.span, |s, r| s.join(r.span));
+    let dims = Expr {
+        kind: ExprKind::Call {
+            func: Ident {
+                name: "dims".into(),
+                span,
+            },
+            primes: 0,
+            args: label
+                .readings
+                .into_iter()
+                .map(|value| crate::syntax::ast::Arg { name: None, value })
+                .collect(),
+        },
+        span,
+    };
+    let line = source.line_col(span.start as usize).line;
+    reading.equalities += 1;
+    reading.chains.push(Chain {
+        name: format!("shape label (line {line})"),
+        parts: vec![
+            dims,
+            Expr {
+                kind: ExprKind::Vector(label.sizes),
+                span,
+            },
+        ],
+        ops: vec![RelOp::Eq],
+        definitions: text_defs.to_vec(),
+        conditions: Vec::new(),
+        context: Vec::new(),
+        assumptions,
+        shapes: declared,
+        one_hot: Vec::new(),
+        log_unsettled: false,
+    });
+    true
+}
+
+/// The classes of `\text{onehot}_m(y)` in `e` (`y`): indices, with no shape of their own.
+fn onehot_classes(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Call { func, args, .. } => {
+                if func.name == "onehot" {
+                    if let Some(ExprKind::Ident(y)) = args.first().map(|a| &a.value.kind) {
+                        out.push(y.clone());
+                    }
+                }
+                stack.extend(args.iter().map(|a| &a.value));
+            }
+            ExprKind::Binary { lhs, rhs, .. } => stack.extend([&**lhs, &**rhs]),
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                stack.push(x)
+            }
+            _ => {}
+        }
+    }
+    out
 }

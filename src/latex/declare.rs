@@ -213,6 +213,27 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
                 }
             }
         }
+        ExprKind::Call { func, args, .. } if func.name == "dims" => {
+            // a dimension label: its arguments keep the shapes they are declared with
+            for a in args {
+                collect(&a.value, scope, usage, bound, true);
+            }
+        }
+        ExprKind::Call { func, args, .. } if func.name == "onehot" && args.len() == 2 => {
+            // `\text{onehot}_m(y)`: `y` is a class, an index in 1..m
+            match &args[0].value.kind {
+                ExprKind::Ident(y) if !bound.contains(y) => {
+                    usage.indices.insert(y.clone());
+                }
+                _ => walk(&args[0].value, usage, bound),
+            }
+            match &args[1].value.kind {
+                ExprKind::Ident(m) => {
+                    usage.sizes.insert(m.clone());
+                }
+                _ => walk(&args[1].value, usage, bound),
+            }
+        }
         ExprKind::Call { func, args, .. } => {
             let name = func.name.as_str();
             usage.called.insert(name.to_string());
@@ -381,6 +402,34 @@ pub(super) fn chain_file(
         }
         included.push(name);
     }
+    // a dimension label's sizes are sizes, never values
+    if let (Some(ExprKind::Call { func, .. }), Some(ExprKind::Vector(items))) = (
+        chain.parts.first().map(|p| &p.kind),
+        chain.parts.get(1).map(|p| &p.kind),
+    ) {
+        if func.name == "dims" {
+            for n in items.iter().flat_map(names) {
+                usage.scalars.remove(&n);
+                usage.sizes.insert(n);
+            }
+        }
+    }
+    // the shapes the text states (latest wins): a name used bare or with an index
+    // is declared as the text says, and its sizes are sizes
+    let mut stated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
+    for d in &chain.shapes {
+        let used = usage.scalars.contains(&d.name) || usage.indexed.contains_key(&d.name);
+        if !used || by_name.contains_key(&d.name) || side.others.contains(&d.name) {
+            continue;
+        }
+        stated.insert(d.name.clone(), d.sizes.clone());
+    }
+    for sizes in stated.values() {
+        for n in sizes.iter().flat_map(names) {
+            usage.scalars.remove(&n);
+            usage.sizes.insert(n);
+        }
+    }
     // `k = y` with `o_y` elsewhere: `y` is an index (a class in 1..m), never any real
     for n in std::mem::take(&mut usage.compared) {
         if !usage.indices.contains(&n) {
@@ -394,8 +443,20 @@ pub(super) fn chain_file(
     let shadowed = shadowed_prelude(chain, side);
     let taken = |name: &str| side.others.contains(name) && !shadowed.contains(name);
     let mut need_n = false;
+    for (name, sizes) in &stated {
+        let kind = match sizes.as_slice() {
+            [] => DomainKind::Real,
+            [n] => DomainKind::Vector(n.clone()),
+            [r, c] => DomainKind::Matrix(r.clone(), c.clone()),
+            _ => continue,
+        };
+        if side.vars.contains_key(name) {
+            redeclared.insert(name.clone());
+        }
+        items.push(var_item(name, kind, span));
+    }
     for (name, count) in &usage.indexed {
-        if by_name.contains_key(name) || taken(name) {
+        if by_name.contains_key(name) || taken(name) || stated.contains_key(name) {
             continue;
         }
         if let Some(kind) = side.vars.get(name) {
@@ -424,6 +485,7 @@ pub(super) fn chain_file(
     }
     for name in &usage.scalars {
         if usage.indexed.contains_key(name)
+            || stated.contains_key(name)
             || by_name.contains_key(name)
             || taken(name)
             || is_builtin_function(name)

@@ -23,6 +23,7 @@ pub mod parse;
 #[cfg(test)]
 mod proptests;
 mod reader;
+mod shapes;
 mod statements;
 #[cfg(test)]
 mod tests;

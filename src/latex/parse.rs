@@ -12,7 +12,9 @@ use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint, L
 use crate::syntax::MAX_DEPTH;
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 /// What the reader knows about names before it parses a formula.
 #[derive(Clone, Debug, Default)]
@@ -139,14 +141,35 @@ pub struct Parser<'a> {
     /// The indices of the sums around the cursor: a superscript that one of them
     /// runs over is an index (`\sum_i s^{(i)}`), not a power.
     sum_indices: Vec<String>,
+    /// Dimension labels met on the way (`W_{m \times d_h}`), shared with sub-parsers.
+    labels: Rc<RefCell<Vec<ShapeLabel>>>,
+}
+
+/// A dimension label written as a subscript: `W^{(2)}_{m \times d_h}` says `W2` is
+/// `m × d_h`. The expression reads as if the label were not there.
+#[derive(Clone, Debug)]
+pub struct ShapeLabel {
+    /// What the label may be about: `X` for `X_{r \times c}`; `Xᵀ` and `X` for
+    /// `X_{r \times c}^T` (the label sits between the name and its transpose).
+    pub readings: Vec<Expr>,
+    /// The sizes: rows, then columns.
+    pub sizes: Vec<Expr>,
+    /// The label as written.
+    pub span: Span,
 }
 
 pub fn parse_expression(toks: &[Token], ctx: &Context) -> Parsed {
+    parse_with_labels(toks, ctx).0
+}
+
+/// Parses a formula, and returns with it the dimension labels written in it.
+pub fn parse_with_labels(toks: &[Token], ctx: &Context) -> (Parsed, Vec<ShapeLabel>) {
     let Some(first) = toks.first() else {
-        return Err(ParseError {
+        let empty = Err(ParseError {
             span: Span::default(),
             message: "empty formula".into(),
         });
+        return (empty, Vec::new());
     };
     let last = toks.last().map_or(first.span, |t| t.span);
     let mut p = Parser {
@@ -157,12 +180,14 @@ pub fn parse_expression(toks: &[Token], ctx: &Context) -> Parsed {
         in_abs: 0,
         end: Span::new(last.end as usize, last.end as usize),
         sum_indices: Vec::new(),
+        labels: Rc::default(),
     };
-    let e = p.condition()?;
-    if let Some(t) = p.peek_token() {
-        return Err(p.unexpected(t));
-    }
-    Ok(e)
+    let parsed = p.condition().and_then(|e| match p.peek_token() {
+        Some(t) => Err(p.unexpected(t)),
+        None => Ok(e),
+    });
+    let labels = p.labels.borrow().clone();
+    (parsed, labels)
 }
 
 fn mk(kind: ExprKind, span: Span) -> Expr {
@@ -426,6 +451,7 @@ impl<'a> Parser<'a> {
             in_abs: 0,
             end: toks.last().map_or(self.here(), |t| t.span),
             sum_indices: self.sum_indices.clone(),
+            labels: self.labels.clone(),
         }
     }
 
@@ -650,23 +676,59 @@ impl<'a> Parser<'a> {
     }
 
     fn scripts(&mut self, mut e: Expr) -> Parsed {
+        // the label just written on `e`, which a `^T` after it may also be about
+        let mut label_here: Option<usize> = None;
         loop {
             if self.is_sym('_') {
                 self.pos += 1;
                 let group = self.group()?;
                 let end = self.prev_span();
+                if super::statements::is_shape(group) {
+                    label_here = Some(self.shape_label(&e, group)?);
+                    continue;
+                }
                 e = self.subscript(e, group)?;
                 e.span = e.span.join(end);
+                label_here = None;
             } else if self.is_sym('^') {
                 self.pos += 1;
                 let group = self.script_group()?;
                 let end = self.prev_span();
+                let before = e.clone();
                 e = self.superscript(e, group)?;
                 e.span = e.span.join(end);
+                if let (Some(k), ExprKind::Transpose(_)) = (label_here.take(), &e.kind) {
+                    let mut labels = self.labels.borrow_mut();
+                    labels[k].readings = vec![e.clone(), before];
+                }
             } else {
                 return Ok(e);
             }
         }
+    }
+
+    /// Records `X_{r \times c}` as a dimension label on `X`; its index.
+    fn shape_label(&mut self, on: &Expr, group: &'a [Token]) -> Result<usize, ParseError> {
+        let sizes = split_top(group, |t| matches!(&t.tok, Tok::Cmd(c) if c == "times"))
+            .into_iter()
+            .map(|part| self.parse_all(part))
+            .collect::<Result<Vec<_>, _>>()?;
+        if sizes.len() != 2 {
+            return Err(ParseError {
+                span: self.prev_span(),
+                message: "a dimension label has two sizes (`_{m \\times n}`)".into(),
+            });
+        }
+        let span = group
+            .first()
+            .map_or(self.prev_span(), |t| t.span.join(self.prev_span()));
+        let mut labels = self.labels.borrow_mut();
+        labels.push(ShapeLabel {
+            readings: vec![on.clone()],
+            sizes,
+            span,
+        });
+        Ok(labels.len() - 1)
     }
 
     fn subscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
@@ -1299,6 +1361,12 @@ impl<'a> Parser<'a> {
         while self.eat_sym('\'') {
             primes += 1;
         }
+        // `\text{onehot}_m(y)`: the size as a subscript
+        let mut size_arg = None;
+        if name == "onehot" && primes == 0 && self.eat_sym('_') {
+            let group = self.group()?;
+            size_arg = Some(self.parse_all(group)?);
+        }
         let power = self.function_power_ahead(false);
         if let Some((len, _)) = power {
             self.pos += len;
@@ -1316,6 +1384,7 @@ impl<'a> Parser<'a> {
             while self.eat_sym(',') {
                 args.push(self.condition()?);
             }
+            args.extend(size_arg.take());
             let close = self.expect_sym(')')?;
             let e = applied(
                 &name,

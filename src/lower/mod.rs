@@ -100,6 +100,11 @@ pub struct Obligation {
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
+    /// For a dimension label: other shapes the left side may mean (the other
+    /// layout of a derivative); the label holds at a point if one of them matches.
+    pub other_sizes: Vec<Vec<ExprId>>,
+    /// A dimension label (`dims(X) = [r, c]`): only the shapes are compared.
+    pub label: bool,
 }
 
 /// A net declared in the file, with its shapes (`None` when a layer has an error).
@@ -570,6 +575,19 @@ impl Lowerer {
 
     fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
         self.sites.clear();
+        if let Some(label) = self.label_sizes(&claim.lhs, &claim.rhs) {
+            let text_span = claim.lhs.span.join(claim.rhs.span);
+            let expect = claim.expect.map(|e| e.verdict);
+            self.push_label(
+                label,
+                Origin::Claim,
+                claim.name.clone(),
+                span,
+                text_span,
+                expect,
+            );
+            return;
+        }
         let lowered = (|| {
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
@@ -599,6 +617,8 @@ impl Lowerer {
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
                     sizes,
+                    other_sizes: Vec::new(),
+                    label: false,
                 });
             }
             Err(d) => self.diagnostics.push(d),
@@ -635,7 +655,55 @@ impl Lowerer {
         Ok(Some(default_tolerance(&claim.rhs)))
     }
 
+    /// A dimension label as an obligation: both sides are 0 and only the shapes
+    /// are compared (at every sample point, as for any tensor claim).
+    #[allow(clippy::type_complexity)]
+    fn push_label(
+        &mut self,
+        label: Result<(Vec<ExprId>, Vec<Vec<ExprId>>, Vec<ExprId>), Diagnostic>,
+        origin: Origin,
+        name: Option<String>,
+        span: Span,
+        text_span: Span,
+        expect: Option<Expected>,
+    ) {
+        match label {
+            Ok((shape, other_sizes, label)) => {
+                let zero = self.store.zero();
+                self.obligations.push(Obligation {
+                    origin,
+                    name,
+                    span,
+                    text_span,
+                    lhs: zero,
+                    rhs: zero,
+                    op: RelOp::Eq,
+                    tolerance: None,
+                    conditions: Vec::new(),
+                    expect,
+                    derivatives: Vec::new(),
+                    sizes: Some((shape, label)),
+                    other_sizes,
+                    label: true,
+                });
+            }
+            Err(d) => self.diagnostics.push(d),
+        }
+    }
+
     fn lower_derive(&mut self, derive: &ast::Derive) {
+        if let [step] = derive.steps.as_slice() {
+            if let Some(label) = self.label_sizes(&derive.start, &step.rhs) {
+                let origin = Origin::Step {
+                    chain: derive.name.clone(),
+                    step: 1,
+                };
+                let expect = step.expect.or(derive.expect).map(|e| e.verdict);
+                let name = derive.name.clone();
+                self.push_label(label, origin, name, step.rhs.span, step.rhs.span, expect);
+                return;
+            }
+        }
         self.sites.clear();
         let mut exprs: Vec<&ast::Expr> = vec![&derive.start];
         exprs.extend(derive.steps.iter().map(|s| &s.rhs));
@@ -694,6 +762,8 @@ impl Lowerer {
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
                     sizes,
+                    other_sizes: Vec::new(),
+                    label: false,
                 });
             }
         }
