@@ -8,5 +8,6 @@ mod cli;
 mod document_corpus;
 mod documents;
 mod mutation;
+mod reference;
 mod reliability;
 mod verdicts;
