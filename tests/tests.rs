@@ -11,5 +11,6 @@ mod html_report;
 mod latex_out;
 mod mutation;
 mod project;
+mod reference;
 mod reliability;
 mod verdicts;

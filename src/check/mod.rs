@@ -736,6 +736,13 @@ fn compare_at_points(
         if !open.is_empty() {
             match kinks::at_point(store, ob, open, &env) {
                 Some(kinks::AtKink::NoDerivative { site, why }) => {
+                    // a side with no value here makes the claim meaningless at
+                    // this point, not false: the point is skipped, as any
+                    // point where a side is undefined
+                    if !other_side_has_value(store, ob, &env, site) {
+                        skipped += 1;
+                        continue;
+                    }
                     return Ok(no_derivative(store, ob, &sampler, &env, site, why));
                 }
                 Some(kinks::AtKink::Undecided(why)) => {
@@ -793,7 +800,7 @@ fn compare_at_points(
         }
     }
     for env in deferred {
-        if agreed >= needed {
+        if agreed >= needed || Instant::now() > deadline {
             skipped += 1;
             undecided += 1;
             continue;
@@ -888,6 +895,19 @@ fn refutation(
 }
 
 /// The refutation at a point where a derivative in the claim does not exist.
+/// Whether the side without derivative `site` (the right one when both hold
+/// it) has a value at `env`: `d/dx sqrt(x) = 1/(2·sqrt(x)) where x == 0` is
+/// undefined on both sides at 0, not refuted there.
+fn other_side_has_value(store: &Store, ob: &Obligation, env: &Env, site: usize) -> bool {
+    let result = ob.derivatives[site].result;
+    let other = if store.contains_node(ob.lhs, result) {
+        ob.rhs
+    } else {
+        ob.lhs
+    };
+    eval::eval(store, other, env).is_ok()
+}
+
 fn no_derivative(
     store: &Store,
     ob: &Obligation,
