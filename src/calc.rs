@@ -25,7 +25,29 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// A result past [`crate::expr::SHARED_FORM_MIN_TREE`] nodes written out
+    /// comes in its shared form: the result in terms of names, then
+    /// `where t1 = …` with one name a line (in every notation), so its size
+    /// stays linear in the distinct nodes.
     pub fn of(store: &Store, e: ExprId) -> Rendered {
+        if let Some(form) = crate::expr::shared_form(store, e) {
+            let fs = &form.store;
+            let lines = |show: &dyn Fn(ExprId) -> String, lead: &str, indent: &str| {
+                let mut out = show(form.result);
+                for (k, d) in form.definitions.iter().enumerate() {
+                    let at = if k == 0 { lead } else { indent };
+                    out.push_str(&format!("\n{at}{} = {}", show(d.symbol), show(d.value)));
+                }
+                out
+            };
+            return Rendered {
+                text: lines(&|x| fs.display(x), "where ", "      "),
+                ascii: lines(&|x| fs.display_ascii(x), "where ", "      "),
+                latex: lines(&|x| to_latex(fs, x), "\\text{where } ", ""),
+                sympy: lines(&|x| to_sympy(fs, x), "# where ", "# "),
+                nodes: store.dag_size(e),
+            };
+        }
         Rendered {
             text: store.display(e),
             ascii: store.display_ascii(e),
@@ -65,6 +87,20 @@ pub enum DiffError {
     Input(Diagnostic),
     /// The derivative disagreed with central differences at a sample point.
     CrossCheck(String),
+}
+
+/// A derivative past this many distinct nodes is shown as built: the
+/// canonical form flattens and sorts nested products again at every level,
+/// which is quadratic in the depth of a long chain.
+const MAX_SIMPLIFIED_NODES: usize = 5_000;
+
+/// The display form of a derivative, or the derivative as built when it is
+/// past [`MAX_SIMPLIFIED_NODES`].
+fn display_form(store: &mut Store, domains: &crate::domain::Domains, e: ExprId) -> ExprId {
+    if store.dag_size(e) > MAX_SIMPLIFIED_NODES {
+        return e;
+    }
+    crate::simplify::simplify_for_display(store, domains, e)
 }
 
 /// The configuration of one-off expressions: unknown names are real variables.
@@ -133,7 +169,7 @@ pub fn differentiate(
     );
     let valid_where = kinks::validity(&program.store, &open);
     let value = if gradient.indices.is_empty() {
-        crate::simplify::simplify_for_display(&mut program.store, &program.domains, gradient.value)
+        display_form(&mut program.store, &program.domains, gradient.value)
     } else {
         crate::gradient::display_form(
             &mut program.store,

@@ -157,9 +157,11 @@ enum Command {
     /// Exact 1-D correlation (no kernel flip, as PyTorch's conv1d) or convolution (--flip, as
     /// numpy.convolve); `--mode same` keeps NumPy's window unless `--same-as torch`
     Conv {
-        /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4)
+        /// The input, e.g. '[1, 1, 4, 4, 4, 1, 1]' (entries exact: 0.25, 1/4); or a file
+        /// holding such a list or one number per line (as numpy.savetxt writes); `-` reads
+        /// standard input
         x: String,
-        /// The kernel, e.g. '[1/4, 1/4, 1/4]'
+        /// The kernel, e.g. '[1/4, 1/4, 1/4]'; or a file, or `-`, as for the input
         k: String,
         #[arg(long, value_enum, default_value = "full")]
         mode: ConvMode,
@@ -615,14 +617,11 @@ fn conv_command(
     dilation: usize,
 ) -> u8 {
     use crate::conv;
-    let parse = |what: &str, text: &str| {
-        conv::parse_rational_list(text).ok_or_else(|| {
-            format!(
-                "error: {what} must be a list of exact numbers like [1, 1/4, 0.5], not `{text}`"
-            )
-        })
-    };
-    let (x, k) = match (parse("the input", x), parse("the kernel", k)) {
+    if x == "-" && k == "-" {
+        emit_err("error: only one of the input and the kernel can come from standard input\n");
+        return EXIT_BAD_INPUT;
+    }
+    let (x, k) = match (conv_operand("the input", x), conv_operand("the kernel", k)) {
         (Ok(x), Ok(k)) => (x, k),
         (Err(e), _) | (_, Err(e)) => {
             emit_err(&format!("{e}\n"));
@@ -644,16 +643,20 @@ fn conv_command(
         return EXIT_BAD_INPUT;
     }
     let result = if flip {
-        conv::convolve(&x, &k, mode)
+        conv::convolve_scaled(&x, &k, mode)
     } else {
         let mut options = conv::CorrelateOptions::new(mode);
         options.stride = stride;
         options.dilation = dilation;
-        conv::correlate(&x, &k, &options)
+        conv::correlate_scaled(&x, &k, &options)
     };
     match result {
         Ok(values) => {
-            let shown: Vec<String> = values.iter().map(conv::format_rational).collect();
+            let shown: Vec<String> = values
+                .to_rationals()
+                .iter()
+                .map(conv::format_rational)
+                .collect();
             emit(&format!("[{}]\n", shown.join(", ")));
             EXIT_OK
         }
@@ -662,6 +665,33 @@ fn conv_command(
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// An operand of `nabla conv`: a list written on the command line, a file
+/// (the list syntax, or one number per line), or `-` for standard input.
+fn conv_operand(what: &str, text: &str) -> Result<crate::conv::ScaledVec, String> {
+    use crate::conv::input::read_vector;
+    let from = |name: &str, contents: Result<String, std::io::Error>| {
+        let contents =
+            contents.map_err(|e| format!("error: cannot read {what} from {name}: {e}"))?;
+        read_vector(&contents).map_err(|e| format!("error: {what} in {name}: {e}"))
+    };
+    if text == "-" {
+        let mut contents = String::new();
+        let read = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut contents);
+        return from("standard input", read.map(|_| contents));
+    }
+    let path = std::path::Path::new(text);
+    if !text.trim_start().starts_with('[') && path.is_file() {
+        return from(&format!("`{text}`"), std::fs::read_to_string(path));
+    }
+    crate::conv::parse_rational_list(text)
+        .map(|values| crate::conv::ScaledVec::from_rationals(&values))
+        .ok_or_else(|| {
+            format!(
+                "error: {what} must be a list of exact numbers like [1, 1/4, 0.5], or a file, not `{text}`"
+            )
+        })
 }
 
 /// A one-off expression and the `--defs` declarations; on an error, the

@@ -73,6 +73,8 @@
 //! skips the rational conversions altogether (inputs and output stay scaled
 //! integer vectors), which is the form to use for very long inputs.
 
+pub mod input;
+
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
@@ -322,6 +324,14 @@ impl ScaledVec {
             numerators: Ints::Small(numerators),
             denominator: BigInt::from(lcm),
         })
+    }
+
+    /// `numerators[i] / denominator` (`denominator > 0`), as given.
+    pub fn from_scaled(numerators: Vec<i64>, denominator: BigInt) -> ScaledVec {
+        ScaledVec {
+            numerators: Ints::Small(numerators),
+            denominator,
+        }
     }
 
     /// Integers over denominator 1.
@@ -867,6 +877,11 @@ pub fn correlate(
     let xs = ScaledVec::from_rationals(x);
     let ks = ScaledVec::from_rationals(k);
     Ok(correlate_scaled(&xs, &ks, opts)?.to_rationals())
+}
+
+/// Convolution of scaled vectors: the fast path of [`convolve`].
+pub fn convolve_scaled(x: &ScaledVec, k: &ScaledVec, mode: Mode) -> Result<ScaledVec, ConvError> {
+    scaled_1d(x, k, &CorrelateOptions::new(mode), Operation::Convolve)
 }
 
 /// `numpy.convolve(x, k, mode)` in exact arithmetic: the kernel is flipped,

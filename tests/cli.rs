@@ -1107,6 +1107,44 @@ fn conv_rejects_empty_list_entries() {
 }
 
 #[test]
+fn conv_reads_vectors_from_files_and_stdin() {
+    use std::io::Write as _;
+    let dir = Dir::new();
+    dir.create(
+        "x.txt",
+        "1.000000000000000000e+00\n2.500000000000000000e-01\n-3\n4\n",
+    );
+    dir.create("k.txt", "[1/3, 1]\n");
+    dir.create("bad.txt", "1\n2\nthree\n");
+    let run = dir.run(&["conv", "x.txt", "k.txt", "--mode", "valid"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.stdout, "[7/12, -35/12, 3]\n");
+    // the same numbers written on the command line
+    let run = dir.run(&["conv", "[1, 0.25, -3, 4]", "[1/3, 1]", "--mode", "valid"]);
+    assert_eq!(run.stdout, "[7/12, -35/12, 3]\n");
+    let mut child = dir
+        .command(&["conv", "-", "[1, 1]"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"1\n2\n3\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "[1, 3, 5, 3]\n");
+    let run = dir.run(&["conv", "bad.txt", "[1]"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("the input in `bad.txt`: line 3: `three` is not an exact number"),
+        "{}",
+        run.all()
+    );
+    let run = dir.run(&["conv", "-", "-"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("only one of"), "{}", run.all());
+}
+
+#[test]
 fn long_counterexample_values_print_as_short_decimals() {
     let dir = Dir::new();
     dir.create(

@@ -12,11 +12,13 @@ pub mod func;
 mod latex;
 pub mod names;
 mod print;
+mod shared;
 mod sympy;
 
 pub use func::{Func, LatexForm};
 pub use latex::{ascii_math, ascii_text, latex_name, to_latex};
 pub use print::{PrintStyle, Printer};
+pub use shared::{shared_form, Definition, SharedForm, SHARED_FORM_MIN_TREE};
 pub use sympy::to_sympy;
 
 use num_bigint::BigInt;

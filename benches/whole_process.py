@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Whole-process figures of issue 17's target table: min and median wall time
+(and peak memory) of several runs of one nabla binary, optionally against a
+base binary measured in the same run (`--base`), with the ratio.
+
+    python3 benches/whole_process.py --nabla target/release/nabla \
+        --base /tmp/base/target/release/nabla --runs 5
+
+Rows: `check derivations/` (1 job and 2), q2_mlp and q1_softmax, a 100-file
+folder (2 jobs vs 1), the diff of the σ chain at N = 1,000 and 10,000 (output
+bytes too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
+installed). Never run in tests: timings are measured, never asserted.
+"""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_once(cmd, cwd, timeout):
+    """Wall seconds, peak memory (KB) and stdout bytes of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before), len(out.stdout)
+
+
+def measure(cmd, cwd, runs, timeout):
+    results = [run_once(cmd, cwd, timeout) for _ in range(runs)]
+    if any(r is None for r in results):
+        return None
+    walls = [r[0] for r in results]
+    return min(walls), statistics.median(walls), results[-1][1], results[-1][2]
+
+
+def chain_defs(n, path):
+    lines = ["var x : real", "def c1(x) = σ(0.5*x + 0.3)"]
+    k = 1
+    while 2 ** k <= n:
+        lines.append(f"def c{2**k}(x) = c{2**(k-1)}(c{2**(k-1)}(x))")
+        k += 1
+    expr = "x"
+    for i in range(k):
+        if n >> i & 1:
+            expr = f"c{2**i}({expr})"
+    lines.append(f"def g(x) = {expr}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def hundred_files(folder):
+    """The corpus's claims spread over 100 files (each file a copy of one)."""
+    sources = []
+    for dirpath, _, names in os.walk(os.path.join(ROOT, "derivations")):
+        sources += [os.path.join(dirpath, n) for n in sorted(names) if n.endswith(".nabla")]
+    sources.sort()
+    for k in range(100):
+        shutil.copy(sources[k % len(sources)], os.path.join(folder, f"f{k:03}.nabla"))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nabla", default=os.path.join(ROOT, "target/release/nabla"))
+    parser.add_argument("--base", help="a base binary measured in the same run")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp()
+    for n in (1000, 10000):
+        chain_defs(n, os.path.join(work, f"chain{n}.nabla"))
+    folder = os.path.join(work, "hundred")
+    os.mkdir(folder)
+    hundred_files(folder)
+    rows = [
+        ("check derivations/ --jobs 1", ["check", "derivations/", "--jobs", "1"], ROOT),
+        ("check derivations/ --jobs 2", ["check", "derivations/", "--jobs", "2"], ROOT),
+        ("q2_mlp.nabla --jobs 1", ["check", "derivations/q2_mlp.nabla", "--jobs", "1"], ROOT),
+        ("q1_softmax.nabla --jobs 1", ["check", "derivations/q1_softmax.nabla", "--jobs", "1"], ROOT),
+        ("100 files --jobs 1", ["check", folder, "--jobs", "1"], ROOT),
+        ("100 files --jobs 2", ["check", folder, "--jobs", "2"], ROOT),
+        ("diff σ chain N=1000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain1000.nabla"], work),
+        ("diff σ chain N=10000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain10000.nabla"], work),
+    ]
+    try:
+        import numpy as np
+        rng = np.random.default_rng(1)
+        np.savetxt(os.path.join(work, "x.txt"), rng.integers(-1000, 1000, 10**6) / 8)
+        np.savetxt(os.path.join(work, "k.txt"), rng.integers(-100, 100, 31) / 4)
+        rows.append(("conv 10^6 × 31 from a file", ["conv", "x.txt", "k.txt", "--mode", "valid"], work))
+        numpy_cmd = [sys.executable, "-c",
+                     "import numpy as np; x = np.loadtxt('x.txt'); k = np.loadtxt('k.txt'); "
+                     "np.savetxt('/dev/stdout', np.correlate(x, k, 'valid'))"]
+    except ImportError:
+        numpy_cmd = None
+    print(f"{'figure':32} {'min s':>8} {'median s':>9} {'peak MB':>8} {'out MB':>8}"
+          + (f" {'base min':>9} {'base med':>9} {'ratio':>7}" if args.base else ""))
+    for name, cmd, cwd in rows:
+        mine = measure([args.nabla] + cmd, cwd, args.runs, args.timeout)
+        line = f"{name:32} "
+        line += ("timed out" if mine is None else
+                 f"{mine[0]:8.3f} {mine[1]:9.3f} {mine[2]/1024:8.1f} {mine[3]/1e6:8.2f}")
+        if args.base:
+            base = measure([args.base] + cmd, cwd, min(args.runs, 3), args.timeout)
+            if base is None:
+                line += f" {'timeout':>9}"
+            else:
+                line += f" {base[0]:9.3f} {base[1]:9.3f}"
+                if mine is not None:
+                    line += f" {base[1]/mine[1]:6.1f}×"
+        print(line, flush=True)
+    if numpy_cmd:
+        np_time = measure(numpy_cmd, work, args.runs, args.timeout)
+        print(f"{'numpy loadtxt+correlate+savetxt':32} {np_time[0]:8.3f} {np_time[1]:9.3f}")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
