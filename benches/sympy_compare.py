@@ -170,11 +170,15 @@ def bn_hat(z, eps):
     return z.applyfunc(lambda e: (e - mu) / sp.sqrt(v + eps))
 
 
+def rms_hat(z, eps):
+    return z / sp.sqrt(sqnorm(z) / len(z) + eps)
+
+
 def _namespace():
     ns = {name: getattr(sp, name) for name in dir(sp) if not name.startswith("_")}
     for helper in (sig, softplus, relu, H, ind, vec, mat, softmax, lse, grad, jac,
                    hadamard, entrywise, sqnorm, huber, bn_mean, bn_var, bn_hat, Phi, phi,
-                   gelu, gelu_tanh, silu, mish, softsign, hardtanh, elu, leaky_relu):
+                   gelu, gelu_tanh, silu, mish, softsign, hardtanh, elu, leaky_relu, rms_hat):
         ns[helper.__name__] = helper
     for name in "x y a c k t f z o1 o2 g b h".split():
         ns[name] = sp.Symbol(name, real=True)
@@ -199,6 +203,15 @@ def _namespace():
     ns["bq"] = vec("b", 3)
     ns["B"] = mat("B", 2, 3)  # B : R^(m x n), m = 2
     ns["tq"] = vec("t", 2)
+    ns["gq"] = vec("g", 3)  # an upstream gradient, n = 3
+    ns["gq2"] = vec("g", 2)  # attention's upstream gradient, e = 2
+    ns["qd"] = vec("q", 2)  # the query, d = 2
+    ns["Kt"] = mat("K", 3, 2)  # keys, T = 3, d = 2
+    ns["Vt"] = mat("V", 3, 2)  # values, T = 3, e = 2
+    ns["taup"] = sp.Symbol("tau", positive=True)
+    ns["alp"] = sp.Symbol("alpha", positive=True)
+    ns["beta"] = sp.Symbol("beta", positive=True)
+    ns["tn"] = sp.Symbol("tn", integer=True, positive=True)
     return ns
 
 
@@ -565,6 +578,59 @@ claim(AF, "elu' on the negative side", "diff(elu(x, 2), x)", "2*exp(x)", where="
 claim(AF, "elu' keeps the −1", "diff(elu(x, 2), x)", "2*(exp(x) - 1)", true=False, where="x < 0")
 claim(AF, "hardtanh inside", "hardtanh(x)", "x", where="(x > -1) & (x < 1)")
 claim(AF, "hardtanh clips", "hardtanh(x)", "1", where="x > 1")
+
+# the transformer derivations (symbolic sizes in nabla; fixed small ones here)
+MC = "transformer/matrix_calculus.nabla"
+claim(MC, "∇ vᵀAv", "grad((xq.T*A*xq)[0], xq)", "(A + A.T)*xq", note=N3)
+claim(MC, "∇ vᵀAv = 2Av", "grad((xq.T*A*xq)[0], xq)", "2*A*xq", true=False, note=N3)
+claim(MC, "softmax JVP", "jac(softmax(xq), xq).T*gq",
+      "hadamard(softmax(xq), gq - (softmax(xq).T*gq)[0]*ones(3, 1))", note=N3)
+claim(MC, "softmax JVP without the coupling", "jac(softmax(xq), xq).T*gq", "hadamard(softmax(xq), gq)",
+      true=False, note=N3)
+claim(MC, "temperature softmax Jacobian", "jac(softmax(xq/taup), xq)",
+      "(diag(*softmax(xq/taup)) - softmax(xq/taup)*softmax(xq/taup).T)/taup", note=N3)
+claim(MC, "temperature Jacobian without 1/τ", "jac(softmax(xq/taup), xq)",
+      "diag(*softmax(xq/taup)) - softmax(xq/taup)*softmax(xq/taup).T", true=False, note=N3)
+claim(MC, "label-smoothed gradient",
+      "grad(-sum(((1 - alp)*KroneckerDelta(i, 0) + alp/3)*log(softmax(xq)[i]) for i in range(3)), xq)",
+      "softmax(xq) - Matrix(3, 1, lambda i, j: (1 - alp)*KroneckerDelta(i, 0) + alp/3)", note=N3 + ", y = 1")
+
+NORM = "transformer/normalization.nabla"
+claim(NORM, "layer norm backward", "grad((gq.T*bn_hat(xq, eps))[0], xq)",
+      "(gq - sum(gq)/3*ones(3, 1) - bn_hat(xq, eps)*(gq.T*bn_hat(xq, eps))[0]/3)/sqrt(bn_var(xq) + eps)",
+      note=N3)
+claim(NORM, "layer norm backward without the centring terms", "grad((gq.T*bn_hat(xq, eps))[0], xq)",
+      "gq/sqrt(bn_var(xq) + eps)", true=False, note=N3)
+claim(NORM, "RMSNorm backward", "grad((gq.T*rms_hat(xq, eps))[0], xq)",
+      "(gq - rms_hat(xq, eps)*(gq.T*rms_hat(xq, eps))[0]/3)/sqrt(sqnorm(xq)/3 + eps)", note=N3)
+
+ATT = "transformer/attention.nabla"
+ATT_L = "(gq2.T*(Vt.T*softmax(Kt*qd/sqrt(2))))[0]"
+ATT_U = "Vt*gq2"
+ATT_A = "softmax(Kt*qd/sqrt(2))"
+claim(ATT, "∇_q L", f"grad({ATT_L}, qd)",
+      f"Kt.T*hadamard({ATT_A}, {ATT_U} - ({ATT_A}.T*{ATT_U})[0]*ones(3, 1))/sqrt(2)",
+      note="T = 3, d = 2, e = 2")
+claim(ATT, "∇_q L without 1/√d", f"grad({ATT_L}, qd)",
+      f"Kt.T*hadamard({ATT_A}, {ATT_U} - ({ATT_A}.T*{ATT_U})[0]*ones(3, 1))", true=False,
+      note="T = 3, d = 2, e = 2")
+
+OPT = "transformer/optimizers.nabla"
+claim(OPT, "geometric sum", "(1 - beta)*summation(beta**(tn - k), (k, 1, tn))", "1 - beta**tn",
+      note="t a positive integer symbol")
+claim(OPT, "m̂_t = g", "(1 - beta)*summation(beta**(tn - k)*g, (k, 1, tn))/(1 - beta**tn)", "g",
+      note="t a positive integer symbol")
+claim(OPT, "m_t = g without bias correction", "(1 - beta)*summation(beta**(tn - k)*g, (k, 1, tn))", "g",
+      true=False, note="t a positive integer symbol")
+
+ACT2 = "transformer/activations.nabla"
+claim(ACT2, "SiLU'", "diff(x*sig(x), x)", "sig(x) + x*sig(x)*(1 - sig(x))")
+claim(ACT2, "SiLU' without the product rule", "diff(x*sig(x), x)", "sig(x)*(1 - sig(x))", true=False)
+claim(ACT2, "GELU_σ'", "diff(x*sig(Rational(1702, 1000)*x), x)",
+      "sig(Rational(1702, 1000)*x) + Rational(1702, 1000)*x*sig(Rational(1702, 1000)*x)"
+      "*(1 - sig(Rational(1702, 1000)*x))")
+claim(ACT2, "Mish'", "diff(x*tanh(softplus(x)), x)",
+      "tanh(softplus(x)) + x*(1 - tanh(softplus(x))**2)*sig(x)")
 
 # ----- SymPy, one attempt per process -----
 

@@ -163,7 +163,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut program = lower::lower_file(&file, lower_config(config));
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
-    let results = result_rows(&source, &program, outcomes);
+    let results = result_rows(&source, &file, &program, outcomes);
     diagnostics.sort_by_key(|d| d.span.start);
     FileReport {
         source,
@@ -176,6 +176,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
 /// One report row per obligation of `program`, located in `source`.
 pub fn result_rows(
     source: &SourceFile,
+    file: &ast::File,
     program: &lower::Program,
     outcomes: Vec<check::Outcome>,
 ) -> Vec<ResultRow> {
@@ -206,12 +207,19 @@ pub fn result_rows(
                     }
                     _ => one_line(source.snippet(ob.text_span)),
                 },
-                verdict: outcome.verdict,
                 expected: outcome.expected,
                 passed: outcome.passed,
                 seed: outcome.seed,
                 elapsed: outcome.elapsed,
                 context: Vec::new(),
+                sides: crate::html::sides_of(file, ob).map(Box::new),
+                picture: match &outcome.verdict {
+                    check::Verdict::Refuted { counterexample } => {
+                        crate::html::picture(program, ob, counterexample).map(Box::new)
+                    }
+                    _ => None,
+                },
+                verdict: outcome.verdict,
             }
         })
         .collect()
@@ -353,12 +361,29 @@ pub fn check_document(
     } else {
         document.units.iter().map(check_unit).collect()
     };
-    for unit in units {
+    // rows a reading of `\log` demoted, and where every row came from
+    let mut demoted: Vec<(usize, usize, ResultRow)> = Vec::new();
+    let mut placed: Vec<(usize, Option<usize>, usize)> = Vec::new();
+    for (unit_index, unit) in units.into_iter().enumerate() {
         checked_chains += usize::from(unit.checked);
         diagnostics.extend(unit.warnings);
         skipped.extend(unit.skipped);
-        results.extend(unit.rows);
+        for row in unit.rows {
+            if let Some(original) = row.demoted {
+                demoted.push((results.len(), unit_index, original));
+            }
+            placed.push((unit_index, row.single, results.len()));
+            results.push(row.row);
+        }
     }
+    settle_log_base(
+        &document.units,
+        &placed,
+        &demoted,
+        &mut results,
+        config,
+        deadline,
+    );
     skipped.sort_by_key(|s| s.span.start);
     let coverage = Coverage {
         equalities: document.equalities,
@@ -392,21 +417,32 @@ struct UnitResult {
     checked: bool,
     warnings: Vec<Diagnostic>,
     skipped: Option<latex::Skip>,
-    rows: Vec<ResultRow>,
+    rows: Vec<UnitRow>,
 }
 
-/// Lowers and checks one chain of a document.
+/// One row of a chain, with what the document-wide pass needs to know of it.
+struct UnitRow {
+    row: ResultRow,
+    /// The step it was checked alone as (the chain as a whole was refused).
+    single: Option<usize>,
+    /// The refuted row as first found, when another reading demoted it.
+    demoted: Option<ResultRow>,
+}
+
+/// Lowers and checks one chain of a document. A chain lowering refuses as a whole
+/// (a matrix among scalars) is checked step by step, so the steps it can read are
+/// still checked; a refuted step is read every other way the text allows.
 fn check_unit(
     source: &SourceFile,
     unit: &latex::Unit,
     config: &CheckConfig,
     deadline: Instant,
 ) -> UnitResult {
-    let mut program = lower::lower_file(&unit.file, lower_config(config));
-    let checked = !program.obligations.is_empty();
+    let program = lower::lower_file(&unit.file, lower_config(config));
+    let mut programs: Vec<(Option<usize>, lower::Program)> = vec![(None, program)];
     let mut warnings = Vec::new();
     let mut refusal: Option<String> = None;
-    for d in program.diagnostics.drain(..) {
+    for d in programs[0].1.diagnostics.drain(..) {
         let message = if d.is_error() {
             refusal.get_or_insert_with(|| d.message.clone());
             format!("{}; not checked", d.message)
@@ -418,7 +454,20 @@ fn check_unit(
         w.notes = d.notes;
         warnings.push(w);
     }
-    let missing = unit.steps.saturating_sub(program.obligations.len());
+    if refusal.is_some() && unit.steps > 1 && programs[0].1.obligations.len() < unit.steps {
+        let singles: Vec<(Option<usize>, lower::Program)> = (1..=unit.steps)
+            .filter_map(|k| {
+                let file = latex::single_step(&unit.file, k)?;
+                let p = lower::lower_file(&file, lower_config(config));
+                (!p.obligations.is_empty()).then_some((Some(k), p))
+            })
+            .collect();
+        if singles.len() > programs[0].1.obligations.len() {
+            programs = singles;
+        }
+    }
+    let judged: usize = programs.iter().map(|(_, p)| p.obligations.len()).sum();
+    let missing = unit.steps.saturating_sub(judged);
     let skipped = (missing > 0).then(|| latex::Skip {
         span: unit.span,
         reason: latex::SkipReason::NotChecked(
@@ -426,13 +475,30 @@ fn check_unit(
         ),
         equalities: missing,
     });
-    let outcomes = check::check_program_until(&mut program, config, deadline);
-    let rows = result_rows(source, &program, outcomes)
-        .into_iter()
-        .map(|row| in_context(row, unit))
-        .collect();
+    let mut rows = Vec::new();
+    for (single, mut program) in programs {
+        if let Some(k) = single {
+            for ob in program.obligations.iter_mut() {
+                if let Origin::Step { step, .. } = &mut ob.origin {
+                    *step = k;
+                }
+            }
+        }
+        let outcomes = check::check_program_until(&mut program, config, deadline);
+        for row in result_rows(source, &unit.file, &program, outcomes) {
+            let original = row.clone();
+            let row = read_otherwise(row, unit, single, config, deadline);
+            let refuted = |r: &ResultRow| matches!(r.verdict, check::Verdict::Refuted { .. });
+            let demoted = (refuted(&original) && !refuted(&row)).then_some(original);
+            rows.push(UnitRow {
+                row: in_context(row, unit),
+                single,
+                demoted,
+            });
+        }
+    }
     UnitResult {
-        checked,
+        checked: judged > 0,
         warnings,
         skipped,
         rows,
@@ -489,20 +555,156 @@ fn coverage_summary(
     ))
 }
 
+/// A refuted step read every other way the text allows (`\log` to base 10 when the
+/// text does not say which base): the refutation stands only when every reading
+/// refutes the step; otherwise the step is `unknown`, naming what the reading
+/// that refuted it assumed and what the other reading found.
+fn read_otherwise(
+    mut row: ResultRow,
+    unit: &latex::Unit,
+    single: Option<usize>,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> ResultRow {
+    if !matches!(row.verdict, check::Verdict::Refuted { .. }) || unit.alternatives.is_empty() {
+        return row;
+    }
+    let Some(step) = row.step else {
+        return row;
+    };
+    for alternative in &unit.alternatives {
+        let found = verdict_otherwise(alternative, single, step, config, deadline);
+        let holds = match &found {
+            Some(check::Verdict::Refuted { .. }) => continue,
+            Some(check::Verdict::Proved { .. }) | Some(check::Verdict::Checked { .. }) => "holds",
+            _ => "is not refuted",
+        };
+        if let check::Verdict::Refuted { counterexample } = &row.verdict {
+            row.context.push(format!(
+                "wrong as read, {}",
+                crate::report::describe_counterexample(counterexample)
+            ));
+        }
+        row.verdict = check::Verdict::Unknown {
+            reason: format!(
+                "refuted only if {}: with {} the step {holds}",
+                alternative.assumption, alternative.reading
+            ),
+        };
+        row.passed = false;
+        return row;
+    }
+    if !unit.alternatives.is_empty() {
+        row.context.push(
+            "wrong under every reading the text allows (also with `\\log` to base 10 or 2)".into(),
+        );
+    }
+    row
+}
+
+/// The verdict of step `step` of a chain read another way (`single`: the chain was
+/// checked step by step).
+fn verdict_otherwise(
+    alternative: &latex::Alternative,
+    single: Option<usize>,
+    step: usize,
+    config: &CheckConfig,
+    deadline: Instant,
+) -> Option<check::Verdict> {
+    let file = match single {
+        Some(k) => latex::single_step(&alternative.file, k)?,
+        None => alternative.file.clone(),
+    };
+    let mut program = lower::lower_file(&file, lower_config(config));
+    let at = program.obligations.iter().position(
+        |ob| matches!(ob.origin, Origin::Step { step: s, .. } if s == step || single.is_some()),
+    )?;
+    program.obligations = vec![program.obligations.swap_remove(at)];
+    let outcome = check::check_program_until(&mut program, config, deadline).pop()?;
+    Some(outcome.verdict)
+}
+
+/// How many of a document's holding steps are read again to learn the base of its
+/// `\log` (a bound on the work; the first ones in the document are tried).
+const MAX_BASE_WITNESSES: usize = 12;
+
+/// A refutation demoted because the text does not say the base of `\log` stands
+/// after all when the text's own steps settle it: a step that holds with the
+/// natural log and is wrong with base 10 and with base 2 (`\log e^{x} = x`) shows
+/// that this document's `\log` is the natural log.
+fn settle_log_base(
+    units: &[latex::Unit],
+    placed: &[(usize, Option<usize>, usize)],
+    demoted: &[(usize, usize, ResultRow)],
+    results: &mut [ResultRow],
+    config: &CheckConfig,
+    deadline: Instant,
+) {
+    let by_base = |row: &ResultRow| matches!(&row.verdict, check::Verdict::Unknown { reason } if reason.contains("read as the log to base"));
+    let demoted: Vec<&(usize, usize, ResultRow)> = demoted
+        .iter()
+        .filter(|(at, _, _)| by_base(&results[*at]))
+        .collect();
+    if demoted.is_empty() {
+        return;
+    }
+    let mut witness: Option<usize> = None;
+    let candidates = placed.iter().filter(|(unit, _, at)| {
+        !units[*unit].alternatives.is_empty()
+            && matches!(results[*at].verdict, check::Verdict::Proved { .. })
+    });
+    for (unit, single, at) in candidates.take(MAX_BASE_WITNESSES) {
+        let Some(step) = results[*at].step else {
+            continue;
+        };
+        let wrong_otherwise = units[*unit].alternatives.iter().all(|alternative| {
+            matches!(
+                verdict_otherwise(alternative, *single, step, config, deadline),
+                Some(check::Verdict::Refuted { .. })
+            )
+        });
+        if wrong_otherwise {
+            witness = Some(results[*at].line);
+            break;
+        }
+    }
+    let Some(line) = witness else {
+        return;
+    };
+    for (at, unit, original) in demoted {
+        let mut row = original.clone();
+        row.context.push(format!(
+            "`\\log` read as the natural log: the text's own step at line {line} holds only so"
+        ));
+        results[*at] = in_context(row, &units[*unit]);
+    }
+}
+
+/// The note of a refutation between sides of different shapes (`check`).
+const SHAPES_DIFFER: &str = "the sides have different shapes";
+
 /// A document's step in its context: the context the reader used is shown, and a
 /// refutation that rests on something the reader assumed rather than read is
 /// `unknown`, naming the assumption (the rule of `latex::context`).
 fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
-    row.context = unit.context.clone();
+    let mut context = unit.context.clone();
+    context.append(&mut row.context);
+    row.context = context;
     if !matches!(row.verdict, check::Verdict::Refuted { .. }) {
         return row;
     }
-    let resting: Vec<&str> = unit
+    let mut resting: Vec<&str> = unit
         .assumptions
         .iter()
         .filter(|a| a.step.is_none() || a.step == row.step)
         .map(|a| a.text.as_str())
         .collect();
+    let shapes_inferred = matches!(&row.verdict, check::Verdict::Refuted { counterexample }
+        if counterexample.note.as_deref() == Some(SHAPES_DIFFER));
+    if shapes_inferred {
+        // outside a dimension label the shapes are the reader's inference, not the text's
+        resting.push("refuted only if the shapes are as the reader inferred them; the text does not state them");
+    }
     if resting.is_empty() {
         return row;
     }

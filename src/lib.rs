@@ -19,6 +19,7 @@ pub mod eval;
 pub mod expr;
 pub mod files;
 pub mod gradient;
+pub mod html;
 pub mod latex;
 pub mod limit;
 pub mod lower;

@@ -38,6 +38,11 @@ pub struct ResultRow {
     /// In a document: the context the step was read in (conditions, values, what
     /// a refutation would have rested on).
     pub context: Vec<String>,
+    /// Both sides as nabla read them (for the HTML report's math).
+    pub sides: Option<Box<crate::html::Sides>>,
+    /// For a refuted step: both sides along one variable (a scalar step), or
+    /// entry by entry (a vector or matrix claim), for the HTML report.
+    pub picture: Option<Box<crate::html::Picture>>,
 }
 
 /// Everything one file produced.
@@ -99,6 +104,8 @@ pub enum Format {
     Junit,
     Github,
     Markdown,
+    /// One self-contained page with MathML, badges and plots (`crate::html`).
+    Html,
 }
 
 /// How to render text output.
@@ -166,6 +173,7 @@ pub fn render(reports: &[FileReport], format: Format, options: TextOptions) -> S
         Format::Junit => render_junit(reports),
         Format::Github => render_github(reports),
         Format::Markdown => render_markdown(reports),
+        Format::Html => crate::html::render(reports),
     }
 }
 
@@ -470,7 +478,13 @@ fn render_text(reports: &[FileReport], options: TextOptions) -> String {
                         expectation_word(row.expected)
                     ),
                 };
-                let d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
+                let mut d = Diagnostic::error(row.span, message).with_note(verdict_detail(row));
+                if !options.explain {
+                    // a document's step: what it was read under, beside its verdict
+                    for note in &row.context {
+                        d = d.with_note(format!("context: {note}"));
+                    }
+                }
                 out.push_str(&render_diagnostic(&report.source, &d, options.color));
             }
         }

@@ -6,8 +6,10 @@
 //! `LOCATION VERDICT`, where LOCATION is the step's line (`12`), or `cell N:LINE`
 //! in a notebook. Optional lines: `exit N` (the exit code, default 0 if every
 //! verdict is proved or checked, else 1), `args ARG...` (extra arguments, e.g.
-//! `args --defs NAME.defs.nabla`). `#` starts a comment. The test fails on any
-//! difference, so a false refutation, a lost step or a new skip all show.
+//! `args --defs NAME.defs.nabla`), `context LINE TEXT` (a step at LINE shows TEXT
+//! in its context or its reason: the condition, convention or assumption it was
+//! read under). `#` starts a comment. The test fails on any difference, so a false
+//! refutation, a lost step or a new skip all show.
 
 use crate::util::repo_root;
 use serde_json::Value as Json;
@@ -15,6 +17,8 @@ use std::path::PathBuf;
 
 struct Expect {
     steps: Vec<String>,
+    /// (line, text): a step at that line shows the text in its context or reason.
+    contexts: Vec<(u64, String)>,
     exit: Option<i32>,
     args: Vec<String>,
 }
@@ -22,10 +26,17 @@ struct Expect {
 fn parse_expect(text: &str) -> Expect {
     let mut expect = Expect {
         steps: Vec::new(),
+        contexts: Vec::new(),
         exit: None,
         args: Vec::new(),
     };
     for line in text.lines() {
+        if let Some(rest) = line.trim().strip_prefix("context ") {
+            let (at, shown) = rest.split_once(' ').expect("context LINE TEXT");
+            let at = at.parse().expect("context LINE TEXT");
+            expect.contexts.push((at, shown.trim().to_string()));
+            continue;
+        }
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
@@ -100,6 +111,20 @@ fn every_document_step_gets_its_verdict() {
             .iter()
             .map(|r| format!("{} {}", location(r), r["verdict"].as_str().unwrap_or("?")))
             .collect();
+        for (at, shown) in &expect.contexts {
+            let found = results.iter().any(|r| {
+                r["line"].as_u64() == Some(*at)
+                    && (r["context"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c.as_str().is_some_and(|c| c.contains(shown.as_str())))
+                    }) || r["reason"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(shown.as_str())))
+            });
+            if !found {
+                failures.push(format!("{name}: no step at line {at} shows `{shown}`"));
+            }
+        }
         judged += got.len();
         refuted += got.iter().filter(|s| s.ends_with(" refuted")).count();
         if got != expect.steps {

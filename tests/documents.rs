@@ -146,22 +146,32 @@ fn the_seed_homework_is_read_as_markdown() {
     let seed = seed.display().to_string();
     let defs = repo_root().join("examples/seed.defs.nabla");
     let defs = defs.display().to_string();
-    for args in [
+    // the refutations: the homework's real slips. Q2(k)'s `2λ‖θ‖` is reached with the
+    // side file's declarations only (without them `\hat{R}`'s definition is not read)
+    let plain = vec![9, 74, 86, 104, 105, 259, 265];
+    let declared = vec![9, 74, 86, 104, 105, 259, 265, 311];
+    for (args, slips) in [
         // fewer sample points keep the test quick; the verdicts below are proofs
         // or refutations found at the first points
-        vec!["check", seed.as_str(), "--color", "never", "--points", "8"],
-        vec![
-            "check",
-            seed.as_str(),
-            "--as",
-            "markdown",
-            "--defs",
-            defs.as_str(),
-            "--color",
-            "never",
-            "--points",
-            "8",
-        ],
+        (
+            vec!["check", seed.as_str(), "--color", "never", "--points", "8"],
+            plain,
+        ),
+        (
+            vec![
+                "check",
+                seed.as_str(),
+                "--as",
+                "markdown",
+                "--defs",
+                defs.as_str(),
+                "--color",
+                "never",
+                "--points",
+                "8",
+            ],
+            declared,
+        ),
     ] {
         let run = Dir::new().run(&args);
         // the homework has wrong steps
@@ -206,21 +216,33 @@ fn the_seed_homework_is_read_as_markdown() {
         // Q2(h): -log softmax (L(x, y) was defined above, so it is checked too)
         let h2 = at(&[279]);
         assert!(!h2.is_empty() && h2.iter().all(holds), "{h2:?}");
-        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case stands under "for k ≠ y" two
-        // lines above, a condition on a class index the check cannot take yet: unknown
+        // Q2(l): ∂L/∂o_y = o_y^s − 1; the k ≠ y case holds under "for k ≠ y" two
+        // lines above (a condition on the free class index)
         assert_eq!(at(&[329]), vec!["proved", "proved"]);
-        assert_eq!(at(&[335]), vec!["unknown"]);
+        assert_eq!(at(&[335]), vec!["checked"]);
         // the cases after it: y is a class index in 1..m (checked with the default
         // points; unknown with as few as 8), never refuted at a y outside 1..m
         assert!(!at(&[339]).contains(&"refuted"), "{}", run.stdout);
         // Q1(d): "Since at large k": a statement about the limit, not refuted
         assert_eq!(at(&[43]), vec!["unknown"]);
-        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J
-        assert!(at(&[104]).is_empty(), "{}", run.stdout);
+        // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J; the
+        // swapped cases are wrong: J_ii = s_i(−s_i) (the `if i=j` constrains nothing
+        // the step uses) and, under `i \neq j \Rightarrow`, J_ij = s_i(1 − s_j); the
+        // matrix forms after them are not read, the entry steps still are
+        assert_eq!(at(&[104]), vec!["refuted"]);
+        assert_eq!(at(&[105]), vec!["refuted"]);
         // Q2(g): the example's values (`let σ(a) = [0.1, 0.9]`, `y = [1, 0]`): the
         // -0.162 holds for the first sample, the -0.8 for none (it is -0.9)
         assert_eq!(at(&[265]), vec!["proved", "refuted", "proved", "proved"]);
+        // −log(0.1) = 1 holds in base 10; the text never names the base, but its own
+        // step `\log(\exp(x(u)_i)) = x(u)_i` (line 111) holds only with the natural log
         assert_eq!(at(&[259]), vec!["refuted"]);
+        assert!(
+            run.stdout
+                .contains("the text's own step at line 111 holds only so"),
+            "{}",
+            run.stdout
+        );
         // Q2(m): the text defines o_k^a; ∂L/∂b_k is never refuted by cutting it
         assert!(!at(&[373]).contains(&"refuted"), "{}", run.stdout);
         // every refutation is one of the homework's real slips
@@ -231,7 +253,23 @@ fn the_seed_homework_is_read_as_markdown() {
             .collect();
         // line 9: "d/dx g(x) = 1 for x > 0, 0 for x ≤ 0" with g = relu claims a
         // derivative at x = 0, where relu has none (one-sided quotients 0 and 1)
-        assert_eq!(refuted, vec![9, 74, 86, 259, 265], "{}", run.stdout);
+        // the dimension labels: Q1(e) `σ(x) : ℝⁿ → ℝ` (σ is entrywise, so ℝⁿ → ℝⁿ),
+        // Q2(n) `h^s_{1×m}^T` (hˢᵀ is 1 × d_h, hˢ is d_h × 1), and with --defs (which
+        // says o^s is the softmax of an m-vector) Q2(r) `(o^s − onehot_m(y))^T_{1×d_h}`
+        let with_defs = args.contains(&"--defs");
+        let mut expected = slips.clone();
+        expected.extend([58, 405]);
+        if with_defs {
+            expected.push(492);
+        }
+        expected.sort();
+        assert_eq!(refuted, expected, "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("(a shape mistake: the label says 1×3; the expression is 1×2)"),
+            "{}",
+            run.stdout
+        );
     }
 }
 

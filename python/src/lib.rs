@@ -146,6 +146,7 @@ fn check_text(
                         let options = DocumentOptions {
                             read_as: Some(kind),
                             allow_empty,
+                            ..DocumentOptions::default()
                         };
                         driver::check_document(source, kind, &defs, &config, &options)
                     }
@@ -187,6 +188,7 @@ fn check_paths(
         let options = DocumentOptions {
             read_as,
             allow_empty,
+            ..DocumentOptions::default()
         };
         let config = config(seed, points, time_budget, file_budget);
         report_json(&driver::check_paths_as(&paths, &defs, &config, &options))

@@ -278,7 +278,17 @@ fn check_obligation_until(
         return limit::check(store, domains, ob, config, deadline);
     }
     // a proof is about entries: it says nothing unless both sides have the same shape
-    let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| a == b);
+    let same_shape = ob.sizes.as_ref().is_none_or(|(a, b)| {
+        let one = store.one();
+        let normal = |s: &Vec<ExprId>| {
+            if s.is_empty() {
+                vec![one, one]
+            } else {
+                s.clone()
+            }
+        };
+        normal(a) == normal(b)
+    });
     let open = open_kinks(store, domains, ob, config, deadline);
     // a proof of a derivative formula says nothing where the derivative may not exist
     let proof = if ob.op == RelOp::Eq && same_shape && open.is_empty() {
@@ -430,6 +440,14 @@ fn prove(
 fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
     let mut roots = vec![ob.lhs, ob.rhs];
     roots.extend(&ob.conditions);
+    // the sizes too: a dimension label has no entries to mention them
+    if let Some((left, right)) = &ob.sizes {
+        roots.extend(
+            left.iter()
+                .chain(right)
+                .chain(ob.other_sizes.iter().flatten()),
+        );
+    }
     let mut symbols: Vec<Symbol> = Vec::new();
     for r in roots {
         for s in store.free_symbols(r) {
@@ -492,14 +510,40 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
                 .map(|&n| eval::eval(store, n, env).ok().map(|v| v.to_string()))
                 .collect()
         };
+        // a number has no sizes: it compares as 1 × 1 and is shown as "a number"
+        let concrete = |sizes: &[ExprId]| -> Option<Vec<String>> {
+            if sizes.is_empty() {
+                return Some(vec!["1".to_string(), "1".to_string()]);
+            }
+            concrete(sizes)
+        };
+        let shown = |sizes: &[ExprId], values: &[String]| {
+            if sizes.is_empty() {
+                "a number".to_string()
+            } else {
+                values.join("×")
+            }
+        };
         let (Some(a), Some(b)) = (concrete(left), concrete(right)) else {
             return PointResult::Skip;
         };
-        if a != b {
+        let another_reading = || {
+            ob.other_sizes
+                .iter()
+                .any(|other| concrete(other).is_some_and(|o| o == b))
+        };
+        if a != b && !another_reading() {
+            let (lhs, rhs) = (shown(left, &a), shown(right, &b));
+            // a dimension label has no entries (both sides are 0): say what it claimed
+            let note = if ob.label {
+                format!("a shape mistake: the label says {rhs}; the expression is {lhs}")
+            } else {
+                "the sides have different shapes".to_string()
+            };
             return PointResult::Differ {
-                lhs: a.join("×"),
-                rhs: b.join("×"),
-                note: Some("the sides have different shapes".to_string()),
+                lhs,
+                rhs,
+                note: Some(note),
             };
         }
     }
@@ -692,6 +736,13 @@ fn compare_at_points(
         if !open.is_empty() {
             match kinks::at_point(store, ob, open, &env) {
                 Some(kinks::AtKink::NoDerivative { site, why }) => {
+                    // a side with no value here makes the claim meaningless at
+                    // this point, not false: the point is skipped, as any
+                    // point where a side is undefined
+                    if !other_side_has_value(store, ob, &env, site) {
+                        skipped += 1;
+                        continue;
+                    }
                     return Ok(no_derivative(store, ob, &sampler, &env, site, why));
                 }
                 Some(kinks::AtKink::Undecided(why)) => {
@@ -749,7 +800,7 @@ fn compare_at_points(
         }
     }
     for env in deferred {
-        if agreed >= needed {
+        if agreed >= needed || Instant::now() > deadline {
             skipped += 1;
             undecided += 1;
             continue;
@@ -844,6 +895,19 @@ fn refutation(
 }
 
 /// The refutation at a point where a derivative in the claim does not exist.
+/// Whether the side without derivative `site` (the right one when both hold
+/// it) has a value at `env`: `d/dx sqrt(x) = 1/(2·sqrt(x)) where x == 0` is
+/// undefined on both sides at 0, not refuted there.
+fn other_side_has_value(store: &Store, ob: &Obligation, env: &Env, site: usize) -> bool {
+    let result = ob.derivatives[site].result;
+    let other = if store.contains_node(ob.lhs, result) {
+        ob.rhs
+    } else {
+        ob.lhs
+    };
+    eval::eval(store, other, env).is_ok()
+}
+
 fn no_derivative(
     store: &Store,
     ob: &Obligation,

@@ -173,6 +173,32 @@ pub fn eval_vector(store: &Store, id: ExprId, env: &Env) -> Result<Vec<Value>, E
 /// enclosures cannot decide it.
 pub const ESCALATION_BITS: [u32; 2] = [256, 1024];
 
+/// The highest precision an adaptive re-decision may use. Past the fixed
+/// ladder, a point that agreed only after a loss `2^-d` below a neighbour is
+/// decided again at about `2d` bits (the resolution is half the precision),
+/// at least twice the last precision, up to this many: about `10^-610`
+/// relative, so `ln(1 + 10^-400)`, `σ(1000)` and `exp(x) + exp(-1000)` are
+/// separated from their neighbours, `exp(-10000)` next to 1 is not (`ln`
+/// costs a number of series terms proportional to the precision).
+pub const MAX_ESCALATION_BITS: u32 = 1 << 12;
+
+/// Bits beyond a loss's depth that an adaptive resolution adds.
+const ESCALATION_MARGIN_BITS: u64 = 64;
+
+/// The precision whose resolution holds a loss `2^-depth` below its
+/// neighbour, with a margin, in multiples of 256 bits; `None` past
+/// [`MAX_ESCALATION_BITS`].
+fn adaptive_bits(depth: u64) -> Option<u32> {
+    let bits = depth
+        .saturating_add(ESCALATION_MARGIN_BITS)
+        .saturating_mul(2)
+        .div_ceil(256)
+        .saturating_mul(256);
+    u32::try_from(bits)
+        .ok()
+        .filter(|&b| b <= MAX_ESCALATION_BITS)
+}
+
 /// What both sides of a claim say at one point.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SideComparison {
@@ -189,14 +215,22 @@ pub enum SideComparison {
     Failed(EvalError),
 }
 
+/// One precision's answer: decided, or open with the reason and the depth of
+/// the deepest loss (0 when none or unknown).
+enum Attempt {
+    Decided(SideComparison),
+    Open(String, u64),
+}
+
 /// Compares `lhs` and `rhs` (with `|lhs − rhs| <= tolerance` for `≈`) at
 /// `env`: first with f64 enclosures, then at each of [`ESCALATION_BITS`]
-/// whose resolution is deep enough, while the answer is open: enclosures that
-/// agree only after a loss, a comparison straddling the tolerance, an f64
-/// overflow. Wide enclosures and undecidable conditions are not re-decided
-/// (`Failed(Indeterminate)`: the point is skipped). Without `escalate`, an
-/// open answer after the f64 enclosures is `Undecided` at once (the checker
-/// re-decides such points only when it lacks others).
+/// whose resolution is deep enough, then at precisions chosen from the depth
+/// of the last loss (up to [`MAX_ESCALATION_BITS`]), while the answer is
+/// open: enclosures that agree only after a loss, a comparison straddling the
+/// tolerance, an f64 overflow. Wide enclosures and undecidable conditions are
+/// not re-decided (`Failed(Indeterminate)`: the point is skipped). Without
+/// `escalate`, an open answer after the f64 enclosures is `Undecided` at once
+/// (the checker re-decides such points only when it lacks others).
 pub fn compare_sides(
     store: &Store,
     lhs: ExprId,
@@ -205,72 +239,111 @@ pub fn compare_sides(
     tolerance: Option<&BigRational>,
     escalate: bool,
 ) -> SideComparison {
-    let mut why = String::new();
-    // the least resolution the next precision must have (after a loss)
-    let mut needed: u64 = 0;
-    let precisions = std::iter::once(None).chain(ESCALATION_BITS.iter().map(|&b| Some(b)));
-    for bits in precisions {
-        if bits.is_some() && !escalate {
-            break;
-        }
-        if u64::from(resolution_bits(bits)) <= needed && bits.is_some() {
-            continue;
-        }
-        let ((a, b), lost) = at_precision(bits, || (eval(store, lhs, env), eval(store, rhs, env)));
-        let (a, b) = match (a, b) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e @ EvalError::TooLarge(_)), _) | (_, Err(e @ EvalError::TooLarge(_))) => {
-                return SideComparison::Failed(e)
-            }
-            (Err(e), other) | (other, Err(e)) => {
-                // an f64 overflow may fit at a working precision; anything
-                // else is decided (or, for an undecidable condition, left as
-                // it was: re-deciding conditions is not worth its cost)
-                let open = |e: &EvalError| bits.is_none() && matches!(e, EvalError::Overflow);
-                let certain = [Some(&e), other.as_ref().err()]
-                    .into_iter()
-                    .flatten()
-                    .find(|e| !open(e));
-                if let Some(e) = certain {
-                    return SideComparison::Failed(e.clone());
-                }
-                why = e.to_string();
-                continue;
-            }
+    let mut bits: Option<u32> = None;
+    let mut ladder = ESCALATION_BITS.iter().copied();
+    loop {
+        let (why, depth) = match attempt(store, lhs, rhs, env, tolerance, bits) {
+            Attempt::Decided(answer) => return answer,
+            Attempt::Open(why, depth) => (why, depth),
         };
-        if let Some(tol) = tolerance {
-            match Value::approx_equal(&a, &b, tol) {
-                Some(true) => return SideComparison::Agree,
-                Some(false) => return SideComparison::Differ(a, b),
-                None => why = "the enclosures straddle the tolerance".to_string(),
+        let Some(current) = bits else {
+            if !escalate {
+                return SideComparison::Undecided(format!("with f64 enclosures: {why}"));
+            }
+            bits = ladder.find(|&b| u64::from(resolution_bits(Some(b))) > depth);
+            if bits.is_none() {
+                bits = adaptive_bits(depth);
+            }
+            if bits.is_none() {
+                return SideComparison::Undecided(too_deep(None, depth, &why));
             }
             continue;
+        };
+        let next = ladder
+            .find(|&b| b > current && u64::from(resolution_bits(Some(b))) > depth)
+            .or_else(|| {
+                // at least doubling, so a loss that deepens with the precision
+                // costs a few rounds, not hundreds
+                let bits = adaptive_bits(depth)?.max(current.saturating_mul(2));
+                (bits <= MAX_ESCALATION_BITS).then_some(bits)
+            });
+        match next {
+            Some(b) => bits = Some(b),
+            None => return SideComparison::Undecided(too_deep(Some(current), depth, &why)),
         }
-        match Value::compare(&a, &b) {
-            Agreement::Equal => return SideComparison::Agree,
-            Agreement::Different => return SideComparison::Differ(a, b),
-            Agreement::Close => match lost {
-                None => return SideComparison::Agree,
-                Some(depth) => {
-                    needed = depth;
-                    why = format!(
-                        "they agree only after a quantity about 2^-{depth} of its neighbour \
-                         fell below the working precision"
-                    );
-                }
-            },
-            // wide enclosures are not re-decided (the cost is not worth it):
-            // the point is skipped as too imprecise
-            Agreement::Inconclusive => {
-                return SideComparison::Failed(EvalError::Indeterminate);
+    }
+}
+
+/// Why a point stays undecided after `tried` bits (`None`: f64 only).
+fn too_deep(tried: Option<u32>, depth: u64, why: &str) -> String {
+    let at = tried.map_or("with f64 enclosures".to_string(), |b| {
+        format!("up to {b} bits")
+    });
+    if adaptive_bits(depth).is_none() {
+        return format!(
+            "{at}: {why}; resolving it needs more than the {MAX_ESCALATION_BITS} bits \
+             nabla works with"
+        );
+    }
+    format!("{at}: {why}")
+}
+
+/// The sides at one precision (`None`: f64 enclosures).
+fn attempt(
+    store: &Store,
+    lhs: ExprId,
+    rhs: ExprId,
+    env: &Env,
+    tolerance: Option<&BigRational>,
+    bits: Option<u32>,
+) -> Attempt {
+    let ((a, b), lost) = at_precision(bits, || (eval(store, lhs, env), eval(store, rhs, env)));
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e @ EvalError::TooLarge(_)), _) | (_, Err(e @ EvalError::TooLarge(_))) => {
+            return Attempt::Decided(SideComparison::Failed(e))
+        }
+        (Err(e), other) | (other, Err(e)) => {
+            // an f64 overflow may fit at a working precision; anything else
+            // is decided (or, for an undecidable condition, left as it was:
+            // re-deciding conditions is not worth its cost)
+            let open = |e: &EvalError| bits.is_none() && matches!(e, EvalError::Overflow);
+            let certain = [Some(&e), other.as_ref().err()]
+                .into_iter()
+                .flatten()
+                .find(|e| !open(e));
+            if let Some(e) = certain {
+                return Attempt::Decided(SideComparison::Failed(e.clone()));
             }
+            return Attempt::Open(e.to_string(), 0);
+        }
+    };
+    if let Some(tol) = tolerance {
+        return match Value::approx_equal(&a, &b, tol) {
+            Some(true) => Attempt::Decided(SideComparison::Agree),
+            Some(false) => Attempt::Decided(SideComparison::Differ(a, b)),
+            None => Attempt::Open("the enclosures straddle the tolerance".to_string(), 0),
+        };
+    }
+    match Value::compare(&a, &b) {
+        Agreement::Equal => Attempt::Decided(SideComparison::Agree),
+        Agreement::Different => Attempt::Decided(SideComparison::Differ(a, b)),
+        Agreement::Close => match lost {
+            None => Attempt::Decided(SideComparison::Agree),
+            Some(depth) => Attempt::Open(
+                format!(
+                    "they agree only after a quantity about 2^-{depth} of its neighbour \
+                     fell below the working precision"
+                ),
+                depth,
+            ),
+        },
+        // wide enclosures are not re-decided (the cost is not worth it): the
+        // point is skipped as too imprecise
+        Agreement::Inconclusive => {
+            Attempt::Decided(SideComparison::Failed(EvalError::Indeterminate))
         }
     }
-    if !escalate {
-        return SideComparison::Undecided(format!("with f64 enclosures: {why}"));
-    }
-    let top = ESCALATION_BITS[ESCALATION_BITS.len() - 1];
-    SideComparison::Undecided(format!("up to {top} bits: {why}"))
 }
 
 /// How two values relate (see [`Value::compare`]).

@@ -120,13 +120,6 @@ pub enum Node {
     },
 }
 
-/// A point in a store's history (see [`Store::mark`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StoreMark {
-    nodes: usize,
-    names: usize,
-}
-
 impl Node {
     /// The direct children, in order (conditions included). This and
     /// [`Node::with_children`] are the one place the node layout is spelled out;
@@ -207,6 +200,13 @@ impl Node {
             },
         })
     }
+}
+
+/// A point in a store's history (see [`Store::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreMark {
+    nodes: usize,
+    names: usize,
 }
 
 /// The arena of nodes and the table of interned names.

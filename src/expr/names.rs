@@ -24,6 +24,14 @@ pub const EXPANDED_OPERATORS: &[&str] = &[];
 /// `\max(a, b)` and `\min(a, b)` become a piecewise expression.
 pub const DOCUMENT_WORDS: &[&str] = &["max", "min"];
 
+/// Lowercase words written as a subscript that label a name rather than index it:
+/// `\hat{R}_{reg}` is the name `Rhat_reg`, not an entry `(r, e, g)`.
+pub const LABEL_SUBSCRIPTS: &[&str] = &[
+    "reg", "mse", "bce", "nll", "train", "test", "val", "valid", "out", "hid", "new", "old",
+    "prev", "next", "avg", "mean", "tot", "total", "init", "opt", "pred", "true", "emp", "max",
+    "min", "loss", "data", "model", "cross", "eff",
+];
+
 /// Whether `name` is a built-in function of any kind (scalar, tensor or special).
 pub fn is_builtin_function(name: &str) -> bool {
     Func::from_name(name).is_some()

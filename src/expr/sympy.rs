@@ -7,7 +7,6 @@
 //! A name SymPy would read as one of its own (`E`, `I`, `S`, `beta`, ...) or
 //! that is no Python identifier is written `Symbol('name')`.
 
-use super::func::{SELU_ALPHA, SELU_SCALE};
 use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
 use num_rational::BigRational;
 
@@ -291,68 +290,97 @@ impl SymPy<'_> {
     }
 
     fn call(&self, func: Func, args: &[ExprId]) -> String {
-        let a = |k: usize| self.expr(args[k]);
-        if args.is_empty() || (func == Func::Delta && args.len() < 2) {
+        if func == Func::Pi {
+            return "pi".into();
+        }
+        if args.is_empty() || args.len() != func.arity() {
             return format!("{}({})", func.name(), self.list(args));
         }
-        match func {
-            Func::Exp => format!("exp({})", a(0)),
-            Func::Ln => format!("log({})", a(0)),
-            Func::Log2 => format!("log({}, 2)", a(0)),
-            Func::Log10 => format!("log({}, 10)", a(0)),
-            Func::Sqrt => format!("sqrt({})", a(0)),
-            Func::Abs => format!("Abs({})", a(0)),
-            Func::Sigmoid => format!("(1/(1 + exp(-({}))))", a(0)),
-            Func::Softplus => format!("log(1 + exp({}))", a(0)),
-            Func::Tanh => format!("tanh({})", a(0)),
-            Func::Relu => format!("Max(0, {})", a(0)),
-            Func::Heaviside => format!("Heaviside({}, Rational(1, 2))", a(0)),
-            Func::Sign => format!("sign({})", a(0)),
-            Func::Floor => format!("floor({})", a(0)),
-            Func::Ceil => format!("ceiling({})", a(0)),
-            Func::Delta => format!("KroneckerDelta({}, {})", a(0), a(1)),
-            Func::Pi => "pi".to_string(),
-            Func::Sin => format!("sin({})", a(0)),
-            Func::Cos => format!("cos({})", a(0)),
-            Func::Tan => format!("tan({})", a(0)),
-            Func::Atan => format!("atan({})", a(0)),
-            Func::Sinh => format!("sinh({})", a(0)),
-            Func::Cosh => format!("cosh({})", a(0)),
-            Func::Erf => format!("erf({})", a(0)),
-            Func::Erfc => format!("erfc({})", a(0)),
-            Func::NormalCdf => format!("((1 + erf(({})/sqrt(2)))/2)", a(0)),
-            Func::NormalPdf => format!("(exp(-({})**2/2)/sqrt(2*pi))", a(0)),
-            Func::Gelu => format!("(({x})*(1 + erf(({x})/sqrt(2)))/2)", x = a(0)),
-            Func::GeluTanh => format!(
-                "(({x})*(1 + tanh(sqrt(2/pi)*(({x}) + Rational(44715, 1000000)*({x})**3)))/2)",
-                x = a(0)
-            ),
-            Func::Silu => format!("(({x})/(1 + exp(-({x}))))", x = a(0)),
-            Func::Mish => format!("(({x})*tanh(log(1 + exp({x}))))", x = a(0)),
-            Func::Elu => format!(
-                "Piecewise(({x}, ({x}) > 0), (({al})*(exp({x}) - 1), True))",
-                x = a(0),
-                al = a(1)
-            ),
-            Func::Selu => format!(
-                "(Rational('{SELU_SCALE}')*Piecewise(({x}, ({x}) > 0), \
-                 (Rational('{SELU_ALPHA}')*(exp({x}) - 1), True)))",
-                x = a(0)
-            ),
-            Func::LeakyRelu => format!(
-                "Piecewise(({x}, ({x}) >= 0), (({al})*({x}), True))",
-                x = a(0),
-                al = a(1)
-            ),
-            Func::Softsign => format!("(({x})/(1 + Abs({x})))", x = a(0)),
-            Func::Hardtanh => format!("Min(1, Max(-1, {}))", a(0)),
-            Func::Max => format!("Max({}, {})", a(0), a(1)),
-            Func::Min => format!("Min({}, {})", a(0), a(1)),
-            Func::Log1p => format!("log(1 + {})", a(0)),
-            Func::Expm1 => format!("(exp({}) - 1)", a(0)),
-            #[cfg(test)]
-            Func::Fake => format!("Function('{}')({})", func.name(), self.list(args)),
-        }
+        let texts: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
+        call_text(func, &texts)
+    }
+}
+
+/// A built-in at arguments already written for SymPy: SymPy's own function
+/// where it has one, else the row's definition written out.
+fn call_text(func: Func, args: &[String]) -> String {
+    let a = |k: usize| args.get(k).cloned().unwrap_or_default();
+    let named = |name: &str| format!("{name}({})", args.join(", "));
+    match func {
+        Func::Exp => named("exp"),
+        Func::Ln => named("log"),
+        Func::Log2 => format!("log({}, 2)", a(0)),
+        Func::Log10 => format!("log({}, 10)", a(0)),
+        Func::Sqrt => named("sqrt"),
+        Func::Abs => named("Abs"),
+        Func::Sigmoid => format!("(1/(1 + exp(-({}))))", a(0)),
+        Func::Softplus => format!("log(1 + exp({}))", a(0)),
+        Func::Tanh => named("tanh"),
+        Func::Relu => format!("Max(0, {})", a(0)),
+        Func::Heaviside => format!("Heaviside({}, Rational(1, 2))", a(0)),
+        Func::Sign => named("sign"),
+        Func::Floor => named("floor"),
+        Func::Ceil => named("ceiling"),
+        Func::Delta => format!("KroneckerDelta({}, {})", a(0), a(1)),
+        Func::Pi => "pi".into(),
+        Func::Sin => named("sin"),
+        Func::Cos => named("cos"),
+        Func::Tan => named("tan"),
+        Func::Atan => named("atan"),
+        Func::Sinh => named("sinh"),
+        Func::Cosh => named("cosh"),
+        Func::Erf => named("erf"),
+        Func::Erfc => named("erfc"),
+        Func::Max => named("Max"),
+        Func::Min => named("Min"),
+        Func::NormalCdf
+        | Func::NormalPdf
+        | Func::Gelu
+        | Func::GeluTanh
+        | Func::Silu
+        | Func::Mish
+        | Func::Elu
+        | Func::Selu
+        | Func::LeakyRelu
+        | Func::Softsign
+        | Func::Hardtanh
+        | Func::Log1p
+        | Func::Expm1 => by_definition(func, args),
+        #[cfg(test)]
+        Func::Fake => by_definition(func, args),
+    }
+}
+
+/// The row's definition written for SymPy.
+fn by_definition(func: Func, args: &[String]) -> String {
+    match func.row().definition {
+        Some(def) => def
+            .build(&mut SympyText, args, None)
+            .unwrap_or_else(|never| match never {}),
+        None => format!("{}({})", func.ascii_name(), args.join(", ")),
+    }
+}
+
+/// SymPy source as the algebra a definition is built in.
+struct SympyText;
+
+impl crate::expr::func::Algebra for SympyText {
+    type T = String;
+    type Error = std::convert::Infallible;
+    fn number(&mut self, r: BigRational) -> Result<String, Self::Error> {
+        Ok(format!("Rational({}, {})", r.numer(), r.denom()))
+    }
+    fn add(&mut self, terms: Vec<String>) -> Result<String, Self::Error> {
+        Ok(format!("({})", terms.join(" + ")))
+    }
+    fn mul(&mut self, factors: Vec<String>) -> Result<String, Self::Error> {
+        Ok(format!("({})", factors.join("*")))
+    }
+    fn powi(&mut self, base: String, n: i64) -> Result<String, Self::Error> {
+        Ok(format!("({base})**({n})"))
+    }
+    fn call(&mut self, f: Func, args: Vec<String>) -> Result<String, Self::Error> {
+        Ok(call_text(f, &args))
     }
 }
 

@@ -20,6 +20,13 @@ pub struct Chain {
     pub context: Vec<String>,
     /// What the reader assumed where the text said nothing.
     pub assumptions: Vec<Assumption>,
+    /// Names the text calls one-hot that this chain uses (declared `onehot`).
+    pub one_hot: Vec<String>,
+    /// The chain reaches `\log` and the text does not say its base: the natural log
+    /// is read, and the other bases are alternative readings.
+    pub log_unsettled: bool,
+    /// The shapes the text states for names in reach (`h^s \in \mathbb{R}^{d_h}`), latest last.
+    pub shapes: Vec<super::shapes::ShapeDecl>,
 }
 
 /// `a(x) = \frac{1}{1+e^{-kx}}`: a name the text defines.

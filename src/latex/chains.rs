@@ -14,10 +14,18 @@ use super::context::{
     has_derivative, instantiate, is_condition_word, is_number, mentions, names, prose_cues,
     Assumption, Binding,
 };
+use super::conventions::{
+    bare_index_superscripts, conventions_in, einstein, letter_runs, lone_letters, with_log_base,
+    LogBase,
+};
 use super::declare::{is_constant, SideFile};
 use super::find::MathBlock;
 use super::lex::{tokenize, Tok, Token};
-use super::parse::{is_builtin_function, parse_expression, plain_name, Context, ParseError};
+use super::parse::{
+    is_builtin_function, parse_expression, parse_with_labels, plain_name, Context, ParseError,
+    ShapeLabel,
+};
+use super::shapes::{read_shape_statement, ShapeDecl, ShapeStatement};
 use super::statements::{is_shape, split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
@@ -51,6 +59,15 @@ struct Situation {
     limit: Option<String>,
     bindings: Vec<Binding>,
     cuts: Vec<Cut>,
+    /// The base the text gives `\log`, and where it says so.
+    log_base: Option<(LogBase, String)>,
+    /// Names the text calls one-hot, and where.
+    one_hot: Vec<(String, String)>,
+    /// Where the text adopts Einstein notation.
+    einstein: Option<String>,
+    /// Letters the document's math writes on their own somewhere (`$x$`).
+    lone: std::rc::Rc<HashSet<String>>,
+    shapes: Vec<ShapeDecl>,
 }
 
 /// Everything read from one document.
@@ -66,6 +83,8 @@ pub struct Reading {
     /// Formulas holding equalities that no chain checks, with why.
     pub skipped: Vec<Skip>,
     pub warnings: Vec<Diagnostic>,
+    /// Dimension labels read in the statement being read, not yet made claims.
+    labels: Vec<ShapeLabel>,
 }
 
 /// A formula whose equalities are not judged.
@@ -82,6 +101,8 @@ pub struct Skip {
 pub enum SkipReason {
     /// Another relation at top level (`<`, `\in`, `\to`, `:`).
     Relation,
+    /// An equation after a condition word (`\text{if } i = j`): a condition.
+    Condition,
     /// A conclusion after `\Rightarrow` that holds only under the condition before it.
     Conditional,
     /// `= m \times d_h`: a size, not a value.
@@ -102,11 +123,12 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// The reason's class: `relation`, `conditional`, `size`, `assignment`,
+    /// The reason's class: `relation`, `condition`, `conditional`, `size`, `assignment`,
     /// `definition`, `no-left-side`, `unreadable`, `undefined-derivative`, `not-checked`.
     pub fn class(&self) -> &'static str {
         match self {
             SkipReason::Relation => "relation",
+            SkipReason::Condition => "condition",
             SkipReason::Conditional => "conditional",
             SkipReason::Size => "size",
             SkipReason::Assignment => "assignment",
@@ -122,6 +144,7 @@ impl SkipReason {
     pub fn describe(&self) -> String {
         match self {
             SkipReason::Relation => "another relation (<, ∈, →, ...) at top level".into(),
+            SkipReason::Condition => "a condition (after if, when, for)".into(),
             SkipReason::Conditional => "a conclusion under a condition (after ⇒)".into(),
             SkipReason::Size => "a size, not a value".into(),
             SkipReason::Assignment => "an assignment of a value".into(),
@@ -177,6 +200,35 @@ fn document_labels(blocks: &[MathBlock]) -> HashSet<String> {
     labels
 }
 
+/// The letters a document's math writes on their own somewhere (`an input $x$`,
+/// `\partial w`): a run `wx` of such letters is read as a product without assuming.
+fn document_lone_letters(blocks: &[MathBlock]) -> HashSet<String> {
+    let mut lone = HashSet::new();
+    for block in blocks {
+        let toks = tokenize(&block.body, 0);
+        for (k, t) in toks.iter().enumerate() {
+            let Tok::Letter(c) = t.tok else {
+                continue;
+            };
+            let touches = |other: Option<&Token>, before: bool| {
+                other.is_some_and(|o| {
+                    matches!(o.tok, Tok::Letter(_))
+                        && if before {
+                            o.span.end == t.span.start
+                        } else {
+                            o.span.start == t.span.end
+                        }
+                })
+            };
+            let previous = k.checked_sub(1).and_then(|j| toks.get(j));
+            if !touches(previous, true) && !touches(toks.get(k + 1), false) {
+                lone.insert(c.to_string());
+            }
+        }
+    }
+    lone
+}
+
 /// Reads every chain of the math `blocks` of `source` (the whole document is the
 /// span space), with the side file's names in `side`.
 pub fn read_chains(
@@ -187,6 +239,7 @@ pub fn read_chains(
 ) -> Reading {
     let mut ctx = side.context(side_items);
     ctx.labels.extend(document_labels(blocks));
+    let lone = std::rc::Rc::new(document_lone_letters(blocks));
     ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
@@ -200,6 +253,18 @@ pub fn read_chains(
     let mut bindings: Vec<Binding> = Vec::new();
     let mut named: HashSet<String> = HashSet::new();
     let mut cuts: Vec<Cut> = Vec::new();
+    // conventions the text states: the log's base and Einstein notation hold from
+    // where they are stated on; a one-hot name for its question
+    let mut log_base: Option<(LogBase, String)> = None;
+    let mut one_hot: Vec<(String, String)> = Vec::new();
+    let mut einstein_at: Option<String> = None;
+    // the comparison of the previous statement (`i \neq j` before `\Rightarrow`)
+    let mut last_relation: Option<(Expr, String)> = None;
+    // the shapes the text states (`h^s \in \mathbb{R}^{d_h}`), for the rest of the question
+    let mut shapes: Vec<ShapeDecl> = Vec::new();
+    // those stated in the current sub-part: they declare the names of its chains
+    // (a later sub-part may use the same letter as a number again)
+    let mut part_shapes: Vec<ShapeDecl> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -215,25 +280,52 @@ pub fn read_chains(
             .text
             .get(prose_from..block.span.start as usize)
             .unwrap_or("");
+        let prose_start = prose_from;
         prose_from = block.span.end as usize;
         let cues = prose_cues(prose);
         if starts_section(prose) {
             // a new question: names the text defined before may mean something else now
-            close(&mut open, &mut reading, &text_defs, side);
+            close(&mut open, &mut reading, &text_defs, side, &source.text);
             text_defs.clear();
             ctx = base_ctx.clone();
             conditions.clear();
             bindings.clear();
             named.clear();
             cuts.clear();
+            one_hot.clear();
+            shapes.clear();
+            part_shapes.clear();
             limit = None;
-        } else if label.is_some() {
-            // a sub-part: its own conditions and example values
+        } else if label.is_some() || starts_subpart(prose) {
+            // a sub-part: its own conditions, example values and shapes of names
             conditions.clear();
             bindings.clear();
+            part_shapes.clear();
         }
         if let Some(phrase) = &cues.limit {
             limit = Some((phrase.clone(), line_of(block.span)));
+        }
+        // whole lines, inline math included: "the target $y$ is one-hot"
+        let mut offset = prose_start;
+        let block_start = (block.span.start as usize).min(source.text.len());
+        while offset < block_start {
+            let text = &source.text;
+            let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+            let end = text[offset..].find('\n').map_or(text.len(), |p| offset + p);
+            let line = text.get(start..end).unwrap_or("");
+            let stated = conventions_in(line);
+            let at = format!("line {}", source.line_col(start).line);
+            offset = end + 1;
+            if let Some(base) = stated.log_base {
+                log_base = Some((base, at.clone()));
+            }
+            if stated.einstein {
+                einstein_at = Some(at.clone());
+            }
+            for name in stated.one_hot {
+                one_hot.retain(|(n, _)| *n != name);
+                one_hot.push((name, at.clone()));
+            }
         }
         named.extend(cues.named.iter().cloned());
         let mut block_has_chain = false;
@@ -241,14 +333,79 @@ pub fn read_chains(
             reading.equalities += statement.ops.len();
             let span = statement.span().unwrap_or(block.span);
             if !statement.continues {
-                close(&mut open, &mut reading, &text_defs, side);
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
             }
             let after_condition = std::mem::take(&mut previous_was_condition);
+            let relation_before = last_relation.take();
             let cue_condition = statement.cue.as_deref().is_some_and(is_condition_word)
                 || (statement_index == 0 && cues.condition);
             if statement.other_relation {
+                let stated = match (statement.parts.first(), statement.parts.last()) {
+                    (Some(toks), _) if statement.ops.is_empty() => {
+                        read_shape_statement(toks, &mut ctx)
+                    }
+                    // `h^s = [\dots]^T \in \mathbb{R}^{d_h}`: the name's shape
+                    (Some(first), Some(last)) => last
+                        .iter()
+                        .position(|t| matches!(&t.tok, Tok::Cmd(c) if c == "in"))
+                        .and_then(|k| {
+                            let mut toks = first.clone();
+                            toks.extend_from_slice(&last[k..]);
+                            match read_shape_statement(&toks, &mut ctx) {
+                                Some(ShapeStatement::Declares(d)) => {
+                                    Some(ShapeStatement::Declares(d))
+                                }
+                                _ => None,
+                            }
+                        }),
+                    _ => None,
+                };
+                match stated {
+                    Some(ShapeStatement::Declares(decls)) => {
+                        part_shapes.extend(decls.iter().cloned());
+                        shapes.extend(decls);
+                    }
+                    Some(ShapeStatement::Label {
+                        readings,
+                        sizes,
+                        span: at,
+                        given,
+                    }) => {
+                        let labelled = Labelled {
+                            readings,
+                            sizes,
+                            span: at,
+                            given,
+                        };
+                        let mut scopes = (&mut shapes, &mut part_shapes);
+                        if label_chain(
+                            labelled,
+                            &text_defs,
+                            &mut scopes,
+                            side,
+                            source,
+                            &mut reading,
+                        ) {
+                            // a claim about a shape, counted as a judged equality
+                            reading.other_relations = reading.other_relations.wrapping_sub(1);
+                        }
+                    }
+                    None => {}
+                }
                 if statement.ops.is_empty() {
                     reading.other_relations += 1;
+                    if let Some(Ok(expr)) =
+                        statement.parts.first().map(|t| parse_expression(t, &ctx))
+                    {
+                        if matches!(expr.kind, ExprKind::Compare { .. }) {
+                            let shown = format!(
+                                "`{}` (line {})",
+                                source.snippet(span).trim(),
+                                line_of(span)
+                            );
+                            last_relation = Some((expr, shown));
+                        }
+                    }
                     if cue_condition {
                         if let Some(toks) = statement.parts.first() {
                             if let Ok(expr) = parse_expression(toks, &ctx) {
@@ -272,24 +429,89 @@ pub fn read_chains(
                 }
                 reading.skip(span, SkipReason::Relation, statement.ops.len());
                 previous_was_condition = true;
-                close(&mut open, &mut reading, &text_defs, side);
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
                 continue;
             }
             if statement.after_implication && after_condition {
-                // `c \to 1 \Rightarrow S(x^c) = S(x)` holds only under its condition
-                reading.skip(span, SkipReason::Conditional, statement.ops.len());
-                continue;
+                match relation_before {
+                    // `i \neq j \Rightarrow J_{ij} = ...`: checked under `i \neq j`
+                    Some((expr, shown)) => {
+                        conditions.clear();
+                        conditions.push(Condition {
+                            expr,
+                            shown,
+                            block: block_index,
+                            next_used: false,
+                        });
+                    }
+                    // `c \to 1 \Rightarrow S(x^c) = S(x)` holds only under its condition,
+                    // which is not a comparison the check can take
+                    None => {
+                        reading.skip(span, SkipReason::Conditional, statement.ops.len());
+                        continue;
+                    }
+                }
             }
             if statement.parts.iter().any(|p| is_shape(p)) {
                 // `\frac{\partial L}{\partial h} = 1 \times d_h`: a size, not a value
                 reading.skip(span, SkipReason::Size, statement.ops.len());
-                close(&mut open, &mut reading, &text_defs, side);
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
                 continue;
             }
             if statement.parts.len() < 2 {
                 reading.without_equality += 1;
-                close(&mut open, &mut reading, &text_defs, side);
+                // `(W^T \delta)_{H \times 1}` named in prose: its labels are still claims
+                if let Some(toks) = statement.parts.first().filter(|t| !t.is_empty()) {
+                    if let (Ok(_), labels) = parse_with_labels(toks, &ctx) {
+                        for l in labels {
+                            let labelled = Labelled {
+                                readings: l.readings,
+                                sizes: l.sizes,
+                                span: l.span,
+                                given: Vec::new(),
+                            };
+                            let mut scopes = (&mut shapes, &mut part_shapes);
+                            label_chain(
+                                labelled,
+                                &text_defs,
+                                &mut scopes,
+                                side,
+                                source,
+                                &mut reading,
+                            );
+                        }
+                    }
+                }
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
                 continue;
+            }
+            if statement.cue.as_deref().is_some_and(is_condition_word)
+                && !statement.cue.as_deref().is_some_and(is_definition_word)
+                && statement.parts.len() == 2
+                && !statement.continues
+            {
+                // `\text{if } i=j \Rightarrow ...`: a condition, not a definition of `i`
+                let sides = (
+                    parse_expression(&statement.parts[0], &ctx),
+                    parse_expression(&statement.parts[1], &ctx),
+                );
+                if let (Ok(lhs), Ok(rhs)) = sides {
+                    let shown =
+                        format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                    let expr = Expr {
+                        span,
+                        kind: ExprKind::Compare {
+                            op: crate::syntax::ast::CmpOp::Eq,
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                    };
+                    last_relation = Some((expr, shown));
+                    reading.skip(span, SkipReason::Condition, statement.ops.len());
+                    previous_was_condition = true;
+                    close(&mut open, &mut reading, &text_defs, side, &source.text);
+                    continue;
+                }
             }
             let mut parts: Vec<Part> = Vec::new();
             let mut ops = statement.ops.clone();
@@ -332,7 +554,13 @@ pub fn read_chains(
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     if let Ok(lhs) = parse_expression(first, &ctx) {
                         let shown = source.snippet(definition_span).trim().to_string();
-                        for n in names(&lhs) {
+                        // the name it defines, not the names its indices mention
+                        // (`J_{\sigma(x)}` defines `J`, never `x`)
+                        let head = match &lhs.kind {
+                            ExprKind::Subscript { base, .. } => names(base),
+                            _ => names(&lhs),
+                        };
+                        for n in head {
                             if n.chars().count() > 1 || side.declares(&n) {
                                 cuts.push(Cut {
                                     name: n,
@@ -378,7 +606,9 @@ pub fn read_chains(
             for p in toks_parts {
                 parts.push(parse_part(p, &ctx, &mut reading));
             }
-            block_has_chain = true;
+            // a definition alone (`L = -\ln s_y`) is no chain: a condition before it
+            // still applies to the next formulas
+            block_has_chain |= !ops.is_empty();
             let chain = open.get_or_insert_with(|| {
                 let mut situation = Situation {
                     limit: limit
@@ -386,6 +616,11 @@ pub fn read_chains(
                         .map(|(p, line)| format!("\"{p}\" (line {line})")),
                     bindings: bindings.clone(),
                     cuts: cuts.clone(),
+                    log_base: log_base.clone(),
+                    one_hot: one_hot.clone(),
+                    einstein: einstein_at.clone(),
+                    lone: lone.clone(),
+                    shapes: part_shapes.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -413,6 +648,23 @@ pub fn read_chains(
             }
             chain.parts.extend(parts);
             chain.ops.extend(ops);
+            for l in std::mem::take(&mut reading.labels) {
+                let labelled = Labelled {
+                    readings: l.readings,
+                    sizes: l.sizes,
+                    span: l.span,
+                    given: Vec::new(),
+                };
+                let mut scopes = (&mut shapes, &mut part_shapes);
+                label_chain(
+                    labelled,
+                    &text_defs,
+                    &mut scopes,
+                    side,
+                    source,
+                    &mut reading,
+                );
+            }
         }
         if block_has_chain {
             // a limit named in the prose is about the next formulas only
@@ -424,7 +676,7 @@ pub fn read_chains(
             }
         }
     }
-    close(&mut open, &mut reading, &text_defs, side);
+    close(&mut open, &mut reading, &text_defs, side, &source.text);
     reading
 }
 
@@ -541,6 +793,18 @@ fn starts_section(prose: &str) -> bool {
     })
 }
 
+/// Whether prose holds a line that opens a sub-part (`k) Let ...`, `(b) ...`).
+fn starts_subpart(prose: &str) -> bool {
+    prose.lines().any(|line| {
+        let line = line.trim_start().trim_start_matches('(');
+        let mut cs = line.chars();
+        matches!(
+            (cs.next(), cs.next()),
+            (Some(c), Some(')')) if c.is_ascii_lowercase()
+        )
+    })
+}
+
 /// A part of a statement: read, or the place and message of why not.
 type Part = Result<Expr, (Span, String)>;
 
@@ -571,6 +835,7 @@ fn close(
     reading: &mut Reading,
     text_defs: &[TextDef],
     side: &SideFile,
+    text: &str,
 ) {
     let Some(chain) = open.take() else {
         return;
@@ -601,11 +866,14 @@ fn close(
                     conditions: Vec::new(),
                     context: Vec::new(),
                     assumptions: Vec::new(),
+                    one_hot: Vec::new(),
+                    log_unsettled: false,
+                    shapes: situation.shapes.clone(),
                 };
                 if let Some(note) = numeric {
                     c.context.push(note);
                 }
-                situate(&mut c, situation, side);
+                situate(&mut c, situation, side, text);
                 reading.chains.push(c);
             }
         }
@@ -648,7 +916,14 @@ fn reach(chain: &Chain) -> std::collections::BTreeSet<String> {
 
 /// Attaches the conditions the text states to a chain, and records what the
 /// reader assumed where the text said nothing.
-fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile) {
+fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str) {
+    conventions(chain, situation, text);
+    for name in super::declare::shadowed_prelude(chain, side) {
+        chain.context.push(format!(
+            "`{name}` is the text's own name here, not the softmax (the text never calls it)"
+        ));
+    }
+    hidden_dependence(chain, side);
     let own: std::collections::BTreeSet<String> = chain.parts.iter().flat_map(names).collect();
     let mut reached = reach(chain);
     // through the side file's definitions too (`os = softmax(oa)`)
@@ -665,12 +940,16 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile) {
     };
     for (expr, shown) in &situation.attach {
         let needed = names(expr);
-        // a condition on an index (`k \neq y` with `o_k`) cannot be a condition of
-        // the check (free indices are not variables there): it is recalled instead
-        let on_index = |n: &String| reached.iter().any(|r| r.ends_with(&format!("_{n}")));
-        if needed.iter().all(|n| known(n)) && !needed.iter().any(on_index) {
+        // a condition on a free index (`k \neq y` with `o_k`) is a condition of the
+        // check like any other: the claim holds for the indices that meet it
+        if needed.iter().all(|n| known(n)) {
             chain.conditions.push(expr.clone());
             chain.context.push(format!("under {shown}"));
+        } else if let Some(free) = unconstraining(expr, &known, side) {
+            // `\text{if } i=j \Rightarrow J_{ii} = ...`: the chain writes `j` as `i`
+            chain.context.push(format!(
+                "the condition {shown} does not constrain this step (it never uses `{free}`)"
+            ));
         } else if needed.iter().any(|n| reached.contains(n)) {
             chain.assumptions.push(Assumption {
                 step: None,
@@ -761,6 +1040,338 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile) {
     }
 }
 
+/// The conventions the text states, applied to a chain (Einstein notation, the
+/// base of `\log`, one-hot names), and the readings the reader picked where the
+/// text is silent (letters written together as a product, a bare superscript as
+/// an index, the natural log), each an assumption or an alternative reading.
+fn conventions(chain: &mut Chain, situation: &Situation, text: &str) {
+    if let Some(at) = &situation.einstein {
+        let mut summed: Vec<String> = Vec::new();
+        for p in chain.parts.iter_mut() {
+            for i in einstein(p) {
+                if !summed.contains(&i) {
+                    summed.push(i);
+                }
+            }
+        }
+        if !summed.is_empty() {
+            let shown: Vec<String> = summed.iter().map(|i| format!("`{i}`")).collect();
+            chain.context.push(format!(
+                "summed over the repeated index {} (Einstein notation, {at})",
+                shown.join(" and ")
+            ));
+        }
+    }
+    let reached = reach(chain);
+    if reached.contains("log") {
+        match &situation.log_base {
+            Some((base, at)) => {
+                for p in chain.parts.iter_mut() {
+                    *p = with_log_base(p, *base);
+                }
+                for d in chain.definitions.iter_mut() {
+                    d.body = with_log_base(&d.body, *base);
+                }
+                chain
+                    .context
+                    .push(format!("`\\log` is {} ({at})", base.describe()));
+            }
+            None => chain.log_unsettled = true,
+        }
+    }
+    for (name, at) in &situation.one_hot {
+        if reached.contains(name) {
+            chain.one_hot.push(name.clone());
+            chain.context.push(format!("`{name}` is one-hot ({at})"));
+        }
+    }
+    // letters written together: a product only if the text also uses each alone
+    let mut lone: std::collections::BTreeSet<String> = situation.lone.iter().cloned().collect();
+    let used_defs: Vec<&TextDef> = chain
+        .definitions
+        .iter()
+        .filter(|d| reached.contains(&d.name.name))
+        .collect();
+    for e in chain.parts.iter().chain(used_defs.iter().map(|d| &d.body)) {
+        lone.extend(lone_letters(e));
+    }
+    for d in &used_defs {
+        lone.extend(d.params.iter().map(|p| p.name.clone()));
+    }
+    let steps = chain.ops.len();
+    let mut noted: Vec<(Option<usize>, String)> = Vec::new();
+    let mut note = |part: Option<usize>, text: String| {
+        // a part is the right side of the step before it and the left of the one after
+        let at: Vec<Option<usize>> = match part {
+            None => vec![None],
+            Some(p) => [p, p + 1]
+                .into_iter()
+                .filter(|s| *s >= 1 && *s <= steps)
+                .map(Some)
+                .collect(),
+        };
+        for step in at {
+            if !noted.contains(&(step, text.clone())) {
+                noted.push((step, text.clone()));
+            }
+        }
+    };
+    let sources: Vec<(Option<usize>, &Expr)> = chain
+        .parts
+        .iter()
+        .enumerate()
+        .map(|(k, e)| (Some(k), e))
+        .chain(used_defs.iter().map(|d| (None, &d.body)))
+        .collect();
+    for (part, e) in sources {
+        for run in letter_runs(e) {
+            let written: String = run.iter().map(|(l, _)| l.as_str()).collect();
+            if let Some((alone, _)) = run.iter().find(|(l, _)| !lone.contains(l)) {
+                note(
+                    part,
+                    format!(
+                        "refuted only if `{written}` means {}: the text never writes `{alone}` on its own",
+                        run.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("·")
+                    ),
+                );
+            }
+        }
+        for written in bare_index_superscripts(e, text) {
+            note(
+                part,
+                format!(
+                    "refuted only if `{written}` is an entry (the sum runs over its superscript), not a power"
+                ),
+            );
+        }
+    }
+    for (step, text) in noted {
+        chain.assumptions.push(Assumption { step, text });
+    }
+}
+
+/// A derivative of a name whose definition does not mention the variable
+/// (`\partial \hat{R} / \partial \theta` with `\hat{R} = \frac{1}{n}\sum_i L_i`) is 0 as
+/// read, but the text may mean a dependence it does not write out: a refutation
+/// rests on it unless the derivative is a term both sides of the step share (it
+/// then cancels whatever its value).
+fn hidden_dependence(chain: &mut Chain, side: &SideFile) {
+    let reach_of = |head: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut pending = vec![head.to_string()];
+        while let Some(n) = pending.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            for d in chain.definitions.iter().filter(|d| d.name.name == n) {
+                pending.extend(names(&d.body));
+                pending.extend(d.params.iter().map(|p| p.name.clone()));
+            }
+            pending.extend(side.def_names.get(&n).into_iter().flatten().cloned());
+        }
+        seen
+    };
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for k in 1..chain.parts.len() {
+        let (from, to) = (&chain.parts[k - 1], &chain.parts[k]);
+        for e in [from, to] {
+            let mut derivatives = Vec::new();
+            derivatives_in(e, &mut derivatives);
+            for d in derivatives {
+                let ExprKind::Derivative { body, var, .. } = &d.kind else {
+                    continue;
+                };
+                let defined = |n: &str| chain.definitions.iter().any(|t| t.name.name == n);
+                let head = match &body.kind {
+                    // `Rhat_reg` is a name of its own; `o_k` an entry of `o`
+                    ExprKind::Ident(n) if defined(n) => n.clone(),
+                    ExprKind::Ident(n) => plain_name(n).to_string(),
+                    ExprKind::Call { func, .. } => func.name.clone(),
+                    ExprKind::Subscript { base, .. } => match &base.kind {
+                        ExprKind::Ident(n) => plain_name(n).to_string(),
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                if !chain.definitions.iter().any(|t| t.name.name == head) {
+                    continue;
+                }
+                let reached = reach_of(&head);
+                let vars = var_names(var);
+                if vars.iter().any(|v| reached.contains(v)) {
+                    continue;
+                }
+                if shared_term(from, to, d, &chain.definitions) {
+                    continue;
+                }
+                let v = vars.first().cloned().unwrap_or_default();
+                let text = format!(
+                    "refuted only if `{head}` does not depend on `{v}`: its definition in the text does not mention `{v}`, so its derivative is 0 as read"
+                );
+                if !found.contains(&(k, text.clone())) {
+                    found.push((k, text));
+                }
+            }
+        }
+    }
+    for (k, text) in found {
+        chain.assumptions.push(Assumption {
+            step: Some(k),
+            text,
+        });
+    }
+}
+
+/// The names a derivative's variable stands for, without its indices: `x_j`
+/// gives `x_j` and `x`.
+fn var_names(var: &Expr) -> Vec<String> {
+    match &var.kind {
+        ExprKind::Ident(n) => {
+            let mut v = vec![n.clone()];
+            if plain_name(n) != n {
+                v.push(plain_name(n).to_string());
+            }
+            v
+        }
+        ExprKind::Subscript { base, .. } => names(base).into_iter().collect(),
+        _ => names(var).into_iter().collect(),
+    }
+}
+
+fn derivatives_in<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    if matches!(e.kind, ExprKind::Derivative { .. }) {
+        out.push(e);
+    }
+    for c in e.children() {
+        derivatives_in(c, out);
+    }
+}
+
+/// Whether `term` is a whole additive term of both sides, with the same sign
+/// (a derivative of a sum counts as the sum of the derivatives, a name the text
+/// defines as its definition: `\partial (\hat{R}(\theta) + \lambda \|\theta\|^2)`
+/// holds the term `\partial \hat{R}(\theta)`).
+fn shared_term(from: &Expr, to: &Expr, term: &Expr, defs: &[TextDef]) -> bool {
+    fn inline(e: &Expr, defs: &[TextDef]) -> Option<Expr> {
+        let (name, args): (&str, Vec<&Expr>) = match &e.kind {
+            ExprKind::Ident(n) => (n, Vec::new()),
+            ExprKind::Call { func, args, .. } => {
+                (&func.name, args.iter().map(|a| &a.value).collect())
+            }
+            _ => return None,
+        };
+        let def = defs.iter().rev().find(|d| d.name.name == name)?;
+        if def.params.len() != args.len() {
+            return None;
+        }
+        let mut body = def.body.clone();
+        fn put(e: &mut Expr, params: &[Ident], args: &[&Expr]) {
+            if let ExprKind::Ident(n) = &e.kind {
+                if let Some(k) = params.iter().position(|p| &p.name == n) {
+                    *e = args[k].clone();
+                    return;
+                }
+            }
+            for c in e.children_mut() {
+                put(c, params, args);
+            }
+        }
+        put(&mut body, &def.params, &args);
+        Some(body)
+    }
+    fn terms(e: &Expr, positive: bool, defs: &[TextDef], out: &mut Vec<(bool, Expr)>) {
+        if let ExprKind::Derivative {
+            order: 1,
+            var,
+            body,
+        } = &e.kind
+        {
+            let inner = inline(body, defs).unwrap_or_else(|| (**body).clone());
+            let mut parts = Vec::new();
+            terms(&inner, positive, &[], &mut parts);
+            if parts.len() > 1 {
+                for (sign, t) in parts {
+                    let d = Expr {
+                        kind: ExprKind::Derivative {
+                            order: 1,
+                            var: var.clone(),
+                            body: Box::new(t),
+                        },
+                        span: e.span,
+                    };
+                    terms(&d, sign, &[], out);
+                }
+                return;
+            }
+        }
+        let terms =
+            |e: &Expr, positive: bool, out: &mut Vec<(bool, Expr)>| terms(e, positive, defs, out);
+        match &e.kind {
+            ExprKind::Binary {
+                op: crate::syntax::ast::BinOp::Add,
+                lhs,
+                rhs,
+            } => {
+                terms(lhs, positive, out);
+                terms(rhs, positive, out);
+            }
+            ExprKind::Binary {
+                op: crate::syntax::ast::BinOp::Sub,
+                lhs,
+                rhs,
+            } => {
+                terms(lhs, positive, out);
+                terms(rhs, !positive, out);
+            }
+            ExprKind::Neg(x) => terms(x, !positive, out),
+            _ => {
+                let mut t = e.clone();
+                super::declare::zero_spans(&mut t);
+                out.push((positive, t));
+            }
+        }
+    }
+    let mut wanted = term.clone();
+    super::declare::zero_spans(&mut wanted);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    terms(from, true, defs, &mut a);
+    terms(to, true, defs, &mut b);
+
+    [true, false].into_iter().any(|sign| {
+        let count =
+            |v: &Vec<(bool, Expr)>| v.iter().filter(|(s, t)| *s == sign && *t == wanted).count();
+        count(&a) == 1 && count(&b) == 1
+    })
+}
+
+/// The index a condition merely renames: `i = j` where the step uses the index `i`
+/// and never `j` (`\text{if } i=j \Rightarrow J_{ii} = ...` writes the diagonal entry
+/// for every `i`). Only an equation between two index letters: an inequality, or a
+/// name that could be a fixed constant (`x = a`), still restricts the step.
+fn unconstraining(expr: &Expr, known: &dyn Fn(&str) -> bool, side: &SideFile) -> Option<String> {
+    let ExprKind::Compare {
+        op: crate::syntax::ast::CmpOp::Eq,
+        lhs,
+        rhs,
+    } = &expr.kind
+    else {
+        return None;
+    };
+    let letter = |e: &Expr| match &e.kind {
+        ExprKind::Ident(n) if n.len() == 1 && n.chars().all(|c| c.is_ascii_lowercase()) => {
+            Some(n.clone())
+        }
+        _ => None,
+    };
+    let (a, b) = (letter(lhs)?, letter(rhs)?);
+    let unused = |n: &str| !known(n) && !side.declares(n);
+    match (unused(&a), unused(&b)) {
+        (false, true) => Some(b),
+        (true, false) => Some(a),
+        _ => None,
+    }
+}
+
 /// Cuts the steps that go from an expression to a number out of a chain. With
 /// values the text gave in scope (`\sigma(a) = [0.1, 0.9]`, `y = [1, 0]`), such a
 /// step is checked under them (with several samples, it must hold for one:
@@ -840,7 +1451,11 @@ fn split_at_values(
 }
 
 fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Part {
-    parse_expression(toks, ctx).map_err(|ParseError { span, message }| {
+    let (parsed, labels) = parse_with_labels(toks, ctx);
+    if parsed.is_ok() {
+        reading.labels.extend(labels);
+    }
+    parsed.map_err(|ParseError { span, message }| {
         reading.warnings.push(
             Diagnostic::warning(span, format!("{message}; this formula is not checked"))
                 .with_note("the chain is split here: the steps on either side are still checked"),
@@ -1079,4 +1694,181 @@ pub(super) fn undefined_derivative(chain: &Chain, side: &SideFile) -> Option<(Sp
     let known =
         |n: &str| chain.definitions.iter().any(|d| d.name.name == n) || side.others.contains(n);
     chain.parts.iter().find_map(|p| find(p, &known))
+}
+
+/// A dimension label read from the text, before it becomes a claim.
+struct Labelled {
+    readings: Vec<Expr>,
+    sizes: Vec<Expr>,
+    span: Span,
+    given: Vec<ShapeDecl>,
+}
+
+/// Whether the text gives `name` a shape: stated (`\in`), a `def` of the side
+/// file, or defined by the text from names whose shapes it gives. A variable of
+/// the side file is not enough: a name written bare may be a number in the text.
+fn shape_known(
+    name: &str,
+    shapes: &[ShapeDecl],
+    text_defs: &[TextDef],
+    side: &SideFile,
+    depth: usize,
+) -> bool {
+    if shapes.iter().any(|d| d.name == name)
+        || side.others.contains(name)
+        || is_builtin_function(name)
+    {
+        return true;
+    }
+    if depth > 8 {
+        return false;
+    }
+    text_defs
+        .iter()
+        .rev()
+        .find(|d| d.name.name == name)
+        .is_some_and(|d| {
+            let params: Vec<&str> = d.params.iter().map(|p| p.name.as_str()).collect();
+            names(&d.body)
+                .iter()
+                .filter(|n| !params.contains(&n.as_str()))
+                .all(|n| shape_known(n, shapes, text_defs, side, depth + 1) || is_entry_or_index(n))
+        })
+}
+
+/// `o_k` (an entry) or `k` (an index): no shape of their own to state.
+fn is_entry_or_index(name: &str) -> bool {
+    name.chars().count() == 1
+        || name
+            .split_once('_')
+            .is_some_and(|(_, sub)| sub.chars().count() == 1 && sub.chars().all(char::is_lowercase))
+}
+
+/// Makes a dimension label a claim (a chain `dims(X) = [r, c]` of one step);
+/// a label on a name whose shape the text gives nowhere else declares it instead.
+/// Returns whether a claim was made.
+fn label_chain(
+    label: Labelled,
+    text_defs: &[TextDef],
+    (shapes, part_shapes): &mut (&mut Vec<ShapeDecl>, &mut Vec<ShapeDecl>),
+    side: &SideFile,
+    source: &SourceFile,
+    reading: &mut Reading,
+) -> bool {
+    // what this sub-part states is known; an earlier sub-part's statement is used
+    // but assumed (the letter may mean something else now)
+    let mut in_reach = part_shapes.clone();
+    in_reach.extend(label.given.iter().cloned());
+    let mut declared = shapes.clone();
+    declared.extend(in_reach.iter().cloned());
+    let mentioned: std::collections::BTreeSet<String> =
+        label.readings.iter().flat_map(names).collect();
+    let sizes: std::collections::BTreeSet<String> = label.sizes.iter().flat_map(names).collect();
+    // an entry with a free index (`\frac{\partial L}{\partial o_k} \in \mathbb{R}^m`)
+    // is loose notation for the whole vector: not judged
+    let free_entry = mentioned.iter().any(|n| {
+        n.split_once('_')
+            .is_some_and(|(_, sub)| sub.chars().count() == 1 && sub.chars().all(char::is_lowercase))
+    });
+    if free_entry {
+        return false;
+    }
+    if let [reading_] = label.readings.as_slice() {
+        if let ExprKind::Ident(name) = &reading_.kind {
+            if !shape_known(name, &in_reach, text_defs, side, 0) {
+                // `W^{(2)}_{m \times d_h}` where nothing else says what W is: a declaration
+                let decl = ShapeDecl {
+                    name: name.clone(),
+                    sizes: label.sizes,
+                };
+                part_shapes.push(decl.clone());
+                shapes.push(decl);
+                return false;
+            }
+        }
+    }
+    let classes: std::collections::BTreeSet<String> =
+        label.readings.iter().flat_map(onehot_classes).collect();
+    let inferred: Vec<String> = mentioned
+        .iter()
+        .filter(|n| {
+            !sizes.contains(*n)
+                && !classes.contains(*n)
+                && !shape_known(n, &in_reach, text_defs, side, 0)
+        })
+        .cloned()
+        .collect();
+    let assumptions = inferred
+        .iter()
+        .map(|n| Assumption {
+            step: None,
+            text: format!(
+                "refuted only if `{n}` has the shape the reader inferred; the text does not state it"
+            ),
+        })
+        .collect();
+    let span = label
+        .readings
+        .iter()
+        .fold(label.span, |s, r| s.join(r.span));
+    let dims = Expr {
+        kind: ExprKind::Call {
+            func: Ident {
+                name: "dims".into(),
+                span,
+            },
+            primes: 0,
+            args: label
+                .readings
+                .into_iter()
+                .map(|value| crate::syntax::ast::Arg { name: None, value })
+                .collect(),
+        },
+        span,
+    };
+    let line = source.line_col(span.start as usize).line;
+    reading.equalities += 1;
+    reading.chains.push(Chain {
+        name: format!("shape label (line {line})"),
+        parts: vec![
+            dims,
+            Expr {
+                kind: ExprKind::Vector(label.sizes),
+                span,
+            },
+        ],
+        ops: vec![RelOp::Eq],
+        definitions: text_defs.to_vec(),
+        conditions: Vec::new(),
+        context: Vec::new(),
+        assumptions,
+        shapes: declared,
+        one_hot: Vec::new(),
+        log_unsettled: false,
+    });
+    true
+}
+
+/// The classes of `\text{onehot}_m(y)` in `e` (`y`): indices, with no shape of their own.
+fn onehot_classes(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Call { func, args, .. } => {
+                if func.name == "onehot" {
+                    if let Some(ExprKind::Ident(y)) = args.first().map(|a| &a.value.kind) {
+                        out.push(y.clone());
+                    }
+                }
+                stack.extend(args.iter().map(|a| &a.value));
+            }
+            ExprKind::Binary { lhs, rhs, .. } => stack.extend([&**lhs, &**rhs]),
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                stack.push(x)
+            }
+            _ => {}
+        }
+    }
+    out
 }

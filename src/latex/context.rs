@@ -84,7 +84,7 @@ pub(super) fn prose_cues(prose: &str) -> ProseCues {
     let ends_with = |words: &[&str]| {
         words
             .iter()
-            .any(|w| last_word == *w || (!w.is_ascii() && tail.ends_with(w)))
+            .any(|w| last_word == *w || ((!w.is_ascii() || w.contains(' ')) && tail.ends_with(w)))
     };
     cues.condition = ends_with(CONDITION_WORDS);
     cues.binding = ends_with(BINDING_WORDS);

@@ -122,6 +122,8 @@ struct Usage {
     sizes: BTreeSet<String>,
     /// Calls of unknown one-argument functions.
     functions: BTreeSet<String>,
+    /// Every name called (`s(x)`), known or not.
+    called: BTreeSet<String>,
     /// Names inside the arguments of an indexed definition (`S(x + c)`): vectors.
     vector_args: BTreeSet<String>,
     /// Text definitions used without arguments.
@@ -211,8 +213,30 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
                 }
             }
         }
+        ExprKind::Call { func, args, .. } if func.name == "dims" => {
+            // a dimension label: its arguments keep the shapes they are declared with
+            for a in args {
+                collect(&a.value, scope, usage, bound, true);
+            }
+        }
+        ExprKind::Call { func, args, .. } if func.name == "onehot" && args.len() == 2 => {
+            // `\text{onehot}_m(y)`: `y` is a class, an index in 1..m
+            match &args[0].value.kind {
+                ExprKind::Ident(y) if !bound.contains(y) => {
+                    usage.indices.insert(y.clone());
+                }
+                _ => walk(&args[0].value, usage, bound),
+            }
+            match &args[1].value.kind {
+                ExprKind::Ident(m) => {
+                    usage.sizes.insert(m.clone());
+                }
+                _ => walk(&args[1].value, usage, bound),
+            }
+        }
         ExprKind::Call { func, args, .. } => {
             let name = func.name.as_str();
+            usage.called.insert(name.to_string());
             let vector_args = !scope.defs.contains_key(name)
                 && (scope.side.indexed.contains(name) || matches!(name, "softmax" | "diag"));
             if scope.defs.contains_key(name) {
@@ -370,12 +394,41 @@ pub(super) fn chain_file(
         usage.compared.extend(inner.compared);
         usage.sizes.extend(inner.sizes);
         usage.functions.extend(inner.functions);
+        usage.called.extend(inner.called);
         usage.vector_args.extend(inner.vector_args);
         usage.bare_defs.extend(inner.bare_defs);
         for (k, v) in inner.sizes_of {
             usage.sizes_of.entry(k).or_insert(v);
         }
         included.push(name);
+    }
+    // a dimension label's sizes are sizes, never values
+    if let (Some(ExprKind::Call { func, .. }), Some(ExprKind::Vector(items))) = (
+        chain.parts.first().map(|p| &p.kind),
+        chain.parts.get(1).map(|p| &p.kind),
+    ) {
+        if func.name == "dims" {
+            for n in items.iter().flat_map(names) {
+                usage.scalars.remove(&n);
+                usage.sizes.insert(n);
+            }
+        }
+    }
+    // the shapes the text states (latest wins): a name used bare or with an index
+    // is declared as the text says, and its sizes are sizes
+    let mut stated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
+    for d in &chain.shapes {
+        let used = usage.scalars.contains(&d.name) || usage.indexed.contains_key(&d.name);
+        if !used || by_name.contains_key(&d.name) || side.others.contains(&d.name) {
+            continue;
+        }
+        stated.insert(d.name.clone(), d.sizes.clone());
+    }
+    for sizes in stated.values() {
+        for n in sizes.iter().flat_map(names) {
+            usage.scalars.remove(&n);
+            usage.sizes.insert(n);
+        }
     }
     // `k = y` with `o_y` elsewhere: `y` is an index (a class in 1..m), never any real
     for n in std::mem::take(&mut usage.compared) {
@@ -385,9 +438,25 @@ pub(super) fn chain_file(
     }
     let mut items: Vec<Item> = Vec::new();
     let mut redeclared: HashSet<String> = HashSet::new();
+    // a name only the prelude gives a meaning (`s` as the softmax) that the chain
+    // never calls is the text's own (`s^i`, the i-th output)
+    let shadowed = shadowed_prelude(chain, side);
+    let taken = |name: &str| side.others.contains(name) && !shadowed.contains(name);
     let mut need_n = false;
+    for (name, sizes) in &stated {
+        let kind = match sizes.as_slice() {
+            [] => DomainKind::Real,
+            [n] => DomainKind::Vector(n.clone()),
+            [r, c] => DomainKind::Matrix(r.clone(), c.clone()),
+            _ => continue,
+        };
+        if side.vars.contains_key(name) {
+            redeclared.insert(name.clone());
+        }
+        items.push(var_item(name, kind, span));
+    }
     for (name, count) in &usage.indexed {
-        if by_name.contains_key(name) || side.others.contains(name) {
+        if by_name.contains_key(name) || taken(name) || stated.contains_key(name) {
             continue;
         }
         if let Some(kind) = side.vars.get(name) {
@@ -406,6 +475,9 @@ pub(super) fn chain_file(
         };
         let kind = if *count >= 2 {
             DomainKind::Matrix(n(), n())
+        } else if chain.one_hot.contains(name) {
+            // "y is one-hot": Σ_k y_k = 1 and every y_k is 0 or 1
+            DomainKind::OneHot(n())
         } else {
             DomainKind::Vector(n())
         };
@@ -413,8 +485,9 @@ pub(super) fn chain_file(
     }
     for name in &usage.scalars {
         if usage.indexed.contains_key(name)
+            || stated.contains_key(name)
             || by_name.contains_key(name)
-            || side.others.contains(name)
+            || taken(name)
             || is_builtin_function(name)
             || name == "e"
         {
@@ -491,7 +564,11 @@ pub(super) fn chain_file(
                 })
             }
             // the text's own definition of a name wins over the prelude's
-            ItemKind::Def(d) if by_name.contains_key(&d.name.name) => None,
+            ItemKind::Def(d)
+                if by_name.contains_key(&d.name.name) || shadowed.contains(&d.name.name) =>
+            {
+                None
+            }
             _ => Some(item.clone()),
         })
         .collect();
@@ -539,6 +616,33 @@ pub(super) fn chain_file(
         span,
     });
     crate::syntax::ast::File { items: file_items }
+}
+
+/// The names only the prelude gives a meaning (`S`, `s` as the softmax) that the
+/// chain uses, but never calls: there the name is the text's own.
+pub(super) fn shadowed_prelude(chain: &Chain, side: &SideFile) -> HashSet<String> {
+    let by_name: HashMap<String, &TextDef> = chain
+        .definitions
+        .iter()
+        .map(|d| (d.name.name.clone(), d))
+        .collect();
+    let scope = Scope {
+        side,
+        defs: &by_name,
+    };
+    let mut usage = Usage::default();
+    for p in &chain.parts {
+        collect(p, &scope, &mut usage, &mut Vec::new(), false);
+    }
+    side.prelude
+        .iter()
+        .filter(|n| {
+            !usage.called.contains(*n)
+                && !by_name.contains_key(*n)
+                && (usage.indexed.contains_key(*n) || usage.scalars.contains(*n))
+        })
+        .cloned()
+        .collect()
 }
 
 /// A chain about entry `i` (`S(x+c)_i = ... = S(x)`): a later bare call of the same

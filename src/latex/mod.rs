@@ -15,6 +15,7 @@
 mod chain;
 mod chains;
 mod context;
+mod conventions;
 mod declare;
 pub mod find;
 pub mod lex;
@@ -22,6 +23,7 @@ pub mod parse;
 #[cfg(test)]
 mod proptests;
 mod reader;
+mod shapes;
 mod statements;
 #[cfg(test)]
 mod tests;
@@ -29,4 +31,4 @@ mod tests;
 pub use chains::{Skip, SkipReason};
 pub use context::Assumption;
 pub use find::{find_math, DocKind, MathBlock};
-pub use reader::{read_document, Document, Unit};
+pub use reader::{read_document, single_step, Alternative, Document, Unit};

@@ -12,7 +12,9 @@ use crate::syntax::ast::{Arg, BinOp, CmpOp, Expr, ExprKind, Ident, LimitPoint, L
 use crate::syntax::MAX_DEPTH;
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 /// What the reader knows about names before it parses a formula.
 #[derive(Clone, Debug, Default)]
@@ -136,14 +138,38 @@ pub struct Parser<'a> {
     in_abs: usize,
     /// The document span of the whole slice, for errors at its end.
     end: Span,
+    /// The indices of the sums around the cursor: a superscript that one of them
+    /// runs over is an index (`\sum_i s^{(i)}`), not a power.
+    sum_indices: Vec<String>,
+    /// Dimension labels met on the way (`W_{m \times d_h}`), shared with sub-parsers.
+    labels: Rc<RefCell<Vec<ShapeLabel>>>,
+}
+
+/// A dimension label written as a subscript: `W^{(2)}_{m \times d_h}` says `W2` is
+/// `m × d_h`. The expression reads as if the label were not there.
+#[derive(Clone, Debug)]
+pub struct ShapeLabel {
+    /// What the label may be about: `X` for `X_{r \times c}`; `Xᵀ` and `X` for
+    /// `X_{r \times c}^T` (the label sits between the name and its transpose).
+    pub readings: Vec<Expr>,
+    /// The sizes: rows, then columns.
+    pub sizes: Vec<Expr>,
+    /// The label as written.
+    pub span: Span,
 }
 
 pub fn parse_expression(toks: &[Token], ctx: &Context) -> Parsed {
+    parse_with_labels(toks, ctx).0
+}
+
+/// Parses a formula, and returns with it the dimension labels written in it.
+pub fn parse_with_labels(toks: &[Token], ctx: &Context) -> (Parsed, Vec<ShapeLabel>) {
     let Some(first) = toks.first() else {
-        return Err(ParseError {
+        let empty = Err(ParseError {
             span: Span::default(),
             message: "empty formula".into(),
         });
+        return (empty, Vec::new());
     };
     let last = toks.last().map_or(first.span, |t| t.span);
     let mut p = Parser {
@@ -153,12 +179,15 @@ pub fn parse_expression(toks: &[Token], ctx: &Context) -> Parsed {
         depth: 0,
         in_abs: 0,
         end: Span::new(last.end as usize, last.end as usize),
+        sum_indices: Vec::new(),
+        labels: Rc::default(),
     };
-    let e = p.condition()?;
-    if let Some(t) = p.peek_token() {
-        return Err(p.unexpected(t));
-    }
-    Ok(e)
+    let parsed = p.condition().and_then(|e| match p.peek_token() {
+        Some(t) => Err(p.unexpected(t)),
+        None => Ok(e),
+    });
+    let labels = p.labels.borrow().clone();
+    (parsed, labels)
 }
 
 fn mk(kind: ExprKind, span: Span) -> Expr {
@@ -421,6 +450,8 @@ impl<'a> Parser<'a> {
             depth: self.depth,
             in_abs: 0,
             end: toks.last().map_or(self.here(), |t| t.span),
+            sum_indices: self.sum_indices.clone(),
+            labels: self.labels.clone(),
         }
     }
 
@@ -645,23 +676,59 @@ impl<'a> Parser<'a> {
     }
 
     fn scripts(&mut self, mut e: Expr) -> Parsed {
+        // the label just written on `e`, which a `^T` after it may also be about
+        let mut label_here: Option<usize> = None;
         loop {
             if self.is_sym('_') {
                 self.pos += 1;
                 let group = self.group()?;
                 let end = self.prev_span();
+                if super::statements::is_shape(group) {
+                    label_here = Some(self.shape_label(&e, group)?);
+                    continue;
+                }
                 e = self.subscript(e, group)?;
                 e.span = e.span.join(end);
+                label_here = None;
             } else if self.is_sym('^') {
                 self.pos += 1;
                 let group = self.script_group()?;
                 let end = self.prev_span();
+                let before = e.clone();
                 e = self.superscript(e, group)?;
                 e.span = e.span.join(end);
+                if let (Some(k), ExprKind::Transpose(_)) = (label_here.take(), &e.kind) {
+                    let mut labels = self.labels.borrow_mut();
+                    labels[k].readings = vec![e.clone(), before];
+                }
             } else {
                 return Ok(e);
             }
         }
+    }
+
+    /// Records `X_{r \times c}` as a dimension label on `X`; its index.
+    fn shape_label(&mut self, on: &Expr, group: &'a [Token]) -> Result<usize, ParseError> {
+        let sizes = split_top(group, |t| matches!(&t.tok, Tok::Cmd(c) if c == "times"))
+            .into_iter()
+            .map(|part| self.parse_all(part))
+            .collect::<Result<Vec<_>, _>>()?;
+        if sizes.len() != 2 {
+            return Err(ParseError {
+                span: self.prev_span(),
+                message: "a dimension label has two sizes (`_{m \\times n}`)".into(),
+            });
+        }
+        let span = group
+            .first()
+            .map_or(self.prev_span(), |t| t.span.join(self.prev_span()));
+        let mut labels = self.labels.borrow_mut();
+        labels.push(ShapeLabel {
+            readings: vec![on.clone()],
+            sizes,
+            span,
+        });
+        Ok(labels.len() - 1)
     }
 
     fn subscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
@@ -708,7 +775,10 @@ impl<'a> Parser<'a> {
             }
             if let Some(letters) = &letters {
                 let upper = letters.chars().all(|c| c.is_uppercase());
-                if letters.chars().count() == 1 || upper {
+                if letters.chars().count() == 1
+                    || upper
+                    || names::LABEL_SUBSCRIPTS.contains(&letters.as_str())
+                {
                     return Ok(ident(format!("{name}_{letters}"), span));
                 }
                 // `w_{jk}`: two indices
@@ -747,6 +817,9 @@ impl<'a> Parser<'a> {
 
     fn superscript(&mut self, base: Expr, group: &'a [Token]) -> Parsed {
         let span = base.span.join(group.last().map_or(base.span, |t| t.span));
+        if let Some(index) = self.index_superscript(&base, group) {
+            return Ok(with_index(base, index, span));
+        }
         match group {
             [Token {
                 tok: Tok::Letter('T'),
@@ -807,6 +880,36 @@ impl<'a> Parser<'a> {
             return Ok(call("exp", base.span, vec![exponent], span, 0));
         }
         Ok(bin(BinOp::Pow, base, exponent))
+    }
+
+    /// `s^i`, `y^{(i)}` inside a sum over `i`: the superscript is the index the sum
+    /// runs over (the i-th sample), not a power.
+    fn index_superscript(&self, base: &Expr, group: &[Token]) -> Option<Ident> {
+        let letter = match group {
+            [t] => t,
+            [Token {
+                tok: Tok::Sym('('), ..
+            }, t, Token {
+                tok: Tok::Sym(')'), ..
+            }] => t,
+            _ => return None,
+        };
+        let Tok::Letter(c) = letter.tok else {
+            return None;
+        };
+        let name = c.to_string();
+        let named = match &base.kind {
+            ExprKind::Ident(n) => n != "e",
+            ExprKind::Subscript { base, .. } => matches!(base.kind, ExprKind::Ident(_)),
+            _ => false,
+        };
+        if !named || !self.sum_indices.contains(&name) {
+            return None;
+        }
+        Some(Ident {
+            name,
+            span: letter.span,
+        })
     }
 
     fn atom(&mut self) -> Parsed {
@@ -1130,7 +1233,7 @@ impl<'a> Parser<'a> {
             let scripted = self.scripts(e.clone())?;
             if let ExprKind::Ident(full) = &scripted.kind {
                 let plain = plain_name(full).to_string();
-                if self.ctx.constants.contains(&plain) && self.is_sym('(') {
+                if self.ctx.constants.contains(&plain) && self.names_in_parens() {
                     // `o_y^s(x)`: the argument only says what it depends on
                     self.skip_parens();
                     return Ok(scripted);
@@ -1149,7 +1252,7 @@ impl<'a> Parser<'a> {
         if self.is_function(&name) && (self.is_sym('(') || self.is_sym('\'')) {
             return self.function_use(name, span);
         }
-        if self.ctx.constants.contains(&name) && self.is_sym('(') {
+        if self.ctx.constants.contains(&name) && self.names_in_parens() {
             self.skip_parens();
         }
         e.span = span;
@@ -1205,6 +1308,33 @@ impl<'a> Parser<'a> {
         argument.then_some((len, power))
     }
 
+    /// Whether the cursor is at parentheses that hold only names (`(x)`, `(x, y)`,
+    /// `(\theta)`): what a named expression depends on, not a factor (`s_i (1 - s_i)`).
+    fn names_in_parens(&self) -> bool {
+        if !self.is_sym('(') {
+            return false;
+        }
+        let mut depth = 0usize;
+        for t in &self.toks[self.pos..] {
+            match &t.tok {
+                Tok::Sym('(') => depth += 1,
+                Tok::Sym(')') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return true;
+                    }
+                }
+                Tok::Letter(_) | Tok::Sym(',') | Tok::Sym('_') | Tok::Sym('{') | Tok::Sym('}') => {}
+                Tok::Number(_) if depth > 0 => {}
+                Tok::Cmd(c)
+                    if greek(c).is_some()
+                        || matches!(c.as_str(), "mathbf" | "boldsymbol" | "bm" | "hat") => {}
+                _ => return false,
+            }
+        }
+        false
+    }
+
     fn skip_parens(&mut self) {
         let mut depth = 0usize;
         while let Some(t) = self.bump() {
@@ -1231,6 +1361,12 @@ impl<'a> Parser<'a> {
         while self.eat_sym('\'') {
             primes += 1;
         }
+        // `\text{onehot}_m(y)`: the size as a subscript
+        let mut size_arg = None;
+        if name == "onehot" && primes == 0 && self.eat_sym('_') {
+            let group = self.group()?;
+            size_arg = Some(self.parse_all(group)?);
+        }
         let power = self.function_power_ahead(false);
         if let Some((len, _)) = power {
             self.pos += len;
@@ -1248,6 +1384,7 @@ impl<'a> Parser<'a> {
             while self.eat_sym(',') {
                 args.push(self.condition()?);
             }
+            args.extend(size_arg.take());
             let close = self.expect_sym(')')?;
             let e = applied(
                 &name,
@@ -1381,7 +1518,10 @@ impl<'a> Parser<'a> {
                 if matches!(name, "hat" | "tilde" | "bar" | "overline") {
                     if let ExprKind::Ident(n) = &inner.kind {
                         let mark = if name == "overline" { "bar" } else { name };
-                        inner = ident(format!("{n}{mark}"), inner.span);
+                        // `\hat{R}_{reg}(\theta)`: the marked name takes scripts and
+                        // arguments as any name does
+                        let span = t.span.join(self.prev_span());
+                        return self.name_use(format!("{n}{mark}"), span);
                     }
                 }
                 inner.span = t.span.join(self.prev_span());
@@ -1663,7 +1803,12 @@ impl<'a> Parser<'a> {
                 message: "a sum's subscript must start with its index".into(),
             });
         }
-        let mut body = self.product()?;
+        let depth = self.sum_indices.len();
+        self.sum_indices
+            .extend(indices.iter().map(|(i, _)| i.name.clone()));
+        let body = self.product();
+        self.sum_indices.truncate(depth);
+        let mut body = body?;
         let span = t.span.join(body.span);
         if !conditions.is_empty() {
             // a condition under the sum keeps the terms where it holds
@@ -2000,6 +2145,39 @@ fn base_name(e: &Expr) -> &str {
         ExprKind::Ident(n) => plain_name(n),
         ExprKind::Subscript { base, .. } => base_name(base),
         _ => "",
+    }
+}
+
+/// `base` indexed also by `index`: `s` becomes `s_i`, `x_k` becomes `x_{k,i}`.
+fn with_index(base: Expr, index: Ident, span: Span) -> Expr {
+    let index_expr = ident(index.name.clone(), index.span);
+    match base.kind {
+        ExprKind::Ident(name) => match name.split_once('_') {
+            None => ident(format!("{name}_{}", index.name), span),
+            Some((plain, sub)) if sub.chars().count() == 1 => {
+                let first = ident(sub.to_string(), base.span);
+                mk(
+                    ExprKind::Subscript {
+                        base: Box::new(ident(plain.to_string(), base.span)),
+                        indices: vec![first, index_expr],
+                    },
+                    span,
+                )
+            }
+            // `L_{CE}^{(i)}`: a label, then the index
+            Some(_) => mk(
+                ExprKind::Subscript {
+                    base: Box::new(ident(name.clone(), base.span)),
+                    indices: vec![index_expr],
+                },
+                span,
+            ),
+        },
+        ExprKind::Subscript { base, mut indices } => {
+            indices.push(index_expr);
+            mk(ExprKind::Subscript { base, indices }, span)
+        }
+        kind => mk(kind, span),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::chains::{read_chains, undefined_derivative, Skip, SkipReason};
 use super::context::Assumption;
+use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{find_math, find_math_in_cells, DocKind};
 use crate::diagnostic::Diagnostic;
@@ -43,6 +44,39 @@ pub struct Unit {
     /// What the reader assumed where the text said nothing: a refutation that rests
     /// on one is not a refutation of what the text says.
     pub assumptions: Vec<Assumption>,
+    /// Other readings the text allows (`\log` to base 10 when it does not say which
+    /// base): a refutation stands only when every one of them refutes the step too.
+    pub alternatives: Vec<Alternative>,
+}
+
+/// The same chain read another way the text allows.
+#[derive(Clone, Debug)]
+pub struct Alternative {
+    pub file: ast::File,
+    /// What the main reading assumed: "`\log` is the natural log".
+    pub assumption: String,
+    /// This reading: "`\log` read as the log to base 10".
+    pub reading: String,
+}
+
+/// The file of one chain with only its step `k` (1-based): the chain's
+/// declarations, its part `k - 1` as the start and part `k` as the one step. Used
+/// when lowering refuses the chain as a whole (a matrix among scalars), so the
+/// other steps are still checked.
+pub fn single_step(file: &ast::File, k: usize) -> Option<ast::File> {
+    let mut file = file.clone();
+    let item = file.items.last_mut()?;
+    let ast::ItemKind::Derive(derive) = &mut item.kind else {
+        return None;
+    };
+    if k == 0 || k > derive.steps.len() {
+        return None;
+    }
+    if k > 1 {
+        derive.start = derive.steps[k - 2].rhs.clone();
+    }
+    derive.steps = vec![derive.steps[k - 1].clone()];
+    Some(file)
 }
 
 /// Reads a Markdown or LaTeX document; `side` holds the `--defs` items (their
@@ -90,9 +124,28 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
             });
             continue;
         }
+        let mut alternatives = Vec::new();
+        if chain.log_unsettled {
+            for base in LogBase::OTHERS {
+                let mut other = chain.clone();
+                for p in other.parts.iter_mut() {
+                    *p = with_log_base(p, base);
+                }
+                for d in other.definitions.iter_mut() {
+                    d.body = with_log_base(&d.body, base);
+                }
+                alternatives.push(Alternative {
+                    file: chain_file(&other, &side_items, &side),
+                    assumption: "`\\log` is the natural log (the text does not say which base)"
+                        .into(),
+                    reading: format!("`\\log` read as {}", base.describe()),
+                });
+            }
+        }
         document.units.push(Unit {
             name: chain.name.clone(),
             file: chain_file(chain, &side_items, &side),
+            alternatives,
             steps: chain.ops.len(),
             span,
             context: chain.context.clone(),

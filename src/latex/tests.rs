@@ -677,8 +677,9 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
         ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
         // the same claim without a condition is a real mistake
         ("$$|t| = t$$", 1, "refuted", ""),
-        // a condition on a class index cannot be attached: unknown, named
-        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "unknown", "could not attach"),
+        // a condition on a class index is a condition of the check: for k ≠ y the
+        // entry is s_k, so the `- 1` is a real slip
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "refuted", "under `k \\neq y` (line 3)"),
         // one-hot / class index: `k = y` in a case label makes y an index in 1..m
         ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\frac{\\partial L}{\\partial z_k} = \\begin{cases} \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1 & k = y \\\\ \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} & k \\neq y \\end{cases}$$", 3, "checked", ""),
         // a limit said in words

@@ -100,6 +100,11 @@ pub struct Obligation {
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
+    /// For a dimension label: other shapes the left side may mean (the other
+    /// layout of a derivative); the label holds at a point if one of them matches.
+    pub other_sizes: Vec<Vec<ExprId>>,
+    /// A dimension label (`dims(X) = [r, c]`): only the shapes are compared.
+    pub label: bool,
 }
 
 /// A net declared in the file, with its shapes (`None` when a layer has an error).
@@ -570,11 +575,25 @@ impl Lowerer {
 
     fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
         self.sites.clear();
+        if let Some(label) = self.label_sizes(&claim.lhs, &claim.rhs) {
+            let text_span = claim.lhs.span.join(claim.rhs.span);
+            let expect = claim.expect.map(|e| e.verdict);
+            self.push_label(
+                label,
+                Origin::Claim,
+                claim.name.clone(),
+                span,
+                text_span,
+                expect,
+            );
+            return;
+        }
         let lowered = (|| {
-            let conditions = self.conditions(&claim.conditions)?;
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
             let rhs = self.side(&claim.rhs, frame)?;
+            // after the sides, so a condition may name a free index they use
+            let conditions = self.conditions(&claim.conditions)?;
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             Ok((conditions, lhs, rhs, tolerance, sizes))
@@ -598,6 +617,8 @@ impl Lowerer {
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
                     sizes,
+                    other_sizes: Vec::new(),
+                    label: false,
                 });
             }
             Err(d) => self.diagnostics.push(d),
@@ -634,14 +655,55 @@ impl Lowerer {
         Ok(Some(default_tolerance(&claim.rhs)))
     }
 
+    /// A dimension label as an obligation: both sides are 0 and only the shapes
+    /// are compared (at every sample point, as for any tensor claim).
+    #[allow(clippy::type_complexity)]
+    fn push_label(
+        &mut self,
+        label: Result<(Vec<ExprId>, Vec<Vec<ExprId>>, Vec<ExprId>), Diagnostic>,
+        origin: Origin,
+        name: Option<String>,
+        span: Span,
+        text_span: Span,
+        expect: Option<Expected>,
+    ) {
+        match label {
+            Ok((shape, other_sizes, label)) => {
+                let zero = self.store.zero();
+                self.obligations.push(Obligation {
+                    origin,
+                    name,
+                    span,
+                    text_span,
+                    lhs: zero,
+                    rhs: zero,
+                    op: RelOp::Eq,
+                    tolerance: None,
+                    conditions: Vec::new(),
+                    expect,
+                    derivatives: Vec::new(),
+                    sizes: Some((shape, label)),
+                    other_sizes,
+                    label: true,
+                });
+            }
+            Err(d) => self.diagnostics.push(d),
+        }
+    }
+
     fn lower_derive(&mut self, derive: &ast::Derive) {
-        let conditions = match self.conditions(&derive.conditions) {
-            Ok(c) => c,
-            Err(d) => {
-                self.diagnostics.push(d);
+        if let [step] = derive.steps.as_slice() {
+            if let Some(label) = self.label_sizes(&derive.start, &step.rhs) {
+                let origin = Origin::Step {
+                    chain: derive.name.clone(),
+                    step: 1,
+                };
+                let expect = step.expect.or(derive.expect).map(|e| e.verdict);
+                let name = derive.name.clone();
+                self.push_label(label, origin, name, step.rhs.span, step.rhs.span, expect);
                 return;
             }
-        };
+        }
         self.sites.clear();
         let mut exprs: Vec<&ast::Expr> = vec![&derive.start];
         exprs.extend(derive.steps.iter().map(|s| &s.rhs));
@@ -652,36 +714,34 @@ impl Lowerer {
                 return;
             }
         };
-        let mut previous: Option<(ExprId, Vec<DerivativeSite>)> =
-            match self.side(&derive.start, frame) {
-                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
-                Err(d) => {
-                    self.diagnostics.push(d);
-                    None
-                }
-            };
-        for (k, step) in derive.steps.iter().enumerate() {
+        // the sides first, so a condition may name a free index they use (`where i != j`)
+        let mut sides: Vec<Option<(ExprId, Vec<DerivativeSite>)>> = Vec::new();
+        for e in &exprs {
             self.sites.clear();
-            let current = match self.side(&step.rhs, frame) {
-                Ok(e) => Some((e, std::mem::take(&mut self.sites))),
+            match self.side(e, frame) {
+                Ok(id) => sides.push(Some((id, std::mem::take(&mut self.sites)))),
                 Err(d) => {
                     self.diagnostics.push(d);
-                    None
+                    sides.push(None);
                 }
-            };
-            let previous_ast = if k == 0 {
-                &derive.start
-            } else {
-                &derive.steps[k - 1].rhs
-            };
-            let sizes = match self.side_sizes(previous_ast, &step.rhs, frame) {
+            }
+        }
+        let conditions = match self.conditions(&derive.conditions) {
+            Ok(c) => c,
+            Err(d) => {
+                self.diagnostics.push(d);
+                return;
+            }
+        };
+        for (k, step) in derive.steps.iter().enumerate() {
+            let sizes = match self.side_sizes(exprs[k], &step.rhs, frame) {
                 Ok(sizes) => sizes,
                 Err(d) => {
                     self.diagnostics.push(d);
                     None
                 }
             };
-            if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&previous, &current) {
+            if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&sides[k], &sides[k + 1]) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
@@ -702,9 +762,10 @@ impl Lowerer {
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
                     sizes,
+                    other_sizes: Vec::new(),
+                    label: false,
                 });
             }
-            previous = current;
         }
     }
 
@@ -1081,6 +1142,15 @@ impl Lowerer {
             if matches!(Self::lookup_local(locals, n), Some(Local::VectorExpr { .. })));
         if bound_expr || !matches!(base.kind, ExprKind::Ident(_)) {
             return self.tensor_subscript(base, indices, span, locals);
+        }
+        // an entry of a named matrix expression (`def A = softmax(Q K^T)`: `A_(s,t)`)
+        if let ExprKind::Ident(name) = &base.kind {
+            let named_matrix = Self::lookup_local(locals, name).is_none()
+                && matches!(self.names.get(name), Some((Entity::Def(def), _))
+                    if def.params.is_empty() && def.index.is_none());
+            if named_matrix && matches!(self.shape_of(base, locals)?, tensor::Shape::Matrix(..)) {
+                return self.tensor_subscript(base, indices, span, locals);
+            }
         }
         let (sym, size) = match &base.kind {
             ExprKind::Ident(name) => {

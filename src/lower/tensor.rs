@@ -338,6 +338,9 @@ impl Lowerer {
                 };
                 self.component(e, row, col, &mut Vec::new())
             }
+            // a number against a vector or matrix: the sizes differ (a number is
+            // 1 × 1), so the claim is refuted as a shape mistake wherever they do
+            Shape::Scalar => self.expr(e, &mut Vec::new()),
             _ => Err(err(
                 e.span,
                 format!(
@@ -347,6 +350,82 @@ impl Lowerer {
                 ),
             )),
         }
+    }
+
+    /// Rows × columns of a shape: a column of n is n × 1, a row 1 × n, a number
+    /// has none (it compares as 1 × 1 and is shown as "a number").
+    fn shape_sizes(&mut self, shape: Shape, at: Span) -> Result<Vec<ExprId>, Diagnostic> {
+        let one = self.store.one();
+        Ok(match shape {
+            Shape::Scalar => Vec::new(),
+            Shape::Col(n) => vec![n, one],
+            Shape::Row(n) => vec![one, n],
+            Shape::Matrix(r, c) => vec![r, c],
+            Shape::Literal | Shape::OnesRow => {
+                return Err(err(at, "cannot tell the shape of this expression"))
+            }
+        })
+    }
+
+    /// A dimension label `dims(X) = [r, c]` (`[n]` a column, `[]` a number): the
+    /// shape of `X` against the label's. Further arguments (`dims(X^T, X)`) are
+    /// readings the label may also mean; a derivative by a vector or matrix may
+    /// be laid out either way, so its transpose is one too. Returns the sizes to
+    /// compare first, the other readings, and the label's sizes; `None` when the
+    /// claim is not a label.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn label_sizes(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<Result<(Vec<ExprId>, Vec<Vec<ExprId>>, Vec<ExprId>), Diagnostic>> {
+        let ExprKind::Call { func, args, .. } = &lhs.kind else {
+            return None;
+        };
+        if func.name != "dims" || args.is_empty() || self.names.contains_key("dims") {
+            return None;
+        }
+        let ExprKind::Vector(items) = &rhs.kind else {
+            return Some(Err(err(
+                rhs.span,
+                "a dimension label is a list of sizes: `dims(X) = [rows, columns]`",
+            )));
+        };
+        Some((|| {
+            let one = self.store.one();
+            let mut label = Vec::new();
+            for item in items {
+                label.push(self.expr(item, &mut Vec::new())?);
+            }
+            match label.len() {
+                0 | 2 => {}
+                1 => label.push(one),
+                _ => return Err(err(rhs.span, "a dimension label has at most two sizes")),
+            }
+            let mut readings = Vec::new();
+            for a in args {
+                let shape = self.shape_of(&a.value, &Vec::new())?;
+                let sizes = self.shape_sizes(shape, a.value.span)?;
+                readings.push(sizes.clone());
+                if mentions_derivative(&a.value) && sizes.len() == 2 {
+                    readings.push(vec![sizes[1], sizes[0]]);
+                }
+            }
+            // a number is 1 × 1: a label of 1 × 1 on it holds as written
+            let normal = |s: &Vec<ExprId>| {
+                if s.is_empty() {
+                    vec![one, one]
+                } else {
+                    s.clone()
+                }
+            };
+            let first = readings
+                .iter()
+                .position(|r| normal(r) == normal(&label))
+                .unwrap_or(0);
+            let primary = readings.remove(first);
+            Ok((primary, readings, label))
+        })())
     }
 
     /// Both sides' sizes for a tensor claim (`None` for a scalar claim).
@@ -440,6 +519,12 @@ impl Lowerer {
                 locals,
             ),
             ExprKind::Grad { var, body } => {
+                // `∇_oa L` for a named expression `oa` means what `d L / d oa` means
+                if let Some(d) =
+                    self.intermediate_derivative(body, var, 1, e.span, row.or(col), locals)?
+                {
+                    return Ok(d);
+                }
                 let var_entry = self.component(var, row, col, locals)?;
                 let body_id = self.expr(body, locals)?;
                 self.derivative(body_id, var_entry, 1, e.span)
@@ -683,8 +768,30 @@ impl Lowerer {
         match name {
             "softmax" => {
                 let v = arg(0)?;
-                let Shape::Col(n) = self.shape_of(v, locals)? else {
-                    return Err(err(v.span, "softmax takes a vector"));
+                let n = match self.shape_of(v, locals)? {
+                    Shape::Col(n) => n,
+                    // a matrix row by row (PyTorch's dim = -1): each row sums to 1
+                    Shape::Matrix(_, n) => {
+                        let (Some(r), Some(c)) = (row, col) else {
+                            return Err(err(
+                                span,
+                                "softmax of a matrix is a matrix: it needs two indices",
+                            ));
+                        };
+                        let top = self.component(v, Some(r), Some(c), locals)?;
+                        let top = self.store.call1(Func::Exp, top);
+                        let (k, kid) = self.fresh_index();
+                        let entry = self.component(v, Some(r), Some(kid), locals)?;
+                        let term = self.store.call1(Func::Exp, entry);
+                        let total = self.sum_over(k, n, term);
+                        return Ok(self.store.div(top, total));
+                    }
+                    _ => {
+                        return Err(err(
+                            v.span,
+                            "softmax takes a vector or a matrix (row by row)",
+                        ))
+                    }
                 };
                 let top = self.component(v, Some(index), None, locals)?;
                 let top = self.store.call1(Func::Exp, top);
@@ -703,7 +810,14 @@ impl Lowerer {
                 Ok(self.store.product(vec![delta, entry]))
             }
             "onehot" => {
-                let class = self.expr(arg(0)?, locals)?;
+                // `onehot(y, m)` with `y` declared nowhere: a class, an index in 1..=m
+                let class = match (&arg(0)?.kind, args.get(1)) {
+                    (ExprKind::Ident(y), Some(size)) if !self.is_declared(y, locals) => {
+                        let size = self.expr(&size.value, &mut locals.clone())?;
+                        self.index_name(y, size, span, locals)?
+                    }
+                    _ => self.expr(arg(0)?, locals)?,
+                };
                 Ok(self.store.call(Func::Delta, vec![index, class]))
             }
             "jacobian" => {
@@ -832,4 +946,20 @@ fn uses_as_vector(body: &ast::Expr, param: &str) -> bool {
         stack.extend(e.children());
     }
     false
+}
+
+/// Whether a derivative (or gradient) is written anywhere in `e`.
+fn mentions_derivative(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::Derivative { .. } | ExprKind::Grad { .. } => true,
+        ExprKind::Call { args, .. } => args.iter().any(|a| mentions_derivative(&a.value)),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+            mentions_derivative(lhs) || mentions_derivative(rhs)
+        }
+        ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+            mentions_derivative(x)
+        }
+        ExprKind::Subscript { base, .. } => mentions_derivative(base),
+        _ => false,
+    }
 }

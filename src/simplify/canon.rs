@@ -197,6 +197,11 @@ impl<'s> Ctx<'s> {
             self.step(RuleId::SumOfConstant, id, out);
             return out;
         }
+        if self.is_whole_onehot(index, lower, upper, body) {
+            let one = self.store.one();
+            self.step(RuleId::OneHotSum, id, one);
+            return one;
+        }
         match self.store.node(body).clone() {
             Node::Add(terms) => {
                 let sums: Vec<ExprId> = terms
@@ -214,6 +219,16 @@ impl<'s> Ctx<'s> {
                 let out = self.sum(sums);
                 self.step(RuleId::SumLinear, id, out);
                 out
+            }
+            Node::Call(Func::Delta, _) => {
+                // Σ_j δ(i, j) → 1 when i ranges over the sum's range
+                match self.contract_delta(index, lower, upper, &[body]) {
+                    Some(out) => {
+                        self.step(RuleId::SumOfDelta, id, out);
+                        out
+                    }
+                    None => id,
+                }
             }
             Node::Mul(factors) => {
                 // Σ_j δ(i, j)·f(j) → f(i) when i ranges over the sum's range
@@ -242,6 +257,33 @@ impl<'s> Ctx<'s> {
             }
             _ => id,
         }
+    }
+
+    /// Whether `Σ_(index=lower)^upper body` is `Σ_(i=1)^n e_i` for a one-hot `e`
+    /// of size `n` (its entries sum to 1).
+    fn is_whole_onehot(
+        &self,
+        index: crate::expr::Symbol,
+        lower: ExprId,
+        upper: ExprId,
+        body: ExprId,
+    ) -> bool {
+        if !self.store.as_num(lower).is_some_and(|l| l.is_one()) {
+            return false;
+        }
+        let Node::Index(base, idx) = self.store.node(body) else {
+            return false;
+        };
+        if idx.len() != 1 || self.store.as_sym(idx[0]) != Some(index) {
+            return false;
+        }
+        let Some(vector) = self.store.as_sym(*base) else {
+            return false;
+        };
+        matches!(
+            self.domains.get(vector),
+            Some(crate::domain::VarDomain::OneHot { size }) if *size == upper
+        )
     }
 
     /// Alpha-renames a sum's index to a name fixed by the sum's nesting height and
@@ -638,6 +680,22 @@ impl<'s> Ctx<'s> {
             let out = self.num(v);
             self.step(RuleId::ConstantCall, id, out);
             return out;
+        }
+        if let (Func::Delta, [a, b]) = (f, args) {
+            // δ(i, j) → 0 where i ≠ j is shown (a claim's `where i != j`)
+            let minus_b = self.store.neg(*b);
+            let difference = self.store.sum(vec![*a, minus_b]);
+            let difference = self.canonical_local(difference);
+            if super::rules::may_fire(
+                RuleId::DeltaOfDistinct,
+                self.store,
+                &self.domains,
+                difference,
+            ) {
+                let out = self.store.zero();
+                self.step(RuleId::DeltaOfDistinct, id, out);
+                return out;
+            }
         }
         match f {
             Func::Sqrt => {

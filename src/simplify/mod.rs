@@ -17,6 +17,7 @@ pub mod poly;
 pub(crate) mod proptests;
 pub mod rules;
 pub mod sign;
+mod sums;
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
@@ -213,11 +214,20 @@ fn prove_once(n: &mut Normalizer, lhs: ExprId, rhs: ExprId) -> Result<Option<Pro
     let rl = n.ratfn(nl)?;
     let rr = n.ratfn(nr)?;
     let difference = rl.sub(&rr, n.budget_terms())?;
-    if !difference.is_zero() && !delta_round_is_zero(n, &difference)? {
+    let zero = difference.is_zero() || delta_round_is_zero(n, &difference)?;
+    let by_roots = !zero
+        && n.reduce_roots(&difference.num)?
+            .is_some_and(|r| r.is_zero());
+    if !zero && !by_roots {
         return Ok(None);
     }
     let common = n.ratfn_expr(&rl);
-    let rule = rules::rule_of(RuleId::RationalForm).name;
+    let rule = rules::rule_of(if by_roots {
+        RuleId::RootAtom
+    } else {
+        RuleId::RationalForm
+    })
+    .name;
     for (trace, from) in [(&mut lhs_trace, nl), (&mut rhs_trace, nr)] {
         if from != common && trace.len() < MAX_TRACE_STEPS {
             trace.push(TraceStep {

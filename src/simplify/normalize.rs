@@ -23,6 +23,8 @@ use std::collections::HashMap;
 const MAX_RATFN_DEPTH: usize = 200;
 /// Integer powers of sums are expanded only up to this exponent.
 const MAX_EXPANDED_POWER: i64 = 64;
+/// Roots `u^(1/q)` of sums are one atom each up to this degree.
+const MAX_ROOT_DEGREE: u32 = 12;
 
 /// Why normalization stopped.
 #[derive(Clone, Debug)]
@@ -48,6 +50,8 @@ pub(crate) struct Normalizer<'s> {
     atom_ids: HashMap<ExprId, AtomId>,
     memo: HashMap<ExprId, ExprId>,
     ratfn_memo: HashMap<ExprId, RatFn>,
+    /// Atoms that are roots `u^(1/q)` of a sum `u`: the base and the degree.
+    roots: HashMap<AtomId, (ExprId, u32)>,
     budget: Budget,
     start_len: usize,
 }
@@ -65,6 +69,7 @@ impl<'s> Normalizer<'s> {
             atom_ids: HashMap::new(),
             memo: HashMap::new(),
             ratfn_memo: HashMap::new(),
+            roots: HashMap::new(),
             budget: budget.clone(),
             start_len,
         }
@@ -126,7 +131,8 @@ impl<'s> Normalizer<'s> {
                 let out = self.ctx.local(id);
                 self.pythagorean_factors(out)
             }
-            Node::Add(_) | Node::Sum { .. } => Ok(self.ctx.local(id)),
+            Node::Add(_) => Ok(self.ctx.local(id)),
+            Node::Sum { .. } => self.normalize_sum(id),
             Node::Pow(b, e) => {
                 if let Some(out) = self.pythagorean(b, e)? {
                     self.ctx.step(RuleId::Pythagorean, id, out);
@@ -447,6 +453,35 @@ impl<'s> Normalizer<'s> {
                         let a = self.atom(b);
                         RatFn::atom(a, r)
                     }
+                    Some(r)
+                        if !r.is_integer()
+                            && self.ctx.store.as_num(b).is_none()
+                            && r.denom().to_u32().is_some_and(|q| q <= MAX_ROOT_DEGREE) =>
+                    {
+                        // u^(p/q) = u^⌊p/q⌋·(u^(1/q))^(p − q⌊p/q⌋): one atom per root,
+                        // so u^(3/2) and u·u^(1/2) meet (`reduce_roots` folds
+                        // (u^(1/q))^q back to u)
+                        let q_deg = r.denom().to_u32().unwrap_or(1);
+                        let whole = r.floor();
+                        let rest = (&r - &whole) * BigRational::from_integer(BigInt::from(q_deg));
+                        let inv_q = self
+                            .ctx
+                            .num(BigRational::new(BigInt::one(), BigInt::from(q_deg)));
+                        let root = self.ctx.pow(b, inv_q);
+                        let a = self.atom(root);
+                        self.roots.insert(a, (b, q_deg));
+                        let root_part = RatFn::atom(a, rest);
+                        let n = whole.to_integer().to_i64().unwrap_or(i64::MAX);
+                        if n == 0 {
+                            root_part
+                        } else if n.abs() <= MAX_EXPANDED_POWER {
+                            let base = self.ratfn_at(b, depth + 1)?;
+                            base.pow(n, limit)?.mul(&root_part, limit)?
+                        } else {
+                            let a = self.atom(e);
+                            RatFn::atom(a, q(1))
+                        }
+                    }
                     _ => {
                         let a = self.atom(e);
                         RatFn::atom(a, q(1))
@@ -462,8 +497,51 @@ impl<'s> Normalizer<'s> {
         Ok(out)
     }
 
+    /// `p` with every power of a root atom `(u^(1/q))^e` written as
+    /// `u^k·(u^(1/q))^(e − qk)` with `0 ≤ e − qk < q` (an identity wherever the
+    /// root is defined), so that a numerator that vanishes only through
+    /// `(u^(1/q))^q = u` reduces to zero. `None` when `p` has no such power.
+    pub fn reduce_roots(&mut self, p: &Poly) -> Result<Option<RatFn>, Abort> {
+        let limit = self.budget.max_terms;
+        let roots = self.roots.clone();
+        let needs = p.terms.keys().any(|m| {
+            m.0.iter().any(|(a, e)| {
+                roots.get(a).is_some_and(|&(_, qd)| {
+                    let qd = BigRational::from_integer(BigInt::from(qd));
+                    e.is_negative() || *e >= qd
+                })
+            })
+        });
+        if !needs {
+            return Ok(None);
+        }
+        let mut acc = RatFn::constant(BigRational::zero());
+        for (m, c) in p.terms.clone() {
+            let mut term = RatFn::constant(c);
+            for (a, e) in m.0 {
+                let Some(&(base, qd)) = roots.get(&a) else {
+                    term = term.mul(&RatFn::atom(a, e), limit)?;
+                    continue;
+                };
+                let qr = BigRational::from_integer(BigInt::from(qd));
+                let k = (&e / &qr).floor();
+                let left = &e - &k * &qr;
+                let k = k.to_integer().to_i64().unwrap_or(i64::MAX);
+                if k.abs() > MAX_EXPANDED_POWER {
+                    return Ok(None);
+                }
+                let b = self.ratfn(base)?;
+                term = term
+                    .mul(&b.pow(k, limit)?, limit)?
+                    .mul(&RatFn::atom(a, left), limit)?;
+            }
+            acc = acc.add(&term, limit)?;
+        }
+        Ok(Some(acc))
+    }
+
     /// A monomial as a canonical expression.
-    fn monomial_expr(&mut self, m: &Monomial) -> ExprId {
+    pub(super) fn monomial_expr(&mut self, m: &Monomial) -> ExprId {
         let mut factors = Vec::with_capacity(m.0.len());
         for (a, e) in &m.0 {
             let base = self.atoms[*a as usize];
@@ -494,7 +572,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// `exp(a)` for a normal `a`: sums split, multiples to powers, `exp(ln u) → u`.
-    fn exp_of(&mut self, a: ExprId) -> Result<ExprId, Abort> {
+    pub(super) fn exp_of(&mut self, a: ExprId) -> Result<ExprId, Abort> {
         let before = self.ctx.store.call1(Func::Exp, a);
         if self.ctx.store.as_num(a).is_some_and(|r| r.is_zero()) {
             return Ok(self.ctx.store.one());

@@ -52,6 +52,12 @@ pub enum RuleId {
     SumLinear,
     SumConstantFactor,
     SumOfConstant,
+    SumExpand,
+    GeometricSum,
+    RootAtom,
+    OneHotSum,
+    DeltaOfDistinct,
+    SumExchange,
     // ----- structure -----
     PiecewiseDecided,
     CaseSplit,
@@ -90,6 +96,13 @@ pub enum SideCondition {
     SameRange,
     /// the sum's range is not negative: upper ≥ lower − 1
     NonnegativeRange,
+    /// no sum's bounds depend on the index of another sum in the nest
+    IndependentRanges,
+    /// the difference of the two arguments is shown `≠ 0`
+    DistinctArguments,
+    /// a non-integer power is defined only for a base `≥ 0` (a negative base
+    /// makes both sides undefined), where `(u^(1/q))^q = u`
+    RootDefined,
 }
 
 impl SideCondition {
@@ -109,6 +122,9 @@ impl SideCondition {
             SideCondition::IndexArguments => "index_arguments",
             SideCondition::SameRange => "same_range",
             SideCondition::NonnegativeRange => "nonnegative_range",
+            SideCondition::IndependentRanges => "independent_ranges",
+            SideCondition::DistinctArguments => "distinct_arguments",
+            SideCondition::RootDefined => "root_defined",
         }
     }
 
@@ -124,6 +140,8 @@ impl SideCondition {
                 sign::is_nonnegative(store, domains, subject)
             }
             SideCondition::RealArgument => sign::is_real(store, subject),
+            // `subject` is `i − j`
+            SideCondition::DistinctArguments => sign::is_nonzero(store, domains, subject),
             SideCondition::IndexArguments => match store.node(subject) {
                 crate::expr::Node::Sym(s) => domains.is_integer(*s),
                 _ => false,
@@ -134,7 +152,9 @@ impl SideCondition {
             | SideCondition::SignDecided
             | SideCondition::ConditionDecided
             | SideCondition::DenominatorRecorded
-            | SideCondition::SameRange => true,
+            | SideCondition::SameRange
+            | SideCondition::IndependentRanges
+            | SideCondition::RootDefined => true,
         }
     }
 }
@@ -201,6 +221,12 @@ static RULES: &[Rule] = &[
     rule(R::SumLinear, "sum_linear", "Σ_j (a_j + b_j) → Σ_j a_j + Σ_j b_j", None),
     rule(R::SumConstantFactor, "sum_constant_factor", "Σ_j c·a_j → c·Σ_j a_j when c does not depend on j", None),
     rule(R::SumOfConstant, "sum_of_constant", "Σ_(j=l)^u c → (u − l + 1)·c when c does not depend on j", Some(C::NonnegativeRange)),
+    rule(R::SumExpand, "sum_expand", "Σ_j p(j)/q(j) → Σ over the monomials m of p of Σ_j m/q(j) (the body expanded, each term summed on its own)", None),
+    rule(R::GeometricSum, "geometric_sum", "Σ_(k=l)^u exp(a·k) → (exp(a·(u + 1)) − exp(a·l))/(exp(a) − 1) for integer bounds with u ≥ l − 1; a ≠ 0 shown or recorded", Some(C::NonzeroBaseOrRecorded)),
+    rule(R::RootAtom, "root_atom", "u^(p/q) → u^⌊p/q⌋·(u^(1/q))^(p − q⌊p/q⌋) for a sum u, read with one atom u^(1/q); (u^(1/q))^q → u in the numerator of a difference", Some(C::RootDefined)),
+    rule(R::OneHotSum, "onehot_sum", "Σ_(i=1)^n e_i → 1 for a one-hot e of size n", Some(C::SameRange)),
+    rule(R::DeltaOfDistinct, "delta_of_distinct", "δ(i, j) → 0 where i ≠ j is shown", Some(C::DistinctArguments)),
+    rule(R::SumExchange, "sum_exchange", "Σ_i f(i)·Σ_j g(i, j) → Σ_j Σ_i f(i)·g(i, j): a nest of sums over one product re-nested in one canonical order", Some(C::IndependentRanges)),
     rule(R::PiecewiseDecided, "piecewise_decided", "a piecewise expression whose first true condition is decided takes that branch", Some(C::ConditionDecided)),
     rule(R::CaseSplit, "case_split", "prove separately for t > 0, t = 0 and t < 0, where t is the argument of H, sign, abs, relu or a piecewise condition", None),
     rule(R::RationalForm, "rational_form", "both sides to one fraction N/D over atoms (symbols and non-polynomial subterms); N expands to the zero polynomial", Some(C::DenominatorRecorded)),

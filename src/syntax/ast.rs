@@ -291,6 +291,47 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// The direct sub-expressions, mutably, in source order (for rewrites of the tree).
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Number(_) | ExprKind::Ident(_) | ExprKind::Path(_) => Vec::new(),
+            ExprKind::Call { args, .. } => args.iter_mut().map(|a| &mut a.value).collect(),
+            ExprKind::Subscript { base, indices } => std::iter::once(&mut **base)
+                .chain(indices.iter_mut())
+                .collect(),
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
+                vec![&mut **lhs, &mut **rhs]
+            }
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Abs(x) | ExprKind::Norm(x) => {
+                vec![&mut **x]
+            }
+            ExprKind::Vector(xs) | ExprKind::And(xs) => xs.iter_mut().collect(),
+            ExprKind::Piecewise {
+                branches,
+                otherwise,
+            } => branches
+                .iter_mut()
+                .flat_map(|(v, c)| [v, c])
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+            ExprKind::Sum {
+                lower, upper, body, ..
+            } => lower
+                .as_deref_mut()
+                .into_iter()
+                .chain(upper.as_deref_mut())
+                .chain([&mut **body])
+                .collect(),
+            ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+                vec![&mut **var, &mut **body]
+            }
+            ExprKind::Limit { to, body, .. } => match to {
+                LimitPoint::Finite(p) => vec![&mut **p, &mut **body],
+                _ => vec![&mut **body],
+            },
+        }
+    }
+
     /// The direct sub-expressions, in source order (for walks over the tree).
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {

@@ -1,0 +1,489 @@
+//! `nabla check --format html`: one self-contained page (no network, no
+//! script) a person reads in a browser: a summary, then per file every claim
+//! and step with its math as MathML from nabla's own reading of it, a badge,
+//! the location, the context and rule trace behind a disclosure, a plot of
+//! both sides for every refuted scalar step and a table of the entries for a
+//! refuted vector claim; a document is also shown as its own text with each
+//! checked formula marked in place.
+
+pub mod mathml;
+pub mod plot;
+
+use crate::check::Verdict;
+use crate::lower::{Obligation, Origin};
+use crate::report::{self, FileReport, ResultRow};
+use crate::syntax::ast::{self, Expected, Expr, ItemKind, RelOp};
+use mathml::escape;
+use std::fmt::Write as _;
+
+/// The two sides of a claim or step as nabla read them (for a step, the
+/// expression before it on the left).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sides {
+    pub lhs: Option<Expr>,
+    pub op: RelOp,
+    pub rhs: Expr,
+}
+
+/// What a refuted step shows besides its counterexample.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picture {
+    Plot(plot::Plot),
+    Entries(plot::EntryTable),
+}
+
+/// The plot (a scalar step) or the entry table (a vector or matrix claim) of
+/// obligation `ob`, refuted at `cx`.
+pub fn picture(
+    program: &crate::lower::Program,
+    ob: &Obligation,
+    cx: &crate::check::Counterexample,
+) -> Option<Picture> {
+    let (store, domains) = (&program.store, &program.domains);
+    match &ob.sizes {
+        None => plot::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
+            .filter(|p| !p.samples.is_empty())
+            .map(Picture::Plot),
+        Some((sizes, _)) => {
+            plot::entry_table(store, domains, (ob.lhs, ob.rhs), sizes, cx).map(Picture::Entries)
+        }
+    }
+}
+
+/// The sides of obligation `ob` in `file`: the claim it came from, or the step
+/// and the expression before it in its chain.
+pub fn sides_of(file: &ast::File, ob: &Obligation) -> Option<Sides> {
+    let within = |e: &Expr| e.span.start >= ob.span.start && e.span.end <= ob.span.end;
+    for item in &file.items {
+        match (&item.kind, &ob.origin) {
+            (ItemKind::Claim(c), Origin::Claim) if within(&c.lhs) && within(&c.rhs) => {
+                return Some(Sides {
+                    lhs: Some(c.lhs.clone()),
+                    op: c.op,
+                    rhs: c.rhs.clone(),
+                });
+            }
+            (ItemKind::Derive(d), Origin::Step { step, .. }) => {
+                let Some(s) = d.steps.get(step.wrapping_sub(1)) else {
+                    continue;
+                };
+                if s.span != ob.span && !within(&s.rhs) {
+                    continue;
+                }
+                let before = match step {
+                    1 => &d.start,
+                    k => &d.steps[k - 2].rhs,
+                };
+                return Some(Sides {
+                    lhs: Some(before.clone()),
+                    op: s.op,
+                    rhs: s.rhs.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+const STYLE: &str = r#"
+:root { --ok: #1b7f3b; --bad: #c92a2a; --unk: #a86400; --ink: #1d1d1f; --mute: #5f6368; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+  margin: 0; background: #f6f7f9; }
+header { background: #fff; border-bottom: 1px solid #ddd; padding: 18px 32px 12px; }
+h1 { margin: 0 0 8px; font-size: 22px; }
+h1 span { color: var(--mute); font-weight: normal; font-size: 15px; }
+main { padding: 8px 32px 40px; max-width: 1100px; }
+.totals { display: flex; gap: 10px; flex-wrap: wrap; margin: 6px 0; }
+.total { border-radius: 8px; padding: 6px 14px; background: #f0f1f3; font-size: 14px; }
+.total b { font-size: 20px; margin-right: 4px; }
+.total.proved b, .total.checked b { color: var(--ok); }
+.total.refuted b { color: var(--bad); }
+.total.unknown b { color: var(--unk); }
+.verdict-line { margin: 4px 0 0; color: var(--mute); }
+.verdict-line.failed { color: var(--bad); font-weight: 600; }
+nav ul { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; }
+nav a { color: #1a56b0; text-decoration: none; }
+section.file { background: #fff; border: 1px solid #e1e3e6; border-radius: 10px; margin: 20px 0; padding: 6px 20px 14px; }
+section.file h2 { font-size: 17px; margin: 10px 0 2px; font-family: ui-monospace, Menlo, monospace; }
+.counts { color: var(--mute); font-size: 13px; margin: 0 0 8px; }
+ol.rows { list-style: none; padding: 0; margin: 0; }
+li.row { border-top: 1px solid #eee; padding: 10px 0 8px; }
+.head { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
+.badge { display: inline-block; min-width: 92px; text-align: center; border-radius: 12px; padding: 1px 10px;
+  font-size: 13px; font-weight: 600; color: #fff; }
+.badge.proved { background: var(--ok); }
+.badge.checked { background: #2f9e44; }
+.badge.refuted { background: var(--bad); }
+.badge.unknown { background: var(--unk); }
+.where { font-family: ui-monospace, Menlo, monospace; font-size: 13px; color: var(--mute); }
+.title { font-weight: 600; }
+.expect { font-size: 13px; color: var(--mute); }
+.expect.failed { color: var(--bad); font-weight: 600; }
+.math { margin: 4px 0 2px 4px; overflow-x: auto; font-size: 17px; }
+.math math { text-align: left; }
+.math code { font-size: 14px; }
+.detail { margin: 2px 0; font-size: 14px; color: #333; overflow-wrap: anywhere; }
+details { margin: 4px 0; font-size: 13.5px; }
+summary { cursor: pointer; color: #1a56b0; }
+details ul { margin: 4px 0; padding-left: 22px; }
+details li { overflow-wrap: anywhere; }
+.trace { font-family: ui-monospace, Menlo, monospace; font-size: 12.5px; }
+svg.plot { display: block; max-width: 100%; height: auto; margin: 6px 0; font-family: system-ui, sans-serif; }
+.plot-caption { font-size: 13px; color: var(--mute); margin: 0; }
+table.entries { border-collapse: collapse; margin: 6px 12px 6px 0; display: inline-table; font-family: ui-monospace, Menlo, monospace; font-size: 13px; }
+table.entries caption { font-family: system-ui, sans-serif; color: var(--mute); text-align: left; white-space: nowrap; font-size: 12px; }
+table.entries td { border: 1px solid #ddd; padding: 2px 10px; text-align: right; min-width: 2.5em; }
+table.entries td.differ { background: #ffd8d8; font-weight: 700; color: var(--bad); }
+.diagnostics li { font-size: 13.5px; }
+.diagnostics .error { color: var(--bad); }
+pre.source { background: #fbfbfc; border: 1px solid #eee; padding: 10px 12px; white-space: pre-wrap;
+  font: 13px/1.55 ui-monospace, Menlo, monospace; max-height: 640px; overflow: auto; }
+pre.source mark { border-radius: 3px; padding: 0 1px; }
+pre.source mark.proved, pre.source mark.checked { background: #d3f9d8; }
+pre.source mark.refuted { background: #ffd8d8; }
+pre.source mark.unknown { background: #fff3bf; }
+pre.source a.pin { text-decoration: none; font-weight: 700; margin-left: 2px; font-family: system-ui, sans-serif; }
+a.pin.proved, a.pin.checked { color: var(--ok); }
+a.pin.refuted { color: var(--bad); }
+a.pin.unknown { color: var(--unk); }
+"#;
+
+/// The badge class and text of a verdict.
+fn badge(row: &ResultRow) -> (&'static str, &'static str) {
+    match row.verdict {
+        Verdict::Proved { .. } => ("proved", "✓ proved"),
+        Verdict::Checked { .. } => ("checked", "✓ checked"),
+        Verdict::Refuted { .. } => ("refuted", "✗ refuted"),
+        Verdict::Unknown { .. } => ("unknown", "? unknown"),
+    }
+}
+
+fn expectation(row: &ResultRow) -> Option<(bool, String)> {
+    let word = |e: Expected| match e {
+        Expected::Proved => "proved",
+        Expected::Checked => "checked",
+        Expected::Refuted => "refuted",
+    };
+    match (row.expected, row.passed) {
+        (Some(Expected::Refuted), true) => Some((false, "(expected)".into())),
+        (Some(e), false) => Some((true, format!("(expected {})", word(e)))),
+        (None, false) => Some((true, "(fails)".into())),
+        _ => None,
+    }
+}
+
+fn location(row: &ResultRow) -> String {
+    match row.cell {
+        Some(c) => format!("cell {c}:{}:{}", row.line, row.column),
+        None => format!("{}:{}", row.line, row.column),
+    }
+}
+
+/// The page for all reports.
+pub fn render(reports: &[FileReport]) -> String {
+    let s = report::summarize(reports);
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>nabla report</title>\n<style>",
+    );
+    out.push_str(STYLE);
+    out.push_str("</style>\n</head>\n<body>\n<header>\n");
+    let _ = writeln!(
+        out,
+        "<h1>nabla report <span>{} file{}</span></h1>",
+        s.files,
+        if s.files == 1 { "" } else { "s" }
+    );
+    out.push_str("<div class=\"totals\">");
+    for (class, n) in [
+        ("proved", s.proved),
+        ("checked", s.checked),
+        ("refuted", s.refuted),
+        ("unknown", s.unknown),
+    ] {
+        let _ = write!(out, "<div class=\"total {class}\"><b>{n}</b>{class}</div>");
+    }
+    out.push_str("</div>\n");
+    let failed = s.failed > 0 || s.errors > 0;
+    let _ = writeln!(
+        out,
+        "<p class=\"verdict-line{}\">{} as expected, {} failed, {} input error{}</p>",
+        if failed { " failed" } else { "" },
+        s.passed,
+        s.failed,
+        s.errors,
+        if s.errors == 1 { "" } else { "s" }
+    );
+    if reports.len() > 1 {
+        out.push_str("<nav><ul>");
+        for (k, r) in reports.iter().enumerate() {
+            let fs = report::summarize(std::slice::from_ref(r));
+            let mark = if fs.failed > 0 || fs.errors > 0 {
+                "✗"
+            } else {
+                "✓"
+            };
+            let _ = write!(
+                out,
+                "<li><a href=\"#file-{k}\">{mark} {}</a></li>",
+                escape(&r.source.name)
+            );
+        }
+        out.push_str("</ul></nav>");
+    }
+    out.push_str("</header>\n<main>\n");
+    for (k, r) in reports.iter().enumerate() {
+        file_section(&mut out, k, r);
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+fn row_id(file: usize, row: usize) -> String {
+    format!("f{file}-r{row}")
+}
+
+fn file_section(out: &mut String, k: usize, r: &FileReport) {
+    let s = report::summarize(std::slice::from_ref(r));
+    let _ = writeln!(
+        out,
+        "<section class=\"file\" id=\"file-{k}\">\n<h2>{}</h2>",
+        escape(&r.source.name)
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"counts\">{} proved · {} checked · {} refuted · {} unknown · {} as expected, {} failed</p>",
+        s.proved, s.checked, s.refuted, s.unknown, s.passed, s.failed
+    );
+    diagnostics(out, r);
+    if r.coverage.is_some() {
+        document_view(out, k, r);
+    }
+    out.push_str("<ol class=\"rows\">\n");
+    for (n, row) in r.results.iter().enumerate() {
+        result_row(out, &row_id(k, n), row);
+    }
+    out.push_str("</ol>\n</section>\n");
+}
+
+fn diagnostics(out: &mut String, r: &FileReport) {
+    if r.diagnostics.is_empty() {
+        return;
+    }
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() || d.is_failure())
+        .count();
+    let others = r.diagnostics.len() - errors;
+    let _ = write!(
+        out,
+        "<details class=\"diagnostics\"{}><summary>{errors} error{}, {others} note{}</summary><ul>",
+        if errors > 0 { " open" } else { "" },
+        if errors == 1 { "" } else { "s" },
+        if others == 1 { "" } else { "s" }
+    );
+    for d in &r.diagnostics {
+        let at = r.source.line_col(d.span.start as usize);
+        let class = if d.is_error() || d.is_failure() {
+            "error"
+        } else {
+            "note"
+        };
+        let _ = write!(out, "<li class=\"{class}\">{at}: {}", escape(&d.message));
+        for note in &d.notes {
+            let _ = write!(out, " — {}", escape(note));
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul></details>\n");
+}
+
+/// The document's own text with each checked formula marked where it stands
+/// and a pin linking to its row.
+fn document_view(out: &mut String, k: usize, r: &FileReport) {
+    let text = &r.source.text;
+    let mut spans: Vec<(usize, usize, usize)> = r
+        .results
+        .iter()
+        .enumerate()
+        .map(|(n, row)| (row.span.start as usize, row.span.end as usize, n))
+        .filter(|&(a, b, _)| {
+            a <= b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b)
+        })
+        .collect();
+    spans.sort();
+    out.push_str(
+        "<details class=\"document\" open><summary>the document, each checked step marked in place</summary><pre class=\"source\">",
+    );
+    let mut at = 0;
+    for (start, end, n) in spans {
+        if start < at {
+            continue;
+        }
+        let row = &r.results[n];
+        let (class, _) = badge(row);
+        let pin = match row.verdict {
+            Verdict::Refuted { .. } => "✗",
+            Verdict::Unknown { .. } => "?",
+            _ => "✓",
+        };
+        let _ = write!(
+            out,
+            "{}<mark class=\"{class}\">{}</mark><a class=\"pin {class}\" href=\"#{}\" title=\"{}\">{pin}</a>",
+            escape(&text[at..start]),
+            escape(&text[start..end]),
+            row_id(k, n),
+            escape(&format!("{} {}", report::title(row), row.verdict.word()))
+        );
+        at = end;
+    }
+    out.push_str(&escape(&text[at..]));
+    out.push_str("</pre></details>\n");
+}
+
+fn result_row(out: &mut String, id: &str, row: &ResultRow) {
+    let (class, label) = badge(row);
+    let _ = write!(
+        out,
+        "<li class=\"row {class}\" id=\"{id}\"><div class=\"head\"><span class=\"badge {class}\">{label}</span>\
+         <span class=\"where\">{}</span><span class=\"title\">{}</span>",
+        escape(&location(row)),
+        escape(&report::title(row))
+    );
+    if let Some((failed, words)) = expectation(row) {
+        let _ = write!(
+            out,
+            "<span class=\"expect{}\">{}</span>",
+            if failed { " failed" } else { "" },
+            escape(&words)
+        );
+    }
+    out.push_str("</div>");
+    match &row.sides {
+        Some(sides) => {
+            let _ = write!(
+                out,
+                "<div class=\"math\">{}</div>",
+                mathml::relation(sides.lhs.as_ref(), sides.op, &sides.rhs)
+            );
+        }
+        None => {
+            let _ = write!(
+                out,
+                "<div class=\"math\"><code>{}</code></div>",
+                escape(&row.text)
+            );
+        }
+    }
+    let detail = match &row.verdict {
+        Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
+        Verdict::Checked { .. } => "agrees at every sample point (no proof)".to_string(),
+        Verdict::Refuted { counterexample } => {
+            format!(
+                "counterexample {}",
+                report::describe_counterexample(counterexample)
+            )
+        }
+        Verdict::Unknown { reason } => reason.clone(),
+    };
+    let _ = write!(out, "<p class=\"detail\">{}</p>", escape(&detail));
+    if let Verdict::Refuted { .. } = &row.verdict {
+        match row.picture.as_deref() {
+            Some(Picture::Plot(p)) => {
+                out.push_str(&plot::svg(p, id));
+                let mut caption = format!(
+                    "both sides along {}, from nabla's evaluator; the counterexample {} is marked",
+                    p.variable, p.at_label
+                );
+                if !p.fixed.is_empty() {
+                    let _ = write!(caption, "; fixed: {}", p.fixed.join(", "));
+                }
+                let _ = write!(out, "<p class=\"plot-caption\">{}</p>", escape(&caption));
+            }
+            Some(Picture::Entries(t)) => out.push_str(&entry_tables(t)),
+            None => {}
+        }
+    }
+    disclosure(out, row);
+    out.push_str("</li>\n");
+}
+
+/// The context and rule trace behind a `<details>`.
+fn disclosure(out: &mut String, row: &ResultRow) {
+    let mut items: Vec<String> = Vec::new();
+    for c in &row.context {
+        items.push(format!("<li>{}</li>", escape(c)));
+    }
+    match &row.verdict {
+        Verdict::Proved { trace } => {
+            for step in trace {
+                items.push(format!("<li class=\"trace\">{}</li>", escape(step)));
+            }
+        }
+        _ => {
+            items.push(format!("<li>{}</li>", escape(&report::verdict_detail(row))));
+        }
+    }
+    items.push(format!(
+        "<li>as written: <code>{}</code></li>",
+        escape(&row.text)
+    ));
+    let what = match row.verdict {
+        Verdict::Proved { .. } => "rule trace and context",
+        _ => "context and sampling",
+    };
+    let _ = write!(
+        out,
+        "<details><summary>{what}</summary><ul>{}</ul></details>",
+        items.concat()
+    );
+}
+
+/// For a refuted vector or matrix claim: both sides' entries side by side,
+/// the entries that certainly differ highlighted.
+fn entry_tables(t: &plot::EntryTable) -> String {
+    let mut out = String::new();
+    for (name, side) in [("left side", 0), ("right side", 1)] {
+        let _ = write!(out, "<table class=\"entries\"><caption>{name}</caption>");
+        for row in &t.rows {
+            out.push_str("<tr>");
+            for (l, r, differ) in row {
+                let _ = write!(
+                    out,
+                    "<td{}>{}</td>",
+                    if *differ { " class=\"differ\"" } else { "" },
+                    escape(if side == 0 { l } else { r })
+                );
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</table>");
+    }
+    if t.cut {
+        out.push_str("<p class=\"plot-caption\">the first 8 rows and columns</p>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_tables_highlight_what_differs() {
+        let t = plot::EntryTable {
+            rows: vec![vec![
+                ("1".into(), "1".into(), false),
+                ("2".into(), "3".into(), true),
+            ]],
+            cut: false,
+        };
+        let html = entry_tables(&t);
+        assert_eq!(html.matches("class=\"differ\"").count(), 2, "{html}");
+        assert_eq!(html.matches("<td").count(), 4, "{html}");
+    }
+}
