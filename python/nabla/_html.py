@@ -10,10 +10,10 @@ disclosure.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Iterable, List
+from typing import Iterable, List
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ._types import Report, Step
+# `Report` and `Step` (nabla._types) appear in annotations only, as strings:
+# importing them here would tie the two modules in a loop
 
 _COLORS = {
     "proved": ("#1a7f37", "#dafbe1"),

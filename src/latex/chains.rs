@@ -21,12 +21,13 @@ use super::conventions::{
 use super::declare::{is_constant, SideFile};
 use super::find::MathBlock;
 use super::lex::{tokenize, Tok, Token};
+use super::parse::is_shape;
 use super::parse::{
     is_builtin_function, parse_expression, parse_with_labels, plain_name, Context, ParseError,
     ShapeLabel,
 };
 use super::shapes::{read_shape_statement, ShapeDecl, ShapeStatement};
-use super::statements::{is_shape, split_statements, strip_label, unwrap_boxed, Statement};
+use super::statements::{split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, Item, RelOp};

@@ -683,7 +683,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 let group = self.group()?;
                 let end = self.prev_span();
-                if super::statements::is_shape(group) {
+                if is_shape(group) {
                     label_here = Some(self.shape_label(&e, group)?);
                     continue;
                 }
@@ -2205,4 +2205,36 @@ fn relabel(base: &Expr, label: &str, span: Span) -> Option<Expr> {
 /// The name without its index: `os_k` → `os`.
 pub fn plain_name(name: &str) -> &str {
     name.split_once('_').map_or(name, |(base, _)| base)
+}
+
+/// `m \times d_h`, `1 \times m`: sizes joined by `\times` with at least one name.
+pub(super) fn is_shape(toks: &[Token]) -> bool {
+    let factors = split_top(toks, |t| matches!(&t.tok, Tok::Cmd(c) if c == "times"));
+    if factors.len() < 2 {
+        return false;
+    }
+    let size = |f: &[Token]| match f {
+        [Token {
+            tok: Tok::Number(_),
+            ..
+        }]
+        | [Token {
+            tok: Tok::Letter(_),
+            ..
+        }] => true,
+        [Token {
+            tok: Tok::Letter(_),
+            ..
+        }, Token {
+            tok: Tok::Sym('_'), ..
+        }, rest @ ..] => rest.iter().all(|t| {
+            matches!(
+                t.tok,
+                Tok::Letter(_) | Tok::Sym('{') | Tok::Sym('}') | Tok::Number(_)
+            )
+        }),
+        _ => false,
+    };
+    let named = toks.iter().any(|t| matches!(t.tok, Tok::Letter(_)));
+    named && factors.iter().all(|f| size(f))
 }

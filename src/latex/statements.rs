@@ -384,35 +384,3 @@ fn stacked_equals(toks: &[Token], k: usize) -> Option<usize> {
     )
     .then_some(second + 1)
 }
-
-/// `m \times d_h`, `1 \times m`: sizes joined by `\times` with at least one name.
-pub(super) fn is_shape(toks: &[Token]) -> bool {
-    let factors = super::parse::split_top(toks, |t| matches!(&t.tok, Tok::Cmd(c) if c == "times"));
-    if factors.len() < 2 {
-        return false;
-    }
-    let size = |f: &[Token]| match f {
-        [Token {
-            tok: Tok::Number(_),
-            ..
-        }]
-        | [Token {
-            tok: Tok::Letter(_),
-            ..
-        }] => true,
-        [Token {
-            tok: Tok::Letter(_),
-            ..
-        }, Token {
-            tok: Tok::Sym('_'), ..
-        }, rest @ ..] => rest.iter().all(|t| {
-            matches!(
-                t.tok,
-                Tok::Letter(_) | Tok::Sym('{') | Tok::Sym('}') | Tok::Number(_)
-            )
-        }),
-        _ => false,
-    };
-    let named = toks.iter().any(|t| matches!(t.tok, Tok::Letter(_)));
-    named && factors.iter().all(|f| size(f))
-}
