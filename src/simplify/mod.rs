@@ -462,7 +462,7 @@ pub fn simplify_for_display(store: &mut Store, domains: &Domains, e: ExprId) -> 
 
 /// The form `nabla simplify` shows: the display form, or the prover's normal
 /// form (definitions expanded, one rational function over atoms) with σ and
-/// softplus folded back, whichever reads shorter. The normal form is taken
+/// softplus folded back, whichever has fewer distinct nodes. The normal form is taken
 /// only when it holds without recorded conditions (no `x ≠ 0` was needed).
 pub fn simplest_form(store: &mut Store, domains: &Domains, e: ExprId) -> ExprId {
     let shown = simplify_for_display(store, domains, e);
@@ -473,8 +473,9 @@ pub fn simplest_form(store: &mut Store, domains: &Domains, e: ExprId) -> ExprId 
         return shown;
     }
     let folded = simplify_for_display(store, domains, normal.value);
-    let length = |store: &Store, x: ExprId| store.display(x).chars().count();
-    if length(store, folded) < length(store, shown) {
+    // fewer distinct nodes, not fewer characters: `relu(x)` stays itself rather
+    // than the shorter-printed `x·H(x)`
+    if store.dag_size(folded) < store.dag_size(shown) {
         folded
     } else {
         shown
