@@ -1126,8 +1126,8 @@ fn a_redeclared_name_loses_the_domains_of_both_declarations() {
     ];
     for (side, own, claim, verdict) in cases {
         let dir = Dir::new();
-        dir.create("side.nabla", &format!("{side}\n"));
-        dir.create("main.nabla", &format!("{own}\nclaim {claim}\n"));
+        dir.create("side.nabla", format!("{side}\n"));
+        dir.create("main.nabla", format!("{own}\nclaim {claim}\n"));
         let run = dir.run(&["check", "--defs", "side.nabla", "main.nabla"]);
         assert_eq!(run.code, 2, "{side} / {own}: {}", run.all());
         assert!(run.all().contains("`a` is declared twice"), "{}", run.all());
