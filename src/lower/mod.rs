@@ -97,6 +97,12 @@ pub struct Obligation {
     pub conditions: Vec<ExprId>,
     pub expect: Option<Expected>,
     pub derivatives: Vec<DerivativeSite>,
+    /// Where each derivative was written: `derivatives[..left_derivatives]` on
+    /// the left side, then up to `side_derivatives` on the right, the rest in
+    /// the conditions (a node id alone cannot say: `d/dx H(x) = d/dx H(x)` is
+    /// one node on both sides).
+    pub left_derivatives: usize,
+    pub side_derivatives: usize,
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
@@ -617,15 +623,18 @@ impl Lowerer {
         let lowered = (|| {
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
+            let left_derivatives = self.sites.len();
             let rhs = self.side(&claim.rhs, frame)?;
+            let side_derivatives = self.sites.len();
             // after the sides, so a condition may name a free index they use
             let conditions = self.conditions(&claim.conditions)?;
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
-            Ok((conditions, lhs, rhs, tolerance, sizes))
+            let split = (left_derivatives, side_derivatives);
+            Ok((conditions, lhs, rhs, tolerance, sizes, split))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance, sizes)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes, split)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -642,6 +651,8 @@ impl Lowerer {
                     conditions,
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
+                    left_derivatives: split.0,
+                    side_derivatives: split.1,
                     sizes,
                     other_sizes: Vec::new(),
                     label: false,
@@ -708,6 +719,8 @@ impl Lowerer {
                     conditions: Vec::new(),
                     expect,
                     derivatives: Vec::new(),
+                    left_derivatives: 0,
+                    side_derivatives: 0,
                     sizes: Some((shape, label)),
                     other_sizes,
                     label: true,
@@ -770,6 +783,7 @@ impl Lowerer {
             if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&sides[k], &sides[k + 1]) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
+                let (left_derivatives, side_derivatives) = (lhs_sites.len(), derivatives.len());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
                 self.obligations.push(Obligation {
                     origin: Origin::Step {
@@ -787,6 +801,8 @@ impl Lowerer {
                     conditions: conditions.clone(),
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
+                    left_derivatives,
+                    side_derivatives,
                     sizes,
                     other_sizes: Vec::new(),
                     label: false,
