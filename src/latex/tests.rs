@@ -356,6 +356,8 @@ fn unknown_macros_are_located_errors_not_crashes() {
 
 #[test]
 fn latex_produces_statements_and_never_checks() {
+    // proptests.rs is left out: it lowers what it reads back to compare it
+    // with the expression nabla printed, which is below latex anyway
     let rooms = [
         ("chain.rs", include_str!("chain.rs")),
         ("chains.rs", include_str!("chains.rs")),
@@ -369,7 +371,6 @@ fn latex_produces_statements_and_never_checks() {
         ("reader.rs", include_str!("reader.rs")),
         ("shapes.rs", include_str!("shapes.rs")),
         ("statements.rs", include_str!("statements.rs")),
-        ("proptests.rs", include_str!("proptests.rs")),
         ("tests.rs", include_str!("tests.rs")),
     ];
     for (name, text) in rooms {
