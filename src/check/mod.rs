@@ -50,6 +50,10 @@ pub struct CheckConfig {
     /// Threads that check files and claims side by side (`--jobs`); the
     /// verdicts do not depend on it.
     pub jobs: usize,
+    /// Whether each refuted claim gets the HTML report's plot of both sides
+    /// (`crate::picture::picture`, dozens of evaluations): only `--format html`
+    /// shows it, so the other formats skip it. Never changes a verdict.
+    pub plots: bool,
 }
 
 /// The number of cores, the default of `--jobs`.
@@ -69,6 +73,7 @@ impl Default for CheckConfig {
             file_budget: Duration::from_secs(300),
             expr_limit: crate::lower::DEFAULT_MAX_NODES,
             jobs: default_jobs(),
+            plots: true,
         }
     }
 }
@@ -1316,13 +1321,17 @@ pub fn cross_check_derivatives(
             continue;
         };
         let steps = [1e-4, 1e-5, 1e-6];
+        // the body at x itself, evaluated once for every step
+        let Some(center) = value_at(store, site.body, coordinate, x.clone(), env) else {
+            continue;
+        };
         let mut estimates = Vec::new();
         let mut forward = Vec::new();
         let mut backward = Vec::new();
         let mut smallest_h = f64::INFINITY;
+        let mut last = None;
         for step in steps {
-            let Some((minus, center, plus, h)) =
-                neighbours(store, site.body, coordinate, &x, step, env)
+            let Some((minus, plus, h)) = neighbours(store, site.body, coordinate, &x, step, env)
             else {
                 continue;
             };
@@ -1330,10 +1339,11 @@ pub fn cross_check_derivatives(
             estimates.push((plus - minus) / (2.0 * h));
             forward.push((plus - center) / h);
             backward.push((center - minus) / h);
+            last = Some((minus, plus));
         }
-        if estimates.len() < 3 {
+        let (Some((minus, plus)), 3) = (last, estimates.len()) else {
             continue;
-        }
+        };
         let agrees =
             |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
         let settled = |v: &[f64]| {
@@ -1369,8 +1379,7 @@ pub fn cross_check_derivatives(
         // a jump: the quotients grow tenfold per step on one side
         let grows = |v: &[f64]| v.windows(2).all(|w| w[1].abs() > 5.0 * w[0].abs());
         // the change itself must be large, not float noise divided by a tiny step
-        let (minus, center, plus, _) =
-            neighbours(store, site.body, coordinate, &x, steps[2], env).unwrap_or_default();
+        // (`minus` and `plus` are at the smallest step, the last one taken)
         let large = |change: f64| change.abs() > 1e-6 * (1.0 + center.abs());
         if (grows(&forward) && large(plus - center)) || (grows(&backward) && large(center - minus))
         {
@@ -1383,7 +1392,7 @@ pub fn cross_check_derivatives(
     None
 }
 
-/// f(x − h), f(x), f(x + h) and h, with h = step·max(1, |x|), evaluated
+/// f(x − h), f(x + h) and h, with h = step·max(1, |x|), evaluated
 /// rigorously at exact rational points and returned as f64s.
 fn neighbours(
     store: &Store,
@@ -1392,18 +1401,25 @@ fn neighbours(
     x: &BigRational,
     step: f64,
     env: &Env,
-) -> Option<(f64, f64, f64, f64)> {
+) -> Option<(f64, f64, f64)> {
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
-    let at = |point: BigRational| {
-        let e = coordinate.with(env, point)?;
-        finite(&eval::eval(store, body, &e).ok()?)
-    };
-    let plus = at(x + &h)?;
-    let center = at(x.clone())?;
-    let minus = at(x - &h)?;
+    let plus = value_at(store, body, coordinate, x + &h, env)?;
+    let minus = value_at(store, body, coordinate, x - &h, env)?;
     let h = finite(&Value::Exact(h))?;
-    Some((minus, center, plus, h))
+    Some((minus, plus, h))
+}
+
+/// `body` as an f64 with `coordinate` moved to `point`, rigorously evaluated.
+fn value_at(
+    store: &Store,
+    body: ExprId,
+    coordinate: Coordinate,
+    point: BigRational,
+    env: &Env,
+) -> Option<f64> {
+    let e = coordinate.with(env, point)?;
+    finite(&eval::eval(store, body, &e).ok()?)
 }
 
 /// A sample point and the value an expression has there.

@@ -1845,6 +1845,7 @@ impl Lowerer {
                     otherwise: Some(zero),
                 })))
             }
+            "logsumexp" => self.logsumexp(args, span, locals).map(Some),
             "shape" | "params" => self.net_query(name, args, span).map(Some),
             "correlate" | "convolve" => self.convolution(name, args, span, locals).map(Some),
             _ => Ok(None),

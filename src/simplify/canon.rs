@@ -28,11 +28,6 @@ pub(crate) struct Ctx<'s> {
     pub order: order::Order,
 }
 
-/// `id` rebuilt with new children, given in the order `Store::children` lists them.
-pub(crate) fn with_children(store: &mut Store, id: ExprId, kids: &[ExprId]) -> ExprId {
-    store.with_children(id, kids)
-}
-
 fn rational(n: i64) -> BigRational {
     BigRational::from_integer(BigInt::from(n))
 }
