@@ -212,10 +212,10 @@ pub fn result_rows(
                 seed: outcome.seed,
                 elapsed: outcome.elapsed,
                 context: Vec::new(),
-                sides: crate::html::sides_of(file, ob).map(Box::new),
+                sides: crate::picture::sides_of(file, ob).map(Box::new),
                 picture: match &outcome.verdict {
                     check::Verdict::Refuted { counterexample } => {
-                        crate::html::picture(program, ob, counterexample).map(Box::new)
+                        crate::picture::picture(program, ob, counterexample).map(Box::new)
                     }
                     _ => None,
                 },
@@ -720,3 +720,6 @@ fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
     row.passed = false;
     row
 }
+
+#[cfg(test)]
+mod tests;

@@ -457,9 +457,14 @@ impl Lowerer {
             let s = self.store.symbol(&name.name);
             if self.names.contains_key(&name.name) {
                 // declared twice (say in `--defs` and in the file): an error, and
-                // neither declaration's assumptions about it are used
+                // neither declaration's assumptions about it are used; two scalar
+                // domains that differ are widened to the reals, so no proof rests
+                // on the one declaration that may not be meant
                 self.define(name, Entity::Scalar(s));
                 contested.push(s);
+                if let Ok(second) = self.var_domain(&decl.domain) {
+                    self.widen_contested_domain(s, second);
+                }
                 continue;
             }
             match self.var_domain(&decl.domain) {
@@ -487,6 +492,27 @@ impl Lowerer {
         }
         for s in contested {
             self.domains.forget_assumptions_about(&self.store, s);
+        }
+    }
+
+    /// A scalar declared twice with two different domains keeps only what both
+    /// say: the reals (a vector or matrix keeps its first shape; the error stands).
+    fn widen_contested_domain(&mut self, s: Symbol, second: VarDomain) {
+        let scalar = |d: &VarDomain| {
+            matches!(
+                d,
+                VarDomain::Real
+                    | VarDomain::Positive
+                    | VarDomain::Integer
+                    | VarDomain::Natural
+                    | VarDomain::Set(_)
+            )
+        };
+        let Some(first) = self.domains.get(s) else {
+            return;
+        };
+        if scalar(first) && scalar(&second) && *first != second {
+            self.domains.declare(s, VarDomain::Real);
         }
     }
 
