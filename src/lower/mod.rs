@@ -755,14 +755,30 @@ impl Lowerer {
         };
         // the sides first, so a condition may name a free index they use (`where i != j`)
         let mut sides: Vec<Option<(ExprId, Vec<DerivativeSite>)>> = Vec::new();
-        for e in &exprs {
+        let mut failed: Vec<(usize, Diagnostic)> = Vec::new();
+        for (k, e) in exprs.iter().enumerate() {
             self.sites.clear();
             match self.side(e, frame) {
                 Ok(id) => sides.push(Some((id, std::mem::take(&mut self.sites)))),
                 Err(d) => {
-                    self.diagnostics.push(d);
+                    failed.push((k, d));
                     sides.push(None);
                 }
+            }
+        }
+        // a side may name a free index before any entry introduces it
+        // (`\sum_{j \neq i} x_j = ... - x_i`): with the chain's free indices
+        // introduced, it is tried once more
+        if !failed.is_empty() {
+            for e in &exprs {
+                self.introduce_free_indices(e, &mut Vec::new());
+            }
+        }
+        for (k, d) in failed {
+            self.sites.clear();
+            match self.side(exprs[k], frame) {
+                Ok(id) => sides[k] = Some((id, std::mem::take(&mut self.sites))),
+                Err(_) => self.diagnostics.push(d),
             }
         }
         let conditions = match self.conditions(&derive.conditions) {
@@ -1128,6 +1144,45 @@ impl Lowerer {
         Ok(Some(
             self.store.add(Node::Index(base_id, vec![index].into())),
         ))
+    }
+
+    /// The free indices a chain writes as entries of declared vectors (`x_i`, not
+    /// bound by a sum), introduced before any side is lowered, so a side may
+    /// name one in a condition or a delta before its first entry (`\sum_{k \neq y}
+    /// p_k = 1 - p_y`, `\delta_{ky}`).
+    fn introduce_free_indices(&mut self, e: &ast::Expr, bound: &mut Vec<String>) {
+        match &e.kind {
+            ast::ExprKind::Ident(name) => {
+                let Some((base, sub)) = name.rsplit_once('_') else {
+                    return;
+                };
+                let index_letter = sub.len() == 1 && sub.chars().all(|c| c.is_ascii_lowercase());
+                if !index_letter || bound.iter().any(|b| b == sub) || self.names.contains_key(sub) {
+                    return;
+                }
+                if self.store.find_symbol(sub).is_some() {
+                    return;
+                }
+                if let Some((Entity::Vector { size, .. }, _)) = self.names.get(base).cloned() {
+                    let _ = self.index_name(sub, size, e.span, &mut Vec::new());
+                }
+            }
+            ast::ExprKind::Sum { index, body, .. } => {
+                bound.push(index.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            ast::ExprKind::Limit { var, body, .. } => {
+                bound.push(var.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            _ => {
+                for c in e.children() {
+                    self.introduce_free_indices(c, bound);
+                }
+            }
+        }
     }
 
     /// An index written as a name or number; an undeclared name becomes a free
