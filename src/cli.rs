@@ -336,6 +336,7 @@ fn run(cli: Cli) -> u8 {
                     .or(project.jobs)
                     .filter(|&n| n > 0)
                     .unwrap_or_else(crate::check::default_jobs),
+                plots: format == Format::Html,
                 ..base
             };
             let mut globs = globs;
@@ -382,11 +383,7 @@ fn run(cli: Cli) -> u8 {
                 if format == Format::Text {
                     emit_err(&report::unreadable_lines(&reports, color));
                 }
-                emit(&report::render(
-                    &reports,
-                    format,
-                    TextOptions { color, explain },
-                ));
+                emit(&render(&reports, format, TextOptions { color, explain }));
             }
             if format == Format::Github {
                 write_step_summary(&reports);
@@ -478,7 +475,7 @@ fn fail_before_checking(report: report::FileReport, format: Format) -> u8 {
     if format == Format::Text {
         emit_err(&report::unreadable_lines(&reports, false));
     }
-    emit(&report::render(&reports, format, TextOptions::default()));
+    emit(&render(&reports, format, TextOptions::default()));
     report::exit_code(&reports)
 }
 
@@ -790,4 +787,19 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
     };
     emit(&format!("{out}\n"));
     EXIT_OK
+}
+
+/// The whole run in `format`: `report` writes the text-like formats, `html`
+/// the page.
+fn render(reports: &[report::FileReport], format: Format, options: TextOptions) -> String {
+    match format {
+        Format::Text => report::render_text(reports, options),
+        Format::Json => {
+            serde_json::to_string_pretty(&report::to_json(reports)).unwrap_or_default() + "\n"
+        }
+        Format::Junit => report::render_junit(reports),
+        Format::Github => report::render_github(reports),
+        Format::Markdown => report::render_markdown(reports),
+        Format::Html => crate::html::render(reports),
+    }
 }

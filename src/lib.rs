@@ -23,6 +23,8 @@ pub mod html;
 pub mod latex;
 pub mod limit;
 pub mod lower;
+pub mod numbers;
+pub mod picture;
 pub mod report;
 pub mod shape;
 pub mod simplify;

@@ -6,10 +6,11 @@
 
 use crate::check::{Counterexample, Verdict};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::numbers::shorten_numbers;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::Expected;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
 use serde_json::{json, Value as Json};
 use std::fmt::Write as _;
@@ -39,10 +40,10 @@ pub struct ResultRow {
     /// a refutation would have rested on).
     pub context: Vec<String>,
     /// Both sides as nabla read them (for the HTML report's math).
-    pub sides: Option<Box<crate::html::Sides>>,
+    pub sides: Option<Box<crate::picture::Sides>>,
     /// For a refuted step: both sides along one variable (a scalar step), or
     /// entry by entry (a vector or matrix claim), for the HTML report.
-    pub picture: Option<Box<crate::html::Picture>>,
+    pub picture: Option<Box<crate::picture::Picture>>,
 }
 
 /// Everything one file produced.
@@ -166,17 +167,6 @@ pub fn exit_code(reports: &[FileReport]) -> u8 {
     }
 }
 
-pub fn render(reports: &[FileReport], format: Format, options: TextOptions) -> String {
-    match format {
-        Format::Text => render_text(reports, options),
-        Format::Json => serde_json::to_string_pretty(&to_json(reports)).unwrap_or_default() + "\n",
-        Format::Junit => render_junit(reports),
-        Format::Github => render_github(reports),
-        Format::Markdown => render_markdown(reports),
-        Format::Html => crate::html::render(reports),
-    }
-}
-
 // ----- shared wording -----
 
 /// "claim \"name\"" or "step 2 of \"chain\"".
@@ -187,83 +177,6 @@ pub fn title(row: &ResultRow) -> String {
         (_, Some(n), _) => format!("claim \"{n}\""),
         _ => "claim".to_string(),
     }
-}
-
-/// Exact numbers longer than this many characters are shown as decimals in text.
-const LONG_NUMBER: usize = 24;
-
-/// `text` with every exact number (`-123/456`) longer than [`LONG_NUMBER`]
-/// characters shown as a decimal of 12 significant digits (`≈1.23456789012e-40`).
-pub fn shorten_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut k = 0;
-    while k < chars.len() {
-        let start = k;
-        let negative = chars[k] == '-' && chars.get(k + 1).is_some_and(|c| c.is_ascii_digit());
-        let mut end = if negative { k + 1 } else { k };
-        let starts_number = chars[end].is_ascii_digit()
-            && (start == 0 || !(chars[start - 1].is_alphanumeric() || chars[start - 1] == '.'));
-        if !starts_number {
-            out.push(chars[k]);
-            k += 1;
-            continue;
-        }
-        while end < chars.len() && chars[end].is_ascii_digit() {
-            end += 1;
-        }
-        if end + 1 < chars.len() && chars[end] == '/' && chars[end + 1].is_ascii_digit() {
-            end += 1;
-            while end < chars.len() && chars[end].is_ascii_digit() {
-                end += 1;
-            }
-        }
-        let token: String = chars[start..end].iter().collect();
-        match (
-            token.len() > LONG_NUMBER,
-            crate::conv::parse_rational(&token),
-        ) {
-            (true, Some(r)) => out.push_str(&format!("≈{}", decimal(&r))),
-            _ => out.push_str(&token),
-        }
-        k = end;
-    }
-    out
-}
-
-/// `r` with 12 significant digits in scientific notation, computed exactly.
-fn decimal(r: &num_rational::BigRational) -> String {
-    use num_bigint::BigInt;
-    use num_traits::{Signed, Zero};
-    if r.is_zero() {
-        return "0".to_string();
-    }
-    let sign = if r.is_negative() { "-" } else { "" };
-    let (p, q) = (r.numer().abs(), r.denom().clone());
-    // 10^e ≤ p/q < 10^(e+1), from the digit counts, then corrected
-    let mut e = p.to_string().len() as i64 - q.to_string().len() as i64;
-    let ten = BigInt::from(10);
-    let scaled = |e: i64| -> BigInt {
-        let digits = 11 - e;
-        if digits >= 0 {
-            &p * ten.pow(digits as u32) / &q
-        } else {
-            &p / (&q * ten.pow((-digits) as u32))
-        }
-    };
-    let mut m = scaled(e);
-    while m.to_string().len() > 12 {
-        e += 1;
-        m = scaled(e);
-    }
-    while m.to_string().len() < 12 {
-        e -= 1;
-        m = scaled(e);
-    }
-    let digits = m.to_string();
-    let mantissa = format!("{}.{}", &digits[..1], digits[1..].trim_end_matches('0'));
-    let mantissa = mantissa.trim_end_matches('.');
-    format!("{sign}{mantissa}e{e}")
 }
 
 pub fn describe_counterexample(c: &Counterexample) -> String {
@@ -367,7 +280,7 @@ pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> St
         let name = format!("{}:cell {}", source.name, cell.number);
         return render_diagnostic(&SourceFile::new(name, text), &local, color);
     }
-    let file = SimpleFile::new(source.name.clone(), source.text.as_str());
+    let file = Lines(source);
     let mut buffer = if color {
         termcolor::Buffer::ansi()
     } else {
@@ -379,6 +292,52 @@ pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> St
         return format!("{}:{at}: {}\n", source.name, d.message);
     }
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+/// A source file as codespan reads it, with the line starts `SourceFile`
+/// already holds: codespan's `SimpleFile` would scan the whole text again for
+/// every diagnostic (quadratic on a large document with many failing steps).
+/// Lines are cut as `SimpleFile` cuts them.
+struct Lines<'s>(&'s SourceFile);
+
+impl Lines<'_> {
+    fn line_start(&self, line: usize) -> Result<usize, FilesError> {
+        let starts = self.0.line_starts();
+        match line.cmp(&starts.len()) {
+            std::cmp::Ordering::Less => Ok(starts[line]),
+            std::cmp::Ordering::Equal => Ok(self.0.text.len()),
+            std::cmp::Ordering::Greater => Err(FilesError::LineTooLarge {
+                given: line,
+                max: starts.len() - 1,
+            }),
+        }
+    }
+}
+
+impl<'a> Files<'a> for Lines<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.0.name.as_str())
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.0.text.as_str())
+    }
+
+    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self
+            .0
+            .line_starts()
+            .binary_search(&byte_index)
+            .unwrap_or_else(|next| next - 1))
+    }
+
+    fn line_range(&'a self, (): (), line: usize) -> Result<std::ops::Range<usize>, FilesError> {
+        Ok(self.line_start(line)?..self.line_start(line + 1)?)
+    }
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -410,7 +369,7 @@ pub fn unreadable_lines(reports: &[FileReport], color: bool) -> String {
     out
 }
 
-fn render_text(reports: &[FileReport], options: TextOptions) -> String {
+pub fn render_text(reports: &[FileReport], options: TextOptions) -> String {
     let mut out = String::new();
     for report in reports.iter().filter(|r| !r.is_unreadable()) {
         let _ = writeln!(out, "{}", paint(options.color, "1", &report.source.name));
@@ -683,7 +642,7 @@ fn seconds(d: std::time::Duration) -> String {
 /// `<failure type="refuted|unknown|checked">` with the counterexample or the
 /// reason; an input error is an `<error>` case. Validated against the common
 /// JUnit schema in the tests (`tests/fixtures/junit.xsd`).
-fn render_junit(reports: &[FileReport]) -> String {
+pub fn render_junit(reports: &[FileReport]) -> String {
     let all = summarize(reports);
     let total: std::time::Duration = reports
         .iter()
@@ -807,7 +766,7 @@ fn github_command(
 /// GitHub workflow commands: every error first (input errors, then failed
 /// results), then the warnings, folded into one notice when there are more
 /// than GitHub shows. The full table goes to the step summary (`step_summary`).
-fn render_github(reports: &[FileReport]) -> String {
+pub fn render_github(reports: &[FileReport]) -> String {
     let mut errors = String::new();
     let mut warnings = Vec::new();
     for r in reports {
@@ -875,7 +834,7 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn render_markdown(reports: &[FileReport]) -> String {
+pub fn render_markdown(reports: &[FileReport]) -> String {
     let s = summarize(reports);
     let mut out = format!(
         "# Verdicts\n\nGenerated by `nabla check --format markdown` (do not edit by hand): \
@@ -1082,32 +1041,5 @@ mod tests {
         let short = shorten(&long);
         assert_eq!(short.chars().count(), 100);
         assert!(short.ends_with('…'));
-    }
-}
-
-#[cfg(test)]
-mod shorten_tests {
-    use super::shorten_numbers;
-
-    #[test]
-    fn long_exact_numbers_become_short_decimals() {
-        let long = format!("1/{}", "3".repeat(40));
-        let cases = [
-            ("3/4", "3/4".to_string()),
-            ("x = 12", "x = 12".to_string()),
-            (long.as_str(), "≈3e-40".to_string()),
-            (
-                "-123456789012345678901234567/1000",
-                "≈-1.23456789012e23".to_string(),
-            ),
-            (
-                "[1, 100000000000000000000000000000]",
-                "[1, ≈1e29]".to_string(),
-            ),
-            ("2×3 [0, 1]", "2×3 [0, 1]".to_string()),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(shorten_numbers(text), expected, "{text}");
-        }
     }
 }

@@ -10,81 +10,11 @@ pub mod mathml;
 pub mod plot;
 
 use crate::check::Verdict;
-use crate::lower::{Obligation, Origin};
+use crate::picture::{EntryTable, Picture};
 use crate::report::{self, FileReport, ResultRow};
-use crate::syntax::ast::{self, Expected, Expr, ItemKind, RelOp};
+use crate::syntax::ast::Expected;
 use mathml::escape;
 use std::fmt::Write as _;
-
-/// The two sides of a claim or step as nabla read them (for a step, the
-/// expression before it on the left).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sides {
-    pub lhs: Option<Expr>,
-    pub op: RelOp,
-    pub rhs: Expr,
-}
-
-/// What a refuted step shows besides its counterexample.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Picture {
-    Plot(plot::Plot),
-    Entries(plot::EntryTable),
-}
-
-/// The plot (a scalar step) or the entry table (a vector or matrix claim) of
-/// obligation `ob`, refuted at `cx`.
-pub fn picture(
-    program: &crate::lower::Program,
-    ob: &Obligation,
-    cx: &crate::check::Counterexample,
-) -> Option<Picture> {
-    let (store, domains) = (&program.store, &program.domains);
-    match &ob.sizes {
-        None => plot::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
-            .filter(|p| !p.samples.is_empty())
-            .map(Picture::Plot),
-        Some((sizes, _)) => {
-            plot::entry_table(store, domains, (ob.lhs, ob.rhs), sizes, cx).map(Picture::Entries)
-        }
-    }
-}
-
-/// The sides of obligation `ob` in `file`: the claim it came from, or the step
-/// and the expression before it in its chain.
-pub fn sides_of(file: &ast::File, ob: &Obligation) -> Option<Sides> {
-    let within = |e: &Expr| e.span.start >= ob.span.start && e.span.end <= ob.span.end;
-    for item in &file.items {
-        match (&item.kind, &ob.origin) {
-            (ItemKind::Claim(c), Origin::Claim) if within(&c.lhs) && within(&c.rhs) => {
-                return Some(Sides {
-                    lhs: Some(c.lhs.clone()),
-                    op: c.op,
-                    rhs: c.rhs.clone(),
-                });
-            }
-            (ItemKind::Derive(d), Origin::Step { step, .. }) => {
-                let Some(s) = d.steps.get(step.wrapping_sub(1)) else {
-                    continue;
-                };
-                if s.span != ob.span && !within(&s.rhs) {
-                    continue;
-                }
-                let before = match step {
-                    1 => &d.start,
-                    k => &d.steps[k - 2].rhs,
-                };
-                return Some(Sides {
-                    lhs: Some(before.clone()),
-                    op: s.op,
-                    rhs: s.rhs.clone(),
-                });
-            }
-            _ => {}
-        }
-    }
-    None
-}
 
 const STYLE: &str = r#"
 :root { --ok: #1b7f3b; --bad: #c92a2a; --unk: #a86400; --ink: #1d1d1f; --mute: #5f6368; }
@@ -445,7 +375,7 @@ fn disclosure(out: &mut String, row: &ResultRow) {
 
 /// For a refuted vector or matrix claim: both sides' entries side by side,
 /// the entries that certainly differ highlighted.
-fn entry_tables(t: &plot::EntryTable) -> String {
+fn entry_tables(t: &EntryTable) -> String {
     let mut out = String::new();
     for (name, side) in [("left side", 0), ("right side", 1)] {
         let _ = write!(out, "<table class=\"entries\"><caption>{name}</caption>");
@@ -475,7 +405,7 @@ mod tests {
 
     #[test]
     fn entry_tables_highlight_what_differs() {
-        let t = plot::EntryTable {
+        let t = EntryTable {
             rows: vec![vec![
                 ("1".into(), "1".into(), false),
                 ("2".into(), "3".into(), true),

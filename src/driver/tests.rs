@@ -1,0 +1,340 @@
+//! Documents checked end to end inside the library: verdicts at the
+//! document's lines, the context each step was read under, the annotated copy,
+//! and inputs that must never panic.
+
+use super::{check_document, Defs, DocumentOptions};
+use crate::check::{CheckConfig, Verdict};
+use crate::latex::{find_math, DocKind};
+use crate::report::{annotate_markdown, FileReport};
+use crate::span::SourceFile;
+
+const MARKDOWN: &str = "# Sigmoid facts
+
+The derivative:
+
+$$\\sigma'(x) = \\frac{d}{dx} \\frac{1}{1+e^{-x}}$$
+
+$$\\begin{aligned}
+&= \\frac{e^{-x}}{(1+e^{-x})^2} \\\\
+&= \\sigma(x)(1 - \\sigma(x))
+\\end{aligned}$$
+
+A slip: $\\ln(1 + e^{x}) = x$, and a statement with no equation: $x > 0$.
+
+$$\\text{LHS} = \\ln \\sigma(x) \\Rightarrow -\\ln(1+e^{-x}) \\\\ \\Rightarrow -\\text{softplus}(x) = \\text{RHS}$$
+";
+
+fn check_md(text: &str) -> FileReport {
+    check_document(
+        SourceFile::new("t.md", text),
+        DocKind::Markdown,
+        &Defs::default(),
+        &CheckConfig::default(),
+        &DocumentOptions::default(),
+    )
+}
+
+/// (line, verdict word) of every result row.
+fn verdicts(report: &FileReport) -> Vec<(usize, &'static str)> {
+    report
+        .results
+        .iter()
+        .map(|r| (r.line, r.verdict.word()))
+        .collect()
+}
+
+#[test]
+fn unclosed_delimiters_and_multibyte_text_do_not_panic() {
+    for text in [
+        "$$x = 1",
+        "é $x",
+        "\\[ x",
+        "$",
+        "$$",
+        "\\begin{align} x",
+        "σ$σ$σ",
+    ] {
+        let _ = find_math(text, DocKind::Markdown);
+        let _ = find_math(text, DocKind::Latex);
+        let report = check_md(text);
+        assert!(report.results.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn an_operator_argument_is_the_product_after_it_so_a_false_proof_is_gone() {
+    // ln(2x) = x ln 2 was proved when `\ln` took only the `2`
+    let report = check_md("$$\\ln 2x = x \\ln 2$$\n\n$$\\ln 2x = \\ln 2 + \\ln x$$\n");
+    assert_eq!(verdicts(&report), vec![(1, "refuted"), (3, "checked")]);
+}
+
+#[test]
+fn markdown_chains_are_checked_at_their_lines() {
+    let report = check_md(MARKDOWN);
+    assert_eq!(
+        verdicts(&report),
+        vec![
+            (5, "proved"),   // σ'(x) = d/dx ...
+            (8, "proved"),   // &= e^{-x}/(1+e^{-x})^2 (continues the block above)
+            (9, "proved"),   // &= σ(x)(1 - σ(x))
+            (12, "refuted"), // ln(1 + e^x) = x
+            (14, "proved"),  // ⇒ -ln(1+e^{-x}) after LHS
+            (14, "refuted"), // ⇒ -softplus(x): the sign is wrong
+        ]
+    );
+    // rows show the LaTeX of the step and point at its column
+    let slip = &report.results[3];
+    assert_eq!(slip.text, "= x");
+    assert_eq!(slip.column, 27);
+    let Verdict::Refuted { counterexample } = &report.results[5].verdict else {
+        panic!("expected a refutation");
+    };
+    assert!(!counterexample.assignment.is_empty());
+    // the reading summary counts the statement without `=`
+    let summary = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.starts_with("read "))
+        .expect("a summary");
+    assert!(
+        summary.message.contains("read 3 chains (6 steps)"),
+        "{}",
+        summary.message
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("1 with another relation")),
+        "{:?}",
+        summary.notes
+    );
+}
+
+#[test]
+fn definitions_in_the_text_are_used_by_later_chains() {
+    let text = "Let $a(x) = \\frac{1}{1 + e^{-x}}$. Then $a(x) = \\sigma(x)$ and $a(x) = 1 - a(-x)$.\n\nAlso $g(t) = t^2$ gives $g(3) = 9$ but not $g(2) = 5$.\n";
+    let report = check_md(text);
+    assert_eq!(
+        verdicts(&report),
+        vec![(1, "proved"), (1, "proved"), (3, "proved"), (3, "refuted")]
+    );
+}
+
+#[test]
+fn a_name_applied_to_an_expression_of_itself_is_a_product_not_a_definition() {
+    let cases: &[(&str, &[(usize, &str)])] = &[
+        ("$x(1 - x) = x - x^2$", &[(1, "proved")]),
+        ("$x(1 - x) = x - 2x^2$", &[(1, "refuted")]),
+        // a new function of a plain name is still a definition, then used
+        ("$f(x) = x^2$ and $f(3) = 9$", &[(1, "proved")]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&verdicts(&check_md(text)), want, "{text}");
+    }
+}
+
+#[test]
+fn latex_align_chains_are_checked() {
+    let text = "\\documentclass{article}\n\\begin{document}\n\\begin{align}\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n        &= x^2 + 1\n\\end{align}\n\\[ \\text{softplus}(x) - \\text{softplus}(-x) = x \\]\n\\end{document}\n";
+    let report = check_document(
+        SourceFile::new("t.tex", text),
+        DocKind::Latex,
+        &Defs::default(),
+        &CheckConfig::default(),
+        &DocumentOptions::default(),
+    );
+    assert_eq!(
+        verdicts(&report),
+        vec![(4, "proved"), (5, "refuted"), (7, "proved")]
+    );
+}
+
+#[test]
+fn indexed_names_become_vectors_and_softmax_is_known() {
+    let text = "$$S(x)_i = \\frac{\\exp(x_i)}{\\sum_j \\exp(x_j)} = \\frac{\\exp(x_i + c)}{\\sum_j \\exp(x_j + c)} = \\frac{\\exp(x_i)}{\\sum_j \\exp(x_j)^2}$$\n";
+    let report = check_md(text);
+    assert_eq!(
+        verdicts(&report),
+        vec![(1, "proved"), (1, "proved"), (1, "refuted")]
+    );
+}
+
+#[test]
+fn unreadable_formulas_split_the_chain_with_a_located_warning() {
+    let text = "$$x + x = 2x = \\foo{x} = 2x$$\n";
+    let report = check_md(text);
+    assert_eq!(verdicts(&report), vec![(1, "proved")]);
+    let warning = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("\\foo"))
+        .expect("a warning about the unknown macro");
+    assert!(!warning.is_error());
+    assert_eq!(&text[warning.span.range()], "\\foo");
+}
+
+#[test]
+fn annotated_markdown_marks_each_step() {
+    let report = check_md("$$x + x = 2x$$ and $$x \\cdot x = 2x$$\n");
+    let annotated = annotate_markdown(&report);
+    assert!(
+        annotated.starts_with("$$x + x = 2x\\;\\text{✓}$$ and $$x \\cdot x = 2x\\;\\text{✗}$$"),
+        "{annotated}"
+    );
+    assert!(
+        annotated.contains("- ✗ line 1: `= 2x` — refuted"),
+        "{annotated}"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("$${}x{} = x$$", "{".repeat(5000), "}".repeat(5000));
+    let report = check_md(&deep);
+    assert!(report.results.is_empty());
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("nesting deeper than")));
+    let fractions = format!("$${}1{} = 1$$", "\\frac{1}{".repeat(3000), "}".repeat(3000));
+    let _ = check_md(&fractions);
+}
+
+#[test]
+fn scrambled_latex_never_panics() {
+    // a fixed pseudo-random walk over LaTeX-ish pieces (no input may panic the reader)
+    let pieces = [
+        "$",
+        "$$",
+        "\\frac",
+        "{",
+        "}",
+        "x",
+        "_",
+        "^",
+        "=",
+        "&=",
+        "\\\\",
+        "\\sum",
+        "\\left(",
+        "\\right)",
+        "(",
+        ")",
+        "\\begin{cases}",
+        "\\end{cases}",
+        "\\begin{aligned}",
+        "\\text{LHS}",
+        "\\Rightarrow",
+        "σ",
+        "\\partial",
+        "d",
+        "1",
+        "+",
+        "-",
+        "\\mathbb{1}",
+        "|",
+        "\\|",
+        "\n",
+        "\\lim",
+        "\\to",
+        "\\infty",
+        "\\sigma",
+        "'",
+        ",",
+        "&",
+        "\\boxed",
+        "\\cancel",
+        "é",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..200 {
+        let mut text = String::new();
+        for _ in 0..40 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        let _ = check_md(&text);
+        let _ = check_document(
+            SourceFile::new("t.tex", text.as_str()),
+            DocKind::Latex,
+            &Defs::default(),
+            &CheckConfig {
+                points: 2,
+                ..CheckConfig::default()
+            },
+            &DocumentOptions::default(),
+        );
+    }
+}
+
+/// Every judged step as (line, verdict, the context shown and the reason of an
+/// unknown, joined).
+fn in_context(text: &str) -> Vec<(usize, &'static str, String)> {
+    check_md(text)
+        .results
+        .iter()
+        .map(|r| {
+            let mut shown = r.context.join("; ");
+            if let Verdict::Unknown { reason } = &r.verdict {
+                shown = format!("{shown} | {reason}");
+            }
+            (r.line, r.verdict.word(), shown)
+        })
+        .collect()
+}
+
+#[test]
+fn each_kind_of_context_gives_its_verdict_and_is_shown() {
+    // (document, the line, its verdict, a piece of what the report shows)
+    let cases: &[(&str, usize, &str, &str)] = &[
+        // a definition: `:=` defines, the derivative after it uses it
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3u$$", 3, "refuted", ""),
+        ("$$h := 3u + 1$$\n\n$$\\frac{d h}{d u} = 3$$", 3, "proved", ""),
+        // a let-chain defines both names, nothing is claimed; the next line uses g
+        ("Let $x_1 = g(v) = 2v$.\n\n$$g(v) = v + v$$", 3, "proved", ""),
+        // an entry of a name introduced in prose is a definition, not a claim
+        ("Let the Jacobian be $J$.\n\n$$J_{ij} = \\frac{\\partial q_i}{\\partial u_j}$$\n\n$$2 = 1 + 1$$", 5, "proved", ""),
+        // a condition in the prose before the math
+        ("When $x > 0$,\n\n$$|x| = x$$", 3, "proved", "under `x > 0` (line 1)"),
+        // a condition as a case label in display math
+        ("$$\\text{if } t < 0, \\quad |t| = -t$$", 1, "proved", "under `t < 0`"),
+        // a condition word in another language
+        ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
+        // the same claim without a condition is a real mistake
+        ("$$|t| = t$$", 1, "refuted", ""),
+        // a condition on a class index is a condition of the check: for k ≠ y the
+        // entry is s_k, so the `- 1` is a real slip
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "refuted", "under `k \\neq y` (line 3)"),
+        // one-hot / class index: `k = y` in a case label makes y an index in 1..m
+        ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\frac{\\partial L}{\\partial z_k} = \\begin{cases} \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1 & k = y \\\\ \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} & k \\neq y \\end{cases}$$", 3, "checked", ""),
+        // a limit said in words
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAt large k,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "unknown", "at \"large k\""),
+        // an instantiation: the number is checked under the values in scope
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.8$$", 5, "proved", "with `\\sigma(a) = 0.2` (line 1), `y = 1` (line 3)"),
+        ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.7$$", 5, "refuted", "with"),
+        // two samples: it must hold for one of them
+        ("$$\\text{let } \\sigma(a) = [0.3, 0.6]$$\n\n$$y = [0, 1]$$\n\n$$\\sigma(a) - y = -0.4$$", 5, "proved", "2 samples"),
+        // no values in scope: unknown, naming what is needed
+        ("$$2p + q = 5$$", 1, "unknown", "needs values for p and q"),
+        // a shadowed built-in: the document's own s is a sigmoid, not the softmax
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)(1 - s(t))$$", 3, "proved", ""),
+        ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)^2$$", 3, "refuted", ""),
+        // a condition recalled later in the same part: not refuted, and named
+        ("When $x > 0$,\n\n$$|x| = x$$\n\n$$2 = 2$$\n\n$$|x| + 0 = x$$", 7, "unknown", "stated before it"),
+    ];
+    for (text, line, verdict, shown) in cases {
+        let rows = in_context(text);
+        let row = rows.iter().find(|(l, _, _)| l == line);
+        let Some((_, got, context)) = row else {
+            panic!("no step at line {line} of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
+        );
+    }
+}

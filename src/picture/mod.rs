@@ -1,0 +1,83 @@
+//! What a report shows of a result besides words: the two sides of a claim or
+//! step as nabla read them, and for a refuted step a picture, the plot of a
+//! scalar step or the entry table of a vector or matrix claim. Data only,
+//! computed from the program and the counterexample; `html` draws it.
+
+mod entries;
+mod sample;
+
+pub use entries::EntryTable;
+pub use sample::{Plot, Sample};
+
+use crate::lower::{Obligation, Origin};
+use crate::syntax::ast::{self, Expr, ItemKind, RelOp};
+
+/// The two sides of a claim or step as nabla read them (for a step, the
+/// expression before it on the left).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sides {
+    pub lhs: Option<Expr>,
+    pub op: RelOp,
+    pub rhs: Expr,
+}
+
+/// What a refuted step shows besides its counterexample.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picture {
+    Plot(Plot),
+    Entries(EntryTable),
+}
+
+/// The plot (a scalar step) or the entry table (a vector or matrix claim) of
+/// obligation `ob`, refuted at `cx`.
+pub fn picture(
+    program: &crate::lower::Program,
+    ob: &Obligation,
+    cx: &crate::check::Counterexample,
+) -> Option<Picture> {
+    let (store, domains) = (&program.store, &program.domains);
+    match &ob.sizes {
+        None => sample::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
+            .filter(|p| !p.samples.is_empty())
+            .map(Picture::Plot),
+        Some((sizes, _)) => {
+            entries::entry_table(store, domains, (ob.lhs, ob.rhs), sizes, cx).map(Picture::Entries)
+        }
+    }
+}
+
+/// The sides of obligation `ob` in `file`: the claim it came from, or the step
+/// and the expression before it in its chain.
+pub fn sides_of(file: &ast::File, ob: &Obligation) -> Option<Sides> {
+    let within = |e: &Expr| e.span.start >= ob.span.start && e.span.end <= ob.span.end;
+    for item in &file.items {
+        match (&item.kind, &ob.origin) {
+            (ItemKind::Claim(c), Origin::Claim) if within(&c.lhs) && within(&c.rhs) => {
+                return Some(Sides {
+                    lhs: Some(c.lhs.clone()),
+                    op: c.op,
+                    rhs: c.rhs.clone(),
+                });
+            }
+            (ItemKind::Derive(d), Origin::Step { step, .. }) => {
+                let Some(s) = d.steps.get(step.wrapping_sub(1)) else {
+                    continue;
+                };
+                if s.span != ob.span && !within(&s.rhs) {
+                    continue;
+                }
+                let before = match step {
+                    1 => &d.start,
+                    k => &d.steps[k - 2].rhs,
+                };
+                return Some(Sides {
+                    lhs: Some(before.clone()),
+                    op: s.op,
+                    rhs: s.rhs.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
