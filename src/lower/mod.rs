@@ -84,6 +84,16 @@ pub enum Origin {
     },
 }
 
+/// The free indices that run over one side's rows and columns in a claim
+/// between vectors or matrices, so a report can list the side entry by entry.
+/// `None` where the side is not indexed that way: a number, the column of a
+/// column vector, or the rows of a matrix read at row 1 against a row vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryIndices {
+    pub row: Option<Symbol>,
+    pub col: Option<Symbol>,
+}
+
 /// One thing to check: `lhs op rhs` wherever `conditions` hold.
 #[derive(Clone, Debug)]
 pub struct Obligation {
@@ -111,6 +121,9 @@ pub struct Obligation {
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
+    /// For a claim between vectors or matrices: the free indices each side's
+    /// entry `lhs`/`rhs` is read at (left, right); default for a scalar claim.
+    pub entry_indices: [EntryIndices; 2],
     /// For a dimension label: other shapes the left side may mean (the other
     /// layout of a derivative); the label holds at a point if one of them matches.
     pub other_sizes: Vec<Vec<ExprId>>,
@@ -638,10 +651,14 @@ impl Lowerer {
             let sizes = self.side_sizes(claim_lhs, claim_rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             let split = (left_derivatives, side_derivatives);
-            Ok((conditions, lhs, rhs, tolerance, sizes, split))
+            let entry_indices = [
+                self.entry_indices(&claim.lhs, frame),
+                self.entry_indices(&claim.rhs, frame),
+            ];
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance, sizes, split)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -661,6 +678,7 @@ impl Lowerer {
                     left_derivatives: split.0,
                     side_derivatives: split.1,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
@@ -809,6 +827,7 @@ impl Lowerer {
                     left_derivatives: 0,
                     side_derivatives: 0,
                     sizes: Some((shape, label)),
+                    entry_indices: Default::default(),
                     other_sizes,
                     label: true,
                 });
@@ -890,6 +909,10 @@ impl Lowerer {
                 derivatives.extend(rhs_sites.iter().cloned());
                 let (left_derivatives, side_derivatives) = (lhs_sites.len(), derivatives.len());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
+                let entry_indices = [
+                    self.entry_indices(exprs[k], frame),
+                    self.entry_indices(&step.rhs, frame),
+                ];
                 self.obligations.push(Obligation {
                     origin: Origin::Step {
                         chain: derive.name.clone(),
@@ -909,6 +932,7 @@ impl Lowerer {
                     left_derivatives,
                     side_derivatives,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
