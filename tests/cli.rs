@@ -1115,6 +1115,51 @@ fn a_redeclared_name_loses_the_assumptions_of_both_declarations() {
 }
 
 #[test]
+fn a_redeclared_name_loses_the_domains_of_both_declarations() {
+    // (side file's declaration, the file's declaration, claim, verdict)
+    let cases = [
+        (
+            "var a : positive",
+            "var a : real",
+            "sqrt(a^2) = a",
+            "refuted",
+        ),
+        (
+            "var a : real",
+            "var a : positive",
+            "sqrt(a^2) = a",
+            "refuted",
+        ),
+        (
+            "var a : natural",
+            "var a : integer",
+            "floor(a) = a",
+            "refuted",
+        ),
+        ("var a : natural", "var a : real", "floor(a) = a", "refuted"),
+        (
+            "var a : positive",
+            "var a : positive",
+            "sqrt(a^2) = a",
+            "proved",
+        ),
+    ];
+    for (side, own, claim, verdict) in cases {
+        let dir = Dir::new();
+        dir.create("side.nabla", format!("{side}\n"));
+        dir.create("main.nabla", format!("{own}\nclaim {claim}\n"));
+        let run = dir.run(&["check", "--defs", "side.nabla", "main.nabla"]);
+        assert_eq!(run.code, 2, "{side} / {own}: {}", run.all());
+        assert!(run.all().contains("`a` is declared twice"), "{}", run.all());
+        assert!(
+            run.stdout.contains(&format!("{verdict} ")),
+            "{side} / {own}: {claim} should be {verdict}:\n{}",
+            run.all()
+        );
+    }
+}
+
+#[test]
 fn conv_rejects_empty_list_entries() {
     let dir = Dir::new();
     let run = dir.run(&["conv", "[1,,2]", "[1]"]);

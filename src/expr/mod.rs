@@ -9,6 +9,7 @@
 //! here; that is the canonical form's job (`crate::simplify`).
 
 pub mod func;
+pub mod id_hash;
 mod latex;
 pub mod names;
 mod print;
