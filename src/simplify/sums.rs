@@ -22,6 +22,10 @@ const MAX_EXPANDED_TERMS: usize = 256;
 /// deeper nests keep their order.
 const MAX_EXCHANGED_SUMS: usize = 4;
 
+/// A rewrite of one factor of a normal form (`None`: the factor stays).
+type FactorRewrite<'r, 'a> =
+    dyn FnMut(&mut Normalizer<'a>, ExprId) -> Result<Option<ExprId>, Abort> + 'r;
+
 /// One index of a merged nest: its (fresh) symbol and its bounds.
 #[derive(Clone, Copy)]
 struct NestIndex {
@@ -30,7 +34,7 @@ struct NestIndex {
     upper: ExprId,
 }
 
-impl Normalizer<'_> {
+impl<'a> Normalizer<'a> {
     /// The normal form of a sum whose body is normal.
     pub(super) fn normalize_sum(&mut self, id: ExprId) -> Result<ExprId, Abort> {
         let Node::Sum {
@@ -51,12 +55,30 @@ impl Normalizer<'_> {
             None => self.ctx.local(id),
         };
         let out = self.geometric_in(out)?;
-        Ok(self.exchange_in(out))
+        self.exchange_in(out)
     }
 
     /// `e` (a canonical sum of products) with every geometric sum among its
     /// terms' factors in closed form.
     fn geometric_in(&mut self, e: ExprId) -> Result<ExprId, Abort> {
+        let out = self.map_term_factors(e, &mut |this, f| {
+            let g = this.geometric(f)?;
+            if let Some(g) = g {
+                this.ctx.step(RuleId::GeometricSum, f, g);
+            }
+            Ok(g)
+        })?;
+        Ok(out.unwrap_or(e))
+    }
+
+    /// `e` (a canonical sum of products) rebuilt with `rewrite` applied to each
+    /// factor of each term (`None` from it: the factor stays); `None` when no
+    /// factor changed. The one walk of the sum rewrites over a normal form.
+    fn map_term_factors(
+        &mut self,
+        e: ExprId,
+        rewrite: &mut FactorRewrite<'_, 'a>,
+    ) -> Result<Option<ExprId>, Abort> {
         let terms = match self.ctx.store.node(e) {
             Node::Add(ts) => ts.to_vec(),
             _ => vec![e],
@@ -70,21 +92,20 @@ impl Normalizer<'_> {
             };
             let mut new_factors = Vec::with_capacity(factors.len());
             for f in factors {
-                match self.geometric(f)? {
-                    Some(g) => {
-                        self.ctx.step(RuleId::GeometricSum, f, g);
+                match rewrite(self, f)? {
+                    Some(g) if g != f => {
                         changed = true;
                         new_factors.push(g);
                     }
-                    None => new_factors.push(f),
+                    _ => new_factors.push(f),
                 }
             }
             new_terms.push(self.ctx.product(new_factors));
         }
         if !changed {
-            return Ok(e);
+            return Ok(None);
         }
-        Ok(self.ctx.sum(new_terms))
+        Ok(Some(self.ctx.sum(new_terms)))
     }
 
     /// `Σ_(k=l)^u exp(a·k) = (exp(a·(u + 1)) − exp(a·l)) / (exp(a) − 1)` for a
@@ -241,32 +262,13 @@ impl Normalizer<'_> {
 
     /// `e` (a canonical sum of products) with every nest of sums among its terms'
     /// factors put in the canonical order.
-    fn exchange_in(&mut self, e: ExprId) -> ExprId {
-        let terms = match self.ctx.store.node(e) {
-            Node::Add(ts) => ts.to_vec(),
-            _ => vec![e],
+    fn exchange_in(&mut self, e: ExprId) -> Result<ExprId, Abort> {
+        let out = self.map_term_factors(e, &mut |this, f| Ok(Some(this.exchange(f))))?;
+        let Some(out) = out else {
+            return Ok(e);
         };
-        let mut changed = false;
-        let mut new_terms = Vec::with_capacity(terms.len());
-        for t in terms {
-            let factors = match self.ctx.store.node(t) {
-                Node::Mul(fs) => fs.to_vec(),
-                _ => vec![t],
-            };
-            let mut new_factors = Vec::with_capacity(factors.len());
-            for f in factors {
-                let g = self.exchange(f);
-                changed |= g != f;
-                new_factors.push(g);
-            }
-            new_terms.push(self.ctx.product(new_factors));
-        }
-        if !changed {
-            return e;
-        }
-        let out = self.ctx.sum(new_terms);
         self.ctx.step(RuleId::SumExchange, e, out);
-        out
+        Ok(out)
     }
 
     /// A sum whose body holds further sums that depend on its index, merged into
