@@ -21,7 +21,6 @@ use crate::expr::{ExprId, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
 use crate::simplify;
 use crate::syntax::ast::{Expected, RelOp};
-use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 use sample::{Rng, Sampler};
@@ -1249,8 +1248,7 @@ pub fn cross_check_derivatives(
         let Some(symbolic) = finite(&symbolic) else {
             continue;
         };
-        // steps 10^-4, 10^-5, 10^-6 (as decimal exponents)
-        let steps = [4u32, 5, 6];
+        let steps = [1e-4, 1e-5, 1e-6];
         // the body at x itself, evaluated once for every step
         let Some(center) = value_at(store, site.body, coordinate, x.clone(), env) else {
             continue;
@@ -1322,20 +1320,18 @@ pub fn cross_check_derivatives(
     None
 }
 
-/// f(x − h), f(x + h) and h, with h = 10^-decimals·max(1, |x|), evaluated
-/// rigorously at exact rational points and returned as f64s. h is an exact
-/// decimal (not the binary f64 nearest to it, whose 2^66 denominator made
-/// every evaluation at x ± h big-rational work); as an f64 it is the same.
+/// f(x − h), f(x + h) and h, with h = step·max(1, |x|), evaluated
+/// rigorously at exact rational points and returned as f64s.
 fn neighbours(
     store: &Store,
     body: ExprId,
     coordinate: Coordinate,
     x: &BigRational,
-    decimals: u32,
+    step: f64,
     env: &Env,
 ) -> Option<(f64, f64, f64)> {
     let scale = x.abs().max(BigRational::one());
-    let h = BigRational::new(BigInt::one(), BigInt::from(10u64.pow(decimals))) * scale;
+    let h = BigRational::from_float(step)? * scale;
     let plus = value_at(store, body, coordinate, x + &h, env)?;
     let minus = value_at(store, body, coordinate, x - &h, env)?;
     let h = finite(&Value::Exact(h))?;
