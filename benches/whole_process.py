@@ -14,7 +14,6 @@ installed). Never run in tests: timings are measured, never asserted.
 """
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,18 +26,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run_once(cmd, cwd, timeout):
     """Wall seconds, CPU seconds (user + system), peak memory (KB) and stdout
-    bytes of one run. On a shared machine CPU time is the steadier figure."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    bytes of one run (this child's own rusage, from wait4). On a shared
+    machine CPU time is the steadier figure."""
     start = time.perf_counter()
-    try:
-        out = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, max(after.ru_maxrss, before.ru_maxrss), len(out.stdout)
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                return None
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        size = out.seek(0, os.SEEK_END)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, size
 
 
 def measure(cmd, cwd, runs, timeout):
@@ -84,6 +90,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--only", help="run only the rows whose name contains this")
     args = parser.parse_args()
+    args.nabla = os.path.abspath(args.nabla)
+    args.base = args.base and os.path.abspath(args.base)
     work = tempfile.mkdtemp()
     for n in (1000, 10000):
         chain_defs(n, os.path.join(work, f"chain{n}.nabla"))
