@@ -31,6 +31,7 @@ mod function;
 mod interval;
 mod ledger;
 mod precise;
+mod small;
 mod value;
 
 #[cfg(test)]

@@ -79,6 +79,16 @@ pub enum Origin {
     },
 }
 
+/// The free indices that run over one side's rows and columns in a claim
+/// between vectors or matrices, so a report can list the side entry by entry.
+/// `None` where the side is not indexed that way: a number, the column of a
+/// column vector, or the rows of a matrix read at row 1 against a row vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryIndices {
+    pub row: Option<Symbol>,
+    pub col: Option<Symbol>,
+}
+
 /// One thing to check: `lhs op rhs` wherever `conditions` hold.
 #[derive(Clone, Debug)]
 pub struct Obligation {
@@ -106,6 +116,9 @@ pub struct Obligation {
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
+    /// For a claim between vectors or matrices: the free indices each side's
+    /// entry `lhs`/`rhs` is read at (left, right); default for a scalar claim.
+    pub entry_indices: [EntryIndices; 2],
     /// For a dimension label: other shapes the left side may mean (the other
     /// layout of a derivative); the label holds at a point if one of them matches.
     pub other_sizes: Vec<Vec<ExprId>>,
@@ -631,10 +644,14 @@ impl Lowerer {
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             let split = (left_derivatives, side_derivatives);
-            Ok((conditions, lhs, rhs, tolerance, sizes, split))
+            let entry_indices = [
+                self.entry_indices(&claim.lhs, frame),
+                self.entry_indices(&claim.rhs, frame),
+            ];
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance, sizes, split)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -654,6 +671,7 @@ impl Lowerer {
                     left_derivatives: split.0,
                     side_derivatives: split.1,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
@@ -722,6 +740,7 @@ impl Lowerer {
                     left_derivatives: 0,
                     side_derivatives: 0,
                     sizes: Some((shape, label)),
+                    entry_indices: Default::default(),
                     other_sizes,
                     label: true,
                 });
@@ -755,14 +774,30 @@ impl Lowerer {
         };
         // the sides first, so a condition may name a free index they use (`where i != j`)
         let mut sides: Vec<Option<(ExprId, Vec<DerivativeSite>)>> = Vec::new();
-        for e in &exprs {
+        let mut failed: Vec<(usize, Diagnostic)> = Vec::new();
+        for (k, e) in exprs.iter().enumerate() {
             self.sites.clear();
             match self.side(e, frame) {
                 Ok(id) => sides.push(Some((id, std::mem::take(&mut self.sites)))),
                 Err(d) => {
-                    self.diagnostics.push(d);
+                    failed.push((k, d));
                     sides.push(None);
                 }
+            }
+        }
+        // a side may name a free index before any entry introduces it
+        // (`\sum_{j \neq i} x_j = ... - x_i`): with the chain's free indices
+        // introduced, it is tried once more
+        if !failed.is_empty() {
+            for e in &exprs {
+                self.introduce_free_indices(e, &mut Vec::new());
+            }
+        }
+        for (k, d) in failed {
+            self.sites.clear();
+            match self.side(exprs[k], frame) {
+                Ok(id) => sides[k] = Some((id, std::mem::take(&mut self.sites))),
+                Err(_) => self.diagnostics.push(d),
             }
         }
         let conditions = match self.conditions(&derive.conditions) {
@@ -785,6 +820,10 @@ impl Lowerer {
                 derivatives.extend(rhs_sites.iter().cloned());
                 let (left_derivatives, side_derivatives) = (lhs_sites.len(), derivatives.len());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
+                let entry_indices = [
+                    self.entry_indices(exprs[k], frame),
+                    self.entry_indices(&step.rhs, frame),
+                ];
                 self.obligations.push(Obligation {
                     origin: Origin::Step {
                         chain: derive.name.clone(),
@@ -804,6 +843,7 @@ impl Lowerer {
                     left_derivatives,
                     side_derivatives,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
@@ -1128,6 +1168,45 @@ impl Lowerer {
         Ok(Some(
             self.store.add(Node::Index(base_id, vec![index].into())),
         ))
+    }
+
+    /// The free indices a chain writes as entries of declared vectors (`x_i`, not
+    /// bound by a sum), introduced before any side is lowered, so a side may
+    /// name one in a condition or a delta before its first entry (`\sum_{k \neq y}
+    /// p_k = 1 - p_y`, `\delta_{ky}`).
+    fn introduce_free_indices(&mut self, e: &ast::Expr, bound: &mut Vec<String>) {
+        match &e.kind {
+            ast::ExprKind::Ident(name) => {
+                let Some((base, sub)) = name.rsplit_once('_') else {
+                    return;
+                };
+                let index_letter = sub.len() == 1 && sub.chars().all(|c| c.is_ascii_lowercase());
+                if !index_letter || bound.iter().any(|b| b == sub) || self.names.contains_key(sub) {
+                    return;
+                }
+                if self.store.find_symbol(sub).is_some() {
+                    return;
+                }
+                if let Some((Entity::Vector { size, .. }, _)) = self.names.get(base).cloned() {
+                    let _ = self.index_name(sub, size, e.span, &mut Vec::new());
+                }
+            }
+            ast::ExprKind::Sum { index, body, .. } => {
+                bound.push(index.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            ast::ExprKind::Limit { var, body, .. } => {
+                bound.push(var.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            _ => {
+                for c in e.children() {
+                    self.introduce_free_indices(c, bound);
+                }
+            }
+        }
     }
 
     /// An index written as a name or number; an undeclared name becomes a free

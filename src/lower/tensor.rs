@@ -6,7 +6,7 @@
 //! when it holds for a free index ranging over the size, so `softmax(v + c) =
 //! softmax(v)` becomes `softmax(v + c)_i = softmax(v)_i` for every `i`.
 
-use super::{err, Entity, Local, Locals, Lowered, Lowerer};
+use super::{err, Entity, EntryIndices, Local, Locals, Lowered, Lowerer};
 use crate::diagnostic::Diagnostic;
 use crate::domain::VarDomain;
 use crate::expr::names::TENSOR_FUNCTIONS as TENSOR_BUILTINS;
@@ -349,6 +349,39 @@ impl Lowerer {
                     frame.shape.describe(&self.store)
                 ),
             )),
+        }
+    }
+
+    /// The free indices [`Self::side`] reads side `e` at, as rows and columns
+    /// of that side (the same choices `side` makes when the shapes differ).
+    pub(super) fn entry_indices(&mut self, e: &ast::Expr, frame: Option<Frame>) -> EntryIndices {
+        let Some(frame) = frame else {
+            return EntryIndices::default();
+        };
+        let Ok(shape) = self.shape_of(e, &Vec::new()) else {
+            return EntryIndices::default();
+        };
+        let store = &self.store;
+        let symbol = |id: Option<ExprId>| match id.map(|id| store.node(id)) {
+            Some(Node::Sym(s)) => Some(*s),
+            _ => None,
+        };
+        let (row, col) = if same_kind(shape, frame.shape) {
+            (frame.row, frame.col)
+        } else {
+            match shape {
+                Shape::Col(_) => (frame.row.or(frame.col), None),
+                Shape::Row(_) => (None, frame.col.or(frame.row)),
+                Shape::Matrix(..) => match frame.shape {
+                    Shape::Row(_) => (None, frame.col),
+                    _ => (frame.row, None),
+                },
+                _ => (None, None),
+            }
+        };
+        EntryIndices {
+            row: symbol(row),
+            col: symbol(col),
         }
     }
 
