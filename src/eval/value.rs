@@ -131,6 +131,16 @@ impl Value {
                 Agreement::Different
             };
         }
+        if let (Value::Approx(x), Value::Approx(y)) = (a, b) {
+            if let Some(answer) = compare_f64_intervals(x, y) {
+                return answer;
+            }
+        }
+        Value::compare_by_rationals(a, b)
+    }
+
+    /// [`Value::compare`] on the exact rational ends of the enclosures.
+    fn compare_by_rationals(a: &Value, b: &Value) -> Agreement {
         let (a_lo, a_hi) = a.rational_bounds();
         let (b_lo, b_hi) = b.rational_bounds();
         if a_hi < b_lo || b_hi < a_lo {
@@ -182,6 +192,36 @@ impl Value {
             None
         }
     }
+}
+
+/// [`Value::compare`] of two f64 intervals without leaving f64: the ends are
+/// exact f64 numbers, so comparing them is exact, and a rounded width or
+/// product is bounded by its neighbours one ulp either side. `None` when a
+/// bound lands within an ulp of the threshold (the exact comparison decides).
+fn compare_f64_intervals(x: &Interval, y: &Interval) -> Option<Agreement> {
+    if x.hi() < y.lo() || y.hi() < x.lo() {
+        return Some(Agreement::Different);
+    }
+    if x.lo() == x.hi() && y.lo() == y.hi() {
+        return Some(Agreement::Equal);
+    }
+    let lo = x.lo().min(y.lo());
+    let hi = x.hi().max(y.hi());
+    let width = hi - lo;
+    let scaled = CLOSE_RELATIVE * lo.abs().max(hi.abs());
+    if !width.is_finite() || !scaled.is_finite() {
+        return None;
+    }
+    // the exact width lies in [width⁻, width⁺], the exact product in [scaled⁻, scaled⁺]
+    let (width_lo, width_hi) = (width.next_down(), width.next_up());
+    let (scaled_lo, scaled_hi) = (scaled.next_down(), scaled.next_up());
+    if width_hi <= CLOSE_ABSOLUTE || width_hi <= scaled_lo {
+        return Some(Agreement::Close);
+    }
+    if width_lo > CLOSE_ABSOLUTE && width_lo > scaled_hi {
+        return Some(Agreement::Inconclusive);
+    }
+    None
 }
 
 /// Arithmetic for callers (finite differences, claim sides): exact when both
@@ -822,6 +862,40 @@ mod tests {
         let wide = Value::Approx(Interval::new(0.0, 1.0).expect("finite"));
         assert_eq!(Value::compare(&wide, &rat(1, 3)), Agreement::Inconclusive);
         assert_eq!(Value::compare(&wide, &rat(2, 1)), Agreement::Different);
+    }
+
+    #[test]
+    fn the_f64_comparison_agrees_with_the_rational_one() {
+        // intervals around thresholds (1e-12 wide, 1e-9 relative), points,
+        // disjoint and touching ends, huge and tiny magnitudes
+        let mut ends: Vec<f64> = vec![0.0, 1.0, -1.0, 1e-300, 5e-324, 1e300, -1e300, 3.0];
+        for base in [1.0f64, 1e-12, 1e6, 1e-200, 7.25] {
+            for w in [0.0, 1e-12, 1e-9 * base, 1e-9 * base * 2.0, base] {
+                ends.push(base + w);
+                ends.push((base + w).next_up());
+                ends.push((base + w).next_down());
+                ends.push(-(base + w));
+            }
+            ends.push(1e-12);
+            ends.push(1e-12f64.next_up());
+        }
+        let intervals: Vec<Interval> = ends
+            .iter()
+            .flat_map(|&a| ends.iter().filter_map(move |&b| Interval::new(a, b)))
+            .collect();
+        let mut fast = 0;
+        for (k, x) in intervals.iter().enumerate().step_by(97) {
+            for y in intervals.iter().skip(k % 13).step_by(89) {
+                let (a, b) = (Value::Approx(*x), Value::Approx(*y));
+                let exact = Value::compare_by_rationals(&a, &b);
+                if let Some(answer) = compare_f64_intervals(x, y) {
+                    fast += 1;
+                    assert_eq!(answer, exact, "{x:?} vs {y:?}");
+                }
+                assert_eq!(Value::compare(&a, &b), exact, "{x:?} vs {y:?}");
+            }
+        }
+        assert!(fast > 100, "the fast path decided only {fast} pairs");
     }
 
     #[test]
