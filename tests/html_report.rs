@@ -34,6 +34,8 @@ derive \"a square, expanded\":
 claim \"exp of a sum\": exp(x + y) = exp(x) + exp(y)
 claim \"log of a power\": ln(t^2) = 2*ln(t) + t
 claim \"doubling\": 2*v = v + u
+claim \"transposed\": v^T = v
+claim \"written out\": [1, 2, 3] = [1, 2, 4]
 ";
 
 const NOTES: &str = "# Notes on the sigmoid
@@ -137,7 +139,10 @@ fn html_report_plots_refuted_steps_and_tables_vector_claims() {
     let verdicts: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(
         verdicts,
-        ["proved", "refuted", "refuted", "refuted", "refuted", "proved", "refuted"]
+        [
+            "proved", "refuted", "refuted", "refuted", "refuted", "refuted", "refuted", "proved",
+            "refuted"
+        ]
     );
     // two variables: the plot runs along the one that separates the sides most,
     // the other fixed at the counterexample
@@ -151,6 +156,23 @@ fn html_report_plots_refuted_steps_and_tables_vector_claims() {
         rows[4].1
     );
     assert!(rows[4].1.contains("<td class=\"differ\">"), "{}", rows[4].1);
+    // a row against a column: each side in its own shape, nothing compared
+    let transposed = &rows[5].1;
+    assert!(
+        transposed.contains("<caption>left side, 1×2</caption>"),
+        "{transposed}"
+    );
+    assert!(
+        transposed.contains("<caption>right side, 2×1</caption>"),
+        "{transposed}"
+    );
+    assert!(transposed.contains("different shapes") && !transposed.contains("differ\""));
+    // vectors written out: the third entry differs, the others do not
+    let written = &rows[6].1;
+    assert!(
+        written.contains("<td>1</td><td>2</td><td class=\"differ\">4</td>"),
+        "{written}"
+    );
     // the document: its own text, each checked formula marked in place
     assert!(page.contains("<pre class=\"source\">"));
     assert!(

@@ -10,7 +10,7 @@ pub mod mathml;
 pub mod plot;
 
 use crate::check::Verdict;
-use crate::picture::{EntryTable, Picture};
+use crate::picture::{EntryTable, Picture, MAX_ENTRIES_SHOWN};
 use crate::report::{self, FileReport, ResultRow};
 use crate::syntax::ast::Expected;
 use mathml::escape;
@@ -374,27 +374,42 @@ fn disclosure(out: &mut String, row: &ResultRow) {
 }
 
 /// For a refuted vector or matrix claim: both sides' entries side by side,
-/// the entries that certainly differ highlighted.
+/// each in its own shape, the entries that certainly differ highlighted.
 fn entry_tables(t: &EntryTable) -> String {
     let mut out = String::new();
-    for (name, side) in [("left side", 0), ("right side", 1)] {
-        let _ = write!(out, "<table class=\"entries\"><caption>{name}</caption>");
-        for row in &t.rows {
+    for (name, grid) in [("left side", &t.left), ("right side", &t.right)] {
+        let _ = write!(
+            out,
+            "<table class=\"entries\"><caption>{name}, {}</caption>",
+            escape(&grid.shape)
+        );
+        for row in &grid.cells {
             out.push_str("<tr>");
-            for (l, r, differ) in row {
+            for (value, differ) in row {
                 let _ = write!(
                     out,
                     "<td{}>{}</td>",
                     if *differ { " class=\"differ\"" } else { "" },
-                    escape(if side == 0 { l } else { r })
+                    escape(value)
                 );
             }
             out.push_str("</tr>");
         }
         out.push_str("</table>");
     }
-    if t.cut {
-        out.push_str("<p class=\"plot-caption\">the first 8 rows and columns</p>");
+    let mut notes = Vec::new();
+    if !t.same_shape {
+        notes.push("the sides have different shapes, so no entry is compared".to_string());
+    }
+    if t.left.cut || t.right.cut {
+        notes.push(format!("the first {MAX_ENTRIES_SHOWN} rows and columns"));
+    }
+    if !notes.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"plot-caption\">{}</p>",
+            escape(&notes.join("; "))
+        );
     }
     out
 }
@@ -402,15 +417,19 @@ fn entry_tables(t: &EntryTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::picture::Grid;
 
     #[test]
     fn entry_tables_highlight_what_differs() {
-        let t = EntryTable {
-            rows: vec![vec![
-                ("1".into(), "1".into(), false),
-                ("2".into(), "3".into(), true),
-            ]],
+        let grid = |a: &str, b: &str| Grid {
+            shape: "1×2".into(),
+            cells: vec![vec![(a.into(), false), (b.into(), true)]],
             cut: false,
+        };
+        let t = EntryTable {
+            left: grid("1", "2"),
+            right: grid("1", "3"),
+            same_shape: true,
         };
         let html = entry_tables(&t);
         assert_eq!(html.matches("class=\"differ\"").count(), 2, "{html}");

@@ -1200,6 +1200,11 @@ impl<'a> Parser<'a> {
         if let Some(f) = self.word_function(&word) {
             return self.function_use(f, span);
         }
+        if let Some(f) = names::called_alias(&word).filter(|_| self.is_sym('(')) {
+            if !self.ctx.functions.contains_key(&word) {
+                return self.function_use(f.to_string(), span);
+            }
+        }
         if self.is_sym('(') && !self.ctx.constants.contains(&word) {
             return self.function_use(word, span);
         }

@@ -79,6 +79,16 @@ pub enum Origin {
     },
 }
 
+/// The free indices that run over one side's rows and columns in a claim
+/// between vectors or matrices, so a report can list the side entry by entry.
+/// `None` where the side is not indexed that way: a number, the column of a
+/// column vector, or the rows of a matrix read at row 1 against a row vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryIndices {
+    pub row: Option<Symbol>,
+    pub col: Option<Symbol>,
+}
+
 /// One thing to check: `lhs op rhs` wherever `conditions` hold.
 #[derive(Clone, Debug)]
 pub struct Obligation {
@@ -97,9 +107,18 @@ pub struct Obligation {
     pub conditions: Vec<ExprId>,
     pub expect: Option<Expected>,
     pub derivatives: Vec<DerivativeSite>,
+    /// Where each derivative was written: `derivatives[..left_derivatives]` on
+    /// the left side, then up to `side_derivatives` on the right, the rest in
+    /// the conditions (a node id alone cannot say: `d/dx H(x) = d/dx H(x)` is
+    /// one node on both sides).
+    pub left_derivatives: usize,
+    pub side_derivatives: usize,
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
+    /// For a claim between vectors or matrices: the free indices each side's
+    /// entry `lhs`/`rhs` is read at (left, right); default for a scalar claim.
+    pub entry_indices: [EntryIndices; 2],
     /// For a dimension label: other shapes the left side may mean (the other
     /// layout of a derivative); the label holds at a point if one of them matches.
     pub other_sizes: Vec<Vec<ExprId>>,
@@ -617,15 +636,22 @@ impl Lowerer {
         let lowered = (|| {
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
+            let left_derivatives = self.sites.len();
             let rhs = self.side(&claim.rhs, frame)?;
+            let side_derivatives = self.sites.len();
             // after the sides, so a condition may name a free index they use
             let conditions = self.conditions(&claim.conditions)?;
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
-            Ok((conditions, lhs, rhs, tolerance, sizes))
+            let split = (left_derivatives, side_derivatives);
+            let entry_indices = [
+                self.entry_indices(&claim.lhs, frame),
+                self.entry_indices(&claim.rhs, frame),
+            ];
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance, sizes)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -642,7 +668,10 @@ impl Lowerer {
                     conditions,
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
+                    left_derivatives: split.0,
+                    side_derivatives: split.1,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
@@ -708,7 +737,10 @@ impl Lowerer {
                     conditions: Vec::new(),
                     expect,
                     derivatives: Vec::new(),
+                    left_derivatives: 0,
+                    side_derivatives: 0,
                     sizes: Some((shape, label)),
+                    entry_indices: Default::default(),
                     other_sizes,
                     label: true,
                 });
@@ -786,7 +818,12 @@ impl Lowerer {
             if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&sides[k], &sides[k + 1]) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
+                let (left_derivatives, side_derivatives) = (lhs_sites.len(), derivatives.len());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
+                let entry_indices = [
+                    self.entry_indices(exprs[k], frame),
+                    self.entry_indices(&step.rhs, frame),
+                ];
                 self.obligations.push(Obligation {
                     origin: Origin::Step {
                         chain: derive.name.clone(),
@@ -803,7 +840,10 @@ impl Lowerer {
                     conditions: conditions.clone(),
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
+                    left_derivatives,
+                    side_derivatives,
                     sizes,
+                    entry_indices,
                     other_sizes: Vec::new(),
                     label: false,
                 });
@@ -1884,6 +1924,7 @@ impl Lowerer {
                     otherwise: Some(zero),
                 })))
             }
+            "logsumexp" => self.logsumexp(args, span, locals).map(Some),
             "shape" | "params" => self.net_query(name, args, span).map(Some),
             "correlate" | "convolve" => self.convolution(name, args, span, locals).map(Some),
             _ => Ok(None),

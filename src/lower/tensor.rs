@@ -6,7 +6,7 @@
 //! when it holds for a free index ranging over the size, so `softmax(v + c) =
 //! softmax(v)` becomes `softmax(v + c)_i = softmax(v)_i` for every `i`.
 
-use super::{err, Entity, Local, Locals, Lowered, Lowerer};
+use super::{err, Entity, EntryIndices, Local, Locals, Lowered, Lowerer};
 use crate::diagnostic::Diagnostic;
 use crate::domain::VarDomain;
 use crate::expr::names::TENSOR_FUNCTIONS as TENSOR_BUILTINS;
@@ -352,6 +352,39 @@ impl Lowerer {
         }
     }
 
+    /// The free indices [`Self::side`] reads side `e` at, as rows and columns
+    /// of that side (the same choices `side` makes when the shapes differ).
+    pub(super) fn entry_indices(&mut self, e: &ast::Expr, frame: Option<Frame>) -> EntryIndices {
+        let Some(frame) = frame else {
+            return EntryIndices::default();
+        };
+        let Ok(shape) = self.shape_of(e, &Vec::new()) else {
+            return EntryIndices::default();
+        };
+        let store = &self.store;
+        let symbol = |id: Option<ExprId>| match id.map(|id| store.node(id)) {
+            Some(Node::Sym(s)) => Some(*s),
+            _ => None,
+        };
+        let (row, col) = if same_kind(shape, frame.shape) {
+            (frame.row, frame.col)
+        } else {
+            match shape {
+                Shape::Col(_) => (frame.row.or(frame.col), None),
+                Shape::Row(_) => (None, frame.col.or(frame.row)),
+                Shape::Matrix(..) => match frame.shape {
+                    Shape::Row(_) => (None, frame.col),
+                    _ => (frame.row, None),
+                },
+                _ => (None, None),
+            }
+        };
+        EntryIndices {
+            row: symbol(row),
+            col: symbol(col),
+        }
+    }
+
     /// Rows × columns of a shape: a column of n is n × 1, a row 1 × n, a number
     /// has none (it compares as 1 × 1 and is shown as "a number").
     fn shape_sizes(&mut self, shape: Shape, at: Span) -> Result<Vec<ExprId>, Diagnostic> {
@@ -639,6 +672,54 @@ impl Lowerer {
         }
     }
 
+    /// `logsumexp(v) = ln Σ_k exp(v_k)` of a vector (PyTorch's `torch.logsumexp`
+    /// over its one dimension), or `ln(exp(a) + exp(b) + …)` of numbers. Written
+    /// out, so its gradient (the softmax), its enclosure and its proofs are those
+    /// of `ln`, `exp` and the sum.
+    pub(super) fn logsumexp(
+        &mut self,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        const USE: &str = "logsumexp takes a vector or numbers: logsumexp(x), logsumexp(a, b)";
+        if let Some(named) = args.iter().find(|a| a.name.is_some()) {
+            return Err(err(
+                named.value.span,
+                "logsumexp takes no named argument (it reduces its one vector)",
+            ));
+        }
+        let Some(first) = args.first() else {
+            return Err(err(span, USE));
+        };
+        let total = match self.shape_of(&first.value, locals)? {
+            Shape::Col(n) | Shape::Row(n) if args.len() == 1 => {
+                let (k, kid) = self.fresh_index();
+                let entry = self.component(&first.value, Some(kid), Some(kid), locals)?;
+                let term = self.store.call1(Func::Exp, entry);
+                self.sum_over(k, n, term)
+            }
+            Shape::Matrix(..) => {
+                return Err(err(
+                    first.value.span,
+                    "logsumexp of a matrix is not supported: take it of a row or a column",
+                ))
+            }
+            _ => {
+                let mut terms = Vec::with_capacity(args.len());
+                for a in args {
+                    if self.shape_of(&a.value, locals)? != Shape::Scalar {
+                        return Err(err(a.value.span, USE));
+                    }
+                    let v = self.expr(&a.value, locals)?;
+                    terms.push(self.store.call1(Func::Exp, v));
+                }
+                self.store.sum(terms)
+            }
+        };
+        Ok(self.store.call1(Func::Ln, total))
+    }
+
     /// A scalar formed from tensors: an inner product `u^T v`, `1^T v`, or a norm.
     pub(super) fn scalar_from_tensors(
         &mut self,
@@ -801,6 +882,7 @@ impl Lowerer {
                 let total = self.sum_over(k, n, term);
                 Ok(self.store.div(top, total))
             }
+            "logsumexp" => Err(err(span, "logsumexp(...) is a number: it has no entries")),
             "diag" => {
                 let (Some(r), Some(c)) = (row, col) else {
                     return Err(err(span, "diag(v) is a matrix: it needs two indices"));

@@ -5,8 +5,10 @@
 
 mod entries;
 mod sample;
+#[cfg(test)]
+mod tests;
 
-pub use entries::EntryTable;
+pub use entries::{EntryTable, Grid, MAX_ENTRIES_SHOWN};
 pub use sample::{Plot, Sample};
 
 use crate::lower::{Obligation, Origin};
@@ -36,14 +38,15 @@ pub fn picture(
     cx: &crate::check::Counterexample,
 ) -> Option<Picture> {
     let (store, domains) = (&program.store, &program.domains);
-    match &ob.sizes {
-        None => sample::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
-            .filter(|p| !p.samples.is_empty())
-            .map(Picture::Plot),
-        Some((sizes, _)) => {
-            entries::entry_table(store, domains, (ob.lhs, ob.rhs), sizes, cx).map(Picture::Entries)
-        }
+    if let Some(table) = entries::entry_table(store, ob, cx) {
+        return Some(Picture::Entries(table));
     }
+    if ob.sizes.is_some() {
+        return None;
+    }
+    sample::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
+        .filter(|p| !p.samples.is_empty())
+        .map(Picture::Plot)
 }
 
 /// The sides of obligation `ob` in `file`: the claim it came from, or the step
