@@ -74,6 +74,8 @@ struct Situation {
     /// The text's vector definitions of names `--defs` declares variables
     /// (`o^a = W^{(2)} h^s + b^{(2)}` with `var oa`), used where a derivative needs them.
     overrides: Vec<TextDef>,
+    /// Names the text defined entry by entry (`J_{ij} = ...`) so far in the question.
+    entries: Vec<super::entries::EntryDef>,
 }
 
 /// Everything read from one document.
@@ -273,6 +275,8 @@ pub fn read_chains(
     let mut part_shapes: Vec<ShapeDecl> = Vec::new();
     // the text's definitions of names `--defs` declares vectors, for its question
     let mut overrides: Vec<TextDef> = Vec::new();
+    // names the text defines entry by entry (`h_j^s = \ln(1 + e^{h_j^a})`), for the question
+    let mut entry_defs: Vec<super::entries::EntryDef> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -304,6 +308,7 @@ pub fn read_chains(
             shapes.clear();
             part_shapes.clear();
             overrides.clear();
+            entry_defs.clear();
             limit = None;
         } else if label.is_some() || starts_subpart(prose) {
             // a sub-part: its own conditions, example values and shapes of names
@@ -586,13 +591,32 @@ pub fn read_chains(
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     if let Ok(lhs) = parse_expression(first, &ctx) {
                         let shown = source.snippet(definition_span).trim().to_string();
+                        // said for every index (no condition in force): later chains
+                        // may read the entries by it
+                        let body = statement
+                            .parts
+                            .get(1)
+                            .and_then(|p| parse_expression(p, &ctx).ok());
+                        let unconditional = conditions.is_empty() && !statement.after_implication;
+                        let mut recorded = false;
+                        if let (Some(body), true) = (body, unconditional) {
+                            let at = format!("`{shown}` (line {})", line_of(span));
+                            if let Some(def) = super::entries::entry_definition(&lhs, &body, at) {
+                                if !side.declares(&def.name) {
+                                    entry_defs.retain(|d| d.name != def.name);
+                                    entry_defs.push(def);
+                                    recorded = true;
+                                }
+                            }
+                        }
                         // the name it defines, not the names its indices mention
                         // (`J_{\sigma(x)}` defines `J`, never `x`)
                         let head = match &lhs.kind {
                             ExprKind::Subscript { base, .. } => names(base),
                             _ => names(&lhs),
                         };
-                        for n in head {
+                        // a name read entry by entry has its own assumption where it is kept free
+                        for n in head.into_iter().filter(|_| !recorded) {
                             if n.chars().count() > 1 || side.declares(&n) {
                                 cuts.push(Cut {
                                     name: n,
@@ -673,6 +697,7 @@ pub fn read_chains(
                     shapes: part_shapes.clone(),
                     question_shapes: shapes.clone(),
                     overrides: overrides.clone(),
+                    entries: entry_defs.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -981,6 +1006,19 @@ fn close(
     let mut run_ops: Vec<RelOp> = Vec::new();
     let mut flush = |run: &mut Vec<Expr>, run_ops: &mut Vec<RelOp>| {
         if run.len() >= 2 {
+            // names other definitions in reach define or use whole stay as they are
+            let mut blocked: std::collections::BTreeSet<String> = text_defs
+                .iter()
+                .flat_map(|d| names(&d.body).into_iter().chain([d.name.name.clone()]))
+                .map(|n| plain_name(&n).to_string())
+                .collect();
+            blocked.extend(
+                side.def_names
+                    .iter()
+                    .flat_map(|(n, used)| used.iter().chain([n]))
+                    .map(|n| plain_name(n).to_string()),
+            );
+            let used = super::entries::expand(run, &situation.entries, &blocked);
             for (parts, ops, numeric) in
                 split_at_values(std::mem::take(run), std::mem::take(run_ops), situation)
             {
@@ -998,6 +1036,27 @@ fn close(
                 };
                 if let Some(note) = numeric {
                     c.context.push(note);
+                }
+                c.context.extend(used.used.iter().cloned());
+                for v in &used.unmentioned {
+                    c.assumptions.push(Assumption {
+                        step: None,
+                        text: format!(
+                            "refuted only if what the text defines entry by entry does not depend on `{v}`: the definition does not mention it, so the derivative is 0 as read"
+                        ),
+                    });
+                }
+                if c.parts.iter().any(has_derivative) {
+                    // a derivative through a name the text defines but this chain
+                    // keeps free would be 0 as read
+                    for (name, shown) in &used.kept {
+                        c.assumptions.push(Assumption {
+                            step: None,
+                            text: format!(
+                                "refuted only if `{name}` is a free variable; the text defines it entry by entry by {shown}, which the reader did not use here"
+                            ),
+                        });
+                    }
                 }
                 situate(&mut c, situation, side, text);
                 reading.chains.push(c);

@@ -17,6 +17,7 @@ mod chains;
 mod context;
 mod conventions;
 mod declare;
+mod entries;
 pub mod find;
 pub mod lex;
 pub mod parse;
