@@ -7,7 +7,8 @@ base binary measured in the same run (`--base`), with the ratio.
         --base /tmp/base/target/release/nabla --runs 5
 
 Rows: `check derivations/` (1 job and 2), q2_mlp and q1_softmax, a 100-file
-folder (2 jobs vs 1), the diff of the σ chain at N = 1,000 and 10,000 (output
+folder (2 jobs vs 1), a 1 MB Markdown document of about 14,000 steps
+(benches/big_markdown.py), the diff of the σ chain at N = 1,000 and 10,000 (output
 bytes too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
 installed). Never run in tests: timings are measured, never asserted.
 """
@@ -25,8 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_once(cmd, cwd, timeout):
-    """Wall seconds, peak memory (KB) and stdout bytes of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, CPU seconds (user + system), peak memory (KB) and stdout
+    bytes of one run. On a shared machine CPU time is the steadier figure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
         out = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
@@ -34,16 +36,19 @@ def run_once(cmd, cwd, timeout):
     except subprocess.TimeoutExpired:
         return None
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before), len(out.stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, max(after.ru_maxrss, before.ru_maxrss), len(out.stdout)
 
 
 def measure(cmd, cwd, runs, timeout):
+    """min wall, median wall, min CPU, peak KB, output bytes."""
     results = [run_once(cmd, cwd, timeout) for _ in range(runs)]
     if any(r is None for r in results):
         return None
     walls = [r[0] for r in results]
-    return min(walls), statistics.median(walls), results[-1][1], results[-1][2]
+    return (min(walls), statistics.median(walls), min(r[1] for r in results),
+            results[-1][2], results[-1][3])
 
 
 def chain_defs(n, path):
@@ -77,10 +82,14 @@ def main():
     parser.add_argument("--base", help="a base binary measured in the same run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--only", help="run only the rows whose name contains this")
     args = parser.parse_args()
     work = tempfile.mkdtemp()
     for n in (1000, 10000):
         chain_defs(n, os.path.join(work, f"chain{n}.nabla"))
+    # the 1 MB Markdown row: about 14,000 steps written by big_markdown.py
+    subprocess.run([sys.executable, os.path.join(ROOT, "benches", "big_markdown.py"),
+                    os.path.join(work, "big.md")], check=True, stdout=subprocess.DEVNULL)
     folder = os.path.join(work, "hundred")
     os.mkdir(folder)
     hundred_files(folder)
@@ -91,6 +100,8 @@ def main():
         ("q1_softmax.nabla --jobs 1", ["check", "derivations/q1_softmax.nabla", "--jobs", "1"], ROOT),
         ("100 files --jobs 1", ["check", folder, "--jobs", "1"], ROOT),
         ("100 files --jobs 2", ["check", folder, "--jobs", "2"], ROOT),
+        ("1 MB Markdown --jobs 1", ["check", "big.md", "--jobs", "1"], work),
+        ("1 MB Markdown --jobs 2", ["check", "big.md", "--jobs", "2"], work),
         ("diff σ chain N=1000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain1000.nabla"], work),
         ("diff σ chain N=10000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain10000.nabla"], work),
     ]
@@ -105,25 +116,29 @@ def main():
                      "np.savetxt('/dev/stdout', np.correlate(x, k, 'valid'))"]
     except ImportError:
         numpy_cmd = None
-    print(f"{'figure':32} {'min s':>8} {'median s':>9} {'peak MB':>8} {'out MB':>8}"
-          + (f" {'base min':>9} {'base med':>9} {'ratio':>7}" if args.base else ""))
+    if args.only:
+        rows = [r for r in rows if args.only in r[0]]
+        numpy_cmd = numpy_cmd if "conv" in args.only else None
+    print(f"{'figure':32} {'min s':>8} {'median s':>9} {'cpu s':>7} {'peak MB':>8} {'out MB':>8}"
+          + (f" {'base min':>9} {'base med':>9} {'base cpu':>9} {'ratio':>7} {'cpu ratio':>9}"
+             if args.base else ""))
     for name, cmd, cwd in rows:
         mine = measure([args.nabla] + cmd, cwd, args.runs, args.timeout)
         line = f"{name:32} "
         line += ("timed out" if mine is None else
-                 f"{mine[0]:8.3f} {mine[1]:9.3f} {mine[2]/1024:8.1f} {mine[3]/1e6:8.2f}")
+                 f"{mine[0]:8.3f} {mine[1]:9.3f} {mine[2]:7.3f} {mine[3]/1024:8.1f} {mine[4]/1e6:8.2f}")
         if args.base:
-            base = measure([args.base] + cmd, cwd, min(args.runs, 3), args.timeout)
+            base = measure([args.base] + cmd, cwd, args.runs, args.timeout)
             if base is None:
                 line += f" {'timeout':>9}"
             else:
-                line += f" {base[0]:9.3f} {base[1]:9.3f}"
+                line += f" {base[0]:9.3f} {base[1]:9.3f} {base[2]:9.3f}"
                 if mine is not None:
-                    line += f" {base[1]/mine[1]:6.1f}×"
+                    line += f" {base[1]/mine[1]:6.2f}× {base[2]/max(mine[2], 1e-3):8.2f}×"
         print(line, flush=True)
     if numpy_cmd:
         np_time = measure(numpy_cmd, work, args.runs, args.timeout)
-        print(f"{'numpy loadtxt+correlate+savetxt':32} {np_time[0]:8.3f} {np_time[1]:9.3f}")
+        print(f"{'numpy loadtxt+correlate+savetxt':32} {np_time[0]:8.3f} {np_time[1]:9.3f} {np_time[2]:7.3f}")
     shutil.rmtree(work)
 
 

@@ -336,6 +336,7 @@ fn run(cli: Cli) -> u8 {
                     .or(project.jobs)
                     .filter(|&n| n > 0)
                     .unwrap_or_else(crate::check::default_jobs),
+                plots: format == Format::Html,
                 ..base
             };
             let mut globs = globs;

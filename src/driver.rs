@@ -163,7 +163,7 @@ pub fn check_source(source: SourceFile, defs: &Defs, config: &CheckConfig) -> Fi
     let mut program = lower::lower_file(&file, lower_config(config));
     diagnostics.append(&mut program.diagnostics);
     let outcomes = check::check_program(&mut program, config);
-    let results = result_rows(&source, &file, &program, outcomes);
+    let results = result_rows(&source, &file, &program, outcomes, config.plots);
     diagnostics.sort_by_key(|d| d.span.start);
     FileReport {
         source,
@@ -179,6 +179,7 @@ pub fn result_rows(
     file: &ast::File,
     program: &lower::Program,
     outcomes: Vec<check::Outcome>,
+    plots: bool,
 ) -> Vec<ResultRow> {
     program
         .obligations
@@ -214,7 +215,7 @@ pub fn result_rows(
                 context: Vec::new(),
                 sides: crate::picture::sides_of(file, ob).map(Box::new),
                 picture: match &outcome.verdict {
-                    check::Verdict::Refuted { counterexample } => {
+                    check::Verdict::Refuted { counterexample } if plots => {
                         crate::picture::picture(program, ob, counterexample).map(Box::new)
                     }
                     _ => None,
@@ -495,7 +496,7 @@ fn check_unit(
             }
         }
         let outcomes = check::check_program_until(&mut program, config, deadline);
-        for row in result_rows(source, &unit.file, &program, outcomes) {
+        for row in result_rows(source, &unit.file, &program, outcomes, config.plots) {
             let original = row.clone();
             let row = read_otherwise(row, unit, single, config, deadline);
             let refuted = |r: &ResultRow| matches!(r.verdict, check::Verdict::Refuted { .. });

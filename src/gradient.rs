@@ -499,19 +499,15 @@ const MAX_DISTRIBUTED_TERMS: usize = 32;
 
 fn distribute(store: &mut Store, e: ExprId) -> ExprId {
     let mut memo = std::collections::HashMap::new();
-    distribute_memo(store, e, &mut memo)
+    store.rebuild(e, &mut memo, &mut |_, _| None, &mut |store, rebuilt, _| {
+        distribute_product(store, rebuilt)
+    })
 }
 
-fn distribute_memo(
-    store: &mut Store,
-    e: ExprId,
-    memo: &mut std::collections::HashMap<ExprId, ExprId>,
-) -> ExprId {
-    if let Some(&done) = memo.get(&e) {
-        return done;
-    }
-    let rebuilt = store.map_children(e, &mut |st, c| distribute_memo(st, c, memo));
-    let out = match store.node(rebuilt).clone() {
+/// A product (its factors already distributed) multiplied out over the sums
+/// among its factors, when that stays small.
+fn distribute_product(store: &mut Store, rebuilt: ExprId) -> ExprId {
+    match store.node(rebuilt).clone() {
         Node::Mul(factors) => {
             let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
             for &f in factors.iter() {
@@ -538,9 +534,7 @@ fn distribute_memo(
             store.sum(products)
         }
         _ => rebuilt,
-    };
-    memo.insert(e, out);
-    out
+    }
 }
 
 /// `exp(v_i)·(Σ_l exp(v_l))^(−1)` shown as `softmax(v)_i`.

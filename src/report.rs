@@ -10,7 +10,7 @@ use crate::numbers::shorten_numbers;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::Expected;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
 use serde_json::{json, Value as Json};
 use std::fmt::Write as _;
@@ -294,7 +294,7 @@ pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> St
         let name = format!("{}:cell {}", source.name, cell.number);
         return render_diagnostic(&SourceFile::new(name, text), &local, color);
     }
-    let file = SimpleFile::new(source.name.clone(), source.text.as_str());
+    let file = Lines(source);
     let mut buffer = if color {
         termcolor::Buffer::ansi()
     } else {
@@ -306,6 +306,52 @@ pub fn render_diagnostic(source: &SourceFile, d: &Diagnostic, color: bool) -> St
         return format!("{}:{at}: {}\n", source.name, d.message);
     }
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+/// A source file as codespan reads it, with the line starts `SourceFile`
+/// already holds: codespan's `SimpleFile` would scan the whole text again for
+/// every diagnostic (quadratic on a large document with many failing steps).
+/// Lines are cut as `SimpleFile` cuts them.
+struct Lines<'s>(&'s SourceFile);
+
+impl Lines<'_> {
+    fn line_start(&self, line: usize) -> Result<usize, FilesError> {
+        let starts = self.0.line_starts();
+        match line.cmp(&starts.len()) {
+            std::cmp::Ordering::Less => Ok(starts[line]),
+            std::cmp::Ordering::Equal => Ok(self.0.text.len()),
+            std::cmp::Ordering::Greater => Err(FilesError::LineTooLarge {
+                given: line,
+                max: starts.len() - 1,
+            }),
+        }
+    }
+}
+
+impl<'a> Files<'a> for Lines<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.0.name.as_str())
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.0.text.as_str())
+    }
+
+    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self
+            .0
+            .line_starts()
+            .binary_search(&byte_index)
+            .unwrap_or_else(|next| next - 1))
+    }
+
+    fn line_range(&'a self, (): (), line: usize) -> Result<std::ops::Range<usize>, FilesError> {
+        Ok(self.line_start(line)?..self.line_start(line + 1)?)
+    }
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {

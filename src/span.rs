@@ -113,6 +113,11 @@ impl SourceFile {
     }
 
     /// The cell holding `offset`, if the text came from a notebook.
+    /// Where each line starts (byte offsets, the first 0), computed once.
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+
     pub fn cell_at(&self, offset: usize) -> Option<Cell> {
         let k = self.cells.partition_point(|c| c.offset <= offset);
         k.checked_sub(1).map(|k| self.cells[k])

@@ -697,6 +697,26 @@ fn jobs_must_be_a_number() {
 // ----- gradients -----
 
 #[test]
+fn the_gradient_of_logsumexp_is_the_softmax() {
+    let dir = Dir::new();
+    dir.create("d.nabla", "dim K\nvar x : R^K\n");
+    let run = dir.run(&["diff", "logsumexp(x)", "--wrt", "x", "--defs", "d.nabla"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "(∂/∂x)_i = softmax(x)_i\nmatrix form: softmax(x)\n"),
+        "{}",
+        run.all()
+    );
+    let run = dir.run(&["diff", "logsumexp(a, b)", "--wrt", "a"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "exp(a)/(exp(a) + exp(b))\n"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn diff_prints_scalar_derivatives_folded() {
     let dir = Dir::new();
     let run = dir.run(&["diff", "ln(1 + exp(x))", "--wrt", "x"]);
@@ -775,7 +795,7 @@ const CORPUS_COUNTS: &[(&str, usize, usize, usize)] = &[
     ("activations.nabla", 49, 0, 22),
     ("extras/batchnorm.nabla", 6, 1, 5),
     ("extras/logistic_regression.nabla", 3, 0, 4),
-    ("extras/logsumexp.nabla", 8, 2, 7),
+    ("extras/logsumexp.nabla", 16, 3, 11),
     ("extras/losses.nabla", 2, 5, 5),
     ("extras/parameter_counts.nabla", 39, 0, 6),
     ("extras/quadratic_form.nabla", 10, 0, 6),
@@ -1092,6 +1112,51 @@ fn a_redeclared_name_loses_the_assumptions_of_both_declarations() {
     // `a > 0` from the side file is not used: the claim is not proved
     assert!(!run.stdout.contains("✓ proved"), "{}", run.all());
     assert!(run.stdout.contains("refuted"), "{}", run.all());
+}
+
+#[test]
+fn a_redeclared_name_loses_the_domains_of_both_declarations() {
+    // (side file's declaration, the file's declaration, claim, verdict)
+    let cases = [
+        (
+            "var a : positive",
+            "var a : real",
+            "sqrt(a^2) = a",
+            "refuted",
+        ),
+        (
+            "var a : real",
+            "var a : positive",
+            "sqrt(a^2) = a",
+            "refuted",
+        ),
+        (
+            "var a : natural",
+            "var a : integer",
+            "floor(a) = a",
+            "refuted",
+        ),
+        ("var a : natural", "var a : real", "floor(a) = a", "refuted"),
+        (
+            "var a : positive",
+            "var a : positive",
+            "sqrt(a^2) = a",
+            "proved",
+        ),
+    ];
+    for (side, own, claim, verdict) in cases {
+        let dir = Dir::new();
+        dir.create("side.nabla", format!("{side}\n"));
+        dir.create("main.nabla", format!("{own}\nclaim {claim}\n"));
+        let run = dir.run(&["check", "--defs", "side.nabla", "main.nabla"]);
+        assert_eq!(run.code, 2, "{side} / {own}: {}", run.all());
+        assert!(run.all().contains("`a` is declared twice"), "{}", run.all());
+        assert!(
+            run.stdout.contains(&format!("{verdict} ")),
+            "{side} / {own}: {claim} should be {verdict}:\n{}",
+            run.all()
+        );
+    }
 }
 
 #[test]

@@ -514,3 +514,42 @@ fn a_document_with_nothing_checkable_fails_unless_allowed() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(!run.stdout.contains("nothing checkable"), "{}", run.stdout);
 }
+
+#[test]
+fn a_misused_logsumexp_is_a_located_input_error() {
+    let head = "dim K\nvar x : R^K\nvar M : R^(K x K)\nvar a : real\n";
+    for (claim, message) in [
+        (
+            "logsumexp(M) = a",
+            "logsumexp of a matrix is not supported: take it of a row or a column",
+        ),
+        (
+            "logsumexp(x)_1 = a",
+            "only a vector or a matrix has entries",
+        ),
+        (
+            "logsumexp(x, dim = 1) = a",
+            "logsumexp takes no named argument (it reduces its one vector)",
+        ),
+        (
+            "logsumexp(x, a) = a",
+            "logsumexp takes a vector or numbers: logsumexp(x), logsumexp(a, b)",
+        ),
+        (
+            "logsumexp() = a",
+            "logsumexp takes a vector or numbers: logsumexp(x), logsumexp(a, b)",
+        ),
+    ] {
+        let dir = Dir::new();
+        dir.create("t.nabla", format!("{head}claim {claim}\n"));
+        dir.create("other.nabla", GOOD);
+        let run = dir.run(&["check", "t.nabla", "other.nabla"]);
+        assert_eq!(run.code, 2, "{claim}: {}", run.all());
+        assert!(run.all().contains(message), "{claim}: {}", run.all());
+        assert!(
+            run.stdout.contains("claim \"good\""),
+            "{claim}: {}",
+            run.stdout
+        );
+    }
+}

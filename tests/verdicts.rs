@@ -381,3 +381,26 @@ summary: 0 proved, 3 checked, 1 refuted, 0 unknown; 3 as expected, 1 failed; 0 i
         ]
     );
 }
+
+#[test]
+fn a_counterexample_is_never_moved_to_a_kink() {
+    // (claim, a point the shown counterexample must not be): the sides differ
+    // at x = -1; at x = 0 neither derivative exists, so it is no counterexample
+    let cases = [
+        ("d/dx relu(x) = d/dx abs(x)", "0"),
+        ("d/dx abs(x) = 2 * d/dx relu(x)", "0"),
+        ("d/dx floor(x) = 1", "1"),
+    ];
+    for (claim, kink) in cases {
+        let run = run(
+            "kink.nabla",
+            &format!("var x : real\nclaim {claim}\n"),
+            "json",
+        );
+        let json = json_of(&run);
+        let result = &json["files"][0]["results"][0];
+        assert_eq!(result["verdict"], "refuted", "{claim}: {result}");
+        let at = &result["counterexample"]["assignment"][0]["value"];
+        assert_ne!(at, kink, "{claim}: {result}");
+    }
+}

@@ -50,6 +50,10 @@ pub struct CheckConfig {
     /// Threads that check files and claims side by side (`--jobs`); the
     /// verdicts do not depend on it.
     pub jobs: usize,
+    /// Whether each refuted claim gets the HTML report's plot of both sides
+    /// (`crate::picture::picture`, dozens of evaluations): only `--format html`
+    /// shows it, so the other formats skip it. Never changes a verdict.
+    pub plots: bool,
 }
 
 /// The number of cores, the default of `--jobs`.
@@ -69,6 +73,7 @@ impl Default for CheckConfig {
             file_budget: Duration::from_secs(300),
             expr_limit: crate::lower::DEFAULT_MAX_NODES,
             jobs: default_jobs(),
+            plots: true,
         }
     }
 }
@@ -332,12 +337,26 @@ fn describe_assignment(assignment: &[(String, String)]) -> String {
         .join(", ")
 }
 
+/// The conditions with every `and` taken apart: each conjunct must hold.
+fn conjuncts(store: &Store, conditions: &[ExprId]) -> Vec<ExprId> {
+    let mut out = Vec::new();
+    let mut todo: Vec<ExprId> = conditions.iter().rev().copied().collect();
+    while let Some(c) = todo.pop() {
+        match store.node(c) {
+            Node::And(parts) => todo.extend(parts.iter().rev().copied()),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Why no point meets the conditions, when a condition `x == c` fixes a
 /// variable to a value outside its declared domain (or two conditions fix it
 /// to different values).
 fn vacuous_pin(store: &Store, domains: &Domains, ob: &Obligation) -> Option<String> {
     let mut fixed: Vec<(Symbol, BigRational)> = Vec::new();
-    for &c in &ob.conditions {
+    // each conjunct of `where x == 0 and y == 0` pins as a condition of its own
+    for c in conjuncts(store, &ob.conditions) {
         let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) else {
             continue;
         };
@@ -715,6 +734,13 @@ fn compare_at_points(
     let mut kink_unknown: Option<String> = None;
     let mut kink_probes = 0usize;
     let mut queued: Vec<Env> = Vec::new();
+    // where a simpler counterexample may move: a point of the claim, at no
+    // kink the conditions leave open (a derivative there may have no value)
+    let usable = |env: &Env| {
+        admissible(store, &conditions, env)
+            && in_declared_domains(domains, sampler.symbols(), env)
+            && !open.iter().any(|o| kinks::active(store, &o.kink, env))
+    };
     for k in 0..attempts {
         if agreed >= wanted {
             break;
@@ -739,11 +765,17 @@ fn compare_at_points(
                     // a side with no value here makes the claim meaningless at
                     // this point, not false: the point is skipped, as any
                     // point where a side is undefined
-                    if !other_side_has_value(store, ob, &env, site) {
-                        skipped += 1;
-                        continue;
+                    match other_side(store, ob, open, &env, site) {
+                        OtherSide::Value => {
+                            return Ok(no_derivative(store, ob, &sampler, &env, site, why));
+                        }
+                        OtherSide::NoValue => {}
+                        OtherSide::Unsure(why) => {
+                            kink_unknown.get_or_insert(why);
+                        }
                     }
-                    return Ok(no_derivative(store, ob, &sampler, &env, site, why));
+                    skipped += 1;
+                    continue;
                 }
                 Some(kinks::AtKink::Undecided(why)) => {
                     kink_unknown.get_or_insert(why);
@@ -792,7 +824,7 @@ fn compare_at_points(
                     domains,
                     ob,
                     &sampler,
-                    &conditions,
+                    &usable,
                     env,
                     (lhs, rhs, note),
                 ));
@@ -818,7 +850,7 @@ fn compare_at_points(
                     domains,
                     ob,
                     &sampler,
-                    &conditions,
+                    &usable,
                     env,
                     (lhs, rhs, note),
                 ));
@@ -878,11 +910,11 @@ fn refutation(
     domains: &Domains,
     ob: &Obligation,
     sampler: &Sampler,
-    conditions: &[ExprId],
+    usable: &dyn Fn(&Env) -> bool,
     env: Env,
     found: (String, String, Option<String>),
 ) -> Verdict {
-    let (env, lhs, rhs, note) = shrink(store, domains, ob, sampler, conditions, env, found);
+    let (env, lhs, rhs, note) = shrink(store, domains, ob, sampler, usable, env, found);
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), &env),
@@ -894,20 +926,67 @@ fn refutation(
     }
 }
 
-/// The refutation at a point where a derivative in the claim does not exist.
-/// Whether the side without derivative `site` (the right one when both hold
-/// it) has a value at `env`: `d/dx sqrt(x) = 1/(2·sqrt(x)) where x == 0` is
-/// undefined on both sides at 0, not refuted there.
-fn other_side_has_value(store: &Store, ob: &Obligation, env: &Env, site: usize) -> bool {
-    let result = ob.derivatives[site].result;
-    let other = if store.contains_node(ob.lhs, result) {
-        ob.rhs
-    } else {
-        ob.lhs
-    };
-    eval::eval(store, other, env).is_ok()
+/// Where a derivative of the claim was written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Left,
+    Right,
+    Condition,
 }
 
+fn part_of(ob: &Obligation, site: usize) -> Part {
+    if site < ob.left_derivatives {
+        Part::Left
+    } else if site < ob.side_derivatives {
+        Part::Right
+    } else {
+        Part::Condition
+    }
+}
+
+/// The other side at a point where derivative `site` does not exist.
+enum OtherSide {
+    Value,
+    /// Undefined there too (`d/dx sqrt(x) = 1/(2·sqrt(x)) where x == 0`, or
+    /// `d/dx H(x) = d/dx H(x) where x == 0`): the point is not one of the claim.
+    NoValue,
+    /// A derivative on the other side may not exist there either.
+    Unsure(String),
+}
+
+/// Whether the side without derivative `site` has a value at `env`: it must
+/// evaluate, and no derivative written on it may be at an active kink.
+fn other_side(
+    store: &Store,
+    ob: &Obligation,
+    open: &[kinks::OpenKink],
+    env: &Env,
+    site: usize,
+) -> OtherSide {
+    let other = match part_of(ob, site) {
+        Part::Left => Part::Right,
+        Part::Right => Part::Left,
+        // a condition with no value at this point: the point is not in the claim
+        Part::Condition => return OtherSide::NoValue,
+    };
+    let expr = if other == Part::Left { ob.lhs } else { ob.rhs };
+    if eval::eval(store, expr, env).is_err() {
+        return OtherSide::NoValue;
+    }
+    // kinks of the derivatives on the other side and in the conditions
+    let elsewhere: Vec<kinks::OpenKink> = open
+        .iter()
+        .filter(|o| part_of(ob, o.site) != part_of(ob, site))
+        .cloned()
+        .collect();
+    match kinks::at_point(store, ob, &elsewhere, env) {
+        None => OtherSide::Value,
+        Some(kinks::AtKink::NoDerivative { .. }) => OtherSide::NoValue,
+        Some(kinks::AtKink::Undecided(why)) => OtherSide::Unsure(why),
+    }
+}
+
+/// The refutation at a point where a derivative in the claim does not exist.
 fn no_derivative(
     store: &Store,
     ob: &Obligation,
@@ -916,12 +995,9 @@ fn no_derivative(
     site: usize,
     why: String,
 ) -> Verdict {
-    let result = ob.derivatives[site].result;
-    // the derivative's side (the left when both sides hold the same term)
-    let on_left = store.contains_node(ob.lhs, result);
-    let side = |e: ExprId| -> String {
-        let holds = store.contains_node(e, result) && (e == ob.lhs || !on_left);
-        if holds {
+    let part = part_of(ob, site);
+    let side = |e: ExprId, this: Part| -> String {
+        if this == part {
             "no derivative".to_string()
         } else {
             eval::eval(store, e, env)
@@ -932,8 +1008,8 @@ fn no_derivative(
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), env),
-            lhs: side(ob.lhs),
-            rhs: side(ob.rhs),
+            lhs: side(ob.lhs, Part::Left),
+            rhs: side(ob.rhs, Part::Right),
             note: Some(why),
             point: exact_point(sampler.symbols(), env),
         },
@@ -956,7 +1032,8 @@ fn pinned_sampler<'a>(
                 | None
         )
     };
-    for &c in &ob.conditions {
+    // each conjunct of `where x == 0 and y == 0` pins as a condition of its own
+    for c in conjuncts(store, &ob.conditions) {
         let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) else {
             continue;
         };
@@ -1017,7 +1094,7 @@ fn shrink(
     domains: &Domains,
     ob: &Obligation,
     sampler: &Sampler,
-    conditions: &[ExprId],
+    usable: &dyn Fn(&Env) -> bool,
     mut env: Env,
     mut found: (String, String, Option<String>),
 ) -> (Env, String, String, Option<String>) {
@@ -1047,7 +1124,7 @@ fn shrink(
                     trial_entries[k] = candidate;
                     let mut trial = env.clone();
                     trial.bind(s, rebind(trial_entries.clone()));
-                    if !admissible(store, conditions, &trial) {
+                    if !usable(&trial) {
                         continue;
                     }
                     if let PointResult::Differ { lhs, rhs, note } =
@@ -1071,7 +1148,7 @@ fn shrink(
             }
             let mut trial = env.clone();
             trial.bind(s, Binding::Scalar(candidate));
-            if !admissible(store, conditions, &trial) {
+            if !usable(&trial) {
                 continue;
             }
             if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial, true) {
@@ -1244,13 +1321,17 @@ pub fn cross_check_derivatives(
             continue;
         };
         let steps = [1e-4, 1e-5, 1e-6];
+        // the body at x itself, evaluated once for every step
+        let Some(center) = value_at(store, site.body, coordinate, x.clone(), env) else {
+            continue;
+        };
         let mut estimates = Vec::new();
         let mut forward = Vec::new();
         let mut backward = Vec::new();
         let mut smallest_h = f64::INFINITY;
+        let mut last = None;
         for step in steps {
-            let Some((minus, center, plus, h)) =
-                neighbours(store, site.body, coordinate, &x, step, env)
+            let Some((minus, plus, h)) = neighbours(store, site.body, coordinate, &x, step, env)
             else {
                 continue;
             };
@@ -1258,10 +1339,11 @@ pub fn cross_check_derivatives(
             estimates.push((plus - minus) / (2.0 * h));
             forward.push((plus - center) / h);
             backward.push((center - minus) / h);
+            last = Some((minus, plus));
         }
-        if estimates.len() < 3 {
+        let (Some((minus, plus)), 3) = (last, estimates.len()) else {
             continue;
-        }
+        };
         let agrees =
             |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
         let settled = |v: &[f64]| {
@@ -1297,8 +1379,7 @@ pub fn cross_check_derivatives(
         // a jump: the quotients grow tenfold per step on one side
         let grows = |v: &[f64]| v.windows(2).all(|w| w[1].abs() > 5.0 * w[0].abs());
         // the change itself must be large, not float noise divided by a tiny step
-        let (minus, center, plus, _) =
-            neighbours(store, site.body, coordinate, &x, steps[2], env).unwrap_or_default();
+        // (`minus` and `plus` are at the smallest step, the last one taken)
         let large = |change: f64| change.abs() > 1e-6 * (1.0 + center.abs());
         if (grows(&forward) && large(plus - center)) || (grows(&backward) && large(center - minus))
         {
@@ -1311,7 +1392,7 @@ pub fn cross_check_derivatives(
     None
 }
 
-/// f(x − h), f(x), f(x + h) and h, with h = step·max(1, |x|), evaluated
+/// f(x − h), f(x + h) and h, with h = step·max(1, |x|), evaluated
 /// rigorously at exact rational points and returned as f64s.
 fn neighbours(
     store: &Store,
@@ -1320,18 +1401,25 @@ fn neighbours(
     x: &BigRational,
     step: f64,
     env: &Env,
-) -> Option<(f64, f64, f64, f64)> {
+) -> Option<(f64, f64, f64)> {
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
-    let at = |point: BigRational| {
-        let e = coordinate.with(env, point)?;
-        finite(&eval::eval(store, body, &e).ok()?)
-    };
-    let plus = at(x + &h)?;
-    let center = at(x.clone())?;
-    let minus = at(x - &h)?;
+    let plus = value_at(store, body, coordinate, x + &h, env)?;
+    let minus = value_at(store, body, coordinate, x - &h, env)?;
     let h = finite(&Value::Exact(h))?;
-    Some((minus, center, plus, h))
+    Some((minus, plus, h))
+}
+
+/// `body` as an f64 with `coordinate` moved to `point`, rigorously evaluated.
+fn value_at(
+    store: &Store,
+    body: ExprId,
+    coordinate: Coordinate,
+    point: BigRational,
+    env: &Env,
+) -> Option<f64> {
+    let e = coordinate.with(env, point)?;
+    finite(&eval::eval(store, body, &e).ok()?)
 }
 
 /// A sample point and the value an expression has there.

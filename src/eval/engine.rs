@@ -16,11 +16,11 @@
 use super::elementary::{self, integer_of, position};
 use super::value::{self, Value};
 use super::{Binding, Env, EvalError, MAX_EVAL_STEPS, MAX_FN_DERIV_ORDER, MAX_SUM_TERMS};
+use crate::expr::id_hash::IdMap;
 use crate::expr::{ExprId, Node, Store, Symbol};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
-use std::collections::HashMap;
 
 /// The bit shared by every symbol past the first 127 (a conservative "may depend").
 const SHARED_BIT: u32 = 127;
@@ -39,7 +39,7 @@ type Outcome = Result<Out, EvalError>;
 struct Scope {
     binding: Option<(Symbol, BigRational)>,
     bit: u128,
-    memo: HashMap<ExprId, Outcome>,
+    memo: IdMap<ExprId, Outcome>,
 }
 
 enum Frame {
@@ -96,8 +96,8 @@ enum ArgumentPlan {
 pub struct Evaluator<'a> {
     store: &'a Store,
     env: &'a Env,
-    symbol_bits: HashMap<Symbol, u32>,
-    masks: HashMap<ExprId, u128>,
+    symbol_bits: IdMap<Symbol, u32>,
+    masks: IdMap<ExprId, u128>,
     scopes: Vec<Scope>,
     steps: u64,
 }
@@ -107,8 +107,8 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             store,
             env,
-            symbol_bits: HashMap::new(),
-            masks: HashMap::new(),
+            symbol_bits: IdMap::default(),
+            masks: IdMap::default(),
             scopes: vec![Scope::default()],
             steps: 0,
         }
@@ -180,7 +180,7 @@ impl<'a> Evaluator<'a> {
                             self.scopes.push(Scope {
                                 binding: Some((index, BigRational::from_integer(first.clone()))),
                                 bit,
-                                memo: HashMap::new(),
+                                memo: IdMap::default(),
                             });
                             frames.push(Frame::SumLoop(SumLoop {
                                 id,

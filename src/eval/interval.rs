@@ -146,21 +146,7 @@ impl Interval {
     }
 
     pub fn mul(&self, other: &Interval) -> Result<Interval, EvalError> {
-        let corners = [
-            (self.lo, other.lo),
-            (self.lo, other.hi),
-            (self.hi, other.lo),
-            (self.hi, other.hi),
-        ];
-        let lo = corners
-            .iter()
-            .map(|&(a, b)| mul_down(a, b))
-            .fold(f64::INFINITY, f64::min);
-        let hi = corners
-            .iter()
-            .map(|&(a, b)| mul_up(a, b))
-            .fold(f64::NEG_INFINITY, f64::max);
-        Interval::checked(lo, hi)
+        self.corner_hull(other, mul_down, mul_up)
     }
 
     /// `1 / self`: `Undefined` when the value is certainly 0, `Indeterminate`
@@ -176,6 +162,18 @@ impl Interval {
         if other.lo <= 0.0 && other.hi >= 0.0 {
             return Err(EvalError::Indeterminate);
         }
+        self.corner_hull(other, div_down, div_up)
+    }
+
+    /// The hull of `op` over the four corners of `self × other`, rounded
+    /// outward: right for `·` and `/`, which are monotone in each argument on
+    /// a box where they are defined.
+    fn corner_hull(
+        &self,
+        other: &Interval,
+        down: fn(f64, f64) -> f64,
+        up: fn(f64, f64) -> f64,
+    ) -> Result<Interval, EvalError> {
         let corners = [
             (self.lo, other.lo),
             (self.lo, other.hi),
@@ -184,11 +182,11 @@ impl Interval {
         ];
         let lo = corners
             .iter()
-            .map(|&(a, b)| div_down(a, b))
+            .map(|&(a, b)| down(a, b))
             .fold(f64::INFINITY, f64::min);
         let hi = corners
             .iter()
-            .map(|&(a, b)| div_up(a, b))
+            .map(|&(a, b)| up(a, b))
             .fold(f64::NEG_INFINITY, f64::max);
         Interval::checked(lo, hi)
     }

@@ -31,6 +31,7 @@ mod function;
 mod interval;
 mod ledger;
 mod precise;
+mod small;
 mod value;
 
 #[cfg(test)]
@@ -42,10 +43,10 @@ pub use interval::{Interval, LIBM_ULP_SLACK};
 pub use precise::{at_precision, resolution_bits, Precise, F64_RESOLUTION_BITS};
 pub use value::{Agreement, Value, CLOSE_ABSOLUTE, CLOSE_RELATIVE};
 
+use crate::expr::id_hash::IdMap;
 use crate::expr::{ExprId, Store, Symbol};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use std::collections::HashMap;
 use std::fmt;
 
 /// Largest exponent `|n|` for which `x^n` is computed exactly.
@@ -123,7 +124,7 @@ pub enum Binding {
 /// The point: a binding for every free symbol.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
-    bindings: HashMap<Symbol, Binding>,
+    bindings: IdMap<Symbol, Binding>,
 }
 
 impl Env {

@@ -313,7 +313,7 @@ fn precision_of(values: &[&Value]) -> Option<u32> {
 pub(crate) fn add(a: &Value, b: &Value) -> Result<Value, EvalError> {
     if let (Value::Exact(x), Value::Exact(y)) = (a, b) {
         if sum_fits(x, y) {
-            return Ok(Value::Exact(x + y));
+            return Ok(Value::Exact(super::small::add(x, y)));
         }
     }
     if let Some(bits) = precision_of(&[a, b]) {
@@ -338,7 +338,7 @@ pub(crate) fn mul(a: &Value, b: &Value) -> Result<Value, EvalError> {
     match (a, b) {
         (Value::Exact(x), _) | (_, Value::Exact(x)) if x.is_zero() => return Ok(Value::zero()),
         (Value::Exact(x), Value::Exact(y)) if product_fits(x, y) => {
-            return Ok(Value::Exact(x * y));
+            return Ok(Value::Exact(super::small::mul(x, y)));
         }
         _ => {}
     }

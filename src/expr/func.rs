@@ -133,6 +133,17 @@ pub enum Enclosure {
     Erf,
 }
 
+/// How a built-in is written for SymPy (`sympy.sympify` reads it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SympyForm {
+    /// SymPy's function of that name, the arguments as given: `exp(x)`, `Abs(x)`.
+    Named(&'static str),
+    /// A text with `{0}`, `{1}` for the arguments: `log({0}, 2)`, `pi`.
+    Template(&'static str),
+    /// The row's definition written out (SymPy has no such function).
+    ByDefinition,
+}
+
 /// The derivative of a built-in.
 #[derive(Clone, Copy, Debug)]
 pub enum Derivative {
@@ -185,6 +196,8 @@ pub struct Row {
     pub values: fn(&[BigRational]) -> Option<BigRational>,
     pub sign: SignFact,
     pub enclosure: Enclosure,
+    /// How SymPy writes it (`crate::expr::sympy`).
+    pub sympy: SympyForm,
 }
 
 use Formula::{Add, Arg, Call, Int, Mul, Pow, Ratio, Value};
@@ -301,6 +314,7 @@ impl Func {
                 values: zero_is_one_exp,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::Exp,
+                sympy: SympyForm::Named("exp"),
             },
             Func::Ln => &Row {
                 name: "ln",
@@ -313,6 +327,7 @@ impl Func {
                 values: log_of_one,
                 sign: SignFact::Log,
                 enclosure: Enclosure::Ln,
+                sympy: SympyForm::Named("log"),
             },
             Func::Log2 => &Row {
                 name: "log2",
@@ -325,6 +340,7 @@ impl Func {
                 values: log_of_one,
                 sign: SignFact::Log,
                 enclosure: Enclosure::Log2,
+                sympy: SympyForm::Template("log({0}, 2)"),
             },
             Func::Log10 => &Row {
                 name: "log10",
@@ -340,6 +356,7 @@ impl Func {
                 values: log_of_one,
                 sign: SignFact::Log,
                 enclosure: Enclosure::Log10,
+                sympy: SympyForm::Template("log({0}, 10)"),
             },
             Func::Sqrt => &Row {
                 name: "sqrt",
@@ -352,6 +369,7 @@ impl Func {
                 values: sqrt_value,
                 sign: SignFact::Sqrt,
                 enclosure: Enclosure::Sqrt,
+                sympy: SympyForm::Named("sqrt"),
             },
             Func::Abs => &Row {
                 name: "abs",
@@ -364,6 +382,7 @@ impl Func {
                 values: |a| one_arg(a).map(Signed::abs),
                 sign: SignFact::Abs,
                 enclosure: Enclosure::Abs,
+                sympy: SympyForm::Named("Abs"),
             },
             Func::Sigmoid => &Row {
                 name: "σ",
@@ -379,6 +398,7 @@ impl Func {
                 values: |a| one_arg(a).filter(|x| x.is_zero()).map(|_| half()),
                 sign: SignFact::Positive,
                 enclosure: Enclosure::Sigmoid,
+                sympy: SympyForm::Template("(1/(1 + exp(-({0}))))"),
             },
             Func::Softplus => &Row {
                 name: "softplus",
@@ -391,6 +411,7 @@ impl Func {
                 values: none,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::Softplus,
+                sympy: SympyForm::Template("log(1 + exp({0}))"),
             },
             Func::Tanh => &Row {
                 name: "tanh",
@@ -406,6 +427,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::Tanh,
+                sympy: SympyForm::Named("tanh"),
             },
             Func::Relu => &Row {
                 name: "relu",
@@ -418,6 +440,7 @@ impl Func {
                 values: |a| one_arg(a).map(relu_of),
                 sign: SignFact::Relu,
                 enclosure: Enclosure::Relu,
+                sympy: SympyForm::Template("Max(0, {0})"),
             },
             Func::Heaviside => &Row {
                 name: "H",
@@ -440,6 +463,7 @@ impl Func {
                 },
                 sign: SignFact::Heaviside,
                 enclosure: Enclosure::Heaviside,
+                sympy: SympyForm::Template("Heaviside({0}, Rational(1, 2))"),
             },
             Func::Sign => &Row {
                 name: "sign",
@@ -452,6 +476,7 @@ impl Func {
                 values: |a| one_arg(a).map(Signed::signum),
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::Sign,
+                sympy: SympyForm::Named("sign"),
             },
             Func::Floor => &Row {
                 name: "floor",
@@ -464,6 +489,7 @@ impl Func {
                 values: |a| one_arg(a).map(BigRational::floor),
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::Floor,
+                sympy: SympyForm::Named("floor"),
             },
             Func::Ceil => &Row {
                 name: "ceil",
@@ -476,6 +502,7 @@ impl Func {
                 values: |a| one_arg(a).map(BigRational::ceil),
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::Ceil,
+                sympy: SympyForm::Named("ceiling"),
             },
             Func::Delta => &Row {
                 name: "δ",
@@ -493,6 +520,7 @@ impl Func {
                 },
                 sign: SignFact::Nonnegative,
                 enclosure: Enclosure::Delta,
+                sympy: SympyForm::Named("KroneckerDelta"),
             },
             Func::Pi => &Row {
                 name: "π",
@@ -505,6 +533,7 @@ impl Func {
                 values: none,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::Pi,
+                sympy: SympyForm::Template("pi"),
             },
             Func::Sin => &Row {
                 name: "sin",
@@ -518,6 +547,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::Sin,
+                sympy: SympyForm::Named("sin"),
             },
             Func::Cos => &Row {
                 name: "cos",
@@ -530,6 +560,7 @@ impl Func {
                 values: one_at_zero,
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::Cos,
+                sympy: SympyForm::Named("cos"),
             },
             Func::Tan => &Row {
                 name: "tan",
@@ -545,6 +576,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("tan"),
             },
             Func::Atan => &Row {
                 name: "atan",
@@ -557,6 +589,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::Atan,
+                sympy: SympyForm::Named("atan"),
             },
             Func::Sinh => &Row {
                 name: "sinh",
@@ -575,6 +608,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("sinh"),
             },
             Func::Cosh => &Row {
                 name: "cosh",
@@ -590,6 +624,7 @@ impl Func {
                 values: one_at_zero,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("cosh"),
             },
             Func::Erf => &Row {
                 name: "erf",
@@ -602,6 +637,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::Erf,
+                sympy: SympyForm::Named("erf"),
             },
             Func::Erfc => &Row {
                 name: "erfc",
@@ -614,6 +650,7 @@ impl Func {
                 values: one_at_zero,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("erfc"),
             },
             Func::NormalCdf => &Row {
                 name: "Φ",
@@ -636,6 +673,7 @@ impl Func {
                 values: |a| one_arg(a).filter(|x| x.is_zero()).map(|_| half()),
                 sign: SignFact::Positive,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::NormalPdf => &Row {
                 name: "φ",
@@ -655,6 +693,7 @@ impl Func {
                 values: none,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Gelu => &Row {
                 name: "gelu",
@@ -670,6 +709,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::GeluTanh => &Row {
                 name: "gelu_tanh",
@@ -696,6 +736,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Silu => &Row {
                 name: "silu",
@@ -718,6 +759,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Mish => &Row {
                 name: "mish",
@@ -741,6 +783,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Elu => &Row {
                 name: "elu",
@@ -767,6 +810,7 @@ impl Func {
                 },
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Selu => &Row {
                 name: "selu",
@@ -786,6 +830,7 @@ impl Func {
                 },
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::LeakyRelu => &Row {
                 name: "leaky_relu",
@@ -809,6 +854,7 @@ impl Func {
                 },
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Softsign => &Row {
                 name: "softsign",
@@ -822,6 +868,7 @@ impl Func {
                 values: |a| one_arg(a).map(|x| x / (BigRational::one() + x.abs())),
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Hardtanh => &Row {
                 name: "hardtanh",
@@ -844,6 +891,7 @@ impl Func {
                 },
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Max => &Row {
                 name: "max",
@@ -860,6 +908,7 @@ impl Func {
                 },
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("Max"),
             },
             Func::Min => &Row {
                 name: "min",
@@ -876,6 +925,7 @@ impl Func {
                 },
                 sign: SignFact::Unknown,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::Named("Min"),
             },
             Func::Log1p => &Row {
                 name: "log1p",
@@ -888,6 +938,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             Func::Expm1 => &Row {
                 name: "expm1",
@@ -900,6 +951,7 @@ impl Func {
                 values: zero_at_zero,
                 sign: SignFact::SameAsArg,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
             #[cfg(test)]
             Func::Fake => &Row {
@@ -914,6 +966,7 @@ impl Func {
                 values: none,
                 sign: SignFact::Positive,
                 enclosure: Enclosure::ByDefinition,
+                sympy: SympyForm::ByDefinition,
             },
         }
     }

@@ -9,6 +9,7 @@
 //! here; that is the canonical form's job (`crate::simplify`).
 
 pub mod func;
+pub mod id_hash;
 mod latex;
 pub mod names;
 mod print;
@@ -549,53 +550,88 @@ impl Store {
     /// `id` with every free occurrence of symbol `s` replaced by `value`
     /// (a `Sum` or `Limit` that binds `s` is left alone inside).
     pub fn substitute(&mut self, id: ExprId, s: Symbol, value: ExprId) -> ExprId {
-        let mut memo = HashMap::new();
-        self.substitute_memo(id, s, value, &mut memo)
+        self.substitute_with(id, s, value, &mut HashMap::new())
     }
 
-    fn substitute_memo(
+    /// [`Store::substitute`] with the memo kept by the caller, so several
+    /// expressions substituted alike share the work.
+    pub fn substitute_with(
         &mut self,
         id: ExprId,
         s: Symbol,
         value: ExprId,
         memo: &mut HashMap<ExprId, ExprId>,
     ) -> ExprId {
-        if let Some(&done) = memo.get(&id) {
-            return done;
-        }
-        let out = match self.node(id) {
-            Node::Sym(t) if *t == s => value,
-            Node::Sum { index, .. } | Node::Limit { var: index, .. } if *index == s => id,
-            _ => self.map_children(id, &mut |store, e| store.substitute_memo(e, s, value, memo)),
-        };
-        memo.insert(id, out);
-        out
+        self.rebuild(
+            id,
+            memo,
+            &mut |store, e| match store.node(e) {
+                Node::Sym(t) if *t == s => Some(value),
+                Node::Sum { index, .. } | Node::Limit { var: index, .. } if *index == s => Some(e),
+                _ => None,
+            },
+            &mut |_, rebuilt, _| rebuilt,
+        )
     }
 
     /// `id` with each node in `replacements` swapped for its value (children
     /// of a replaced node are not visited).
     pub fn replace(&mut self, id: ExprId, replacements: &HashMap<ExprId, ExprId>) -> ExprId {
         let mut memo = replacements.clone();
-        self.replace_memo(id, &mut memo)
+        self.rebuild(id, &mut memo, &mut |_, _| None, &mut |_, rebuilt, _| {
+            rebuilt
+        })
     }
 
-    fn replace_memo(&mut self, id: ExprId, memo: &mut HashMap<ExprId, ExprId>) -> ExprId {
-        if let Some(&done) = memo.get(&id) {
-            return done;
-        }
-        let out = self.map_children(id, &mut |store, e| store.replace_memo(e, memo));
-        memo.insert(id, out);
+    /// The DAG under `root` rebuilt bottom-up by [`rebuild_dag`] on the store
+    /// alone: `enter(store, node)` may answer for a node before its children
+    /// are visited, `visit(store, rebuilt, original)` gives each other node's result.
+    pub fn rebuild(
+        &mut self,
+        root: ExprId,
+        memo: &mut HashMap<ExprId, ExprId>,
+        enter: &mut dyn FnMut(&Store, ExprId) -> Option<ExprId>,
+        visit: &mut dyn FnMut(&mut Store, ExprId, ExprId) -> ExprId,
+    ) -> ExprId {
+        let done: Result<ExprId, std::convert::Infallible> = rebuild_dag(
+            self,
+            |s| s,
+            root,
+            memo,
+            Walk {
+                final_results: false,
+                enter: &mut |store: &mut Store, e| enter(store, e),
+                visit: &mut |store: &mut Store, rebuilt, original| {
+                    Ok(visit(store, rebuilt, original))
+                },
+            },
+        );
+        let Ok(out) = done;
         out
     }
 
-    /// The node `id` rebuilt with `f` applied to each child (binders kept).
-    pub fn map_children(
-        &mut self,
-        id: ExprId,
-        f: &mut dyn FnMut(&mut Store, ExprId) -> ExprId,
-    ) -> ExprId {
-        let kids: Vec<ExprId> = self.children(id).into_iter().map(|k| f(self, k)).collect();
-        self.with_children(id, &kids)
+    /// The nodes under `root`, children before parents (left to right), each
+    /// once; iterative, so a 10,000-deep chain needs no deep stack.
+    pub fn post_order(&self, root: ExprId) -> Vec<ExprId> {
+        let mut order = Vec::new();
+        let mut seen: std::collections::HashSet<ExprId> = std::collections::HashSet::new();
+        let mut stack = vec![(root, false)];
+        while let Some((e, expanded)) = stack.pop() {
+            if expanded {
+                order.push(e);
+                continue;
+            }
+            if !seen.insert(e) {
+                continue;
+            }
+            stack.push((e, true));
+            for c in self.children(e).into_iter().rev() {
+                if !seen.contains(&c) {
+                    stack.push((c, false));
+                }
+            }
+        }
+        order
     }
 
     /// The number of distinct nodes reachable from `id` (its size as a DAG).
@@ -621,12 +657,8 @@ impl Store {
     }
 }
 
-/// Rebuilds the DAG under `root` bottom-up without recursion, the one loop
-/// every rewriting pass shares: each node is visited once, after its children,
-/// as `visit(ctx, rebuilt, original)`, where `rebuilt` is the node with its
-/// children's results in place. `memo` holds the results and may be pre-filled
-/// (those nodes are not entered); with `final_results`, a result is also its
-/// own result (the pass is idempotent, so it is never entered again).
+/// Rebuilds the DAG under `root` bottom-up without recursion (see
+/// [`rebuild_dag`]), with every node entered.
 pub fn rebuild_bottom_up<C, E>(
     ctx: &mut C,
     store_of: fn(&mut C) -> &mut Store,
@@ -635,10 +667,54 @@ pub fn rebuild_bottom_up<C, E>(
     final_results: bool,
     visit: &mut dyn FnMut(&mut C, ExprId, ExprId) -> Result<ExprId, E>,
 ) -> Result<ExprId, E> {
+    rebuild_dag(
+        ctx,
+        store_of,
+        root,
+        memo,
+        Walk {
+            final_results,
+            enter: &mut |_, _| None,
+            visit,
+        },
+    )
+}
+
+/// What a bottom-up rebuild does at each node (see [`rebuild_dag`]).
+pub struct Walk<'a, C, E> {
+    /// A result is also its own result: the pass is idempotent, so a node it
+    /// produced is never entered again.
+    pub final_results: bool,
+    /// Asked when a node is first reached: `Some(result)` answers for it and
+    /// its children are not visited (a binder of the substituted symbol, a leaf).
+    pub enter: &'a mut dyn FnMut(&mut C, ExprId) -> Option<ExprId>,
+    /// Called after the children, as `visit(ctx, rebuilt, original)`, where
+    /// `rebuilt` is the node with its children's results in place.
+    pub visit: &'a mut dyn FnMut(&mut C, ExprId, ExprId) -> Result<ExprId, E>,
+}
+
+/// The one bottom-up rebuild loop every rewriting pass shares (canonical form,
+/// normalization, display folding, substitution, replacement, distribution,
+/// the shared form): each node is visited once, after its children, without
+/// recursion (a 100,000-deep chain needs no deep stack). `memo` holds the
+/// results and may be pre-filled (those nodes are not entered).
+pub fn rebuild_dag<C, E>(
+    ctx: &mut C,
+    store_of: fn(&mut C) -> &mut Store,
+    root: ExprId,
+    memo: &mut HashMap<ExprId, ExprId>,
+    walk: Walk<'_, C, E>,
+) -> Result<ExprId, E> {
     let mut stack = vec![(root, false)];
     while let Some((id, expanded)) = stack.pop() {
         if memo.contains_key(&id) {
             continue;
+        }
+        if !expanded {
+            if let Some(out) = (walk.enter)(ctx, id) {
+                memo.insert(id, out);
+                continue;
+            }
         }
         let store = store_of(ctx);
         let kids = store.children(id);
@@ -656,9 +732,9 @@ pub fn rebuild_bottom_up<C, E>(
             .map(|k| memo.get(k).copied().unwrap_or(*k))
             .collect();
         let rebuilt = store.with_children(id, &new_kids);
-        let out = visit(ctx, rebuilt, id)?;
+        let out = (walk.visit)(ctx, rebuilt, id)?;
         memo.insert(id, out);
-        if final_results {
+        if walk.final_results {
             memo.insert(out, out);
         }
     }
@@ -668,6 +744,39 @@ pub fn rebuild_bottom_up<C, E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substitution_keeps_bound_symbols_and_needs_no_deep_stack() {
+        let mut s = Store::new();
+        let x = s.sym("x");
+        let j = s.symbol("j");
+        let jx = s.add(Node::Sym(j));
+        let one = s.one();
+        let n = s.sym("n");
+        let body = s.product(vec![jx, x]);
+        let sum = s.add(Node::Sum {
+            index: j,
+            lower: one,
+            upper: n,
+            body,
+        });
+        let two = s.int(2);
+        // j is bound in the sum: substituting it changes nothing there
+        assert_eq!(s.substitute(sum, j, two), sum);
+        let xs = s.find_symbol("x").expect("x");
+        let got = s.substitute(sum, xs, two);
+        assert_eq!(s.display(got), "Σ_(j=1)^n 2·j");
+        // a chain 100,000 deep: the walk is iterative
+        let mut e = x;
+        for _ in 0..100_000 {
+            e = s.call1(Func::Exp, e);
+        }
+        let y = s.sym("y");
+        let swapped = s.substitute(e, xs, y);
+        let back = s.replace(swapped, &HashMap::from([(y, x)]));
+        assert_eq!(back, e);
+        assert_eq!(s.post_order(e).len(), 100_001);
+    }
 
     #[test]
     fn equal_nodes_share_one_id() {

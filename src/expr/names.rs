@@ -4,7 +4,19 @@
 use super::Func;
 
 /// Built-ins on vectors and matrices (lowered by `lower::tensor`), beside the scalar `Func`s.
-pub const TENSOR_FUNCTIONS: &[&str] = &["softmax", "diag", "onehot", "jacobian"];
+pub const TENSOR_FUNCTIONS: &[&str] = &["softmax", "logsumexp", "diag", "onehot", "jacobian"];
+
+/// Other spellings of built-ins that documents use, read as the built-in only
+/// when called (`\mathrm{LSE}(x)`; a bare `LSE` stays the text's own name).
+pub const CALLED_ALIASES: &[(&str, &str)] = &[("LSE", "logsumexp"), ("LogSumExp", "logsumexp")];
+
+/// The built-in an alias of [`CALLED_ALIASES`] names.
+pub fn called_alias(word: &str) -> Option<&'static str> {
+    CALLED_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == word)
+        .map(|&(_, name)| name)
+}
 
 /// Calls that lowering reads itself: `ind(x > 0)`, `diff(e, x[, n])`.
 pub const SPECIAL_CALLS: &[&str] = &["ind", "diff"];
@@ -45,6 +57,7 @@ pub fn builtin_word(word: &str) -> Option<String> {
     if is_builtin_function(word) || DOCUMENT_WORDS.contains(&word) {
         return Some(word.to_string());
     }
+
     let lower = word.to_lowercase();
     let capitalized = word.chars().count() >= 3 && word.chars().skip(1).all(char::is_lowercase);
     if capitalized && (is_builtin_function(&lower) || DOCUMENT_WORDS.contains(&lower.as_str())) {
@@ -85,6 +98,9 @@ mod tests {
             ("CE", None),
             ("loss", None),
             ("TANH", None),
+            ("LSE", None),
+            ("logsumexp", Some("logsumexp")),
+            ("Logsumexp", Some("logsumexp")),
         ] {
             assert_eq!(builtin_word(word).as_deref(), found, "{word}");
         }
@@ -94,6 +110,8 @@ mod tests {
         }
         assert_eq!(from_latex_operator("log"), Some(Func::Ln));
         assert!(is_builtin_function("max"));
+        assert_eq!(called_alias("LSE"), Some("logsumexp"));
+        assert_eq!(called_alias("lse"), None);
         assert_eq!(from_latex_operator("sinh"), Some(Func::Sinh));
         assert_eq!(from_latex_operator("arctan"), Some(Func::Atan));
     }

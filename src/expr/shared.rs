@@ -48,7 +48,7 @@ impl SharedForm {
 /// The shared form of `root`, or `None` when the inline form is small enough
 /// (at most [`SHARED_FORM_MIN_TREE`] nodes written out).
 pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
-    let order = postorder(store, root);
+    let order = store.post_order(root);
     let mut uses: HashMap<ExprId, u32> = HashMap::with_capacity(order.len());
     let mut tree: HashMap<ExprId, u64> = HashMap::with_capacity(order.len());
     // the bound variables (a `Σ` index, a `lim` variable: `j#3`) free inside:
@@ -111,7 +111,8 @@ pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
     let mut mapped: HashMap<ExprId, ExprId> = HashMap::with_capacity(order.len());
     let mut definitions = Vec::with_capacity(named.len());
     for &e in &order {
-        let rebuilt = scratch.map_children(e, &mut |_, c| mapped[&c]);
+        let kids: Vec<ExprId> = scratch.children(e).iter().map(|c| mapped[c]).collect();
+        let rebuilt = scratch.with_children(e, &kids);
         if is_named[&e] {
             let name = format!("{prefix}{}", definitions.len() + 1);
             let symbol = scratch.sym(&name);
@@ -130,30 +131,6 @@ pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
         store: scratch,
         definitions,
     })
-}
-
-/// The nodes under `root`, children before parents, each once (iterative:
-/// a 10,000-deep chain needs no deep stack).
-fn postorder(store: &Store, root: ExprId) -> Vec<ExprId> {
-    let mut order = Vec::new();
-    let mut seen: HashMap<ExprId, ()> = HashMap::new();
-    let mut stack = vec![(root, false)];
-    while let Some((e, expanded)) = stack.pop() {
-        if expanded {
-            order.push(e);
-            continue;
-        }
-        if seen.insert(e, ()).is_some() {
-            continue;
-        }
-        stack.push((e, true));
-        for c in store.children(e).into_iter().rev() {
-            if !seen.contains_key(&c) {
-                stack.push((c, false));
-            }
-        }
-    }
-    order
 }
 
 /// A prefix for `count` names (`t1`, `t2`, …) that no symbol of the store uses.

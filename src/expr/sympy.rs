@@ -7,6 +7,7 @@
 //! A name SymPy would read as one of its own (`E`, `I`, `S`, `beta`, ...) or
 //! that is no Python identifier is written `Symbol('name')`.
 
+use super::func::SympyForm;
 use super::{CmpOp, ExprId, Func, LimitTo, Node, Store};
 use num_rational::BigRational;
 
@@ -301,54 +302,40 @@ impl SymPy<'_> {
     }
 }
 
-/// A built-in at arguments already written for SymPy: SymPy's own function
-/// where it has one, else the row's definition written out.
+/// A built-in at arguments already written for SymPy, as its row says: SymPy's
+/// own function where it has one, else the row's definition written out.
 fn call_text(func: Func, args: &[String]) -> String {
-    let a = |k: usize| args.get(k).cloned().unwrap_or_default();
-    let named = |name: &str| format!("{name}({})", args.join(", "));
-    match func {
-        Func::Exp => named("exp"),
-        Func::Ln => named("log"),
-        Func::Log2 => format!("log({}, 2)", a(0)),
-        Func::Log10 => format!("log({}, 10)", a(0)),
-        Func::Sqrt => named("sqrt"),
-        Func::Abs => named("Abs"),
-        Func::Sigmoid => format!("(1/(1 + exp(-({}))))", a(0)),
-        Func::Softplus => format!("log(1 + exp({}))", a(0)),
-        Func::Tanh => named("tanh"),
-        Func::Relu => format!("Max(0, {})", a(0)),
-        Func::Heaviside => format!("Heaviside({}, Rational(1, 2))", a(0)),
-        Func::Sign => named("sign"),
-        Func::Floor => named("floor"),
-        Func::Ceil => named("ceiling"),
-        Func::Delta => format!("KroneckerDelta({}, {})", a(0), a(1)),
-        Func::Pi => "pi".into(),
-        Func::Sin => named("sin"),
-        Func::Cos => named("cos"),
-        Func::Tan => named("tan"),
-        Func::Atan => named("atan"),
-        Func::Sinh => named("sinh"),
-        Func::Cosh => named("cosh"),
-        Func::Erf => named("erf"),
-        Func::Erfc => named("erfc"),
-        Func::Max => named("Max"),
-        Func::Min => named("Min"),
-        Func::NormalCdf
-        | Func::NormalPdf
-        | Func::Gelu
-        | Func::GeluTanh
-        | Func::Silu
-        | Func::Mish
-        | Func::Elu
-        | Func::Selu
-        | Func::LeakyRelu
-        | Func::Softsign
-        | Func::Hardtanh
-        | Func::Log1p
-        | Func::Expm1 => by_definition(func, args),
-        #[cfg(test)]
-        Func::Fake => by_definition(func, args),
+    match func.row().sympy {
+        SympyForm::Named(name) => format!("{name}({})", args.join(", ")),
+        SympyForm::Template(text) => fill(text, args),
+        SympyForm::ByDefinition => by_definition(func, args),
     }
+}
+
+/// `text` with each `{k}` replaced by argument `k`, in one pass (an argument's
+/// own text is never read as a placeholder).
+fn fill(text: &str, args: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let slot = after
+            .find('}')
+            .and_then(|close| Some((after[..close].parse::<usize>().ok()?, close)));
+        match slot {
+            Some((k, close)) => {
+                out.push_str(args.get(k).map(String::as_str).unwrap_or_default());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The row's definition written for SymPy.
@@ -417,6 +404,9 @@ mod tests {
             ("x - 1/2", "x + ((-1)*(2**(-1)))"),
             ("x - 0.5", "x + (Rational(-1, 2))"),
             ("x^2", "x**2"),
+            ("delta(i, j)", "KroneckerDelta(i, j)"),
+            ("log10(x) * pi", "log(x, 10)*pi"),
+            ("log1p(x)", "log((Rational(1, 1) + x))"),
         ];
         for (input, expected) in cases {
             assert_eq!(sympy_of(input), expected, "{input}");

@@ -378,15 +378,8 @@ pub fn read_chains(
                             span: at,
                             given,
                         };
-                        let mut scopes = (&mut shapes, &mut part_shapes);
-                        if label_chain(
-                            labelled,
-                            &text_defs,
-                            &mut scopes,
-                            side,
-                            source,
-                            &mut reading,
-                        ) {
+                        let scopes = (&mut shapes, &mut part_shapes);
+                        if label_chain(labelled, &text_defs, scopes, side, source, &mut reading) {
                             // a claim about a shape, counted as a judged equality
                             reading.other_relations = reading.other_relations.wrapping_sub(1);
                         }
@@ -465,21 +458,8 @@ pub fn read_chains(
                 if let Some(toks) = statement.parts.first().filter(|t| !t.is_empty()) {
                     if let (Ok(_), labels) = parse_with_labels(toks, &ctx) {
                         for l in labels {
-                            let labelled = Labelled {
-                                readings: l.readings,
-                                sizes: l.sizes,
-                                span: l.span,
-                                given: Vec::new(),
-                            };
-                            let mut scopes = (&mut shapes, &mut part_shapes);
-                            label_chain(
-                                labelled,
-                                &text_defs,
-                                &mut scopes,
-                                side,
-                                source,
-                                &mut reading,
-                            );
+                            let scopes = (&mut shapes, &mut part_shapes);
+                            label_chain(l.into(), &text_defs, scopes, side, source, &mut reading);
                         }
                     }
                 }
@@ -550,7 +530,16 @@ pub fn read_chains(
                     continue;
                 }
                 let definition_span = statement.part_span(0).unwrap_or(span);
-                if skipped_lhs(first, &ctx, side, &text_defs, &named) {
+                let expectation = statement
+                    .parts
+                    .get(1)
+                    .and_then(|second| expectation_definition(first, second, &ctx));
+                if let Some(weights) = expectation {
+                    // `E_j[f_j] = \sum_j p_j f_j`: later `E_j[..]` are averages under `p`
+                    ctx.expectation = Some(weights);
+                    reading.skip(definition_span, SkipReason::Definition, 1);
+                    ops.remove(0);
+                } else if skipped_lhs(first, &ctx, side, &text_defs, &named) {
                     // `o_k^a = \sum_j w_{kj} h_j + b_k` states what a variable is
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     if let Ok(lhs) = parse_expression(first, &ctx) {
@@ -650,21 +639,8 @@ pub fn read_chains(
             chain.parts.extend(parts);
             chain.ops.extend(ops);
             for l in std::mem::take(&mut reading.labels) {
-                let labelled = Labelled {
-                    readings: l.readings,
-                    sizes: l.sizes,
-                    span: l.span,
-                    given: Vec::new(),
-                };
-                let mut scopes = (&mut shapes, &mut part_shapes);
-                label_chain(
-                    labelled,
-                    &text_defs,
-                    &mut scopes,
-                    side,
-                    source,
-                    &mut reading,
-                );
+                let scopes = (&mut shapes, &mut part_shapes);
+                label_chain(l.into(), &text_defs, scopes, side, source, &mut reading);
             }
         }
         if block_has_chain {
@@ -679,6 +655,92 @@ pub fn read_chains(
     }
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     reading
+}
+
+/// `E_j[f_j] = \sum_j p_j f_j` (or `f_j p_j`): the text defines `E_j[..]` as the
+/// average under `p`; returns `p`. Any other right side defines nothing.
+fn expectation_definition(first: &[Token], second: &[Token], ctx: &Context) -> Option<Expr> {
+    let opens = matches!(first.first().map(|t| &t.tok), Some(Tok::Letter('E')))
+        || matches!(first.first().map(|t| &t.tok), Some(Tok::Cmd(c)) if c == "mathbb");
+    if !opens || ctx.expectation.is_some() {
+        return None;
+    }
+    let marker = "ω";
+    let mut marked = ctx.clone();
+    marked.expectation = Some(Expr {
+        kind: ExprKind::Ident(marker.into()),
+        span: Span::default(),
+    });
+    let lhs = parse_expression(first, &marked).ok()?;
+    let ExprKind::Sum { index, body, .. } = &lhs.kind else {
+        return None;
+    };
+    let ExprKind::Binary {
+        op: crate::syntax::ast::BinOp::Mul,
+        lhs: weight,
+        rhs: argument,
+    } = &body.kind
+    else {
+        return None;
+    };
+    if !matches!(&weight.kind, ExprKind::Ident(n) if n.starts_with(marker)) {
+        return None;
+    }
+    let rhs = parse_expression(second, ctx).ok()?;
+    let ExprKind::Sum { index: j, body, .. } = &rhs.kind else {
+        return None;
+    };
+    if j.name != index.name {
+        return None;
+    }
+    let plain = |e: &Expr| {
+        let mut e = e.clone();
+        super::declare::zero_spans(&mut e);
+        e
+    };
+    let mut wanted: Vec<Expr> = Vec::new();
+    product_factors(argument, &mut wanted);
+    let wanted: Vec<Expr> = wanted.iter().map(plain).collect();
+    let mut factors: Vec<Expr> = Vec::new();
+    product_factors(body, &mut factors);
+    let mut rest: Vec<Expr> = factors.iter().map(plain).collect();
+    for w in &wanted {
+        let at = rest.iter().position(|f| f == w)?;
+        rest.remove(at);
+    }
+    let [entry] = rest.as_slice() else {
+        return None;
+    };
+    match &entry.kind {
+        ExprKind::Ident(n) => {
+            let (base, sub) = n.split_once('_')?;
+            (sub == index.name).then(|| Expr {
+                kind: ExprKind::Ident(base.to_string()),
+                span: Span::default(),
+            })
+        }
+        ExprKind::Subscript { base, indices } => match indices.as_slice() {
+            [i] if matches!(&i.kind, ExprKind::Ident(n) if *n == index.name) => {
+                Some((**base).clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn product_factors(e: &Expr, out: &mut Vec<Expr>) {
+    match &e.kind {
+        ExprKind::Binary {
+            op: crate::syntax::ast::BinOp::Mul,
+            lhs,
+            rhs,
+        } => {
+            product_factors(lhs, out);
+            product_factors(rhs, out);
+        }
+        _ => out.push(e.clone()),
+    }
 }
 
 /// Words after which an equation defines rather than claims.
@@ -1705,6 +1767,18 @@ struct Labelled {
     given: Vec<ShapeDecl>,
 }
 
+/// A label written in a formula (`W_{m \times d}`): nothing stated with it.
+impl From<ShapeLabel> for Labelled {
+    fn from(l: ShapeLabel) -> Labelled {
+        Labelled {
+            readings: l.readings,
+            sizes: l.sizes,
+            span: l.span,
+            given: Vec::new(),
+        }
+    }
+}
+
 /// Whether the text gives `name` a shape: stated (`\in`), a `def` of the side
 /// file, or defined by the text from names whose shapes it gives. A variable of
 /// the side file is not enough: a name written bare may be a number in the text.
@@ -1751,7 +1825,7 @@ fn is_entry_or_index(name: &str) -> bool {
 fn label_chain(
     label: Labelled,
     text_defs: &[TextDef],
-    (shapes, part_shapes): &mut (&mut Vec<ShapeDecl>, &mut Vec<ShapeDecl>),
+    (shapes, part_shapes): (&mut Vec<ShapeDecl>, &mut Vec<ShapeDecl>),
     side: &SideFile,
     source: &SourceFile,
     reading: &mut Reading,

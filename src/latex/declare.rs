@@ -219,6 +219,18 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
                 collect(&a.value, scope, usage, bound, true);
             }
         }
+        ExprKind::Call { func, args, .. } if matches!(func.name.as_str(), "δ" | "delta") => {
+            // the Kronecker delta's arguments are indices (`\delta_{ij}`, `[i = j]`)
+            for a in args {
+                match &a.value.kind {
+                    ExprKind::Ident(i) if i.chars().count() == 1 && !bound.contains(i) => {
+                        usage.indices.insert(i.clone());
+                    }
+                    ExprKind::Ident(i) if bound.contains(i) => {}
+                    _ => walk(&a.value, usage, bound),
+                }
+            }
+        }
         ExprKind::Call { func, args, .. } if func.name == "onehot" && args.len() == 2 => {
             // `\text{onehot}_m(y)`: `y` is a class, an index in 1..m
             match &args[0].value.kind {
@@ -342,6 +354,17 @@ fn var_item(name: &str, kind: DomainKind, span: Span) -> Item {
     }
 }
 
+/// The domain of a name of these sizes, stated or inferred: a number, a column
+/// of `n`, an `r × c` matrix.
+fn sized_kind(sizes: &[Expr]) -> Option<DomainKind> {
+    match sizes {
+        [] => Some(DomainKind::Real),
+        [n] => Some(DomainKind::Vector(n.clone())),
+        [r, c] => Some(DomainKind::Matrix(r.clone(), c.clone())),
+        _ => None,
+    }
+}
+
 fn is_vector_domain(kind: &DomainKind) -> bool {
     matches!(
         kind,
@@ -444,11 +467,8 @@ pub(super) fn chain_file(
     let taken = |name: &str| side.others.contains(name) && !shadowed.contains(name);
     let mut need_n = false;
     for (name, sizes) in &stated {
-        let kind = match sizes.as_slice() {
-            [] => DomainKind::Real,
-            [n] => DomainKind::Vector(n.clone()),
-            [r, c] => DomainKind::Matrix(r.clone(), c.clone()),
-            _ => continue,
+        let Some(kind) = sized_kind(sizes) else {
+            continue;
         };
         if side.vars.contains_key(name) {
             redeclared.insert(name.clone());
@@ -473,13 +493,16 @@ pub(super) fn chain_file(
             kind: ExprKind::Ident(size.clone()),
             span,
         };
-        let kind = if *count >= 2 {
-            DomainKind::Matrix(n(), n())
-        } else if chain.one_hot.contains(name) {
+        let kind = if *count < 2 && chain.one_hot.contains(name) {
             // "y is one-hot": Σ_k y_k = 1 and every y_k is 0 or 1
             DomainKind::OneHot(n())
         } else {
-            DomainKind::Vector(n())
+            // a name with two indices is a square matrix until the text says otherwise
+            let sizes = vec![n(); (*count).min(2)];
+            let Some(kind) = sized_kind(&sizes) else {
+                continue;
+            };
+            kind
         };
         items.push(var_item(name, kind, span));
     }

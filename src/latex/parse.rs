@@ -31,6 +31,9 @@ pub struct Context {
     pub calls_by_default: bool,
     /// The document speaks of convolutions, so `*` is one (not read) rather than a product.
     pub star_is_convolution: bool,
+    /// The weights of `E_j[..]` where the text defines it as an average
+    /// (`E_j[f_j] = \sum_j p_j f_j`): `p`, so `E_j[g_j]` is `\sum_j p_j g_j`.
+    pub expectation: Option<Expr>,
 }
 
 impl Context {
@@ -143,6 +146,9 @@ pub struct Parser<'a> {
     sum_indices: Vec<String>,
     /// Dimension labels met on the way (`W_{m \times d_h}`), shared with sub-parsers.
     labels: Rc<RefCell<Vec<ShapeLabel>>>,
+    /// Indices a summand leaves out (`o_{k \neq y}` in a sum over `k`): the index
+    /// and the condition, for the sum over that index to keep.
+    exclusions: Rc<RefCell<Vec<(String, Expr)>>>,
 }
 
 /// A dimension label written as a subscript: `W^{(2)}_{m \times d_h}` says `W2` is
@@ -181,6 +187,7 @@ pub fn parse_with_labels(toks: &[Token], ctx: &Context) -> (Parsed, Vec<ShapeLab
         end: Span::new(last.end as usize, last.end as usize),
         sum_indices: Vec::new(),
         labels: Rc::default(),
+        exclusions: Rc::default(),
     };
     let parsed = p.condition().and_then(|e| match p.peek_token() {
         Some(t) => Err(p.unexpected(t)),
@@ -261,6 +268,81 @@ fn applied(
     );
     e.span = span;
     Ok(e)
+}
+
+/// 1 where `cond` holds, else 0; an equation between two index letters
+/// (`[i = j]`, `\mathbb{1}_{i=j}`) is the Kronecker delta δ_ij.
+fn indicator(cond: Expr, name_span: Span, span: Span) -> Expr {
+    if let ExprKind::Compare {
+        op: CmpOp::Eq,
+        lhs,
+        rhs,
+    } = &cond.kind
+    {
+        let index = |e: &Expr| matches!(&e.kind, ExprKind::Ident(n) if n.len() == 1 && "ijklmnpqrsty".contains(n.as_str()));
+        if index(lhs) && index(rhs) {
+            let pair = vec![(**lhs).clone(), (**rhs).clone()];
+            return call("δ", name_span, pair, span, 0);
+        }
+    }
+    call("ind", name_span, vec![cond], span, 0)
+}
+
+/// Entry `index` of `weights`: `p` gives `p_j`, `s(x)` gives `s(x)_j`.
+fn entry_of(weights: Expr, index: &Ident, span: Span) -> Expr {
+    match &weights.kind {
+        ExprKind::Ident(n) if !n.contains('_') => ident(format!("{n}_{}", index.name), span),
+        _ => mk(
+            ExprKind::Subscript {
+                base: Box::new(weights),
+                indices: vec![ident(index.name.clone(), index.span)],
+            },
+            span,
+        ),
+    }
+}
+
+/// The index letters `e` writes as subscripts and does not bind (`c_i`,
+/// `x(u)_j`): what a `\sum` without a subscript runs over.
+fn written_indices(e: &Expr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
+    let letter = |n: &str| n.len() == 1 && n.chars().all(|c| c.is_ascii_lowercase());
+    match &e.kind {
+        ExprKind::Ident(n) => {
+            if let Some((_, sub)) = n.split_once('_') {
+                if letter(sub) && !bound.iter().any(|b| b == sub) {
+                    out.insert(sub.to_string());
+                }
+            }
+        }
+        ExprKind::Subscript { base, indices } => {
+            written_indices(base, bound, out);
+            for i in indices {
+                match &i.kind {
+                    ExprKind::Ident(n) if letter(n) => {
+                        if !bound.contains(n) {
+                            out.insert(n.clone());
+                        }
+                    }
+                    _ => written_indices(i, bound, out),
+                }
+            }
+        }
+        ExprKind::Sum { index, body, .. } => {
+            bound.push(index.name.clone());
+            written_indices(body, bound, out);
+            bound.pop();
+        }
+        ExprKind::Limit { var, body, .. } => {
+            bound.push(var.name.clone());
+            written_indices(body, bound, out);
+            bound.pop();
+        }
+        _ => {
+            for c in e.children() {
+                written_indices(c, bound, out);
+            }
+        }
+    }
 }
 
 fn number(value: i64, span: Span) -> Expr {
@@ -452,6 +534,7 @@ impl<'a> Parser<'a> {
             end: toks.last().map_or(self.here(), |t| t.span),
             sum_indices: self.sum_indices.clone(),
             labels: self.labels.clone(),
+            exclusions: self.exclusions.clone(),
         }
     }
 
@@ -742,6 +825,47 @@ impl<'a> Parser<'a> {
             });
         }
         let span = base.span.join(group.last().map_or(base.span, |t| t.span));
+        if let (ExprKind::Ident(name), [a, eq, b]) = (&base.kind, group) {
+            // `s_{i=j}` where `s` is a function (`s(x)_i (s_{i=j} - s(x)_j)`): no entry
+            // of a function is meant, so it is the Kronecker delta
+            let function = is_builtin_function(name) || self.ctx.functions.contains_key(name);
+            if function && eq.tok == Tok::Sym('=') {
+                if let (Tok::Letter(_), Tok::Letter(_)) = (&a.tok, &b.tok) {
+                    let idx = vec![
+                        ident(token_letter(a), a.span),
+                        ident(token_letter(b), b.span),
+                    ];
+                    return Ok(call("δ", base.span, idx, span, 0));
+                }
+            }
+        }
+        if let (ExprKind::Ident(name), [first, op, rest @ ..]) = (&base.kind, group) {
+            // `o_{k \neq y}` in a sum over `k`: entry `k`, and the sum leaves out `y`
+            let excludes = matches!(&op.tok, Tok::Cmd(c) if c == "neq" || c == "ne");
+            let index = token_letter(first);
+            let entry = excludes && matches!(first.tok, Tok::Letter(_)) && !rest.is_empty();
+            if entry && !self.sum_indices.contains(&index) {
+                return Err(ParseError {
+                    span,
+                    message: format!(
+                        "an entry with a condition (`{name}_{{{index} \\neq ..}}`) outside a sum over `{index}` is not read"
+                    ),
+                });
+            }
+            if entry && !name.contains('_') {
+                let other = self.parse_all(rest)?;
+                let cond = mk(
+                    ExprKind::Compare {
+                        op: CmpOp::Ne,
+                        lhs: Box::new(ident(index.clone(), first.span)),
+                        rhs: Box::new(other),
+                    },
+                    span,
+                );
+                self.exclusions.borrow_mut().push((index.clone(), cond));
+                return Ok(ident(format!("{name}_{index}"), span));
+            }
+        }
         // `o_{k=y}`: the entry at y
         let group = match group {
             [Token {
@@ -927,6 +1051,12 @@ impl<'a> Parser<'a> {
                         span: t.span,
                         message: message.to_string(),
                     })?;
+                if digits == "1" && self.is_cmd("lbrace") {
+                    // `1\{i = j\}`: the indicator
+                    let cond = self.indicator_condition(t.span)?;
+                    let span = t.span.join(self.prev_span());
+                    return Ok(indicator(cond, t.span, span));
+                }
                 Ok(mk(
                     ExprKind::Number(Literal {
                         value: literal.value,
@@ -967,6 +1097,10 @@ impl<'a> Parser<'a> {
                 if items.len() == 1 {
                     let mut inner = items.remove(0);
                     inner.span = span;
+                    // `[i = j]`: Iverson's bracket, 1 where the condition holds
+                    if close == ']' && matches!(inner.kind, ExprKind::Compare { .. }) {
+                        return Ok(indicator(inner, t.span, span));
+                    }
                     if self.is_sym('\'') {
                         return self.primed(inner);
                     }
@@ -1065,6 +1199,11 @@ impl<'a> Parser<'a> {
         }
         if let Some(f) = self.word_function(&word) {
             return self.function_use(f, span);
+        }
+        if let Some(f) = names::called_alias(&word).filter(|_| self.is_sym('(')) {
+            if !self.ctx.functions.contains_key(&word) {
+                return self.function_use(f.to_string(), span);
+            }
         }
         if self.is_sym('(') && !self.ctx.constants.contains(&word) {
             return self.function_use(word, span);
@@ -1213,6 +1352,10 @@ impl<'a> Parser<'a> {
 
     /// A name, then a call if it is a function and `(` follows (`S(x)`, `\sigma'(x)`).
     fn name_use(&mut self, name: String, span: Span) -> Parsed {
+        if name == "E" && self.expectation_ahead(self.pos) {
+            // `E_j[f]`, `E_{j \sim p}[f]`: an average over `j`
+            return self.expectation(span);
+        }
         // `\sigma^2(x)` is σ(x)², not σ² times x
         if self.is_function(&name) && self.function_power_ahead(true).is_some() {
             return self.function_use(name, span);
@@ -1506,6 +1649,14 @@ impl<'a> Parser<'a> {
                 let span = t.span.join(self.prev_span());
                 Ok(call("sqrt", t.span, vec![inner], span, 0))
             }
+            "mathbb" | "mathrm" | "operatorname"
+                if self.font_letter().is_some_and(|(l, _)| l == "E")
+                    && self.expectation_ahead(self.pos + 3) =>
+            {
+                // `\mathbb{E}_{j \sim p}[f]`: an average over `j`
+                self.pos += 3;
+                self.expectation(t.span)
+            }
             "bm" | "mathbf" | "boldsymbol" | "vec" | "mathbb" | "mathcal" | "mathscr"
                 if self.font_letter().is_some() =>
             {
@@ -1535,12 +1686,10 @@ impl<'a> Parser<'a> {
                         message: "a set such as `\\mathbb{R}` is not a value".into(),
                     });
                 }
-                // `\mathbb{1}_{x>0}`: the indicator
-                self.expect_sym('_')?;
-                let cond_toks = self.group()?;
-                let cond = self.parse_all(cond_toks)?;
+                // `\mathbb{1}_{x>0}`, `\mathbb{1}[i=j]`, `\mathbb{1}\{i=j\}`: the indicator
+                let cond = self.indicator_condition(t.span)?;
                 let span = t.span.join(self.prev_span());
-                Ok(call("ind", t.span, vec![cond], span, 0))
+                Ok(indicator(cond, t.span, span))
             }
             "sum" => self.big_sum(t),
             "lim" => self.limit(t),
@@ -1648,6 +1797,124 @@ impl<'a> Parser<'a> {
     /// A letter in a font: a bold or arrowed lowercase letter is the vector of that
     /// name (`\mathbf{x}` is `x`, whose entries are `x_i`), as is `\mathbb{x}`;
     /// `\mathcal{L}` is the name `L`. A bold capital is a matrix, not read yet.
+    /// The condition of an indicator after `\mathbb{1}` or `1`: `_{c}`, `[c]`, `(c)`, `\{c\}`.
+    fn indicator_condition(&mut self, at: Span) -> Parsed {
+        if self.eat_sym('_') {
+            let group = self.group()?;
+            return self.parse_all(group);
+        }
+        for (open, close) in [('[', ']'), ('(', ')')] {
+            if self.eat_sym(open) {
+                let cond = self.condition()?;
+                self.expect_sym(close)?;
+                return Ok(cond);
+            }
+        }
+        if self.is_cmd("lbrace") {
+            self.pos += 1;
+            let cond = self.condition()?;
+            if !self.is_cmd("rbrace") {
+                return Err(ParseError {
+                    span: self.here(),
+                    message: "expected `\\}`".into(),
+                });
+            }
+            self.pos += 1;
+            return Ok(cond);
+        }
+        Err(ParseError {
+            span: at,
+            message: "an indicator needs its condition: `\\mathbb{1}_{i=j}`, `\\mathbb{1}[i=j]`"
+                .into(),
+        })
+    }
+
+    /// Whether `toks[at..]` is `_j [` or `_{j \sim p} [`: the subscript and bracket
+    /// of an expectation `E_j[..]`.
+    fn expectation_ahead(&self, at: usize) -> bool {
+        if !matches!(self.toks.get(at), Some(t) if t.tok == Tok::Sym('_')) {
+            return false;
+        }
+        let after = match self.toks.get(at + 1).map(|t| &t.tok) {
+            Some(Tok::Letter(_)) => at + 2,
+            Some(Tok::Sym('{')) => {
+                let mut depth = 0usize;
+                let close = self.toks[at + 1..].iter().position(|t| {
+                    match t.tok {
+                        Tok::Sym('{') => depth += 1,
+                        Tok::Sym('}') => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    depth == 0
+                });
+                let Some(len) = close else {
+                    return false;
+                };
+                at + 2 + len
+            }
+            _ => return false,
+        };
+        matches!(self.toks.get(after), Some(t) if t.tok == Tok::Sym('['))
+    }
+
+    /// `E_j[f]`, `\mathbb{E}_{j \sim p}[f]` after the `E`: the average `\sum_j p_j f`,
+    /// with `p` as written or as the text defined `E_j` (never guessed).
+    fn expectation(&mut self, start: Span) -> Parsed {
+        self.expect_sym('_')?;
+        let group = self.script_group()?;
+        let (index_tok, rest) = match group {
+            [first, rest @ ..] if matches!(first.tok, Tok::Letter(_)) => (first, rest),
+            _ => {
+                return Err(ParseError {
+                    span: start,
+                    message: "an expectation is written `E_j[..]` or `\\mathbb{E}_{j \\sim p}[..]`"
+                        .into(),
+                })
+            }
+        };
+        let index = Ident {
+            name: token_letter(index_tok),
+            span: index_tok.span,
+        };
+        let weights = match rest {
+            [] => self.ctx.expectation.clone().ok_or_else(|| ParseError {
+                span: start,
+                message: format!(
+                    "the text does not say what `E_{}[..]` averages over: write `\\mathbb{{E}}_{{{} \\sim p}}[..]`",
+                    index.name, index.name
+                ),
+            })?,
+            [sim, dist @ ..] if matches!(&sim.tok, Tok::Cmd(c) if c == "sim") && !dist.is_empty() => {
+                self.parse_all(dist)?
+            }
+            _ => {
+                return Err(ParseError {
+                    span: start,
+                    message: "an expectation's subscript is its index and `\\sim` its distribution"
+                        .into(),
+                })
+            }
+        };
+        self.expect_sym('[')?;
+        let depth = self.sum_indices.len();
+        self.sum_indices.push(index.name.clone());
+        let body = self.condition();
+        self.sum_indices.truncate(depth);
+        let body = body?;
+        let end = self.expect_sym(']')?;
+        let span = start.join(end);
+        let weight = entry_of(weights, &index, span);
+        Ok(mk(
+            ExprKind::Sum {
+                index,
+                lower: None,
+                upper: None,
+                body: Box::new(bin(BinOp::Mul, weight, body)),
+            },
+            span,
+        ))
+    }
+
     fn font_name(&mut self, font: &str, t: &'a Token) -> Parsed {
         let Some((letter, len)) = self.font_letter() else {
             return Err(self.unexpected(t));
@@ -1732,10 +1999,30 @@ impl<'a> Parser<'a> {
             }
         }
         let Some(sub) = sub else {
-            return Err(ParseError {
-                span: t.span,
-                message: "a sum without an index (`\\sum_j`) cannot be checked".into(),
-            });
+            // `\sum c_i`: the sum runs over the one index its body writes
+            let body = self.product()?;
+            let mut found = BTreeSet::new();
+            written_indices(&body, &mut Vec::new(), &mut found);
+            let mut found = found.into_iter();
+            let (Some(index), None) = (found.next(), found.next()) else {
+                return Err(ParseError {
+                    span: t.span,
+                    message: "a sum without an index (`\\sum_j`) whose body writes no single index cannot be checked".into(),
+                });
+            };
+            let span = t.span.join(body.span);
+            return Ok(mk(
+                ExprKind::Sum {
+                    index: Ident {
+                        name: index,
+                        span: t.span,
+                    },
+                    lower: None,
+                    upper,
+                    body: Box::new(body),
+                },
+                span,
+            ));
         };
         // `k=1`, `i,j` (two sums), `k \neq i`, `k=1, k \neq y`, `k : k \neq i`
         let parts = split_top(sub, |t| {
@@ -1809,6 +2096,14 @@ impl<'a> Parser<'a> {
         let body = self.product();
         self.sum_indices.truncate(depth);
         let mut body = body?;
+        // what a summand leaves out (`\sum_k o_{k \neq y}`) is a condition of this sum
+        self.exclusions.borrow_mut().retain(|(index, cond)| {
+            let mine = indices.iter().any(|(i, _)| &i.name == index);
+            if mine {
+                conditions.push(cond.clone());
+            }
+            !mine
+        });
         let span = t.span.join(body.span);
         if !conditions.is_empty() {
             // a condition under the sum keeps the terms where it holds

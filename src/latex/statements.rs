@@ -241,8 +241,8 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
             match &t.tok {
                 Tok::Sym('{') | Tok::Sym('(') | Tok::Sym('[') => depth += 1,
                 Tok::Sym('}') | Tok::Sym(')') | Tok::Sym(']') => depth -= 1,
-                Tok::Cmd(c) if c == "begin" => depth += 1,
-                Tok::Cmd(c) if c == "end" => depth -= 1,
+                Tok::Cmd(c) if c == "begin" || c == "lbrace" => depth += 1,
+                Tok::Cmd(c) if c == "end" || c == "rbrace" => depth -= 1,
                 _ => {}
             }
             cur.push(t);
@@ -254,7 +254,8 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
                 depth += 1;
                 cur.push(t);
             }
-            Tok::Cmd(c) if c == "begin" => {
+            // `\{i = j\}` (an indicator's condition) holds its `=` like a bracket
+            Tok::Cmd(c) if c == "begin" || c == "lbrace" => {
                 depth += 1;
                 cur.push(t);
             }

@@ -107,6 +107,12 @@ pub struct Obligation {
     pub conditions: Vec<ExprId>,
     pub expect: Option<Expected>,
     pub derivatives: Vec<DerivativeSite>,
+    /// Where each derivative was written: `derivatives[..left_derivatives]` on
+    /// the left side, then up to `side_derivatives` on the right, the rest in
+    /// the conditions (a node id alone cannot say: `d/dx H(x) = d/dx H(x)` is
+    /// one node on both sides).
+    pub left_derivatives: usize,
+    pub side_derivatives: usize,
     /// For a claim between vectors or matrices: each side's sizes (rows, then
     /// columns), compared at every sample point before the entries are.
     pub sizes: Option<(Vec<ExprId>, Vec<ExprId>)>,
@@ -470,9 +476,14 @@ impl Lowerer {
             let s = self.store.symbol(&name.name);
             if self.names.contains_key(&name.name) {
                 // declared twice (say in `--defs` and in the file): an error, and
-                // neither declaration's assumptions about it are used
+                // neither declaration's assumptions about it are used; two scalar
+                // domains that differ are widened to the reals, so no proof rests
+                // on the one declaration that may not be meant
                 self.define(name, Entity::Scalar(s));
                 contested.push(s);
+                if let Ok(second) = self.var_domain(&decl.domain) {
+                    self.widen_contested_domain(s, second);
+                }
                 continue;
             }
             match self.var_domain(&decl.domain) {
@@ -500,6 +511,27 @@ impl Lowerer {
         }
         for s in contested {
             self.domains.forget_assumptions_about(&self.store, s);
+        }
+    }
+
+    /// A scalar declared twice with two different domains keeps only what both
+    /// say: the reals (a vector or matrix keeps its first shape; the error stands).
+    fn widen_contested_domain(&mut self, s: Symbol, second: VarDomain) {
+        let scalar = |d: &VarDomain| {
+            matches!(
+                d,
+                VarDomain::Real
+                    | VarDomain::Positive
+                    | VarDomain::Integer
+                    | VarDomain::Natural
+                    | VarDomain::Set(_)
+            )
+        };
+        let Some(first) = self.domains.get(s) else {
+            return;
+        };
+        if scalar(first) && scalar(&second) && *first != second {
+            self.domains.declare(s, VarDomain::Real);
         }
     }
 
@@ -604,19 +636,22 @@ impl Lowerer {
         let lowered = (|| {
             let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
             let lhs = self.side(&claim.lhs, frame)?;
+            let left_derivatives = self.sites.len();
             let rhs = self.side(&claim.rhs, frame)?;
+            let side_derivatives = self.sites.len();
             // after the sides, so a condition may name a free index they use
             let conditions = self.conditions(&claim.conditions)?;
             let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
+            let split = (left_derivatives, side_derivatives);
             let entry_indices = [
                 self.entry_indices(&claim.lhs, frame),
                 self.entry_indices(&claim.rhs, frame),
             ];
-            Ok((conditions, lhs, rhs, tolerance, sizes, entry_indices))
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices))
         })();
         match lowered {
-            Ok((conditions, lhs, rhs, tolerance, sizes, entry_indices)) => {
+            Ok((conditions, lhs, rhs, tolerance, sizes, split, entry_indices)) => {
                 let derivatives = std::mem::take(&mut self.sites);
                 self.obligations.push(Obligation {
                     origin: Origin::Claim,
@@ -633,6 +668,8 @@ impl Lowerer {
                     conditions,
                     expect: claim.expect.map(|e| e.verdict),
                     derivatives,
+                    left_derivatives: split.0,
+                    side_derivatives: split.1,
                     sizes,
                     entry_indices,
                     other_sizes: Vec::new(),
@@ -700,6 +737,8 @@ impl Lowerer {
                     conditions: Vec::new(),
                     expect,
                     derivatives: Vec::new(),
+                    left_derivatives: 0,
+                    side_derivatives: 0,
                     sizes: Some((shape, label)),
                     entry_indices: Default::default(),
                     other_sizes,
@@ -735,14 +774,30 @@ impl Lowerer {
         };
         // the sides first, so a condition may name a free index they use (`where i != j`)
         let mut sides: Vec<Option<(ExprId, Vec<DerivativeSite>)>> = Vec::new();
-        for e in &exprs {
+        let mut failed: Vec<(usize, Diagnostic)> = Vec::new();
+        for (k, e) in exprs.iter().enumerate() {
             self.sites.clear();
             match self.side(e, frame) {
                 Ok(id) => sides.push(Some((id, std::mem::take(&mut self.sites)))),
                 Err(d) => {
-                    self.diagnostics.push(d);
+                    failed.push((k, d));
                     sides.push(None);
                 }
+            }
+        }
+        // a side may name a free index before any entry introduces it
+        // (`\sum_{j \neq i} x_j = ... - x_i`): with the chain's free indices
+        // introduced, it is tried once more
+        if !failed.is_empty() {
+            for e in &exprs {
+                self.introduce_free_indices(e, &mut Vec::new());
+            }
+        }
+        for (k, d) in failed {
+            self.sites.clear();
+            match self.side(exprs[k], frame) {
+                Ok(id) => sides[k] = Some((id, std::mem::take(&mut self.sites))),
+                Err(_) => self.diagnostics.push(d),
             }
         }
         let conditions = match self.conditions(&derive.conditions) {
@@ -763,6 +818,7 @@ impl Lowerer {
             if let (Some((lhs, lhs_sites)), Some((rhs, rhs_sites))) = (&sides[k], &sides[k + 1]) {
                 let mut derivatives = lhs_sites.clone();
                 derivatives.extend(rhs_sites.iter().cloned());
+                let (left_derivatives, side_derivatives) = (lhs_sites.len(), derivatives.len());
                 let tolerance = (step.op == RelOp::Approx).then(|| default_tolerance(&step.rhs));
                 let entry_indices = [
                     self.entry_indices(exprs[k], frame),
@@ -784,6 +840,8 @@ impl Lowerer {
                     conditions: conditions.clone(),
                     expect: step.expect.or(derive.expect).map(|e| e.verdict),
                     derivatives,
+                    left_derivatives,
+                    side_derivatives,
                     sizes,
                     entry_indices,
                     other_sizes: Vec::new(),
@@ -1110,6 +1168,45 @@ impl Lowerer {
         Ok(Some(
             self.store.add(Node::Index(base_id, vec![index].into())),
         ))
+    }
+
+    /// The free indices a chain writes as entries of declared vectors (`x_i`, not
+    /// bound by a sum), introduced before any side is lowered, so a side may
+    /// name one in a condition or a delta before its first entry (`\sum_{k \neq y}
+    /// p_k = 1 - p_y`, `\delta_{ky}`).
+    fn introduce_free_indices(&mut self, e: &ast::Expr, bound: &mut Vec<String>) {
+        match &e.kind {
+            ast::ExprKind::Ident(name) => {
+                let Some((base, sub)) = name.rsplit_once('_') else {
+                    return;
+                };
+                let index_letter = sub.len() == 1 && sub.chars().all(|c| c.is_ascii_lowercase());
+                if !index_letter || bound.iter().any(|b| b == sub) || self.names.contains_key(sub) {
+                    return;
+                }
+                if self.store.find_symbol(sub).is_some() {
+                    return;
+                }
+                if let Some((Entity::Vector { size, .. }, _)) = self.names.get(base).cloned() {
+                    let _ = self.index_name(sub, size, e.span, &mut Vec::new());
+                }
+            }
+            ast::ExprKind::Sum { index, body, .. } => {
+                bound.push(index.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            ast::ExprKind::Limit { var, body, .. } => {
+                bound.push(var.name.clone());
+                self.introduce_free_indices(body, bound);
+                bound.pop();
+            }
+            _ => {
+                for c in e.children() {
+                    self.introduce_free_indices(c, bound);
+                }
+            }
+        }
     }
 
     /// An index written as a name or number; an undeclared name becomes a free
@@ -1827,6 +1924,7 @@ impl Lowerer {
                     otherwise: Some(zero),
                 })))
             }
+            "logsumexp" => self.logsumexp(args, span, locals).map(Some),
             "shape" | "params" => self.net_query(name, args, span).map(Some),
             "correlate" | "convolve" => self.convolution(name, args, span, locals).map(Some),
             _ => Ok(None),

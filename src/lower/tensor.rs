@@ -672,6 +672,54 @@ impl Lowerer {
         }
     }
 
+    /// `logsumexp(v) = ln Σ_k exp(v_k)` of a vector (PyTorch's `torch.logsumexp`
+    /// over its one dimension), or `ln(exp(a) + exp(b) + …)` of numbers. Written
+    /// out, so its gradient (the softmax), its enclosure and its proofs are those
+    /// of `ln`, `exp` and the sum.
+    pub(super) fn logsumexp(
+        &mut self,
+        args: &[ast::Arg],
+        span: Span,
+        locals: &mut Locals,
+    ) -> Lowered {
+        const USE: &str = "logsumexp takes a vector or numbers: logsumexp(x), logsumexp(a, b)";
+        if let Some(named) = args.iter().find(|a| a.name.is_some()) {
+            return Err(err(
+                named.value.span,
+                "logsumexp takes no named argument (it reduces its one vector)",
+            ));
+        }
+        let Some(first) = args.first() else {
+            return Err(err(span, USE));
+        };
+        let total = match self.shape_of(&first.value, locals)? {
+            Shape::Col(n) | Shape::Row(n) if args.len() == 1 => {
+                let (k, kid) = self.fresh_index();
+                let entry = self.component(&first.value, Some(kid), Some(kid), locals)?;
+                let term = self.store.call1(Func::Exp, entry);
+                self.sum_over(k, n, term)
+            }
+            Shape::Matrix(..) => {
+                return Err(err(
+                    first.value.span,
+                    "logsumexp of a matrix is not supported: take it of a row or a column",
+                ))
+            }
+            _ => {
+                let mut terms = Vec::with_capacity(args.len());
+                for a in args {
+                    if self.shape_of(&a.value, locals)? != Shape::Scalar {
+                        return Err(err(a.value.span, USE));
+                    }
+                    let v = self.expr(&a.value, locals)?;
+                    terms.push(self.store.call1(Func::Exp, v));
+                }
+                self.store.sum(terms)
+            }
+        };
+        Ok(self.store.call1(Func::Ln, total))
+    }
+
     /// A scalar formed from tensors: an inner product `u^T v`, `1^T v`, or a norm.
     pub(super) fn scalar_from_tensors(
         &mut self,
@@ -834,6 +882,7 @@ impl Lowerer {
                 let total = self.sum_over(k, n, term);
                 Ok(self.store.div(top, total))
             }
+            "logsumexp" => Err(err(span, "logsumexp(...) is a number: it has no entries")),
             "diag" => {
                 let (Some(r), Some(c)) = (row, col) else {
                     return Err(err(span, "diag(v) is a matrix: it needs two indices"));

@@ -7,7 +7,7 @@
 //! recursion (terms 10,000 deep occur) and memoizes shared subterms.
 
 use super::order;
-use super::rules::RuleId;
+use super::rules::{self, RuleId, SideCondition};
 use super::sign;
 use super::{Trace, TraceStep};
 use crate::domain::Domains;
@@ -26,11 +26,6 @@ pub(crate) struct Ctx<'s> {
     pub trace: Trace,
     pub conditions: Vec<ExprId>,
     pub order: order::Order,
-}
-
-/// `id` rebuilt with new children, given in the order `Store::children` lists them.
-pub(crate) fn with_children(store: &mut Store, id: ExprId, kids: &[ExprId]) -> ExprId {
-    store.with_children(id, kids)
 }
 
 fn rational(n: i64) -> BigRational {
@@ -177,9 +172,15 @@ impl<'s> Ctx<'s> {
         // rename the index canonically, so Σ_j f(j) and Σ_k f(k) are one node
         let (id, index, body) = self.canonical_index(id, index, lower, upper, body);
         let depends = |store: &Store, e: ExprId| store.contains_symbol(e, index);
-        let integer_bounds = [lower, upper]
-            .iter()
-            .all(|&b| super::sign::is_integer_valued(self.store, &self.domains, b));
+        let integer_bounds = [lower, upper].iter().all(|&b| {
+            rules::condition_holds(
+                RuleId::SumOfConstant,
+                SideCondition::IntegerBound,
+                self.store,
+                &self.domains,
+                b,
+            )
+        });
         if !depends(self.store, body) {
             // Σ_(j=l)^u c = (u − l + 1)·c, for integer bounds only (otherwise
             // the sum is undefined)
@@ -190,7 +191,13 @@ impl<'s> Ctx<'s> {
             let minus_lower = self.store.neg(lower);
             let count = self.store.sum(vec![upper, minus_lower, one]);
             let count = self.canonical_local(count);
-            if !super::rules::may_fire(RuleId::SumOfConstant, self.store, &self.domains, count) {
+            if !rules::condition_holds(
+                RuleId::SumOfConstant,
+                SideCondition::NonnegativeRange,
+                self.store,
+                &self.domains,
+                count,
+            ) {
                 return id;
             }
             let out = self.product(vec![count, body]);
@@ -411,8 +418,8 @@ impl<'s> Ctx<'s> {
                 continue;
             };
             if a == b
-                || !super::rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, a)
-                || !super::rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, b)
+                || !rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, a)
+                || !rules::may_fire(RuleId::DeltaSubstitute, self.store, &self.domains, b)
             {
                 continue;
             }
@@ -635,7 +642,15 @@ impl<'s> Ctx<'s> {
         match self.store.node(base).clone() {
             Node::Pow(inner, s) => {
                 if let Some(s) = self.store.as_num(s).cloned() {
-                    if r.is_integer() || sign::is_nonnegative(self.store, &self.domains, inner) {
+                    if r.is_integer()
+                        || rules::condition_holds(
+                            RuleId::PowerOfPower,
+                            SideCondition::IntegerExponentOrNonnegativeBase,
+                            self.store,
+                            &self.domains,
+                            inner,
+                        )
+                    {
                         let product = self.num(s * &r);
                         let out = self.pow(inner, product);
                         return (out, Some(RuleId::PowerOfPower));
@@ -645,9 +660,15 @@ impl<'s> Ctx<'s> {
             }
             Node::Mul(fs) => {
                 let distributable = r.is_integer()
-                    || fs
-                        .iter()
-                        .all(|&f| sign::is_nonnegative(self.store, &self.domains, f));
+                    || fs.iter().all(|&f| {
+                        rules::condition_holds(
+                            RuleId::PowerOfProduct,
+                            SideCondition::IntegerExponentOrNonnegativeBase,
+                            self.store,
+                            &self.domains,
+                            f,
+                        )
+                    });
                 if !distributable {
                     return (before, None);
                 }
@@ -686,7 +707,7 @@ impl<'s> Ctx<'s> {
             let minus_b = self.store.neg(*b);
             let difference = self.store.sum(vec![*a, minus_b]);
             let difference = self.canonical_local(difference);
-            if super::rules::may_fire(
+            if rules::may_fire(
                 RuleId::DeltaOfDistinct,
                 self.store,
                 &self.domains,
@@ -705,11 +726,14 @@ impl<'s> Ctx<'s> {
                 out
             }
             Func::Abs => {
-                if sign::is_nonnegative(self.store, &self.domains, arg) {
+                let case = |this: &Self, c: SideCondition| {
+                    rules::condition_holds(RuleId::AbsOfSigned, c, this.store, &this.domains, arg)
+                };
+                if case(self, SideCondition::NonnegativeArgument) {
                     self.step(RuleId::AbsOfSigned, id, arg);
                     return arg;
                 }
-                if sign::is_nonpositive(self.store, &self.domains, arg) {
+                if case(self, SideCondition::NonpositiveArgument) {
                     let m = rational(-1);
                     let (c, rest) = self.split_coefficient(arg);
                     let out = if let Node::Add(ts) = self.store.node(arg).clone() {

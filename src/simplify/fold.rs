@@ -2,7 +2,7 @@
 //! `ln(1 + exp(t))` → `softplus(t)`) and common polynomial factors of quotients
 //! cancelled. These are for showing results, not for proving.
 
-use super::canon::{with_children, Ctx};
+use super::canon::Ctx;
 use super::gcd;
 use super::poly::{AtomId, Monomial, Poly, RatFn};
 use crate::domain::Domains;
@@ -97,7 +97,7 @@ fn fold_node(
         .iter()
         .map(|&k| fold_at(store, k, depth + 1, memo))
         .collect();
-    with_children(store, e, &new_kids)
+    store.with_children(e, &new_kids)
 }
 
 /// In a product: `exp(u)·(1 + exp(u))^(−1)` → `σ(u)` and

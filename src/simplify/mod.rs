@@ -405,12 +405,13 @@ fn substitute_root(n: &mut Normalizer, t: ExprId, lhs: ExprId, rhs: ExprId) -> (
     let value: BigRational = -lin.constant / k;
     let v = n.ctx.store.num(value);
     let mut memo = HashMap::new();
-    let l = substitute(n.ctx.store, lhs, symbol, v, &mut memo);
-    let r = substitute(n.ctx.store, rhs, symbol, v, &mut memo);
+    let l = n.ctx.store.substitute_with(lhs, symbol, v, &mut memo);
+    let r = n.ctx.store.substitute_with(rhs, symbol, v, &mut memo);
     (l, r)
 }
 
-/// `e` with the free symbol `s` replaced by `v` (bound occurrences kept).
+/// `e` with the free symbol `s` replaced by `v` (bound occurrences kept):
+/// [`Store::substitute_with`], the one substitution.
 pub fn substitute(
     store: &mut Store,
     e: ExprId,
@@ -418,38 +419,7 @@ pub fn substitute(
     v: ExprId,
     memo: &mut HashMap<ExprId, ExprId>,
 ) -> ExprId {
-    let mut stack = vec![(e, false)];
-    while let Some((id, expanded)) = stack.pop() {
-        if memo.contains_key(&id) {
-            continue;
-        }
-        let binds = match store.node(id) {
-            Node::Sym(t) if *t == s => {
-                memo.insert(id, v);
-                continue;
-            }
-            Node::Sum { index, .. } => *index == s,
-            Node::Limit { var, .. } => *var == s,
-            _ => false,
-        };
-        if binds {
-            memo.insert(id, id);
-            continue;
-        }
-        let kids = store.children(id);
-        if !expanded {
-            stack.push((id, true));
-            stack.extend(kids.iter().map(|&k| (k, false)));
-            continue;
-        }
-        let new_kids: Vec<ExprId> = kids
-            .iter()
-            .map(|k| memo.get(k).copied().unwrap_or(*k))
-            .collect();
-        let out = canon::with_children(store, id, &new_kids);
-        memo.insert(id, out);
-    }
-    memo.get(&e).copied().unwrap_or(e)
+    store.substitute_with(e, s, v, memo)
 }
 
 /// The form `nabla diff` and `nabla simplify` show: canonical form, common

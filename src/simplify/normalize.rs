@@ -652,7 +652,9 @@ impl<'s> Normalizer<'s> {
                 self.ctx.step(RuleId::LnOfExp, before, out);
                 Ok(out)
             }
-            Node::Pow(b, x) if sign::is_positive(self.ctx.store, &self.ctx.domains, b) => {
+            Node::Pow(b, x)
+                if may_fire(RuleId::LnOfPower, self.ctx.store, &self.ctx.domains, b) =>
+            {
                 let lb = self.ln_of(b)?;
                 let out = self.ctx.product(vec![x, lb]);
                 let before = self.ctx.store.call1(Func::Ln, atom);
@@ -713,12 +715,22 @@ impl<'s> Normalizer<'s> {
                     .cloned()
                     .unwrap_or_else(BigRational::one);
             let expr = self.poly_expr(&prim);
-            let (prim, scale) = if sign::is_positive(self.ctx.store, &self.ctx.domains, expr) {
+            let (prim, scale) = if may_fire(
+                RuleId::LnOfQuotient,
+                self.ctx.store,
+                &self.ctx.domains,
+                expr,
+            ) {
                 (prim, scale)
             } else {
                 let negated = prim.neg();
                 let expr = self.poly_expr(&negated);
-                if sign::is_positive(self.ctx.store, &self.ctx.domains, expr) {
+                if may_fire(
+                    RuleId::LnOfQuotient,
+                    self.ctx.store,
+                    &self.ctx.domains,
+                    expr,
+                ) {
                     (negated, -scale)
                 } else {
                     ok = false;

@@ -10,7 +10,7 @@
 //! before a nest is merged).
 
 use super::normalize::{Abort, Normalizer};
-use super::rules::RuleId;
+use super::rules::{RuleId, SideCondition};
 use crate::domain::VarDomain;
 use crate::expr::{ExprId, Node, Symbol};
 use num_traits::One;
@@ -101,9 +101,15 @@ impl Normalizer<'_> {
         else {
             return Ok(None);
         };
-        let integer_bounds = [lower, upper]
-            .iter()
-            .all(|&b| super::sign::is_integer_valued(self.ctx.store, &self.ctx.domains, b));
+        let integer_bounds = [lower, upper].iter().all(|&b| {
+            super::rules::condition_holds(
+                RuleId::GeometricSum,
+                SideCondition::IntegerBound,
+                self.ctx.store,
+                &self.ctx.domains,
+                b,
+            )
+        });
         if !integer_bounds {
             return Ok(None);
         }
@@ -142,8 +148,9 @@ impl Normalizer<'_> {
         let count = self.ctx.store.sum(vec![upper, minus_lower, one]);
         let mut memo = HashMap::new();
         let count = self.ctx.canonical(count, &mut memo);
-        if !super::rules::may_fire(
-            RuleId::SumOfConstant,
+        if !super::rules::condition_holds(
+            RuleId::GeometricSum,
+            SideCondition::NonnegativeRange,
             self.ctx.store,
             &self.ctx.domains,
             count,

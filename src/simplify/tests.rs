@@ -291,12 +291,42 @@ fn rule_table_is_complete_and_named_uniquely() {
         assert!(table[i + 1..]
             .iter()
             .all(|o| o.name != r.name && o.id != r.id));
-        assert_eq!(rules::rule_of(r.id).name, r.name);
+        assert_eq!(
+            rules::rule_of(r.id).id,
+            r.id,
+            "{}: row {i} out of order",
+            r.name
+        );
+        assert_eq!(r.id as usize, i, "{}", r.name);
     }
+    // every named condition is used by some rule, and names are unique
+    for (i, c) in rules::SideCondition::ALL.iter().enumerate() {
+        assert!(
+            table.iter().any(|r| r.side_conditions.contains(c)),
+            "{} is used by no rule",
+            c.name()
+        );
+        assert!(rules::SideCondition::ALL[i + 1..]
+            .iter()
+            .all(|o| o.name() != c.name()));
+    }
+    // a trace names the rule that fired, never a generic row
+    let mut store = Store::new();
+    let domains = Domains::new();
+    let outcome = prove_in(&mut store, &domains, "(ln (exp x))", "x");
+    let ProofOutcome::Proved { lhs_trace, .. } = &outcome else {
+        panic!("not proved");
+    };
+    let names: Vec<&str> = lhs_trace.iter().map(|t| t.rule).collect();
+    assert!(names.contains(&"ln_of_exp"), "{names:?}");
     let exp_ln = rules::rule_of(RuleId::ExpOfLn);
     assert_eq!(
-        exp_ln.side_condition.map(|c| c.name()),
-        Some("positive_argument")
+        exp_ln
+            .side_conditions
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>(),
+        ["positive_argument"]
     );
 }
 

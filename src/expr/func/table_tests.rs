@@ -351,6 +351,11 @@ fn a_new_row_is_all_a_function_needs() {
         to_latex(&store, fake),
         "\\operatorname{fake}\\left(x\\right)"
     );
+    // SymPy has no fake: its definition is written out
+    assert_eq!(
+        crate::expr::sympy::to_sympy(&store, fake),
+        "((x)**(2) + Rational(1, 1))"
+    );
     let parsed = crate::syntax::parse_expr("fake(x) - x^2").expect("parses");
     let config = crate::lower::LowerConfig {
         declare_unknown_as_real: true,
