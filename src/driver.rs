@@ -336,6 +336,15 @@ fn lower_config(config: &CheckConfig) -> LowerConfig {
     }
 }
 
+/// The lowering config of a document's chains: a derivative by a vector may be
+/// laid out as a row, as documents write it.
+fn document_lower_config(config: &CheckConfig) -> LowerConfig {
+    LowerConfig {
+        either_layout: true,
+        ..lower_config(config)
+    }
+}
+
 /// Reads a Markdown or LaTeX document and checks every chain it holds, under the
 /// same config as a `.nabla` file and one deadline for the whole document. Each
 /// chain is lowered as a program of its own (so `--expr-limit` bounds each
@@ -449,7 +458,7 @@ fn check_unit(
     config: &CheckConfig,
     deadline: Instant,
 ) -> UnitResult {
-    let program = lower::lower_file(&unit.file, lower_config(config));
+    let program = lower::lower_file(&unit.file, document_lower_config(config));
     let mut programs: Vec<(Option<usize>, lower::Program)> = vec![(None, program)];
     let mut warnings = Vec::new();
     let mut refusal: Option<String> = None;
@@ -469,7 +478,7 @@ fn check_unit(
         let singles: Vec<(Option<usize>, lower::Program)> = (1..=unit.steps)
             .filter_map(|k| {
                 let file = latex::single_step(&unit.file, k)?;
-                let p = lower::lower_file(&file, lower_config(config));
+                let p = lower::lower_file(&file, document_lower_config(config));
                 (!p.obligations.is_empty()).then_some((Some(k), p))
             })
             .collect();
@@ -626,7 +635,7 @@ fn verdict_otherwise(
         Some(k) => latex::single_step(&alternative.file, k)?,
         None => alternative.file.clone(),
     };
-    let mut program = lower::lower_file(&file, lower_config(config));
+    let mut program = lower::lower_file(&file, document_lower_config(config));
     let at = program.obligations.iter().position(
         |ob| matches!(ob.origin, Origin::Step { step: s, .. } if s == step || single.is_some()),
     )?;

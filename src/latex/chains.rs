@@ -26,11 +26,11 @@ use super::parse::{
     is_builtin_function, parse_expression, parse_with_labels, plain_name, Context, ParseError,
     ShapeLabel,
 };
-use super::shapes::{read_shape_statement, ShapeDecl, ShapeStatement};
+use super::shapes::{read_shape_statement, read_size_statement, ShapeDecl, ShapeStatement};
 use super::statements::{split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
-use crate::syntax::ast::{Expr, ExprKind, Ident, Item, RelOp};
+use crate::syntax::ast::{DomainKind, Expr, ExprKind, Ident, Item, RelOp};
 use std::collections::HashSet;
 
 /// A condition the text states, and where.
@@ -69,6 +69,11 @@ struct Situation {
     /// Letters the document's math writes on their own somewhere (`$x$`).
     lone: std::rc::Rc<HashSet<String>>,
     shapes: Vec<ShapeDecl>,
+    /// The shapes stated anywhere in the question so far (earlier sub-parts too).
+    question_shapes: Vec<ShapeDecl>,
+    /// The text's vector definitions of names `--defs` declares variables
+    /// (`o^a = W^{(2)} h^s + b^{(2)}` with `var oa`), used where a derivative needs them.
+    overrides: Vec<TextDef>,
 }
 
 /// Everything read from one document.
@@ -266,6 +271,8 @@ pub fn read_chains(
     // those stated in the current sub-part: they declare the names of its chains
     // (a later sub-part may use the same letter as a number again)
     let mut part_shapes: Vec<ShapeDecl> = Vec::new();
+    // the text's definitions of names `--defs` declares vectors, for its question
+    let mut overrides: Vec<TextDef> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -296,6 +303,7 @@ pub fn read_chains(
             one_hot.clear();
             shapes.clear();
             part_shapes.clear();
+            overrides.clear();
             limit = None;
         } else if label.is_some() || starts_subpart(prose) {
             // a sub-part: its own conditions, example values and shapes of names
@@ -447,7 +455,41 @@ pub fn read_chains(
                 }
             }
             if statement.parts.iter().any(|p| is_shape(p)) {
-                // `\frac{\partial L}{\partial h} = 1 \times d_h`: a size, not a value
+                // `\frac{\partial L}{\partial h} = 1 \times d_h`: a size, not a value; it
+                // still states a shape (`b^{(1)} = d_h \times 1`) or labels an expression
+                let stated = match statement.parts.as_slice() {
+                    [left, right] if !statement.continues && is_shape(right) && !is_shape(left) => {
+                        read_size_statement(left, right, &ctx)
+                    }
+                    _ => None,
+                };
+                match stated {
+                    Some(ShapeStatement::Declares(decls)) => {
+                        part_shapes.extend(decls.iter().cloned());
+                        shapes.extend(decls);
+                    }
+                    Some(ShapeStatement::Label {
+                        readings,
+                        sizes,
+                        span: at,
+                        given,
+                    }) => {
+                        let labelled = Labelled {
+                            readings,
+                            sizes,
+                            span: at,
+                            given,
+                        };
+                        let scopes = (&mut shapes, &mut part_shapes);
+                        if label_chain(labelled, &text_defs, scopes, side, source, &mut reading) {
+                            // the label is this statement's one equality, judged
+                            reading.equalities -= 1;
+                            close(&mut open, &mut reading, &text_defs, side, &source.text);
+                            continue;
+                        }
+                    }
+                    None => {}
+                }
                 reading.skip(span, SkipReason::Size, statement.ops.len());
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
                 continue;
@@ -559,6 +601,24 @@ pub fn read_chains(
                             }
                         }
                         if let ExprKind::Ident(n) = &lhs.kind {
+                            let vector_var = side.vars.get(n.as_str()).is_some_and(|k| {
+                                matches!(k, DomainKind::Vector(_) | DomainKind::Matrix(..))
+                            });
+                            let body = statement
+                                .parts
+                                .get(1)
+                                .and_then(|p| parse_expression(p, &ctx).ok());
+                            if let (true, Some(body)) = (vector_var, body) {
+                                overrides.retain(|d| d.name.name != *n);
+                                overrides.push(TextDef {
+                                    name: Ident {
+                                        name: n.clone(),
+                                        span: lhs.span,
+                                    },
+                                    params: Vec::new(),
+                                    body,
+                                });
+                            }
                             if side.vars.contains_key(n.as_str()) {
                                 reading.warnings.push(
                                     Diagnostic::warning(
@@ -611,6 +671,8 @@ pub fn read_chains(
                     einstein: einstein_at.clone(),
                     lone: lone.clone(),
                     shapes: part_shapes.clone(),
+                    question_shapes: shapes.clone(),
+                    overrides: overrides.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -654,6 +716,7 @@ pub fn read_chains(
         }
     }
     close(&mut open, &mut reading, &text_defs, side, &source.text);
+    super::tensors::join_case_variants(&mut reading.chains);
     reading
 }
 
@@ -980,6 +1043,13 @@ fn reach(chain: &Chain) -> std::collections::BTreeSet<String> {
 /// Attaches the conditions the text states to a chain, and records what the
 /// reader assumed where the text said nothing.
 fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str) {
+    let overridden = super::tensors::use_overrides(chain, &situation.overrides, side);
+    for name in &overridden {
+        chain.context.push(format!(
+            "`{name}` as the text defines it (the --defs file declares it a variable)"
+        ));
+    }
+    super::tensors::question_shapes(chain, &situation.question_shapes, side);
     conventions(chain, situation, text);
     for name in super::declare::shadowed_prelude(chain, side) {
         chain.context.push(format!(
@@ -1042,7 +1112,7 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
     }
     if chain.parts.iter().any(has_derivative) {
         for cut in &situation.cuts {
-            if reached.contains(&cut.name) {
+            if reached.contains(&cut.name) && !overridden.contains(&cut.name) {
                 chain.assumptions.push(Assumption {
                     step: None,
                     text: format!(

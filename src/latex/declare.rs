@@ -134,6 +134,9 @@ struct Usage {
     sum_bounds: Vec<(String, String)>,
     /// A vector's size read off the sum it is indexed in: `o_k` in `\sum_{k=1}^m` has `m`.
     sizes_of: BTreeMap<String, String>,
+    /// Names written bare as the variable of a derivative (`\partial o^a`): they
+    /// keep the vector shape the side file gives them.
+    derivative_vars: BTreeSet<String>,
 }
 
 impl Usage {
@@ -329,6 +332,9 @@ fn collect(e: &Expr, scope: &Scope, usage: &mut Usage, bound: &mut Vec<String>, 
             }
         }
         ExprKind::Derivative { var, body, .. } | ExprKind::Grad { var, body } => {
+            if let ExprKind::Ident(n) = &var.kind {
+                usage.derivative_vars.insert(n.clone());
+            }
             walk(var, usage, bound);
             walk(body, usage, bound);
         }
@@ -395,9 +401,21 @@ pub(super) fn chain_file(
     for p in &chain.parts {
         collect(p, &scope, &mut usage, &mut Vec::new(), false);
     }
+    if !super::tensors::tensor_flavoured(chain, &[], side, false) {
+        // `\frac{d}{dx}` in a chain about numbers: `x` is a number, whatever the side file says
+        usage.derivative_vars.clear();
+    }
     // definitions used, and the definitions they use, transitively
     let mut included: Vec<String> = Vec::new();
     let mut pending: Vec<String> = usage.used_defs.iter().cloned().collect();
+    // the text's definition of a side-file variable (`o^a = W h + b` with `var oa`)
+    // stands in for it: the side file's `def`s reach it by name
+    pending.extend(
+        by_name
+            .keys()
+            .filter(|n| side.vars.contains_key(n.as_str()))
+            .cloned(),
+    );
     while let Some(name) = pending.pop() {
         if included.contains(&name) {
             continue;
@@ -453,6 +471,8 @@ pub(super) fn chain_file(
             usage.sizes.insert(n);
         }
     }
+    // `d_h` is a size, not entry `h` of a vector `d`, when `d` is a size too
+    usage.indexed.retain(|name, _| !usage.sizes.contains(name));
     // `k = y` with `o_y` elsewhere: `y` is an index (a class in 1..m), never any real
     for n in std::mem::take(&mut usage.compared) {
         if !usage.indices.contains(&n) {
@@ -460,7 +480,11 @@ pub(super) fn chain_file(
         }
     }
     let mut items: Vec<Item> = Vec::new();
-    let mut redeclared: HashSet<String> = HashSet::new();
+    let mut redeclared: HashSet<String> = by_name
+        .keys()
+        .filter(|n| side.vars.contains_key(n.as_str()))
+        .cloned()
+        .collect();
     // a name only the prelude gives a meaning (`s` as the softmax) that the chain
     // never calls is the text's own (`s^i`, the i-th output)
     let shadowed = shadowed_prelude(chain, side);
@@ -520,7 +544,10 @@ pub(super) fn chain_file(
         if let Some(kind) = side.vars.get(name) {
             // a vector of the side file used bare is a scalar here, unless it is
             // the argument of an indexed definition (`S(x)`)
-            if !is_vector_domain(kind) || usage.vector_args.contains(name) {
+            if !is_vector_domain(kind)
+                || usage.vector_args.contains(name)
+                || usage.derivative_vars.contains(name)
+            {
                 continue;
             }
             redeclared.insert(name.clone());

@@ -25,6 +25,7 @@ mod proptests;
 mod reader;
 mod shapes;
 mod statements;
+mod tensors;
 #[cfg(test)]
 mod tests;
 

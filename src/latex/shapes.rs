@@ -239,3 +239,47 @@ pub(super) fn read_shape_statement(toks: &[Token], ctx: &mut Context) -> Option<
         }],
     })
 }
+
+/// `b^{(1)} = d_h \times 1`, `\frac{\partial L}{\partial h^s} = 1 \times d_h`: a
+/// size written as a value. A name's size declares its shape (a column for
+/// `r \times 1`, a matrix for `r \times c`; a row `1 \times c` says too little
+/// about a name to declare it); any other expression's is a dimension label.
+/// `None` for more than two sizes or sizes nabla cannot read.
+pub(super) fn read_size_statement(
+    left: &[Token],
+    right: &[Token],
+    ctx: &Context,
+) -> Option<ShapeStatement> {
+    let span = left.first()?.span.join(right.last()?.span);
+    let sizes: Vec<Expr> = split_top(right, |t| is_cmd(t, &["times"]))
+        .into_iter()
+        .map(|part| parse_expression(part, ctx).ok())
+        .collect::<Option<_>>()?;
+    if sizes.len() != 2 || !sizes.iter().all(is_size) {
+        return None;
+    }
+    let e = parse_expression(left, ctx).ok()?;
+    let one =
+        |s: &Expr| matches!(&s.kind, ExprKind::Number(n) if num_traits::One::is_one(&n.value));
+    if let Some(name) = declarable(&e) {
+        let sizes = match (one(&sizes[0]), one(&sizes[1])) {
+            (_, true) => vec![sizes[0].clone()],
+            (true, false) => return None,
+            (false, false) => sizes,
+        };
+        return Some(ShapeStatement::Declares(vec![ShapeDecl { name, sizes }]));
+    }
+    let labelable = matches!(
+        e.kind,
+        ExprKind::Derivative { .. }
+            | ExprKind::Grad { .. }
+            | ExprKind::Transpose(_)
+            | ExprKind::Binary { .. }
+    );
+    labelable.then(|| ShapeStatement::Label {
+        readings: vec![e],
+        sizes,
+        span,
+        given: Vec::new(),
+    })
+}

@@ -44,12 +44,17 @@ pub struct LowerConfig {
     /// taken; past it the derivative is an error naming the limit (a high-order
     /// derivative of a composition grows without bound).
     pub max_nodes: usize,
+    /// A derivative of a number by a vector may be laid out as a row (documents
+    /// write both layouts): against a row it is read as one. In `.nabla` files
+    /// the gradient is a column, and a row against it is a shape mistake.
+    pub either_layout: bool,
 }
 
 impl Default for LowerConfig {
     fn default() -> LowerConfig {
         LowerConfig {
             declare_unknown_as_real: false,
+            either_layout: false,
             max_nodes: DEFAULT_MAX_NODES,
         }
     }
@@ -633,15 +638,17 @@ impl Lowerer {
             );
             return;
         }
+        let laid_out = self.laid_out(&[&claim.lhs, &claim.rhs]);
+        let (claim_lhs, claim_rhs) = (&laid_out[0], &laid_out[1]);
         let lowered = (|| {
-            let frame = self.claim_frame(&[&claim.lhs, &claim.rhs])?;
-            let lhs = self.side(&claim.lhs, frame)?;
+            let frame = self.claim_frame(&[claim_lhs, claim_rhs])?;
+            let lhs = self.side(claim_lhs, frame)?;
             let left_derivatives = self.sites.len();
-            let rhs = self.side(&claim.rhs, frame)?;
+            let rhs = self.side(claim_rhs, frame)?;
             let side_derivatives = self.sites.len();
             // after the sides, so a condition may name a free index they use
             let conditions = self.conditions(&claim.conditions)?;
-            let sizes = self.side_sizes(&claim.lhs, &claim.rhs, frame)?;
+            let sizes = self.side_sizes(claim_lhs, claim_rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             let split = (left_derivatives, side_derivatives);
             let entry_indices = [
@@ -677,6 +684,86 @@ impl Lowerer {
                 });
             }
             Err(d) => self.diagnostics.push(d),
+        }
+    }
+
+    /// The sides as they are read: with `either_layout`, a side that is a
+    /// derivative of a number by a vector (a column) is transposed when another
+    /// side is a row, as `∂L/∂h = δᵀ W` writes it. Everything else as written.
+    fn laid_out(&mut self, sides: &[&ast::Expr]) -> Vec<ast::Expr> {
+        if !self.config.either_layout {
+            return sides.iter().map(|e| (*e).clone()).collect();
+        }
+        let mut out: Vec<ast::Expr> = sides.iter().map(|e| self.chain_rule_rows(e)).collect();
+        let shapes: Vec<Option<tensor::Shape>> = out
+            .iter()
+            .map(|e| self.shape_of(e, &Vec::new()).ok())
+            .collect();
+        if !shapes
+            .iter()
+            .any(|s| matches!(s, Some(tensor::Shape::Row(_))))
+        {
+            return out;
+        }
+        for e in out.iter_mut() {
+            if self.is_gradient_column(e) {
+                let column = std::mem::replace(
+                    e,
+                    ast::Expr {
+                        span: e.span,
+                        kind: ExprKind::Vector(Vec::new()),
+                    },
+                );
+                *e = ast::Expr {
+                    span: column.span,
+                    kind: ExprKind::Transpose(Box::new(column)),
+                };
+            }
+        }
+        out
+    }
+
+    /// Whether `e` is a derivative of a number by a vector (a column as nabla
+    /// lays it out).
+    fn is_gradient_column(&mut self, e: &ast::Expr) -> bool {
+        let (ExprKind::Derivative { body, .. } | ExprKind::Grad { body, .. }) = &e.kind else {
+            return false;
+        };
+        matches!(self.shape_of(body, &Vec::new()), Ok(tensor::Shape::Scalar))
+            && matches!(self.shape_of(e, &Vec::new()), Ok(tensor::Shape::Col(_)))
+    }
+
+    /// The chain rule as documents write it, `∂L/∂h · ∂h/∂a`: a gradient
+    /// multiplied by a matrix on its right is a row.
+    fn chain_rule_rows(&mut self, e: &ast::Expr) -> ast::Expr {
+        let ExprKind::Binary {
+            op: BinOp::Mul,
+            lhs,
+            rhs,
+        } = &e.kind
+        else {
+            return e.clone();
+        };
+        let lhs = self.chain_rule_rows(lhs);
+        let matrix_right = matches!(
+            self.shape_of(rhs, &Vec::new()),
+            Ok(tensor::Shape::Matrix(..))
+        );
+        let lhs = if matrix_right && self.is_gradient_column(&lhs) {
+            ast::Expr {
+                span: lhs.span,
+                kind: ExprKind::Transpose(Box::new(lhs)),
+            }
+        } else {
+            lhs
+        };
+        ast::Expr {
+            span: e.span,
+            kind: ExprKind::Binary {
+                op: BinOp::Mul,
+                lhs: Box::new(lhs),
+                rhs: rhs.clone(),
+            },
         }
     }
 
@@ -763,8 +850,10 @@ impl Lowerer {
             }
         }
         self.sites.clear();
-        let mut exprs: Vec<&ast::Expr> = vec![&derive.start];
-        exprs.extend(derive.steps.iter().map(|s| &s.rhs));
+        let mut written: Vec<&ast::Expr> = vec![&derive.start];
+        written.extend(derive.steps.iter().map(|s| &s.rhs));
+        let laid_out = self.laid_out(&written);
+        let exprs: Vec<&ast::Expr> = laid_out.iter().collect();
         let frame = match self.claim_frame(&exprs) {
             Ok(f) => f,
             Err(d) => {
@@ -808,7 +897,7 @@ impl Lowerer {
             }
         };
         for (k, step) in derive.steps.iter().enumerate() {
-            let sizes = match self.side_sizes(exprs[k], &step.rhs, frame) {
+            let sizes = match self.side_sizes(exprs[k], exprs[k + 1], frame) {
                 Ok(sizes) => sizes,
                 Err(d) => {
                     self.diagnostics.push(d);
@@ -936,7 +1025,7 @@ impl Lowerer {
             ),
             ExprKind::Derivative { order, var, body } => {
                 if let Some(d) =
-                    self.intermediate_derivative(body, var, *order, e.span, None, locals)?
+                    self.intermediate_derivative(body, var, *order, e.span, None, None, locals)?
                 {
                     return Ok(d);
                 }
@@ -1462,6 +1551,7 @@ impl Lowerer {
     /// lowered with `oa` standing for a fresh variable, differentiated, and the
     /// definition put back. `entry` is the component for a whole-vector `oa`.
     /// `None` when `var` does not name a definition.
+    #[allow(clippy::too_many_arguments)]
     fn intermediate_derivative(
         &mut self,
         body: &ast::Expr,
@@ -1469,6 +1559,7 @@ impl Lowerer {
         order: u32,
         span: Span,
         entry: Option<ExprId>,
+        body_entry: Option<ExprId>,
         locals: &mut Locals,
     ) -> Result<Option<ExprId>, Diagnostic> {
         let named_def = |this: &Lowerer, n: &str| match this.names.get(n) {
@@ -1526,7 +1617,11 @@ impl Lowerer {
                 }
                 None => self.expr(var, locals)?,
             };
-            let body_id = self.expr(body, locals)?;
+            // a Jacobian's row: entry `body_entry` of a vector body
+            let body_id = match body_entry {
+                Some(r) => self.component(body, Some(r), None, locals)?,
+                None => self.expr(body, locals)?,
+            };
             Ok::<_, Diagnostic>((var_id, body_id))
         })();
         if let Some(old) = saved {

@@ -518,6 +518,24 @@ impl Lowerer {
             }
             ExprKind::Derivative { order, var, body } => {
                 let var_shape = self.shape_of(var, locals)?;
+                let body_shape = self.shape_of(body, locals)?;
+                if let (Shape::Col(_), Shape::Col(_)) = (body_shape, var_shape) {
+                    // a Jacobian: entry (a, b) is ∂body_a/∂var_b
+                    if let Some(d) =
+                        self.intermediate_derivative(body, var, *order, e.span, col, row, locals)?
+                    {
+                        return Ok(d);
+                    }
+                    let var_entry = self.component(var, col, None, locals)?;
+                    if !matches!(self.store.node(var_entry), Node::Index(..)) {
+                        return Err(err(
+                            var.span,
+                            "a Jacobian differentiates with respect to a vector variable",
+                        ));
+                    }
+                    let body_id = self.component(body, row, None, locals)?;
+                    return self.derivative(body_id, var_entry, *order, e.span);
+                }
                 if var_shape.is_tensor() {
                     if let Some(d) = self.intermediate_derivative(
                         body,
@@ -525,6 +543,7 @@ impl Lowerer {
                         *order,
                         e.span,
                         row.or(col),
+                        None,
                         locals,
                     )? {
                         return Ok(d);
@@ -554,7 +573,7 @@ impl Lowerer {
             ExprKind::Grad { var, body } => {
                 // `∇_oa L` for a named expression `oa` means what `d L / d oa` means
                 if let Some(d) =
-                    self.intermediate_derivative(body, var, 1, e.span, row.or(col), locals)?
+                    self.intermediate_derivative(body, var, 1, e.span, row.or(col), None, locals)?
                 {
                     return Ok(d);
                 }
