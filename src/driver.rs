@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::files::{is_stdin, unreadable};
 use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig, Origin};
-use crate::report::{Coverage, FileReport, ResultRow, SkippedFormula};
+use crate::report::{Coverage, FileReport, MathSpan, ResultRow, SkippedFormula};
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::RelOp;
 use crate::syntax::{self, ast};
@@ -400,6 +400,16 @@ pub fn check_document(
         without_equality: document.without_equality,
         other_relations: document.other_relations,
         skipped: skipped.iter().map(|s| skipped_row(&source, s)).collect(),
+        // a formula decoded from an image URL is no slice of the text: it stays as written
+        math: latex::document_math(&source, kind)
+            .into_iter()
+            .filter(|b| !b.decoded)
+            .map(|b| MathSpan {
+                span: b.span,
+                body: b.body_span,
+                display: b.display,
+            })
+            .collect(),
     };
     diagnostics.push(coverage_summary(kind, checked_chains, &results, &coverage));
     if results.is_empty() && !options.allow_empty {

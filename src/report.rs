@@ -68,6 +68,20 @@ pub struct Coverage {
     /// Formulas with another relation and no `=` (not counted as equalities).
     pub other_relations: usize,
     pub skipped: Vec<SkippedFormula>,
+    /// Every formula of the document's own text, where it stands (a report
+    /// may typeset them in place).
+    pub math: Vec<MathSpan>,
+}
+
+/// A formula of a document's text.
+#[derive(Clone, Copy, Debug)]
+pub struct MathSpan {
+    /// The formula with its delimiters.
+    pub span: Span,
+    /// The LaTeX between the delimiters.
+    pub body: Span,
+    /// Set apart (`$$..$$`, `\[..\]`, an environment) rather than inline.
+    pub display: bool,
 }
 
 /// A formula whose equalities were not judged, and why.

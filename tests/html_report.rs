@@ -173,13 +173,31 @@ fn html_report_plots_refuted_steps_and_tables_vector_claims() {
         written.contains("<td>1</td><td>2</td><td class=\"differ\">4</td>"),
         "{written}"
     );
-    // the document: its own text, each checked formula marked in place
-    assert!(page.contains("<pre class=\"source\">"));
+    // the document: its own text, its formulas typeset in place (MathML from
+    // their LaTeX, never the raw TeX), each checked formula marked
+    let view = page
+        .split("<pre class=\"source\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the document's own text");
+    assert!(view.contains("# Notes on the sigmoid"), "{view}");
     assert!(
-        page.contains("<mark class=\"refuted\">"),
-        "no mark in the document"
+        view.contains("<span class=\"formula display refuted\""),
+        "{view}"
     );
-    assert!(page.contains("# Notes on the sigmoid"));
+    assert!(
+        view.contains("<mfrac>"),
+        "the display formula is not typeset: {view}"
+    );
+    assert!(view.contains("<span class=\"formula proved\""), "{view}");
+    let shown: String = view
+        .split('<')
+        .map(|t| t.split_once('>').map_or(t, |(_, a)| a))
+        .collect();
+    assert!(
+        !shown.contains("\\frac") && !shown.contains('$'),
+        "raw TeX shown: {shown}"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {

@@ -1,8 +1,9 @@
 """A report as one self-contained HTML table, for Jupyter (`_repr_html_`).
 
 No scripts and no network: a badge per step (✓ proved, ✓ checked, ✗ refuted,
-? unknown), the location, the step (LaTeX of a document step is left between
-`\\(`…`\\)` for the notebook's own MathJax; a `.nabla` step is shown as code),
+? unknown), the location, the step (as MathML from nabla's own reading of it;
+a document step it has no reading of is left as LaTeX between `\\(`…`\\)` for
+the notebook's own MathJax, any other as code),
 the counterexample or reason, and the rule trace and context behind a
 disclosure.
 """
@@ -40,6 +41,9 @@ def escape(text: str) -> str:
 
 
 def _math(step: "Step") -> str:
+    if step.mathml:
+        # MathML nabla wrote from its own reading of the step (escaped there)
+        return step.mathml
     if step.document:
         # the notebook typesets \( \) itself; escaped so no text becomes markup
         return f"\\({escape(step.text)}\\)"

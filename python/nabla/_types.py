@@ -226,6 +226,8 @@ class Step:
     context: Tuple[str, ...] = ()
     """in a document: the conditions, values and assumptions the step was read under"""
     document: bool = False
+    mathml: Optional[str] = None
+    """the step as MathML from nabla's own reading of it (what the HTML table shows)"""
     """the step comes from a Markdown or LaTeX text (its text is LaTeX)"""
 
     @property
@@ -297,6 +299,7 @@ class Step:
             explored=explored,
             context=tuple(r.get("context", ())),
             document=document,
+            mathml=r.get("mathml"),
         )
 
 

@@ -9,6 +9,7 @@ use nabla::calc::{self, DiffError, Rendered};
 use nabla::check::CheckConfig;
 use nabla::diagnostic::Diagnostic;
 use nabla::driver::{self, Defs, DocumentOptions};
+use nabla::html::mathml;
 use nabla::latex::DocKind;
 use nabla::report::{self, FileReport};
 use nabla::span::SourceFile;
@@ -68,7 +69,8 @@ fn parse_defs(defs: Option<&str>) -> Result<Defs, Json> {
     }
 }
 
-/// The JSON report, with each diagnostic's `"kind"`: `error` (bad input),
+/// The JSON report, with each step's `"mathml"` (where nabla has its own
+/// reading of the step) and each diagnostic's `"kind"`: `error` (bad input),
 /// `failure` (a finding, such as "nothing checkable") or `warning`.
 fn report_json(reports: &[FileReport]) -> Json {
     let mut json = report::to_json(reports);
@@ -82,6 +84,13 @@ fn report_json(reports: &[FileReport]) -> Json {
                 "warning"
             };
             json["files"][k]["diagnostics"][j]["kind"] = json!(kind);
+        }
+        // each step as MathML from nabla's own reading of it, for the notebook's table
+        for (n, row) in r.results.iter().enumerate() {
+            if let Some(sides) = &row.sides {
+                json["files"][k]["results"][n]["mathml"] =
+                    json!(mathml::relation(sides.lhs.as_ref(), sides.op, &sides.rhs));
+            }
         }
     }
     json

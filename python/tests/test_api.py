@@ -178,3 +178,12 @@ def test_shape_of_a_net():
     assert net.layer("conv").params == 8 * 3 * 3 * 3 + 8
     assert net.total_params == 224
     assert "conv (conv2d)" in net.table
+
+
+def test_steps_render_as_mathml():
+    report = nabla.check("var x : real\nclaim exp(2*x) = 2*exp(x)")
+    step = report.steps[0]
+    assert step.mathml.startswith("<math") and step.mathml.endswith("</math>")
+    assert step.mathml.count("<mi>exp</mi>") == 2 and "<mo>=</mo>" in step.mathml
+    page = report._repr_html_()
+    assert step.mathml in page and "<code>exp(2*x)" not in page

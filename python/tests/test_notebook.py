@@ -85,8 +85,9 @@ def test_report_renders_as_an_html_table(repo):
     assert page.count("✗ refuted") == 2
     assert page.count("<tr>") >= len(report.steps)
     assert "<script" not in page and "http" not in page
-    # a document step's LaTeX is left for the notebook's MathJax, escaped
-    assert "\\(= -\\ln(\\operatorname{softplus}(-x))\\)" in page
+    # every step is MathML from nabla's own reading of it, never raw TeX
+    assert page.count("<math") == len(report.steps)
+    assert "<mi>softplus</mi>" in page and "\\operatorname" not in page
     # the counterexample is shown
     assert "left = <code>-0.69314718056</code>" in page
 

@@ -8,6 +8,7 @@
 
 pub mod mathml;
 pub mod plot;
+pub mod tex;
 
 use crate::check::Verdict;
 use crate::picture::{EntryTable, Picture, MAX_ENTRIES_SHOWN};
@@ -69,7 +70,14 @@ table.entries td.differ { background: #ffd8d8; font-weight: 700; color: var(--ba
 .diagnostics li { font-size: 13.5px; }
 .diagnostics .error { color: var(--bad); }
 pre.source { background: #fbfbfc; border: 1px solid #eee; padding: 10px 12px; white-space: pre-wrap;
-  font: 13px/1.55 ui-monospace, Menlo, monospace; max-height: 640px; overflow: auto; }
+  font: 14px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-height: 640px; overflow: auto; }
+pre.source code.tex { font: 13px ui-monospace, Menlo, monospace; }
+pre.source .formula { border-radius: 4px; padding: 1px 3px; }
+pre.source .formula.display { display: flex; align-items: center; gap: 8px; margin: 2px 0; padding: 4px 10px; white-space: normal; }
+pre.source .formula.display math { flex: 1; }
+pre.source .formula.proved, pre.source .formula.checked { background: #ebfbee; }
+pre.source .formula.refuted { background: #fff0f0; outline: 1px solid #ffc9c9; }
+pre.source .formula.unknown { background: #fff9db; }
 pre.source mark { border-radius: 3px; padding: 0 1px; }
 pre.source mark.proved, pre.source mark.checked { background: #d3f9d8; }
 pre.source mark.refuted { background: #ffd8d8; }
@@ -194,7 +202,7 @@ fn file_section(out: &mut String, k: usize, r: &FileReport) {
     }
     out.push_str("<ol class=\"rows\">\n");
     for (n, row) in r.results.iter().enumerate() {
-        result_row(out, &row_id(k, n), row);
+        result_row(out, &row_id(k, n), row, r.coverage.is_some());
     }
     out.push_str("</ol>\n</section>\n");
 }
@@ -232,50 +240,138 @@ fn diagnostics(out: &mut String, r: &FileReport) {
     out.push_str("</ul></details>\n");
 }
 
-/// The document's own text with each checked formula marked where it stands
-/// and a pin linking to its row.
+/// The document's own text with its formulas typeset in place (MathML from
+/// their LaTeX; a formula that cannot be typeset stays as written, TeX as
+/// code), each checked formula marked by its worst verdict, and a pin per
+/// step linking to its row.
 fn document_view(out: &mut String, k: usize, r: &FileReport) {
     let text = &r.source.text;
-    let mut spans: Vec<(usize, usize, usize)> = r
+    let boundary = |a: usize, b: usize| {
+        a <= b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b)
+    };
+    let mut rows: Vec<(usize, usize, usize)> = r
         .results
         .iter()
         .enumerate()
         .map(|(n, row)| (row.span.start as usize, row.span.end as usize, n))
-        .filter(|&(a, b, _)| {
-            a <= b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b)
-        })
+        .filter(|&(a, b, _)| boundary(a, b))
         .collect();
-    spans.sort();
+    rows.sort();
+    let mut math: Vec<report::MathSpan> = r
+        .coverage
+        .as_ref()
+        .map(|c| c.math.clone())
+        .unwrap_or_default();
+    math.sort_by_key(|m| m.span.start);
     out.push_str(
-        "<details class=\"document\" open><summary>the document, each checked step marked in place</summary><pre class=\"source\">",
+        "<details class=\"document\" open><summary>the document, its formulas typeset and each checked step marked in place</summary><pre class=\"source\">",
     );
     let mut at = 0;
-    for (start, end, n) in spans {
-        if start < at {
+    for m in &math {
+        let (start, end) = (m.span.start as usize, m.span.end as usize);
+        let (body_start, body_end) = (m.body.start as usize, m.body.end as usize);
+        if start < at || !boundary(start, end) || !boundary(body_start, body_end) {
             continue;
         }
-        let row = &r.results[n];
-        let (class, _) = badge(row);
-        let pin = match row.verdict {
-            Verdict::Refuted { .. } => "✗",
-            Verdict::Unknown { .. } => "?",
-            _ => "✓",
+        marked_text(out, k, r, &rows, at, start);
+        // an environment is typeset whole (`align` rows need it); else the body
+        let tex = if text[start..end].starts_with("\\begin{") {
+            &text[start..end]
+        } else {
+            &text[body_start..body_end]
         };
-        let _ = write!(
-            out,
-            "{}<mark class=\"{class}\">{}</mark><a class=\"pin {class}\" href=\"#{}\" title=\"{}\">{pin}</a>",
-            escape(&text[at..start]),
-            escape(&text[start..end]),
-            row_id(k, n),
-            escape(&format!("{} {}", report::title(row), row.verdict.word()))
-        );
+        let inside: Vec<usize> = rows
+            .iter()
+            .filter(|&&(a, b, _)| a >= start && b <= end)
+            .map(|&(_, _, n)| n)
+            .collect();
+        match tex::mathml(tex, m.display) {
+            Some(typeset) => {
+                let worst = inside
+                    .iter()
+                    .map(|&n| badge(&r.results[n]).0)
+                    .max_by_key(|class| severity(class));
+                let _ = write!(
+                    out,
+                    "<span class=\"formula{}{}\" title=\"{}\">{typeset}",
+                    if m.display { " display" } else { "" },
+                    worst.map(|c| format!(" {c}")).unwrap_or_default(),
+                    escape(&text[start..end])
+                );
+                for n in inside {
+                    pin(out, k, n, &r.results[n]);
+                }
+                out.push_str("</span>");
+            }
+            None => {
+                out.push_str("<code class=\"tex\">");
+                marked_text(out, k, r, &rows, start, end);
+                out.push_str("</code>");
+            }
+        }
         at = end;
     }
-    out.push_str(&escape(&text[at..]));
+    marked_text(out, k, r, &rows, at, text.len());
     out.push_str("</pre></details>\n");
 }
 
-fn result_row(out: &mut String, id: &str, row: &ResultRow) {
+/// How bad a verdict class is, for the mark of a formula holding several steps.
+fn severity(class: &str) -> u8 {
+    match class {
+        "refuted" => 3,
+        "unknown" => 2,
+        "checked" => 1,
+        _ => 0,
+    }
+}
+
+/// The link from a formula in the document to its row.
+fn pin(out: &mut String, k: usize, n: usize, row: &ResultRow) {
+    let (class, _) = badge(row);
+    let mark = match row.verdict {
+        Verdict::Refuted { .. } => "✗",
+        Verdict::Unknown { .. } => "?",
+        _ => "✓",
+    };
+    let _ = write!(
+        out,
+        "<a class=\"pin {class}\" href=\"#{}\" title=\"{}\">{mark}</a>",
+        row_id(k, n),
+        escape(&format!("{} {}", report::title(row), row.verdict.word()))
+    );
+}
+
+/// The text from `from` to `to` as written, each step that stands wholly in
+/// it marked with its verdict and pinned.
+fn marked_text(
+    out: &mut String,
+    k: usize,
+    r: &FileReport,
+    rows: &[(usize, usize, usize)],
+    from: usize,
+    to: usize,
+) {
+    let text = &r.source.text;
+    let mut at = from;
+    for &(start, end, n) in rows {
+        if start < at || end > to {
+            continue;
+        }
+        let (class, _) = badge(&r.results[n]);
+        let _ = write!(
+            out,
+            "{}<mark class=\"{class}\">{}</mark>",
+            escape(&text[at..start]),
+            escape(&text[start..end]),
+        );
+        pin(out, k, n, &r.results[n]);
+        at = end;
+    }
+    out.push_str(&escape(&text[at..to]));
+}
+
+/// One result; `document` when its text is the document's LaTeX.
+fn result_row(out: &mut String, id: &str, row: &ResultRow, document: bool) {
     let (class, label) = badge(row);
     let _ = write!(
         out,
@@ -301,13 +397,19 @@ fn result_row(out: &mut String, id: &str, row: &ResultRow) {
                 mathml::relation(sides.lhs.as_ref(), sides.op, &sides.rhs)
             );
         }
-        None => {
-            let _ = write!(
-                out,
-                "<div class=\"math\"><code>{}</code></div>",
-                escape(&row.text)
-            );
-        }
+        // a document's step as the author wrote it, typeset when it can be
+        None => match document.then(|| tex::mathml(&row.text, false)).flatten() {
+            Some(typeset) => {
+                let _ = write!(out, "<div class=\"math\">{typeset}</div>");
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "<div class=\"math\"><code>{}</code></div>",
+                    escape(&row.text)
+                );
+            }
+        },
     }
     let detail = match &row.verdict {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),

@@ -76,6 +76,16 @@ pub fn find_math(text: &str, kind: DocKind) -> Vec<MathBlock> {
     }
 }
 
+/// Every math block of a document's source: a notebook's cell by cell, any
+/// other document's as one text.
+pub fn document_math(source: &crate::span::SourceFile, kind: DocKind) -> Vec<MathBlock> {
+    if source.cells.is_empty() {
+        find_math(&source.text, kind)
+    } else {
+        find_math_in_cells(&source.text, &source.cells)
+    }
+}
+
 /// The math of a notebook's text: each cell on its own (an unclosed fence in
 /// one cell never swallows the next), spans in the whole text.
 pub fn find_math_in_cells(text: &str, cells: &[Cell]) -> Vec<MathBlock> {

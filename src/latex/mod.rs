@@ -32,5 +32,5 @@ mod tests;
 
 pub use chains::{Skip, SkipReason};
 pub use context::Assumption;
-pub use find::{find_math, DocKind, MathBlock};
+pub use find::{document_math, find_math, DocKind, MathBlock};
 pub use reader::{read_document, single_step, Alternative, Document, Unit};

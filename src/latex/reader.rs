@@ -6,7 +6,7 @@ use super::chains::{read_chains, undefined_derivative, Skip, SkipReason};
 use super::context::Assumption;
 use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};
-use super::find::{find_math, find_math_in_cells, DocKind};
+use super::find::{document_math, DocKind};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast;
@@ -91,11 +91,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
         .filter(|n| !user.declares(n))
         .cloned()
         .collect();
-    let blocks = if source.cells.is_empty() {
-        find_math(&source.text, kind)
-    } else {
-        find_math_in_cells(&source.text, &source.cells)
-    };
+    let blocks = document_math(source, kind);
     let reading = read_chains(source, &blocks, &side, &side_items);
     let mut document = Document {
         units: Vec::new(),
