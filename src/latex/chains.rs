@@ -374,30 +374,10 @@ pub fn read_chains(
                         }),
                     _ => None,
                 };
-                match stated {
-                    Some(ShapeStatement::Declares(decls)) => {
-                        part_shapes.extend(decls.iter().cloned());
-                        shapes.extend(decls);
-                    }
-                    Some(ShapeStatement::Label {
-                        readings,
-                        sizes,
-                        span: at,
-                        given,
-                    }) => {
-                        let labelled = Labelled {
-                            readings,
-                            sizes,
-                            span: at,
-                            given,
-                        };
-                        let scopes = (&mut shapes, &mut part_shapes);
-                        if label_chain(labelled, &text_defs, scopes, side, source, &mut reading) {
-                            // a claim about a shape, counted as a judged equality
-                            reading.other_relations = reading.other_relations.wrapping_sub(1);
-                        }
-                    }
-                    None => {}
+                let scopes = (&mut shapes, &mut part_shapes);
+                if state_shapes(stated, &text_defs, scopes, side, source, &mut reading) {
+                    // a claim about a shape, counted as a judged equality
+                    reading.other_relations = reading.other_relations.wrapping_sub(1);
                 }
                 if statement.ops.is_empty() {
                     reading.other_relations += 1;
@@ -468,32 +448,12 @@ pub fn read_chains(
                     }
                     _ => None,
                 };
-                match stated {
-                    Some(ShapeStatement::Declares(decls)) => {
-                        part_shapes.extend(decls.iter().cloned());
-                        shapes.extend(decls);
-                    }
-                    Some(ShapeStatement::Label {
-                        readings,
-                        sizes,
-                        span: at,
-                        given,
-                    }) => {
-                        let labelled = Labelled {
-                            readings,
-                            sizes,
-                            span: at,
-                            given,
-                        };
-                        let scopes = (&mut shapes, &mut part_shapes);
-                        if label_chain(labelled, &text_defs, scopes, side, source, &mut reading) {
-                            // the label is this statement's one equality, judged
-                            reading.equalities -= 1;
-                            close(&mut open, &mut reading, &text_defs, side, &source.text);
-                            continue;
-                        }
-                    }
-                    None => {}
+                let scopes = (&mut shapes, &mut part_shapes);
+                if state_shapes(stated, &text_defs, scopes, side, source, &mut reading) {
+                    // the label is this statement's one equality, judged
+                    reading.equalities -= 1;
+                    close(&mut open, &mut reading, &text_defs, side, &source.text);
+                    continue;
                 }
                 reading.skip(span, SkipReason::Size, statement.ops.len());
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
@@ -1946,6 +1906,47 @@ fn is_entry_or_index(name: &str) -> bool {
         || name
             .split_once('_')
             .is_some_and(|(_, sub)| sub.chars().count() == 1 && sub.chars().all(char::is_lowercase))
+}
+
+/// What a shape statement states: declared shapes join the scopes; a label
+/// becomes a claim about a shape (true when one was made).
+fn state_shapes(
+    stated: Option<ShapeStatement>,
+    text_defs: &[TextDef],
+    (shapes, part_shapes): (&mut Vec<ShapeDecl>, &mut Vec<ShapeDecl>),
+    side: &SideFile,
+    source: &SourceFile,
+    reading: &mut Reading,
+) -> bool {
+    match stated {
+        Some(ShapeStatement::Declares(decls)) => {
+            part_shapes.extend(decls.iter().cloned());
+            shapes.extend(decls);
+            false
+        }
+        Some(ShapeStatement::Label {
+            readings,
+            sizes,
+            span,
+            given,
+        }) => {
+            let labelled = Labelled {
+                readings,
+                sizes,
+                span,
+                given,
+            };
+            label_chain(
+                labelled,
+                text_defs,
+                (shapes, part_shapes),
+                side,
+                source,
+                reading,
+            )
+        }
+        None => false,
+    }
 }
 
 /// Makes a dimension label a claim (a chain `dims(X) = [r, c]` of one step);

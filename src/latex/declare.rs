@@ -379,11 +379,14 @@ fn is_vector_domain(kind: &DomainKind) -> bool {
 }
 
 /// The `ast::File` that checks one chain: side-file items (minus the names this
-/// chain uses differently), inferred declarations, the text's definitions, the chain.
+/// chain uses differently), inferred declarations, the text's definitions, the
+/// chain. `about_tensors`: the chain is about vectors and matrices
+/// (`tensors::tensor_flavoured`), so a derivative's variable keeps its shape.
 pub(super) fn chain_file(
     chain: &Chain,
     side_items: &[Item],
     side: &SideFile,
+    about_tensors: bool,
 ) -> crate::syntax::ast::File {
     let span = chain.parts[0]
         .span
@@ -401,7 +404,7 @@ pub(super) fn chain_file(
     for p in &chain.parts {
         collect(p, &scope, &mut usage, &mut Vec::new(), false);
     }
-    if !super::tensors::tensor_flavoured(chain, &[], side, false) {
+    if !about_tensors {
         // `\frac{d}{dx}` in a chain about numbers: `x` is a number, whatever the side file says
         usage.derivative_vars.clear();
     }

@@ -7,6 +7,7 @@ use super::context::Assumption;
 use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{document_math, DocKind};
+use super::tensors::tensor_flavoured;
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast;
@@ -120,6 +121,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
             });
             continue;
         }
+        let about_tensors = tensor_flavoured(chain, &[], &side, false);
         let mut alternatives = Vec::new();
         if chain.log_unsettled {
             for base in LogBase::OTHERS {
@@ -131,7 +133,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
                     d.body = with_log_base(&d.body, base);
                 }
                 alternatives.push(Alternative {
-                    file: chain_file(&other, &side_items, &side),
+                    file: chain_file(&other, &side_items, &side, about_tensors),
                     assumption: "`\\log` is the natural log (the text does not say which base)"
                         .into(),
                     reading: format!("`\\log` read as {}", base.describe()),
@@ -140,7 +142,7 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
         }
         document.units.push(Unit {
             name: chain.name.clone(),
-            file: chain_file(chain, &side_items, &side),
+            file: chain_file(chain, &side_items, &side, about_tensors),
             alternatives,
             steps: chain.ops.len(),
             span,
