@@ -1004,6 +1004,39 @@ pub fn convolve2d(
     grid_2d(x, k, &CorrelateOptions2d::new(mode), Operation::Convolve)
 }
 
+/// A decimal numeral cut into its parts (`-12.50e3`: negative, `12`, `50`,
+/// 3); the digits are not yet checked.
+struct Decimal<'a> {
+    negative: bool,
+    whole: &'a str,
+    fraction: &'a str,
+    exponent: i32,
+}
+
+impl<'a> Decimal<'a> {
+    /// `None` when there are no digits or the exponent is not an `i32`.
+    fn split(text: &'a str) -> Option<Decimal<'a>> {
+        let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        let (negative, digits) = match mantissa.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        Some(Decimal {
+            negative,
+            whole,
+            fraction,
+            exponent,
+        })
+    }
+}
+
 /// Parses `"1/4"`, `"-3"`, `"0.25"` or `"1e-3"` as an exact rational (for the
 /// command line). Decimals are exact: `0.1` is `1/10`.
 pub fn parse_rational(text: &str) -> Option<BigRational> {
@@ -1016,18 +1049,12 @@ pub fn parse_rational(text: &str) -> Option<BigRational> {
         }
         return Some(numer / denom);
     }
-    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (text, 0),
-    };
-    let (negative, digits) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
+    let Decimal {
+        negative,
+        whole,
+        fraction,
+        exponent,
+    } = Decimal::split(text)?;
     if !whole
         .chars()
         .chain(fraction.chars())

@@ -5,7 +5,7 @@
 //! fits 64 bits, they go straight to the fast scaled-integer form without a
 //! big rational per entry.
 
-use super::{parse_rational, ScaledVec};
+use super::{parse_rational, Decimal, ScaledVec};
 use num_bigint::BigInt;
 
 /// The entries of `text`, exactly; `Err` names the first entry that is not a number.
@@ -89,18 +89,12 @@ fn decimal_scaled(tokens: &[(usize, &str)]) -> Option<ScaledVec> {
 
 /// `token` as `m·10^e` with `m` an `i64` (trailing zeros folded into `e`).
 fn small_decimal(token: &str) -> Option<(i64, i32)> {
-    let (mantissa, exponent) = match token.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (token, 0),
-    };
-    let (negative, digits) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
+    let Decimal {
+        negative,
+        whole,
+        fraction,
+        exponent,
+    } = Decimal::split(token)?;
     let fraction = fraction.trim_end_matches('0');
     let mut m: i64 = 0;
     for c in whole.bytes().chain(fraction.bytes()) {

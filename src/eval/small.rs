@@ -64,33 +64,31 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     if let (Ok(a64), Ok(b64)) = (u64::try_from(a), u64::try_from(b)) {
         return u128::from(gcd64(a64, b64));
     }
-    let shift = (a | b).trailing_zeros();
-    a >>= a.trailing_zeros();
-    loop {
-        b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
-        if b == 0 {
-            return a << shift;
-        }
-    }
+    binary_gcd!(a, b)
 }
 
+/// Stein's loop on nonzero words, written once for `u64` and `u128` (the
+/// narrower word is the common case and faster).
+macro_rules! binary_gcd {
+    ($a:ident, $b:ident) => {{
+        let shift = ($a | $b).trailing_zeros();
+        $a >>= $a.trailing_zeros();
+        loop {
+            $b >>= $b.trailing_zeros();
+            if $a > $b {
+                std::mem::swap(&mut $a, &mut $b);
+            }
+            $b -= $a;
+            if $b == 0 {
+                break $a << shift;
+            }
+        }
+    }};
+}
+use binary_gcd;
+
 fn gcd64(mut a: u64, mut b: u64) -> u64 {
-    let shift = (a | b).trailing_zeros();
-    a >>= a.trailing_zeros();
-    loop {
-        b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
-        if b == 0 {
-            return a << shift;
-        }
-    }
+    binary_gcd!(a, b)
 }
 
 #[cfg(test)]
