@@ -16,6 +16,23 @@ use crate::lower::DerivativeSite;
 /// How many sample points the cross-check tries.
 const CROSS_CHECK_POINTS: usize = 24;
 
+/// Fewest sample points the cross-check tries, however large the derivative.
+const MIN_CROSS_CHECK_POINTS: usize = 6;
+
+/// Node evaluations the cross-check spends before it tries fewer points: each
+/// point evaluates every body seven times and every result once, so a
+/// derivative of up to 20,000 distinct nodes gets all [`CROSS_CHECK_POINTS`]
+/// and a 10,000-deep chain (about 100,000) gets [`MIN_CROSS_CHECK_POINTS`]. A
+/// count, not a time, so the points are the same on every machine.
+const CROSS_CHECK_NODE_EVALUATIONS: usize = 24 * 10 * 20_000;
+
+/// The points the cross-check tries for derivatives of `size` distinct nodes
+/// (bodies and results together).
+fn cross_check_points(size: usize) -> usize {
+    (CROSS_CHECK_NODE_EVALUATIONS / size.saturating_mul(10).max(1))
+        .clamp(MIN_CROSS_CHECK_POINTS, CROSS_CHECK_POINTS)
+}
+
 /// How a vector or matrix form is written: as nabla's text or as LaTeX.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notation {
@@ -462,7 +479,8 @@ pub fn cross_check(
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(seed);
     let mut usable = 0;
-    for k in 0..CROSS_CHECK_POINTS {
+    let roots: Vec<ExprId> = sites.iter().flat_map(|s| [s.body, s.result]).collect();
+    for k in 0..cross_check_points(store.dag_size_of(&roots)) {
         let Ok(env) = sampler.point(k, &mut rng) else {
             continue;
         };
@@ -719,7 +737,10 @@ fn softmax_into_sums(store: &mut Store, e: ExprId) -> ExprId {
 
 #[cfg(test)]
 mod tests {
-    use super::{display_form, matrix_form_in, vector_form_in, Notation};
+    use super::{
+        cross_check_points, display_form, matrix_form_in, vector_form_in, Notation,
+        CROSS_CHECK_POINTS, MIN_CROSS_CHECK_POINTS,
+    };
     use crate::lower::{lower_gradient, LowerConfig};
     use crate::syntax::{parse_expr, parse_file};
 
@@ -790,6 +811,21 @@ mod tests {
         for (expr, wrt, expected) in cases {
             let found = form(Notation::Latex, expr, wrt);
             assert_eq!(found.as_deref(), Some(expected), "d({expr})/d{wrt}");
+        }
+    }
+
+    #[test]
+    fn large_derivatives_are_cross_checked_at_fewer_points() {
+        let cases = [
+            (0, CROSS_CHECK_POINTS),
+            (1_000, CROSS_CHECK_POINTS),
+            (20_000, CROSS_CHECK_POINTS),
+            (40_000, 12),
+            (80_000, MIN_CROSS_CHECK_POINTS),
+            (10_000_000, MIN_CROSS_CHECK_POINTS),
+        ];
+        for (size, points) in cases {
+            assert_eq!(cross_check_points(size), points, "{size} nodes");
         }
     }
 }

@@ -54,6 +54,11 @@ pub struct CheckConfig {
     /// (`crate::picture::picture`, dozens of evaluations): only `--format html`
     /// shows it, so the other formats skip it. Never changes a verdict.
     pub plots: bool,
+    /// Whether a proved claim's rule trace is written out with its terms (JSON,
+    /// HTML and `--explain` show it); otherwise each step is named by its rule
+    /// alone (`simplify::explain_rules`: as many lines, which is all the other
+    /// formats show). Never changes a verdict.
+    pub traces: bool,
 }
 
 /// The number of cores, the default of `--jobs`.
@@ -74,6 +79,7 @@ impl Default for CheckConfig {
             expr_limit: crate::lower::DEFAULT_MAX_NODES,
             jobs: default_jobs(),
             plots: true,
+            traces: true,
         }
     }
 }
@@ -484,9 +490,13 @@ fn prove(
             }
         }
     }
-    outcome
-        .is_proved()
-        .then(|| simplify::explain(store, &outcome))
+    outcome.is_proved().then(|| {
+        if config.traces {
+            simplify::explain(store, &outcome)
+        } else {
+            simplify::explain_rules(&outcome)
+        }
+    })
 }
 
 /// The free symbols of an obligation (both sides, its conditions, and the
