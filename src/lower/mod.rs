@@ -1740,6 +1740,15 @@ impl Lowerer {
             return Ok(self.store.product(factors));
         }
         match self.names.get(name).cloned() {
+            // a document's `δ = ∂L/∂z` beside the Kronecker delta `δ(i, j)`
+            Some((Entity::Def(def), _))
+                if def.params.is_empty()
+                    && def.index.is_none()
+                    && !args.is_empty()
+                    && Func::from_name(name).is_some() =>
+            {
+                self.builtin_call(func, primes, args, span, locals)
+            }
             Some((Entity::Def(def), _)) => {
                 if def.index.is_some() && index.is_none() {
                     return Err(err(
