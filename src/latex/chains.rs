@@ -1908,10 +1908,10 @@ fn defined_name(
     match &e.kind {
         ExprKind::Ident(name) => {
             let plain = plain_name(name);
-            if side.declares_for_text(name)
-                || side.declares_for_text(plain)
-                || is_builtin_function(name)
-            {
+            // `\delta = ...` names the error signal of backprop: the Kronecker
+            // delta is never written bare
+            let builtin = is_builtin_function(name) && name != "δ";
+            if side.declares_for_text(name) || side.declares_for_text(plain) || builtin {
                 return None;
             }
             if name.len() > plain.len() && is_index(&name[plain.len() + 1..]) {
