@@ -210,6 +210,42 @@ fn document_labels(blocks: &[MathBlock]) -> HashSet<String> {
     labels
 }
 
+/// The bold capitals the document gives a shape (`\mathbf{W} \in \mathbb{R}^{m \times d}`,
+/// `\mathbf{W}, \mathbf{V} \in ..`): a bold capital is a matrix, read as its letter only
+/// when the text says which.
+fn document_bold_capitals(blocks: &[MathBlock]) -> HashSet<String> {
+    let bold = |t: &Token| matches!(&t.tok, Tok::Cmd(c) if matches!(c.as_str(), "mathbf" | "bm" | "boldsymbol"));
+    let mut out = HashSet::new();
+    for block in blocks {
+        let toks = tokenize(&block.body, 0);
+        let mut pending: Vec<String> = Vec::new();
+        let mut k = 0;
+        while k < toks.len() {
+            match (&toks[k], toks.get(k + 1), toks.get(k + 2), toks.get(k + 3)) {
+                (b, Some(open), Some(letter), Some(close))
+                    if bold(b)
+                        && open.tok == Tok::Sym('{')
+                        && close.tok == Tok::Sym('}')
+                        && matches!(letter.tok, Tok::Letter(c) if c.is_ascii_uppercase()) =>
+                {
+                    if let Tok::Letter(c) = letter.tok {
+                        pending.push(c.to_string());
+                    }
+                    k += 4;
+                    continue;
+                }
+                (t, ..) if t.tok == Tok::Sym(',') && !pending.is_empty() => {}
+                (t, ..) if matches!(&t.tok, Tok::Cmd(c) if c == "in") => {
+                    out.extend(pending.drain(..));
+                }
+                _ => pending.clear(),
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
 /// The letters a document's math writes on their own somewhere (`an input $x$`,
 /// `\partial w`): a run `wx` of such letters is read as a product without assuming.
 fn document_lone_letters(blocks: &[MathBlock]) -> HashSet<String> {
@@ -249,6 +285,7 @@ pub fn read_chains(
 ) -> Reading {
     let mut ctx = side.context(side_items);
     ctx.labels.extend(document_labels(blocks));
+    ctx.bold_capitals = document_bold_capitals(blocks);
     let lone = std::rc::Rc::new(document_lone_letters(blocks));
     ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();

@@ -34,6 +34,9 @@ pub struct Context {
     /// The weights of `E_j[..]` where the text defines it as an average
     /// (`E_j[f_j] = \sum_j p_j f_j`): `p`, so `E_j[g_j]` is `\sum_j p_j g_j`.
     pub expectation: Option<Expr>,
+    /// Bold capitals the text gives a shape (`\mathbf{W} \in \mathbb{R}^{m \times d}`):
+    /// read as the plain name; any other bold capital is not read.
+    pub bold_capitals: HashSet<String>,
 }
 
 impl Context {
@@ -1822,7 +1825,8 @@ impl<'a> Parser<'a> {
 
     /// A letter in a font: a bold or arrowed lowercase letter is the vector of that
     /// name (`\mathbf{x}` is `x`, whose entries are `x_i`), as is `\mathbb{x}`;
-    /// `\mathcal{L}` is the name `L`. A bold capital is a matrix, not read yet.
+    /// `\mathcal{L}` is the name `L`. A bold capital is a matrix, read only when the
+    /// text gives it a shape.
     /// The condition of an indicator after `\mathbb{1}` or `1`: `_{c}`, `[c]`, `(c)`, `\{c\}`.
     fn indicator_condition(&mut self, at: Span) -> Parsed {
         if self.eat_sym('_') {
@@ -1954,11 +1958,13 @@ impl<'a> Parser<'a> {
                 message: "a set such as `\\mathbb{R}` is not a value".into(),
             });
         }
-        if matches!(font, "bm" | "mathbf" | "boldsymbol") && !lowercase {
+        if matches!(font, "bm" | "mathbf" | "boldsymbol")
+            && !lowercase
+            && !self.ctx.bold_capitals.contains(&letter)
+        {
             return Err(ParseError {
                 span,
-                message: "a bold capital is a matrix; matrices in documents are not read yet"
-                    .into(),
+                message: "a bold capital is a matrix, and the text gives this one no shape".into(),
             });
         }
         self.name_use(letter, span)

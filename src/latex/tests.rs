@@ -284,7 +284,7 @@ fn notations_people_write_read_as_the_nabla_tree() {
 fn notations_that_are_not_read_say_why() {
     for (tex, message) in [
         (r"\arcsin 2\theta", "`\\arcsin` is not a built-in function of nabla"),
-        (r"\mathbf{W} x", "a bold capital is a matrix; matrices in documents are not read yet"),
+        (r"\mathbf{W} x", "a bold capital is a matrix, and the text gives this one no shape"),
         (r"\mathbb{R}", "a set such as `\\mathbb{R}` is not a value"),
         (r"\sigma^{-1}(x)", "a power of `σ` other than a positive integer (an inverse function?) is not read"),
         (r"\log_3 x", "a logarithm to a base other than 2, 10 or e is not read"),
@@ -321,6 +321,13 @@ fn subscripts_and_superscripts_name_things() {
     assert_eq!(latex(r"L_{\text{mse}}"), Ok(nabla("L_mse")));
     // a layer label is part of the name
     assert_eq!(latex("W^{(1)}"), Ok(nabla("W1")));
+    // a bold capital the text gives a shape is its letter
+    let mut ctx = Context::default();
+    ctx.bold_capitals.insert("W".into());
+    let toks = tokenize(r"\mathbf{W}^\top \mathbf{x}", 0);
+    let mut e = parse_expression(&toks, &ctx).expect("reads");
+    zero_spans(&mut e);
+    assert_eq!(e, nabla("W^T x"));
     // and stays part of it under a transpose written in the same superscript
     assert_eq!(latex(r"W^{(2)\top}"), Ok(nabla("W2^T")));
     assert_eq!(latex("W^{(2)T}"), Ok(nabla("W2^T")));
