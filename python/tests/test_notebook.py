@@ -79,10 +79,28 @@ def test_check_this_notebook_needs_a_path_outside_jupyter(monkeypatch):
         nabla.check_this_notebook()
 
 
+def test_check_this_notebook_finds_the_running_notebook(repo, monkeypatch):
+    """Jupyter names the notebook in JPY_SESSION_NAME; VS Code in the shell's
+    `__vsc_ipynb_file__` (tried first)."""
+    expected = by_cell(nabla.check_notebook(repo / EXAMPLE))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(repo / EXAMPLE))
+    assert by_cell(nabla.check_this_notebook()) == expected
+    monkeypatch.setenv("JPY_SESSION_NAME", str(repo / "no-such.ipynb"))
+    with pytest.raises(NablaError, match="pass its path"):
+        nabla.check_this_notebook()
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or get_ipython()  # None when it already runs
+    monkeypatch.setitem(shell.user_ns, "__vsc_ipynb_file__", str(repo / EXAMPLE))
+    assert by_cell(nabla.check_this_notebook()) == expected
+
+
 def test_report_renders_as_an_html_table(repo):
     report = nabla.check_notebook(repo / EXAMPLE)
     page = report._repr_html_()
     assert page.count("✗ refuted") == 2
+    assert page.count("✓ proved") == report.summary.proved
     assert page.count("<tr>") >= len(report.steps)
     assert "<script" not in page and "http" not in page
     # every step is MathML from nabla's own reading of it, never raw TeX
