@@ -644,14 +644,30 @@ fn verdict_otherwise(
     Some(outcome.verdict)
 }
 
-/// How many of a document's holding steps are read again to learn the base of its
-/// `\log` (a bound on the work; the first ones in the document are tried).
+/// How many of a document's holding steps are read again to learn one of its
+/// conventions (a bound on the work; the first ones in the document are tried).
 const MAX_BASE_WITNESSES: usize = 12;
 
-/// A refutation demoted because the text does not say the base of `\log` stands
-/// after all when the text's own steps settle it: a step that holds with the
-/// natural log and is wrong with base 10 and with base 2 (`\log e^{x} = x`) shows
-/// that this document's `\log` is the natural log.
+/// The conventions a document's own steps can settle: what marks a reading of
+/// that kind (in `Alternative::reading`, and so in the reason of a row it
+/// demoted), and the context a settled row shows.
+const SETTLEABLE: [(&str, &str); 2] = [
+    (
+        "read as the log to base",
+        "`\\log` read as the natural log: the text's own step at line {line} holds only so",
+    ),
+    (
+        latex::NUMERATOR_LAYOUT,
+        "a gradient by a matrix has the matrix's shape: the text's own step at line {line} holds only so",
+    ),
+];
+
+/// A refutation demoted because the text does not state a convention (the base
+/// of `\log`, the layout of a gradient by a matrix) stands after all when the
+/// text's own steps settle it: a step that holds as read and is wrong under every
+/// other reading of that kind (`\log e^{x} = x` is wrong in base 10 and base 2)
+/// shows which convention this document uses. The refutation is restored only
+/// when the readings of every other kind refute the step too.
 fn settle_log_base(
     units: &[latex::Unit],
     placed: &[(usize, Option<usize>, usize)],
@@ -660,43 +676,65 @@ fn settle_log_base(
     config: &CheckConfig,
     deadline: Instant,
 ) {
-    let by_base = |row: &ResultRow| matches!(&row.verdict, check::Verdict::Unknown { reason } if reason.contains("read as the log to base"));
-    let demoted: Vec<&(usize, usize, ResultRow)> = demoted
-        .iter()
-        .filter(|(at, _, _)| by_base(&results[*at]))
-        .collect();
-    if demoted.is_empty() {
-        return;
-    }
-    let mut witness: Option<usize> = None;
-    let candidates = placed.iter().filter(|(unit, _, at)| {
-        !units[*unit].alternatives.is_empty()
-            && matches!(results[*at].verdict, check::Verdict::Proved { .. })
-    });
-    for (unit, single, at) in candidates.take(MAX_BASE_WITNESSES) {
-        let Some(step) = results[*at].step else {
+    for (marker, context) in SETTLEABLE {
+        let of_kind = |a: &&latex::Alternative| a.reading.contains(marker);
+        let by_kind = |row: &ResultRow| matches!(&row.verdict, check::Verdict::Unknown { reason } if reason.contains(marker));
+        let pending: Vec<&(usize, usize, ResultRow)> = demoted
+            .iter()
+            .filter(|(at, _, _)| by_kind(&results[*at]))
+            .collect();
+        if pending.is_empty() {
+            continue;
+        }
+        let mut witness: Option<usize> = None;
+        let candidates = placed.iter().filter(|(unit, _, at)| {
+            units[*unit].alternatives.iter().any(|a| of_kind(&a))
+                && matches!(results[*at].verdict, check::Verdict::Proved { .. })
+        });
+        for (unit, single, at) in candidates.take(MAX_BASE_WITNESSES) {
+            let Some(step) = results[*at].step else {
+                continue;
+            };
+            let wrong_otherwise = units[*unit].alternatives.iter().filter(of_kind).all(|a| {
+                matches!(
+                    verdict_otherwise(a, *single, step, config, deadline),
+                    Some(check::Verdict::Refuted { .. })
+                )
+            });
+            if wrong_otherwise {
+                witness = Some(results[*at].line);
+                break;
+            }
+        }
+        let Some(line) = witness else {
             continue;
         };
-        let wrong_otherwise = units[*unit].alternatives.iter().all(|alternative| {
-            matches!(
-                verdict_otherwise(alternative, *single, step, config, deadline),
-                Some(check::Verdict::Refuted { .. })
-            )
-        });
-        if wrong_otherwise {
-            witness = Some(results[*at].line);
-            break;
+        for (at, unit, original) in pending {
+            let Some(step) = original.step else {
+                continue;
+            };
+            let single = placed
+                .iter()
+                .find(|(_, _, a)| a == at)
+                .and_then(|(_, single, _)| *single);
+            let others_refute = units[*unit]
+                .alternatives
+                .iter()
+                .filter(|a| !a.reading.contains(marker))
+                .all(|a| {
+                    matches!(
+                        verdict_otherwise(a, single, step, config, deadline),
+                        Some(check::Verdict::Refuted { .. })
+                    )
+                });
+            if !others_refute {
+                continue;
+            }
+            let mut row = original.clone();
+            row.context
+                .push(context.replace("{line}", &line.to_string()));
+            results[*at] = in_context(row, &units[*unit]);
         }
-    }
-    let Some(line) = witness else {
-        return;
-    };
-    for (at, unit, original) in demoted {
-        let mut row = original.clone();
-        row.context.push(format!(
-            "`\\log` read as the natural log: the text's own step at line {line} holds only so"
-        ));
-        results[*at] = in_context(row, &units[*unit]);
     }
 }
 
@@ -722,8 +760,11 @@ fn in_context(mut row: ResultRow, unit: &latex::Unit) -> ResultRow {
     let shapes_inferred = matches!(&row.verdict, check::Verdict::Refuted { counterexample }
         if counterexample.note.as_deref() == Some(SHAPES_DIFFER));
     if shapes_inferred {
-        // outside a dimension label the shapes are the reader's inference, not the text's
-        resting.push("refuted only if the shapes are as the reader inferred them; the text does not state them");
+        // outside a dimension label the shapes are the reader's inference, unless
+        // the text states every one of them (`x \in \mathbb{R}^n`)
+        if let Some(assumed) = unit.shape_assumption.as_deref() {
+            resting.push(assumed);
+        }
     }
     if resting.is_empty() {
         return row;

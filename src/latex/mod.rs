@@ -34,3 +34,4 @@ pub use chains::{Skip, SkipReason};
 pub use context::Assumption;
 pub use find::{document_math, find_math, DocKind, MathBlock};
 pub use reader::{read_document, single_step, Alternative, Document, Unit};
+pub use tensors::NUMERATOR_LAYOUT;

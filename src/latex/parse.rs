@@ -1592,7 +1592,18 @@ impl<'a> Parser<'a> {
     fn command(&mut self, name: &str, t: &'a Token) -> Parsed {
         self.pos += 1;
         if let Some(letter) = greek(name) {
-            if name == "delta" && self.is_sym('_') {
+            // `\delta_i` after the text's own `\delta = ...` (backprop's error
+            // signal) is its entry
+            let one_letter = |k: usize| {
+                matches!(
+                    self.toks.get(self.pos + k).map(|t| &t.tok),
+                    Some(Tok::Letter(_))
+                )
+            };
+            let braced = |k: usize, c: char| matches!(self.toks.get(self.pos + k).map(|t| &t.tok), Some(Tok::Sym(s)) if *s == c);
+            let own_delta = self.ctx.constants.contains("δ")
+                && (one_letter(1) || (braced(1, '{') && one_letter(2) && braced(3, '}')));
+            if name == "delta" && self.is_sym('_') && !own_delta {
                 // `\delta_{ij}`, `\delta_{i=j}`: the Kronecker delta
                 self.pos += 1;
                 let group = self.group()?;

@@ -7,7 +7,10 @@ use super::context::Assumption;
 use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{document_math, DocKind};
-use super::tensors::tensor_flavoured;
+use super::tensors::{
+    abstract_losses, matrix_gradients, numerator_layout, shape_assumption, tensor_flavoured,
+    unread_left_sides, NUMERATOR_LAYOUT,
+};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast;
@@ -48,6 +51,10 @@ pub struct Unit {
     /// Other readings the text allows (`\log` to base 10 when it does not say which
     /// base): a refutation stands only when every one of them refutes the step too.
     pub alternatives: Vec<Alternative>,
+    /// What a refutation between sides of different shapes rests on ("the shapes
+    /// are as the reader inferred them"); `None` when the text states the shape of
+    /// every vector and matrix the chain uses and no layout is in question.
+    pub shape_assumption: Option<String>,
 }
 
 /// The same chain read another way the text allows.
@@ -93,7 +100,9 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
         .cloned()
         .collect();
     let blocks = document_math(source, kind);
-    let reading = read_chains(source, &blocks, &side, &side_items);
+    let mut reading = read_chains(source, &blocks, &side, &side_items);
+    let unread = unread_left_sides(&reading.skipped, &source.text);
+    abstract_losses(&mut reading.chains, &side, &unread);
     let mut document = Document {
         units: Vec::new(),
         warnings: reading.warnings,
@@ -140,9 +149,50 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
                 });
             }
         }
+        let matrices = matrix_gradients(chain, &side);
+        if !matrices.is_empty() {
+            // a gradient by a matrix has its shape, or its transpose's in the
+            // numerator layout; with each base of `\log` too
+            let shown: Vec<String> = matrices.iter().map(|w| format!("`{w}`")).collect();
+            let shown = shown.join(", ");
+            let mut layouts = vec![Alternative {
+                file: chain_file(
+                    &numerator_layout(chain, &matrices),
+                    &side_items,
+                    &side,
+                    about_tensors,
+                ),
+                assumption: format!(
+                    "a gradient by {shown} has the matrix's shape (the text does not state the layout)"
+                ),
+                reading: format!("gradients by {shown} read in the {NUMERATOR_LAYOUT}"),
+            }];
+            if chain.log_unsettled {
+                for base in LogBase::OTHERS {
+                    let mut other = numerator_layout(chain, &matrices);
+                    for p in other.parts.iter_mut() {
+                        *p = with_log_base(p, base);
+                    }
+                    for d in other.definitions.iter_mut() {
+                        d.body = with_log_base(&d.body, base);
+                    }
+                    layouts.push(Alternative {
+                        file: chain_file(&other, &side_items, &side, about_tensors),
+                        assumption: layouts[0].assumption.clone(),
+                        reading: format!(
+                            "`\\log` read as {} and gradients by {shown} in the {NUMERATOR_LAYOUT}",
+                            base.describe()
+                        ),
+                    });
+                }
+            }
+            alternatives.extend(layouts);
+        }
+        let file = chain_file(chain, &side_items, &side, about_tensors);
         document.units.push(Unit {
             name: chain.name.clone(),
-            file: chain_file(chain, &side_items, &side, about_tensors),
+            shape_assumption: shape_assumption(chain, &file, &side),
+            file,
             alternatives,
             steps: chain.ops.len(),
             span,

@@ -144,7 +144,7 @@ fn declarable(e: &Expr) -> Option<String> {
 }
 
 /// A built-in applied entry by entry to a vector (`σ`, `tanh`, `exp`, `softplus`).
-fn entrywise(name: &str) -> bool {
+pub(super) fn entrywise(name: &str) -> bool {
     is_builtin_function(name) && !TENSOR_FUNCTIONS.contains(&name) && !SPECIAL_CALLS.contains(&name)
 }
 

@@ -3,10 +3,14 @@
 //! one matrix (`W^{(2)}` and its entries `w^{(2)}_{kj}`).
 
 use super::chain::{Assumption, Chain, TextDef};
+use super::chains::{Skip, SkipReason};
 use super::declare::{names, SideFile};
 use super::shapes::ShapeDecl;
 use crate::syntax::ast::{BinOp, DomainKind, Expr, ExprKind};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+#[cfg(test)]
+mod tests;
 
 /// The names a chain reaches: its parts, the text's definitions and the side
 /// file's `def`s they use, transitively.
@@ -306,4 +310,488 @@ pub(super) fn join_case_variants(chains: &mut [Chain]) {
             ));
         }
     }
+}
+
+// ----- upstream gradients of a loss the text never defines -----
+
+/// How a document uses names as losses: which names it differentiates (to first
+/// order) and by what, and which names it uses any other way.
+#[derive(Default)]
+struct LossUses {
+    /// `L` ↦ the variables of `\frac{\partial L}{\partial ..}` and `\nabla_{..} L`.
+    by: BTreeMap<String, Vec<Expr>>,
+    /// Names written anywhere but as a first derivative's body (an entry `L_i` also by `L`).
+    other: BTreeSet<String>,
+}
+
+impl LossUses {
+    fn scan(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Derivative { order, var, body } if *order == 1 => {
+                if let ExprKind::Ident(n) = &body.kind {
+                    self.by.entry(n.clone()).or_default().push((**var).clone());
+                } else {
+                    self.scan(body);
+                }
+                self.scan(var);
+            }
+            ExprKind::Grad { var, body } => {
+                if let ExprKind::Ident(n) = &body.kind {
+                    self.by.entry(n.clone()).or_default().push((**var).clone());
+                } else {
+                    self.scan(body);
+                }
+                self.scan(var);
+            }
+            ExprKind::Ident(n) => {
+                self.other.insert(n.clone());
+                self.other.insert(super::parse::plain_name(n).to_string());
+            }
+            ExprKind::Call { func, args, .. } => {
+                self.other.insert(func.name.clone());
+                for a in args {
+                    self.scan(&a.value);
+                }
+            }
+            _ => {
+                for c in e.children() {
+                    self.scan(c);
+                }
+            }
+        }
+    }
+}
+
+/// The name a derivative's variable stands for: `W` for `W`, `W_kj` and `W_(k, j)`.
+fn variable_base(var: &Expr) -> Option<String> {
+    match &var.kind {
+        ExprKind::Ident(n) => Some(super::parse::plain_name(n).to_string()),
+        ExprKind::Subscript { base, .. } => variable_base(base),
+        _ => None,
+    }
+}
+
+/// The names `name`'s definition reaches, through the definitions given and the
+/// side file's `def`s, transitively.
+fn reached_from(name: &str, defs: &[TextDef], side: &SideFile) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut pending: Vec<String> = defs
+        .iter()
+        .filter(|d| d.name.name == name && d.params.is_empty())
+        .flat_map(|d| names(&d.body))
+        .chain(side.def_names.get(name).into_iter().flatten().cloned())
+        .collect();
+    while let Some(n) = pending.pop() {
+        if n == name || !seen.insert(n.clone()) {
+            continue;
+        }
+        for d in defs.iter().filter(|d| d.name.name == n) {
+            pending.extend(names(&d.body));
+        }
+        pending.extend(side.def_names.get(&n).into_iter().flatten().cloned());
+    }
+    seen
+}
+
+/// Deepest definition followed when working out a shape.
+const MAX_SHAPE_DEPTH: usize = 16;
+
+/// The sizes of a name as the text states them (latest statement), as the side
+/// file declares it, or as its definition gives them (`z = W x + b` with `W` an
+/// `m × n` matrix is a column of `m`); `None` when nothing says.
+pub(super) fn sizes_of_name(
+    name: &str,
+    shapes: &[ShapeDecl],
+    defs: &[TextDef],
+    side: &SideFile,
+    depth: usize,
+) -> Option<Vec<Expr>> {
+    if let Some(d) = shapes.iter().rev().find(|d| d.name == name) {
+        return Some(d.sizes.clone());
+    }
+    match side.vars.get(name) {
+        Some(DomainKind::Real) => return Some(Vec::new()),
+        Some(DomainKind::Vector(n)) => return Some(vec![n.clone()]),
+        Some(DomainKind::Matrix(r, c)) => return Some(vec![r.clone(), c.clone()]),
+        Some(_) => return None,
+        None => {}
+    }
+    if depth >= MAX_SHAPE_DEPTH {
+        return None;
+    }
+    let def = defs
+        .iter()
+        .rev()
+        .find(|d| d.name.name == name && d.params.is_empty())?;
+    sizes_of_expr(&def.body, shapes, defs, side, depth + 1)
+}
+
+/// The sizes of an expression built from names of known shape by sums,
+/// products, `\odot` and entrywise functions; `None` when they cannot be read
+/// or do not fit together.
+pub(super) fn sizes_of_expr(
+    e: &Expr,
+    shapes: &[ShapeDecl],
+    defs: &[TextDef],
+    side: &SideFile,
+    depth: usize,
+) -> Option<Vec<Expr>> {
+    let of = |x: &Expr| sizes_of_expr(x, shapes, defs, side, depth);
+    match &e.kind {
+        ExprKind::Number(_) => Some(Vec::new()),
+        ExprKind::Ident(n) => sizes_of_name(n, shapes, defs, side, depth),
+        ExprKind::Neg(x) => of(x),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (of(lhs)?, of(rhs)?);
+            match op {
+                BinOp::Add | BinOp::Sub | BinOp::Hadamard => match (a.is_empty(), b.is_empty()) {
+                    (true, _) => Some(b),
+                    (_, true) => Some(a),
+                    _ if same_sizes(&a, &b) => Some(a),
+                    _ => None,
+                },
+                BinOp::Mul => match (a.as_slice(), b.as_slice()) {
+                    ([], _) => Some(b),
+                    (_, []) => Some(a),
+                    ([r, c], [n]) if same_size(c, n) => Some(vec![r.clone()]),
+                    ([r, c], [n, k]) if same_size(c, n) => Some(vec![r.clone(), k.clone()]),
+                    _ => None,
+                },
+                BinOp::Div => b.is_empty().then_some(a),
+                _ => None,
+            }
+        }
+        ExprKind::Call { func, args, .. } if args.len() == 1 => {
+            let entrywise = super::shapes::entrywise(&func.name) || func.name == "softmax";
+            entrywise.then(|| of(&args[0].value)).flatten()
+        }
+        _ => None,
+    }
+}
+
+/// Two sizes written the same way (`m` and `m`, `2` and `2`).
+fn same_size(a: &Expr, b: &Expr) -> bool {
+    match (&a.kind, &b.kind) {
+        (ExprKind::Ident(x), ExprKind::Ident(y)) => x == y,
+        (ExprKind::Number(x), ExprKind::Number(y)) => x.value == y.value,
+        _ => false,
+    }
+}
+
+fn same_sizes(a: &[Expr], b: &[Expr]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_size(x, y))
+}
+
+/// The name of the upstream gradient `∂L/∂a` as a variable of the check.
+fn upstream_name(loss: &str, anchor: &str) -> String {
+    format!("∂{loss}/∂{anchor}")
+}
+
+/// A loss the text differentiates but never defines (`\frac{\partial L}{\partial a}`
+/// with no `L = ...`) is read as any differentiable function of the one name all
+/// its derivatives lead to: `a` when the text writes `\frac{\partial L}{\partial a}`,
+/// `\frac{\partial L}{\partial z}` and `\frac{\partial L}{\partial W}` with
+/// `a = \sigma(z)` and `z = W x + b`. A step that uses the loss only through
+/// first derivatives holds for every such function exactly when it holds for
+/// every linear one, `L = gᵀ a` with `g` any vector of `a`'s shape (the chain
+/// rule uses the loss only through its gradient at `a`), so that is how the loss
+/// is defined for the check: `∂L/∂a` is the free vector `g`, shown as `∂L/∂a`.
+///
+/// `unread` holds the left sides of formulas the reader could not read: a loss
+/// the text may define there is not abstract.
+pub(super) fn abstract_losses(chains: &mut [Chain], side: &SideFile, unread: &[String]) {
+    let mut uses = LossUses::default();
+    let mut defined: BTreeSet<String> = BTreeSet::new();
+    for c in chains.iter() {
+        for p in &c.parts {
+            uses.scan(p);
+        }
+        for d in &c.definitions {
+            uses.scan(&d.body);
+            defined.insert(d.name.name.clone());
+        }
+    }
+    let all_defs: Vec<TextDef> = chains
+        .iter()
+        .flat_map(|c| c.definitions.iter().cloned())
+        .collect();
+    for (loss, vars) in &uses.by {
+        let abstract_loss = !uses.other.contains(loss)
+            && !defined.contains(loss)
+            && !side.declares(loss)
+            && !unread.iter().any(|u| u == loss)
+            && !loss.contains('_');
+        if !abstract_loss {
+            continue;
+        }
+        let bases: BTreeSet<String> = vars.iter().filter_map(variable_base).collect();
+        if vars.iter().any(|v| variable_base(v).is_none()) || bases.contains(loss) {
+            continue;
+        }
+        // the one name whose definition reaches every other variable
+        let anchors: Vec<&String> = bases
+            .iter()
+            .filter(|a| {
+                let reach = reached_from(a, &all_defs, side);
+                bases.iter().all(|b| b == *a || reach.contains(b))
+            })
+            .collect();
+        let [anchor] = anchors.as_slice() else {
+            continue;
+        };
+        for chain in chains.iter_mut() {
+            read_loss_in_chain(chain, loss, anchor, side);
+        }
+    }
+}
+
+/// Gives one chain the definition `L = gᵀ a` of an abstract loss, when every
+/// derivative of `L` it uses is by a name `a`'s definition reaches in this chain
+/// and `a`'s shape is known.
+fn read_loss_in_chain(chain: &mut Chain, loss: &str, anchor: &str, side: &SideFile) {
+    let reach = reached(chain, side);
+    let mut uses = LossUses::default();
+    for p in &chain.parts {
+        uses.scan(p);
+    }
+    for d in chain
+        .definitions
+        .iter()
+        .filter(|d| reach.contains(&d.name.name))
+    {
+        uses.scan(&d.body);
+    }
+    let Some(vars) = uses.by.get(loss) else {
+        return;
+    };
+    let from_anchor = reached_from(anchor, &chain.definitions, side);
+    let all_reached = vars
+        .iter()
+        .all(|v| variable_base(v).is_some_and(|b| b == anchor || from_anchor.contains(&b)));
+    if !all_reached {
+        return;
+    }
+    let Some(sizes) = sizes_of_name(anchor, &chain.shapes, &chain.definitions, side, 0) else {
+        return;
+    };
+    let span = chain.parts[0].span;
+    let ident = |n: &str| Expr {
+        kind: ExprKind::Ident(n.to_string()),
+        span,
+    };
+    let upstream = upstream_name(loss, anchor);
+    let body = match sizes.len() {
+        0 => Expr {
+            kind: ExprKind::Binary {
+                op: BinOp::Mul,
+                lhs: Box::new(ident(&upstream)),
+                rhs: Box::new(ident(anchor)),
+            },
+            span,
+        },
+        1 => Expr {
+            kind: ExprKind::Binary {
+                op: BinOp::Mul,
+                lhs: Box::new(Expr {
+                    kind: ExprKind::Transpose(Box::new(ident(&upstream))),
+                    span,
+                }),
+                rhs: Box::new(ident(anchor)),
+            },
+            span,
+        },
+        // a loss of a matrix is not read yet
+        _ => return,
+    };
+    chain.shapes.push(ShapeDecl {
+        name: upstream.clone(),
+        sizes,
+    });
+    chain.definitions.push(TextDef {
+        name: crate::syntax::ast::Ident {
+            name: loss.to_string(),
+            span,
+        },
+        params: Vec::new(),
+        body,
+    });
+    chain.context.push(format!(
+        "`{loss}` is any loss of `{anchor}` (the text does not define it): its gradient `{upstream}` is any value of `{anchor}`'s shape"
+    ));
+}
+
+/// The names on the left of the formulas the reader could not read (`L` of an
+/// unreadable `\mathcal{L} = ...` or `L(\hat y, y) = ...`): the text may define
+/// them there.
+pub(super) fn unread_left_sides(skipped: &[Skip], text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in skipped {
+        if !matches!(s.reason, SkipReason::Unreadable(_)) {
+            continue;
+        }
+        let Some(formula) = text.get(s.span.start as usize..s.span.end as usize) else {
+            continue;
+        };
+        let Some((left, _)) = formula.split_once('=') else {
+            continue;
+        };
+        let left = left.split('(').next().unwrap_or_default();
+        let mut name = String::new();
+        for word in left.split(|c: char| c == '\\' || c == '{' || c == '}' || c.is_whitespace()) {
+            if !matches!(
+                word,
+                "mathcal" | "mathrm" | "mathbf" | "operatorname" | "text" | ""
+            ) {
+                name.push_str(word);
+            }
+        }
+        let name = match name.as_str() {
+            "ell" => "ℓ".to_string(),
+            _ => name.trim_matches('$').to_string(),
+        };
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// What a refutation of one of the chain's steps between sides of different
+/// shapes rests on, or `None` when the text states the shape of every vector and
+/// matrix the chain's file declares (`x \in \mathbb{R}^n`, or the --defs file
+/// does). The layout of a gradient by a matrix is another reading
+/// ([`numerator_layout`]).
+pub(super) fn shape_assumption(
+    chain: &Chain,
+    file: &crate::syntax::ast::File,
+    side: &SideFile,
+) -> Option<String> {
+    use crate::syntax::ast::ItemKind;
+    let inferred = || {
+        Some(
+            "refuted only if the shapes are as the reader inferred them; the text does not state them"
+                .to_string(),
+        )
+    };
+    // a chain between entries and whole vectors (`J_{ii} = s(x)(-s(x))^T`) is read
+    // by the reader's cut, not by shapes the text states
+    if chain.parts.iter().any(has_free_index) {
+        return inferred();
+    }
+    for item in &file.items {
+        let ItemKind::Var(v) = &item.kind else {
+            continue;
+        };
+        let tensor = matches!(
+            v.domain.kind,
+            DomainKind::Vector(_) | DomainKind::Matrix(..) | DomainKind::OneHot(_)
+        );
+        if !tensor {
+            continue;
+        }
+        for n in &v.names {
+            let stated = chain.shapes.iter().any(|d| d.name == n.name)
+                || side.vars.get(&n.name) == Some(&v.domain.kind);
+            if !stated {
+                return inferred();
+            }
+        }
+    }
+    None
+}
+
+/// Whether `e` writes an entry at an index no sum binds (`s(x)_i`, `o_k`, `W_{kj}`).
+fn has_free_index(e: &Expr) -> bool {
+    fn walk(e: &Expr, bound: &mut Vec<String>) -> bool {
+        let index = |i: &Expr, bound: &[String]| match &i.kind {
+            ExprKind::Ident(n) => n.chars().count() == 1 && !bound.contains(n),
+            _ => false,
+        };
+        match &e.kind {
+            ExprKind::Ident(n) => n.split_once('_').is_some_and(|(_, sub)| {
+                sub.chars().count() == 1
+                    && sub.chars().all(char::is_lowercase)
+                    && !bound.iter().any(|b| b == sub)
+            }),
+            ExprKind::Subscript { base, indices } => {
+                indices.iter().any(|i| index(i, bound)) || walk(base, bound)
+            }
+            ExprKind::Sum { index, body, .. } => {
+                bound.push(index.name.clone());
+                let found = walk(body, bound);
+                bound.pop();
+                found
+            }
+            _ => e.children().into_iter().any(|c| walk(c, bound)),
+        }
+    }
+    walk(e, &mut Vec::new())
+}
+
+/// What marks the reading of a gradient by a matrix in the numerator layout.
+pub const NUMERATOR_LAYOUT: &str = "numerator layout";
+
+/// The matrices the chain differentiates by as a whole (`\frac{\partial L}{\partial W}`
+/// with `W \in \mathbb{R}^{m \times n}`), in its parts and the definitions it reaches.
+pub(super) fn matrix_gradients(chain: &Chain, side: &SideFile) -> BTreeSet<String> {
+    let reach = reached(chain, side);
+    let mut stack: Vec<&Expr> = chain.parts.iter().collect();
+    stack.extend(
+        chain
+            .definitions
+            .iter()
+            .filter(|d| reach.contains(&d.name.name))
+            .map(|d| &d.body),
+    );
+    let mut out = BTreeSet::new();
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Derivative { var, .. } | ExprKind::Grad { var, .. } = &e.kind {
+            if let ExprKind::Ident(w) = &var.kind {
+                let sizes = sizes_of_name(w, &chain.shapes, &chain.definitions, side, 0);
+                if sizes.is_some_and(|s| s.len() == 2) {
+                    out.insert(w.clone());
+                }
+            }
+        }
+        stack.extend(e.children());
+    }
+    out
+}
+
+/// The chain read in the numerator layout: every gradient of a number by one of
+/// `matrices` has the transposed shape (`\frac{\partial L}{\partial W}` is `n × m`
+/// for an `m × n` matrix `W`). Some texts lay gradients out so; the text rarely says.
+pub(super) fn numerator_layout(chain: &Chain, matrices: &BTreeSet<String>) -> Chain {
+    fn flip(e: &mut Expr, matrices: &BTreeSet<String>) {
+        let by_matrix = match &e.kind {
+            ExprKind::Derivative { order: 1, var, .. } | ExprKind::Grad { var, .. } => {
+                matches!(&var.kind, ExprKind::Ident(w) if matrices.contains(w))
+            }
+            _ => false,
+        };
+        if by_matrix {
+            let inner = std::mem::replace(
+                e,
+                Expr {
+                    kind: ExprKind::Number(crate::syntax::ast::Literal::integer_places(
+                        num_traits::Zero::zero(),
+                    )),
+                    span: e.span,
+                },
+            );
+            e.kind = ExprKind::Transpose(Box::new(inner));
+            return;
+        }
+        for c in e.children_mut() {
+            flip(c, matrices);
+        }
+    }
+    let mut other = chain.clone();
+    for p in other.parts.iter_mut() {
+        flip(p, matrices);
+    }
+    for d in other.definitions.iter_mut() {
+        flip(&mut d.body, matrices);
+    }
+    other
 }

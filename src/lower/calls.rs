@@ -50,6 +50,10 @@ impl Lowerer {
             return Ok(self.store.product(factors));
         }
         match self.names.get(name).cloned() {
+            // a document's `δ = ∂L/∂z` beside the Kronecker delta `δ(i, j)`
+            Some((Entity::Named(_), _)) if !args.is_empty() && Func::from_name(name).is_some() => {
+                self.builtin_call(func, primes, args, span, locals)
+            }
             Some((Entity::Def(def) | Entity::Named(def), _)) => {
                 if def.index.is_some() && index.is_none() {
                     return Err(err(

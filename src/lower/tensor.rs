@@ -844,6 +844,15 @@ impl Lowerer {
                     let entry = self.component(&args[0].value, row, col, locals)?;
                     Ok(self.store.call1(f, entry))
                 }
+                Some(f) if f.arity() == 1 && args.len() == 1 => {
+                    // `σ'(z)` of a vector: the derivative entry by entry, `σ'(z_i)`
+                    let entry = self.component(&args[0].value, row, col, locals)?;
+                    let param = self.bound_symbol("t");
+                    self.domains.declare(param, VarDomain::Real);
+                    let param_id = self.store.add(Node::Sym(param));
+                    let body = self.store.call1(f, param_id);
+                    self.derivative_at(body, param, param_id, primes, entry, span)
+                }
                 _ => Err(err(span, format!("cannot take an entry of `{name}(...)`"))),
             },
         }
