@@ -22,23 +22,32 @@ def by_cell(report):
 
 def test_the_example_notebook(repo):
     report = nabla.check_notebook(repo / EXAMPLE)
-    # Markdown cells 3, 4, 6, 8; %%nabla cells 5, 7 and the --markdown cell 9
+    # Markdown cells 3, 5, 6, 8, 10, 12 (14 has no equality); %%nabla cells
+    # 4, 7, 9, 11, 15 and the --markdown cell 13: the seed's Q1 (a) to (k)
     assert by_cell(report) == {
         3: ["proved"],
-        4: ["proved"] * 4,
-        5: ["proved", "proved"],
-        6: ["proved", "proved", "refuted", "proved"],
-        7: ["proved", "proved", "refuted"],
-        8: ["proved"] * 3,
-        9: ["proved"],
+        4: ["proved", "proved", "checked"],
+        5: ["proved"],
+        6: ["proved"],
+        7: ["proved"],
+        8: ["proved"] * 4,
+        9: ["proved", "proved"],
+        10: ["proved", "proved", "refuted", "proved"],
+        11: ["proved", "proved", "refuted"],
+        12: ["proved"] * 3,
+        13: ["proved"],
+        15: ["proved", "proved", "refuted", "proved"],
     }
-    slip = [s for s in report.refuted if s.location.cell == 6][0]
+    slip = [s for s in report.refuted if s.location.cell == 10][0]
     assert slip.text == "= -\\ln(\\operatorname{softplus}(-x))"
     assert slip.location.line == 6 and not slip.passed
     assert slip.counterexample.values == {"x": Fraction(0)}
-    kept = [s for s in report.refuted if s.location.cell == 7][0]
-    # line 10 of cell 7: the %%nabla line comes first, then the derivation
+    kept = [s for s in report.refuted if s.location.cell == 11][0]
+    # line 10 of cell 11: the %%nabla line comes first, then the derivation
     assert kept.expected == "refuted" and kept.passed and kept.location.line == 10
+    # the softmax Jacobian with its entries swapped, kept with `expect refuted`
+    jacobian = [s for s in report.refuted if s.location.cell == 15][0]
+    assert jacobian.name == "(k) as in the homework" and jacobian.passed
     assert not report.passed  # the Markdown slip is not marked as expected
 
 
@@ -79,10 +88,28 @@ def test_check_this_notebook_needs_a_path_outside_jupyter(monkeypatch):
         nabla.check_this_notebook()
 
 
+def test_check_this_notebook_finds_the_running_notebook(repo, monkeypatch):
+    """Jupyter names the notebook in JPY_SESSION_NAME; VS Code in the shell's
+    `__vsc_ipynb_file__` (tried first)."""
+    expected = by_cell(nabla.check_notebook(repo / EXAMPLE))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(repo / EXAMPLE))
+    assert by_cell(nabla.check_this_notebook()) == expected
+    monkeypatch.setenv("JPY_SESSION_NAME", str(repo / "no-such.ipynb"))
+    with pytest.raises(NablaError, match="pass its path"):
+        nabla.check_this_notebook()
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or get_ipython()  # None when it already runs
+    monkeypatch.setitem(shell.user_ns, "__vsc_ipynb_file__", str(repo / EXAMPLE))
+    assert by_cell(nabla.check_this_notebook()) == expected
+
+
 def test_report_renders_as_an_html_table(repo):
     report = nabla.check_notebook(repo / EXAMPLE)
     page = report._repr_html_()
-    assert page.count("✗ refuted") == 2
+    assert page.count("✗ refuted") == 3
+    assert page.count("✓ proved") == report.summary.proved
     assert page.count("<tr>") >= len(report.steps)
     assert "<script" not in page and "http" not in page
     # every step is MathML from nabla's own reading of it, never raw TeX
@@ -137,9 +164,10 @@ def test_the_example_notebook_runs_and_its_outputs_are_current(repo):
     path = repo / EXAMPLE
     notebook, outputs = run_code_cells(path)
     code_cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
-    assert len(code_cells) == len(outputs) == 5
+    assert len(code_cells) == len(outputs) == 8
     html = "".join("".join(o[0]["data"].get("text/html", [])) for _, o in outputs if o)
-    assert html.count("✗ refuted") == 3  # once in cell 7, twice in the whole notebook
+    # once in cells 11 and 15 each, three times in the whole notebook's report
+    assert html.count("✗ refuted") == 5
     if os.environ.get("NABLA_BLESS") == "1":
         for cell, (count, out) in zip(code_cells, outputs):
             cell["execution_count"] = count

@@ -121,7 +121,8 @@ pub fn svg(plot: &Plot, id: &str) -> String {
     if plot.integer {
         step = step.max(1.0);
     }
-    let mut t = (x_lo / step).ceil() * step;
+    let mut k = (x_lo / step).ceil();
+    let mut t = k * step;
     while t <= x_hi + step * 1e-9 {
         let x = px(t);
         out.push_str(&format!(
@@ -131,10 +132,12 @@ pub fn svg(plot: &Plot, id: &str) -> String {
             HEIGHT - BOTTOM + 14.0,
             number_label(t)
         ));
-        t += step;
+        k += 1.0;
+        t = k * step;
     }
     let step = tick_step(y_hi - y_lo, 5.0);
-    let mut t = (y_lo / step).ceil() * step;
+    let mut k = (y_lo / step).ceil();
+    let mut t = k * step;
     while t <= y_hi + step * 1e-9 {
         let y = py(t);
         out.push_str(&format!(
@@ -145,7 +148,8 @@ pub fn svg(plot: &Plot, id: &str) -> String {
             y + 4.0,
             number_label(t)
         ));
-        t += step;
+        k += 1.0;
+        t = k * step;
     }
     out.push_str(&format!(
         "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" font-style=\"italic\">{}</text>",
@@ -247,10 +251,42 @@ pub fn svg(plot: &Plot, id: &str) -> String {
         TOP + 14.0,
         escape(&plot.at_label)
     ));
-    // legend
+    // the legend in the corner the curves and the counterexample cross least
     let lx = LEFT + 10.0;
+    let (box_w, box_h, box_y) = (176.0, 54.0, TOP + 24.0);
+    let points: Vec<(f64, f64)> = plot
+        .samples
+        .iter()
+        .flat_map(|s| [s.lhs, s.rhs].map(|y| y.filter(|&y| inside(y)).map(|y| (px(s.x), py(y)))))
+        .flatten()
+        .chain(
+            [plot.at_lhs, plot.at_rhs]
+                .into_iter()
+                .filter(|v| v.is_finite() && inside(*v))
+                .map(|v| (cx, py(v))),
+        )
+        .collect();
+    let (right, low) = (
+        WIDTH - RIGHT - 10.0 - box_w - lx,
+        HEIGHT - BOTTOM - 10.0 - box_h - box_y,
+    );
+    let covered = |(dx, dy): (f64, f64)| {
+        let hit = |&&(x, y): &&(f64, f64)| {
+            x >= lx + dx - 4.0
+                && x <= lx + dx + box_w + 4.0
+                && y >= box_y + dy - 4.0
+                && y <= box_y + dy + box_h + 4.0
+        };
+        // the counterexample's line and label count as much as a curve
+        let marker = cx >= lx + dx - 8.0 && cx <= lx + dx + box_w + 8.0;
+        points.iter().filter(hit).count() + if marker { 12 } else { 0 }
+    };
+    let (dx, dy) = [(0.0, 0.0), (right, 0.0), (0.0, low), (right, low)]
+        .into_iter()
+        .min_by_key(|&corner| covered(corner))
+        .unwrap_or((0.0, 0.0));
     out.push_str(&format!(
-        "<g class=\"legend\" font-size=\"11\"><rect x=\"{lx}\" y=\"{:.1}\" width=\"176\" height=\"54\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\
+        "<g class=\"legend\" font-size=\"11\" transform=\"translate({dx:.1} {dy:.1})\"><rect x=\"{lx}\" y=\"{:.1}\" width=\"176\" height=\"54\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\
          <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#1f5fbf\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">left side</text>\
          <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d9480f\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/><text x=\"{:.1}\" y=\"{:.1}\">right side</text>\
          <rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"9\" fill=\"#f4a7a7\" fill-opacity=\"0.6\"/><text x=\"{:.1}\" y=\"{:.1}\">sides differ (certainly)</text></g>",
@@ -266,6 +302,7 @@ pub fn svg(plot: &Plot, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::picture::Sample;
 
     #[test]
     fn ticks_are_round() {
@@ -281,5 +318,41 @@ mod tests {
             );
         }
         assert_eq!(number_label(-0.5), "−0.5");
+    }
+
+    /// Ticks come from their index, so the one at zero reads 0 (adding the
+    /// step up from −0.8 gave −5.6e-17), and whole-number plots draw dots.
+    #[test]
+    fn ticks_do_not_drift_and_sizes_are_dots() {
+        let plot = |integer: bool| Plot {
+            variable: "h".into(),
+            fixed: vec![],
+            at: 1.0,
+            at_lhs: 0.2,
+            at_rhs: -0.8,
+            at_label: "h = 1".into(),
+            integer,
+            samples: (0..5)
+                .map(|k| Sample {
+                    x: f64::from(k),
+                    lhs: Some(0.2),
+                    rhs: Some(-0.8 + 0.2 * f64::from(k)),
+                    differ: k != 4,
+                })
+                .collect(),
+        };
+        let smooth = svg(&plot(false), "a");
+        assert!(
+            smooth.contains(">0</text>") && !smooth.contains("e-1"),
+            "{smooth}"
+        );
+        assert!(!smooth.contains("-dot"), "{smooth}");
+        let dots = svg(&plot(true), "b");
+        assert_eq!(
+            dots.matches("<circle class=\"lhs-dot\"").count(),
+            5,
+            "{dots}"
+        );
+        assert_eq!(dots.matches("<rect class=\"differ\"").count(), 4, "{dots}");
     }
 }

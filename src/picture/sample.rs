@@ -245,17 +245,33 @@ pub fn sample(
             .map(|(x, exact)| to_sample(x, at_point(&exact, c)))
             .collect()
     };
-    // the variable along which the sides separate most
-    let mut best: Option<(f64, usize)> = None;
+    // the variable along which the sides separate most; between variables
+    // that separate them alike (a constant gap), one along which they move,
+    // so the plot shows the functions and not two flat lines
+    let mut best: Option<((f64, usize), usize)> = None;
     if candidates.len() > 1 {
         for (k, c) in candidates.iter().enumerate() {
-            let score: f64 = sweep(c, PROBES)
+            let probes: Vec<(f64, f64)> = sweep(c, PROBES)
                 .iter()
                 .filter_map(|p| Some((p.lhs?, p.rhs?)))
+                .collect();
+            let separation: f64 = probes
+                .iter()
                 .map(|(a, b)| ((a - b).abs() / (a.abs() + b.abs() + 1e-300)).min(1.0))
                 .sum();
-            if best.is_none_or(|(top, _)| score > top) {
-                best = Some((score, k));
+            let moving = probes
+                .first()
+                .map_or(0, |&first| probes.iter().filter(|&&p| p != first).count());
+            let better = |(top, top_moving): (f64, usize)| {
+                let tie = (separation - top).abs() <= 1e-9 * top.abs().max(1.0);
+                if tie {
+                    moving > top_moving
+                } else {
+                    separation > top
+                }
+            };
+            if best.is_none_or(|(top, _)| better(top)) {
+                best = Some(((separation, moving), k));
             }
         }
     }
