@@ -8,7 +8,9 @@
 //! verdict is proved or checked, else 1), `args ARG...` (extra arguments, e.g.
 //! `args --defs NAME.defs.nabla`), `context LINE TEXT` (a step at LINE shows TEXT
 //! in its context or its reason: the condition, convention or assumption it was
-//! read under). `#` starts a comment. The test fails on any difference, so a false
+//! read under). A step line may end with `mistake`: the author planted that
+//! mistake, so it may be `refuted` (or `unknown`, a gap) and never `proved` or
+//! `checked`. `#` starts a comment. The test fails on any difference, so a false
 //! refutation, a lost step or a new skip all show.
 
 use crate::util::repo_root;
@@ -17,6 +19,8 @@ use std::path::PathBuf;
 
 struct Expect {
     steps: Vec<String>,
+    /// The steps (as in `steps`) the author marked as planted mistakes.
+    mistakes: Vec<String>,
     /// (line, text): a step at that line shows the text in its context or reason.
     contexts: Vec<(u64, String)>,
     exit: Option<i32>,
@@ -26,6 +30,7 @@ struct Expect {
 fn parse_expect(text: &str) -> Expect {
     let mut expect = Expect {
         steps: Vec::new(),
+        mistakes: Vec::new(),
         contexts: Vec::new(),
         exit: None,
         args: Vec::new(),
@@ -46,9 +51,16 @@ fn parse_expect(text: &str) -> Expect {
         } else if let Some(args) = line.strip_prefix("args ") {
             expect.args = args.split_whitespace().map(String::from).collect();
         } else {
-            expect
-                .steps
-                .push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+            let mut words: Vec<&str> = line.split_whitespace().collect();
+            let planted = words.last() == Some(&"mistake");
+            if planted {
+                words.pop();
+            }
+            let step = words.join(" ");
+            if planted {
+                expect.mistakes.push(step.clone());
+            }
+            expect.steps.push(step);
         }
     }
     expect
@@ -147,4 +159,70 @@ fn every_document_step_gets_its_verdict() {
         docs.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The documents of vectors, matrices and indices (`tensor_*`, `index_*`): at
+/// least 14 of them, and none expects a refutation of a step its author wrote as
+/// correct. Each expected `refuted` is a planted mistake, marked `mistake` on its
+/// line (or, in the older files, vouched for by the header's "refuted rows are the
+/// deliberate mistakes"); a document that marks its mistakes marks every one; a
+/// planted mistake is never expected `proved` or `checked`.
+#[test]
+fn tensor_documents_refute_only_planted_mistakes() {
+    let tensor_docs: Vec<PathBuf> = documents()
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("tensor_") || name.starts_with("index_")
+        })
+        .collect();
+    assert!(
+        tensor_docs.len() >= 14,
+        "only {} tensor/index documents",
+        tensor_docs.len()
+    );
+    let mut problems = Vec::new();
+    let mut planted = 0;
+    for doc in &tensor_docs {
+        let name = doc.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(doc.with_extension("expect")).unwrap();
+        let expect = parse_expect(&text);
+        let vouched = expect.mistakes.is_empty()
+            && text
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("refuted rows are the deliberate mistakes"));
+        for step in &expect.steps {
+            let marked = expect.mistakes.contains(step);
+            if step.ends_with(" refuted") && !marked && !vouched {
+                problems.push(format!(
+                    "{name}: `{step}` is not marked as a planted mistake"
+                ));
+            }
+        }
+        for step in &expect.mistakes {
+            planted += 1;
+            if !(step.ends_with(" refuted") || step.ends_with(" unknown")) {
+                problems.push(format!(
+                    "{name}: the planted mistake `{step}` is expected to hold"
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "tensor/index documents: {}, {planted} planted mistakes marked",
+        tensor_docs.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_planted_mistake_is_read_from_its_line() {
+    let expect =
+        parse_expect("# header\n12 refuted mistake\n13 proved\ncell 2:4 unknown mistake # gap\n");
+    assert_eq!(
+        expect.steps,
+        ["12 refuted", "13 proved", "cell 2:4 unknown"]
+    );
+    assert_eq!(expect.mistakes, ["12 refuted", "cell 2:4 unknown"]);
 }

@@ -1190,6 +1190,35 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             });
         }
     }
+    if let Some(identity) = unread_identity(chain, side) {
+        chain.assumptions.push(Assumption {
+            step: None,
+            text: format!(
+                "refuted only if `{identity}` is a number; beside matrices it is usually the identity matrix, which the reader does not read"
+            ),
+        });
+    }
+}
+
+/// `(X^\top X + \lambda I) w`: a capital `I` (`I_d`, `I_n`) the text neither defines
+/// nor gives a shape, in a chain about matrices, is the identity matrix; read as a
+/// number it would be added to every entry, and a refutation would rest on that.
+fn unread_identity(chain: &Chain, side: &SideFile) -> Option<String> {
+    let matrices = chain.shapes.iter().any(|d| d.sizes.len() == 2)
+        || chain.parts.iter().any(mentions_transpose);
+    if !matrices {
+        return None;
+    }
+    chain.parts.iter().flat_map(names).find(|n| {
+        (n == "I" || n.strip_prefix("I_").is_some_and(|s| !s.is_empty()))
+            && !chain.definitions.iter().any(|d| &d.name.name == n)
+            && !chain.shapes.iter().any(|d| &d.name == n)
+            && !side.declares(n)
+    })
+}
+
+fn mentions_transpose(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Transpose(_)) || e.children().into_iter().any(mentions_transpose)
 }
 
 /// The conventions the text states, applied to a chain (Einstein notation, the

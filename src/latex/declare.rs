@@ -452,7 +452,7 @@ pub(super) fn chain_file(
         chain.parts.get(1).map(|p| &p.kind),
     ) {
         if func.name == "dims" {
-            for n in items.iter().flat_map(names) {
+            for n in items.iter().flat_map(size_names) {
                 usage.scalars.remove(&n);
                 usage.sizes.insert(n);
             }
@@ -469,7 +469,7 @@ pub(super) fn chain_file(
         stated.insert(d.name.clone(), d.sizes.clone());
     }
     for sizes in stated.values() {
-        for n in sizes.iter().flat_map(names) {
+        for n in sizes.iter().flat_map(size_names) {
             usage.scalars.remove(&n);
             usage.sizes.insert(n);
         }
@@ -494,8 +494,13 @@ pub(super) fn chain_file(
     let taken = |name: &str| side.others.contains(name) && !shadowed.contains(name);
     let mut need_n = false;
     for (name, sizes) in &stated {
-        let Some(kind) = sized_kind(sizes) else {
-            continue;
+        let kind = match sizes.as_slice() {
+            // `c \in \mathbb{R}^n` and "c is one-hot": the shape and the convention both hold
+            [n] if chain.one_hot.contains(name) => DomainKind::OneHot(n.clone()),
+            _ => match sized_kind(sizes) {
+                Some(kind) => kind,
+                None => continue,
+            },
         };
         if side.vars.contains_key(name) {
             redeclared.insert(name.clone());
@@ -812,6 +817,20 @@ pub(super) fn zero_spans(e: &mut Expr) {
 
 /// The names `e` mentions (a name written with an index also by its base:
 /// `o_k` gives `o_k` and `o`), without the indices of sums and limits.
+/// The names a size mentions: `d_h` is the size `d_h` whole, never also an
+/// index `h` (a text with a hidden vector `h` and a width `d_h` means both).
+fn size_names(e: &Expr) -> std::collections::BTreeSet<String> {
+    match &e.kind {
+        ExprKind::Ident(n) => std::iter::once(n.clone()).collect(),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            let mut out = size_names(lhs);
+            out.extend(size_names(rhs));
+            out
+        }
+        _ => names(e),
+    }
+}
+
 pub(super) fn names(e: &Expr) -> std::collections::BTreeSet<String> {
     fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut std::collections::BTreeSet<String>) {
         let mut go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, out);

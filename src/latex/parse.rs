@@ -967,6 +967,21 @@ impl<'a> Parser<'a> {
                     return Ok(joined);
                 }
             }
+            // `W^{(2)\top}`, `W^{(2)T}`: the labelled name, transposed
+            [Token {
+                tok: Tok::Sym('('), ..
+            }, Token {
+                tok: Tok::Number(n),
+                ..
+            }, Token {
+                tok: Tok::Sym(')'), ..
+            }, last]
+                if is_transpose(std::slice::from_ref(last)) =>
+            {
+                if let Some(joined) = relabel(&base, n, span) {
+                    return Ok(mk(ExprKind::Transpose(Box::new(joined)), span));
+                }
+            }
             [Token {
                 tok: Tok::Text(_), ..
             }] => return Ok(base),

@@ -321,6 +321,9 @@ fn subscripts_and_superscripts_name_things() {
     assert_eq!(latex(r"L_{\text{mse}}"), Ok(nabla("L_mse")));
     // a layer label is part of the name
     assert_eq!(latex("W^{(1)}"), Ok(nabla("W1")));
+    // and stays part of it under a transpose written in the same superscript
+    assert_eq!(latex(r"W^{(2)\top}"), Ok(nabla("W2^T")));
+    assert_eq!(latex("W^{(2)T}"), Ok(nabla("W2^T")));
     // a letter superscript is a power unless the name is known as a label
     assert_eq!(latex("x^c"), Ok(nabla("x^c")));
     let mut ctx = Context::default();

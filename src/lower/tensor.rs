@@ -85,7 +85,7 @@ impl Lowerer {
             ExprKind::Ident(name) => match self.vector_entity(name, locals) {
                 Some(s) => s,
                 None => match self.names.get(name).cloned() {
-                    Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+                    Some((Entity::Named(def), _)) => {
                         // a definition that uses itself must not recurse forever
                         if self.def_depth >= super::MAX_DEF_DEPTH {
                             return Err(err(
@@ -195,7 +195,7 @@ impl Lowerer {
             return Ok(Shape::Scalar);
         }
         match self.names.get(name).cloned() {
-            Some((Entity::Def(def), _)) => {
+            Some((Entity::Def(def) | Entity::Named(def), _)) => {
                 if def.index.is_some() {
                     // an indexed definition is a vector the size of its first vector argument
                     for k in 0..args.len() {
@@ -625,7 +625,7 @@ impl Lowerer {
                 let base = self.store.add(Node::Sym(sym));
                 Ok(self.store.add(Node::Index(base, vec![r, c].into())))
             }
-            Some((Entity::Def(def), _)) if def.params.is_empty() && def.index.is_none() => {
+            Some((Entity::Named(def), _)) => {
                 let body = def.body.clone();
                 self.component(&body, row, col, &mut Vec::new())
             }
@@ -816,7 +816,7 @@ impl Lowerer {
             Some((Entity::Def(def), _)) if def.index.is_some() => {
                 self.call(func, primes, args, Some(index), span, locals)
             }
-            Some((Entity::Def(def), _)) => {
+            Some((Entity::Def(def) | Entity::Named(def), _)) => {
                 // a scalar definition applied entrywise
                 if def.params.len() != 1 || args.len() != 1 {
                     return Err(err(span, format!("`{name}` is not applied to one vector")));
