@@ -11,6 +11,10 @@ folder (2 jobs vs 1), a 1 MB Markdown document of about 14,000 steps
 (benches/big_markdown.py), the diff of the σ chain at N = 1,000 and 10,000 and of
 the tanh chain at N = 10,000 (output bytes and peak memory too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
 installed). Never run in tests: timings are measured, never asserted.
+
+With `--base`, `--same-verdicts` first compares both binaries' JSON reports of
+`derivations/` and `tests/adversarial/` under seeds 1, 2 and 3: a speed-up
+must leave every byte of them unchanged (issue 17: "verdicts byte-identical").
 """
 import argparse
 import os
@@ -57,6 +61,23 @@ def measure(cmd, cwd, runs, timeout):
             results[-1][2], results[-1][3])
 
 
+def same_verdicts(nabla, base):
+    """Prints whether `nabla` and `base` write the same JSON report for the
+    corpus and the adversarial corpus under three seeds; exits 1 if not."""
+    differ = []
+    for folder in ("derivations/", "tests/adversarial/"):
+        for seed in ("1", "2", "3"):
+            cmd = ["check", folder, "--format", "json", "--seed", seed]
+            outs = [subprocess.run([b] + cmd, cwd=ROOT, capture_output=True).stdout
+                    for b in (nabla, base)]
+            if outs[0] != outs[1]:
+                differ.append(f"{folder} seed {seed}")
+    if differ:
+        print("reports differ: " + ", ".join(differ))
+        sys.exit(1)
+    print("reports identical: derivations/ and tests/adversarial/, seeds 1-3")
+
+
 def chain_defs(n, path, f="σ"):
     """g = the chain g_N = f(0.5·g_{N−1} + 0.3) from x, written by doubling
     definitions (so the file stays short)."""
@@ -91,9 +112,13 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--only", help="run only the rows whose name contains this")
+    parser.add_argument("--same-verdicts", action="store_true",
+                        help="with --base: first check that both give byte-identical JSON reports")
     args = parser.parse_args()
     args.nabla = os.path.abspath(args.nabla)
     args.base = args.base and os.path.abspath(args.base)
+    if args.same_verdicts and args.base:
+        same_verdicts(args.nabla, args.base)
     work = tempfile.mkdtemp()
     for n in (1000, 10000):
         chain_defs(n, os.path.join(work, f"chain{n}.nabla"))

@@ -17,7 +17,7 @@ use super::ledger::{
 use super::EvalError;
 use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// How many ulps a libm result is widened by on each side (see the module docs).
 pub const LIBM_ULP_SLACK: u32 = 8;
@@ -111,7 +111,11 @@ impl Interval {
         if size > u64::from(F64_CONSTANT_BITS) {
             note_loss(size / 4);
         }
-        let (lo, hi) = positive_ratio_enclosure(r.numer().magnitude(), r.denom().magnitude())?;
+        let (n, d) = (r.numer().magnitude(), r.denom().magnitude());
+        let (lo, hi) = match small_ratio_enclosure(n, d) {
+            Some(ends) => ends,
+            None => positive_ratio_enclosure(n, d)?,
+        };
         if r.is_negative() {
             Interval::checked(-hi, -lo)
         } else {
@@ -663,6 +667,30 @@ fn softplus_point(x: f64) -> Result<(f64, f64), EvalError> {
 
 /// An enclosure of `n / d` for positive integers, from the integer quotient at
 /// 53 significant bits (exact construction of the f64 endpoints, no rounding).
+/// The same enclosure as [`positive_ratio_enclosure`] when `n` and `d` are
+/// exact f64s (below 2^53, the common case at sample points), without big
+/// integers: the f64 quotient is correctly rounded and, as `n/d` lies in
+/// [2^-53, 2^53] (no underflow), the fused residual `n − q·d` is exact, so
+/// its sign says on which side of `q` the value lies: the two floats around
+/// `n/d`, or `q` alone when it is exact.
+fn small_ratio_enclosure(n: &BigUint, d: &BigUint) -> Option<(f64, f64)> {
+    const EXACT: u64 = 1 << 53;
+    let (n, d) = (n.to_u64()?, d.to_u64()?);
+    if n == 0 || d == 0 || n >= EXACT || d >= EXACT {
+        return None;
+    }
+    let (n, d) = (n as f64, d as f64);
+    let q = n / d;
+    let residual = (-q).mul_add(d, n);
+    Some(if residual == 0.0 {
+        (q, q)
+    } else if residual > 0.0 {
+        (q, q.next_up())
+    } else {
+        (q.next_down(), q)
+    })
+}
+
 fn positive_ratio_enclosure(n: &BigUint, d: &BigUint) -> Result<(f64, f64), EvalError> {
     let exponent_estimate = n.bits() as i64 - d.bits() as i64;
     // n/d lies in [2^(e-1), 2^(e+1))
@@ -912,5 +940,39 @@ mod tests {
             .expect("finite");
         assert!(s.lo() >= 0.0 && s.hi() < 1e-300);
         assert_eq!(big.exp(), Err(EvalError::Overflow));
+    }
+
+    /// The word-sized enclosure of a ratio is the big-integer one, bit for bit.
+    #[test]
+    fn small_ratios_are_enclosed_as_big_ones() {
+        let edge = (1u64 << 53) - 1;
+        let samples = [
+            1,
+            2,
+            3,
+            7,
+            10,
+            49,
+            97,
+            1000,
+            65_537,
+            1 << 40,
+            999_999_937,
+            edge - 1,
+            edge,
+        ];
+        for &n in &samples {
+            for &d in &samples {
+                let (n, d) = (BigUint::from(n), BigUint::from(d));
+                let small = small_ratio_enclosure(&n, &d).expect("word-sized");
+                let big = positive_ratio_enclosure(&n, &d).expect("in range");
+                assert_eq!(small.0.to_bits(), big.0.to_bits(), "{n}/{d}");
+                assert_eq!(small.1.to_bits(), big.1.to_bits(), "{n}/{d}");
+            }
+        }
+        assert_eq!(
+            small_ratio_enclosure(&BigUint::from(1u64 << 53), &BigUint::from(3u32)),
+            None
+        );
     }
 }
