@@ -12,7 +12,8 @@
 //! point. A limit nabla cannot find is `unknown` with the reason.
 
 use super::{
-    check_obligation_until, defined_point, CheckConfig, Counterexample, DefinedPoint, Verdict,
+    check_obligation_until, defined_point, CheckConfig, Counterexample, DefinedPoint, Exactness,
+    Verdict,
 };
 use crate::domain::Domains;
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
@@ -550,17 +551,25 @@ fn judge_case(
                     assignment,
                     point,
                     value,
+                    exactness,
                 }) => {
-                    let (lhs, rhs) = if lhs_side {
-                        (infinity.to_string(), value)
+                    let ((lhs, left), (rhs, right)) = if lhs_side {
+                        (
+                            (infinity.to_string(), Exactness::NotANumber),
+                            (value, exactness),
+                        )
                     } else {
-                        (value, infinity.to_string())
+                        (
+                            (value, exactness),
+                            (infinity.to_string(), Exactness::NotANumber),
+                        )
                     };
                     Verdict::Refuted {
                         counterexample: Counterexample {
                             assignment,
                             lhs,
                             rhs,
+                            exactness: [left, right],
                             note: Some("an infinite limit is no real number".to_string()),
                             point,
                         },

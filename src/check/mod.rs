@@ -91,12 +91,38 @@ pub struct Counterexample {
     pub assignment: Vec<(String, String)>,
     pub lhs: String,
     pub rhs: String,
+    /// What `lhs` and `rhs` are: exact rationals, enclosures' midpoints, or
+    /// no numbers at all.
+    pub exactness: [Exactness; 2],
     /// Extra words, e.g. "lengths differ" or the limit sequence.
     pub note: Option<String>,
     /// The exact binding of every sampled symbol (hidden ones included), so
     /// the point can be evaluated again (see [`Counterexample::env`]). For a
     /// limit, the limit's own variable is not bound.
     pub point: Vec<(Symbol, Binding)>,
+}
+
+/// What a side of a counterexample is, as its text shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exactness {
+    /// A rational computed exactly: the text is the value.
+    Exact,
+    /// The midpoint of a rigorous enclosure, rounded to about 12 digits: the
+    /// sides certainly differ, the digits are approximate.
+    Enclosure,
+    /// No number: "undefined", "no derivative", an infinite limit, a shape,
+    /// a length, an expression.
+    NotANumber,
+}
+
+impl Exactness {
+    pub fn of(v: &Value) -> Exactness {
+        if v.is_exact() {
+            Exactness::Exact
+        } else {
+            Exactness::Enclosure
+        }
+    }
 }
 
 impl Counterexample {
@@ -519,6 +545,7 @@ enum PointResult {
     Differ {
         lhs: String,
         rhs: String,
+        exactness: [Exactness; 2],
         note: Option<String>,
     },
     /// Undefined on a side.
@@ -572,6 +599,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
             return PointResult::Differ {
                 lhs,
                 rhs,
+                exactness: [Exactness::NotANumber; 2],
                 note: Some(note),
             };
         }
@@ -582,6 +610,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
             return PointResult::Differ {
                 lhs: format!("{} entries", a.len()),
                 rhs: format!("{} entries", b.len()),
+                exactness: [Exactness::NotANumber; 2],
                 note: Some("the vectors have different lengths".to_string()),
             };
         }
@@ -590,10 +619,16 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
         for (k, (&x, &y)) in a.iter().zip(b.iter()).enumerate() {
             match compare_scalars(store, x, y, ob, env, escalate) {
                 PointResult::Agree => {}
-                PointResult::Differ { lhs, rhs, .. } => {
+                PointResult::Differ {
+                    lhs,
+                    rhs,
+                    exactness,
+                    ..
+                } => {
                     return PointResult::Differ {
                         lhs,
                         rhs,
+                        exactness,
                         note: Some(format!("entry {} differs", k + 1)),
                     }
                 }
@@ -615,6 +650,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
         return PointResult::Differ {
             lhs: store.display(ob.lhs),
             rhs: store.display(ob.rhs),
+            exactness: [Exactness::NotANumber; 2],
             note: Some("one side is a vector and the other is not".to_string()),
         };
     }
@@ -645,6 +681,7 @@ fn compare_scalars(
             PointResult::Differ {
                 lhs,
                 rhs,
+                exactness: [Exactness::of(&a), Exactness::of(&b)],
                 note: tolerance
                     .map(|tol| format!("they differ by more than {}", show_rational(tol)))
                     .or(gap),
@@ -828,7 +865,12 @@ fn compare_at_points(
                 skipped += 1;
                 limit_hit.get_or_insert(why);
             }
-            PointResult::Differ { lhs, rhs, note } => {
+            PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } => {
                 return Ok(refutation(
                     store,
                     domains,
@@ -836,7 +878,7 @@ fn compare_at_points(
                     &sampler,
                     &usable,
                     env,
-                    (lhs, rhs, note),
+                    (lhs, rhs, exactness, note),
                 ));
             }
         }
@@ -854,7 +896,12 @@ fn compare_at_points(
                     return Err(failure);
                 }
             }
-            PointResult::Differ { lhs, rhs, note } => {
+            PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } => {
                 return Ok(refutation(
                     store,
                     domains,
@@ -862,7 +909,7 @@ fn compare_at_points(
                     &sampler,
                     &usable,
                     env,
-                    (lhs, rhs, note),
+                    (lhs, rhs, exactness, note),
                 ));
             }
             PointResult::Undecided(why) => {
@@ -914,6 +961,9 @@ fn compare_at_points(
     })
 }
 
+/// Both sides where they differ, what they are, and a note.
+type Found = (String, String, [Exactness; 2], Option<String>);
+
 /// The refuted verdict at a point where the sides differ, shrunk to a simpler point.
 fn refutation(
     store: &Store,
@@ -922,14 +972,16 @@ fn refutation(
     sampler: &Sampler,
     usable: &dyn Fn(&Env) -> bool,
     env: Env,
-    found: (String, String, Option<String>),
+    found: Found,
 ) -> Verdict {
-    let (env, lhs, rhs, note) = shrink(store, domains, ob, sampler, usable, env, found);
+    let (env, (lhs, rhs, exactness, note)) =
+        shrink(store, domains, ob, sampler, usable, env, found);
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), &env),
             lhs,
             rhs,
+            exactness,
             note,
             point: exact_point(sampler.symbols(), &env),
         },
@@ -1006,20 +1058,22 @@ fn no_derivative(
     why: String,
 ) -> Verdict {
     let part = part_of(ob, site);
-    let side = |e: ExprId, this: Part| -> String {
+    let side = |e: ExprId, this: Part| -> (String, Exactness) {
         if this == part {
-            "no derivative".to_string()
-        } else {
-            eval::eval(store, e, env)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| "undefined".to_string())
+            return ("no derivative".to_string(), Exactness::NotANumber);
+        }
+        match eval::eval(store, e, env) {
+            Ok(v) => (v.to_string(), Exactness::of(&v)),
+            Err(_) => ("undefined".to_string(), Exactness::NotANumber),
         }
     };
+    let ((lhs, left), (rhs, right)) = (side(ob.lhs, Part::Left), side(ob.rhs, Part::Right));
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), env),
-            lhs: side(ob.lhs, Part::Left),
-            rhs: side(ob.rhs, Part::Right),
+            lhs,
+            rhs,
+            exactness: [left, right],
             note: Some(why),
             point: exact_point(sampler.symbols(), env),
         },
@@ -1066,6 +1120,7 @@ fn pinned_sampler<'a>(
 
 /// Sample point `k`, or the `unknown` verdict when the claim's time is up or
 /// the point cannot be built (a size past the sampler's limit).
+#[allow(clippy::result_large_err)] // a verdict, built once per claim at most
 fn next_point(
     sampler: &Sampler,
     k: usize,
@@ -1106,8 +1161,8 @@ fn shrink(
     sampler: &Sampler,
     usable: &dyn Fn(&Env) -> bool,
     mut env: Env,
-    mut found: (String, String, Option<String>),
-) -> (Env, String, String, Option<String>) {
+    mut found: Found,
+) -> (Env, Found) {
     for &s in sampler.symbols() {
         let entries = match (env.get(s).cloned(), domains.get(s)) {
             (Some(Binding::Vector(v)), Some(VarDomain::Vector { .. })) => Some(v),
@@ -1137,12 +1192,16 @@ fn shrink(
                     if !usable(&trial) {
                         continue;
                     }
-                    if let PointResult::Differ { lhs, rhs, note } =
-                        compare_point(store, ob, &trial, true)
+                    if let PointResult::Differ {
+                        lhs,
+                        rhs,
+                        exactness,
+                        note,
+                    } = compare_point(store, ob, &trial, true)
                     {
                         env = trial;
                         entries = trial_entries;
-                        found = (lhs, rhs, note);
+                        found = (lhs, rhs, exactness, note);
                         break;
                     }
                 }
@@ -1161,14 +1220,20 @@ fn shrink(
             if !usable(&trial) {
                 continue;
             }
-            if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial, true) {
+            if let PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } = compare_point(store, ob, &trial, true)
+            {
                 env = trial;
-                found = (lhs, rhs, note);
+                found = (lhs, rhs, exactness, note);
                 break;
             }
         }
     }
-    (env, found.0, found.1, found.2)
+    (env, found)
 }
 
 /// Smaller is simpler: numerator and denominator sizes.
@@ -1437,6 +1502,7 @@ struct DefinedPoint {
     assignment: Vec<(String, String)>,
     point: Vec<(Symbol, Binding)>,
     value: String,
+    exactness: Exactness,
 }
 
 /// The first admissible sample point where `e` has a value.
@@ -1465,6 +1531,7 @@ fn defined_point(
                 assignment: show_env(store, sampler.symbols(), &env),
                 point: exact_point(sampler.symbols(), &env),
                 value: v.to_string(),
+                exactness: Exactness::of(&v),
             });
         }
     }
@@ -1488,6 +1555,7 @@ mod tests {
                 assignment: vec![],
                 lhs: "1".into(),
                 rhs: "2".into(),
+                exactness: [Exactness::Exact; 2],
                 note: None,
                 point: vec![],
             },
