@@ -12,8 +12,8 @@
 //! point. A limit nabla cannot find is `unknown` with the reason.
 
 use super::{
-    check_obligation_until, defined_point, CheckConfig, Counterexample, DefinedPoint, Exactness,
-    Verdict,
+    check_obligation_until, defined_point, CheckConfig, Counterexample, CrossChecks, DefinedPoint,
+    Exactness, Verdict,
 };
 use crate::domain::Domains;
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
@@ -542,7 +542,8 @@ fn judge_case(
 ) -> Verdict {
     let ob = &resolved.obligation;
     match resolved.infinite[..] {
-        [] => check_obligation_until(store, domains, ob, config, deadline),
+        // the case's obligation is built here, so no cross-check of it is kept
+        [] => check_obligation_until(store, domains, ob, config, deadline, &CrossChecks::none()),
         [(lhs_side, positive)] => {
             let finite = if lhs_side { ob.rhs } else { ob.lhs };
             let infinity = if positive { "+∞" } else { "−∞" };
