@@ -8,8 +8,8 @@ base binary measured in the same run (`--base`), with the ratio.
 
 Rows: `check derivations/` (1 job and 2), q2_mlp and q1_softmax, a 100-file
 folder (2 jobs vs 1), a 1 MB Markdown document of about 14,000 steps
-(benches/big_markdown.py), the diff of the σ chain at N = 1,000 and 10,000 (output
-bytes too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
+(benches/big_markdown.py), the diff of the σ chain at N = 1,000 and 10,000 and of
+the tanh chain at N = 10,000 (output bytes and peak memory too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
 installed). Never run in tests: timings are measured, never asserted.
 """
 import argparse
@@ -57,8 +57,10 @@ def measure(cmd, cwd, runs, timeout):
             results[-1][2], results[-1][3])
 
 
-def chain_defs(n, path):
-    lines = ["var x : real", "def c1(x) = σ(0.5*x + 0.3)"]
+def chain_defs(n, path, f="σ"):
+    """g = the chain g_N = f(0.5·g_{N−1} + 0.3) from x, written by doubling
+    definitions (so the file stays short)."""
+    lines = ["var x : real", f"def c1(x) = {f}(0.5*x + 0.3)"]
     k = 1
     while 2 ** k <= n:
         lines.append(f"def c{2**k}(x) = c{2**(k-1)}(c{2**(k-1)}(x))")
@@ -95,6 +97,7 @@ def main():
     work = tempfile.mkdtemp()
     for n in (1000, 10000):
         chain_defs(n, os.path.join(work, f"chain{n}.nabla"))
+    chain_defs(10000, os.path.join(work, "tanh10000.nabla"), "tanh")
     # the 1 MB Markdown row: about 14,000 steps written by big_markdown.py
     subprocess.run([sys.executable, os.path.join(ROOT, "benches", "big_markdown.py"),
                     os.path.join(work, "big.md")], check=True, stdout=subprocess.DEVNULL)
@@ -112,6 +115,7 @@ def main():
         ("1 MB Markdown --jobs 2", ["check", "big.md", "--jobs", "2"], work),
         ("diff σ chain N=1000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain1000.nabla"], work),
         ("diff σ chain N=10000", ["diff", "g(x)", "--wrt", "x", "--defs", "chain10000.nabla"], work),
+        ("diff tanh chain N=10000", ["diff", "g(x)", "--wrt", "x", "--defs", "tanh10000.nabla"], work),
     ]
     try:
         import numpy as np

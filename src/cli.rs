@@ -337,6 +337,7 @@ fn run(cli: Cli) -> u8 {
                     .filter(|&n| n > 0)
                     .unwrap_or_else(crate::check::default_jobs),
                 plots: format == Format::Html,
+                traces: explain || matches!(format, Format::Json | Format::Html),
                 ..base
             };
             let mut globs = globs;

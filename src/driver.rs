@@ -215,9 +215,9 @@ pub fn result_rows(
                 context: Vec::new(),
                 sides: crate::picture::sides_of(file, ob).map(Box::new),
                 picture: match &outcome.verdict {
-                    check::Verdict::Refuted { counterexample } if plots => {
-                        crate::picture::picture(program, ob, counterexample).map(Box::new)
-                    }
+                    check::Verdict::Refuted { counterexample } if plots => Some(Box::new(
+                        crate::picture::picture(program, ob, counterexample),
+                    )),
                     _ => None,
                 },
                 verdict: outcome.verdict,

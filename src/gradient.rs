@@ -16,6 +16,23 @@ use crate::lower::DerivativeSite;
 /// How many sample points the cross-check tries.
 const CROSS_CHECK_POINTS: usize = 24;
 
+/// Fewest sample points the cross-check tries, however large the derivative.
+const MIN_CROSS_CHECK_POINTS: usize = 6;
+
+/// Node evaluations the cross-check spends before it tries fewer points: each
+/// point evaluates every body seven times and every result once, so a
+/// derivative of up to 20,000 distinct nodes gets all [`CROSS_CHECK_POINTS`]
+/// and a 10,000-deep chain (about 100,000) gets [`MIN_CROSS_CHECK_POINTS`]. A
+/// count, not a time, so the points are the same on every machine.
+const CROSS_CHECK_NODE_EVALUATIONS: usize = 24 * 10 * 20_000;
+
+/// The points the cross-check tries for derivatives of `size` distinct nodes
+/// (bodies and results together).
+fn cross_check_points(size: usize) -> usize {
+    (CROSS_CHECK_NODE_EVALUATIONS / size.saturating_mul(10).max(1))
+        .clamp(MIN_CROSS_CHECK_POINTS, CROSS_CHECK_POINTS)
+}
+
 /// How a vector or matrix form is written: as nabla's text or as LaTeX.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notation {
@@ -58,13 +75,6 @@ impl Notation {
         match self {
             Notation::Text => format!("({inner})"),
             Notation::Latex => format!("\\left({inner}\\right)"),
-        }
-    }
-
-    fn is_parenthesized(self, text: &str) -> bool {
-        match self {
-            Notation::Text => text.starts_with('('),
-            Notation::Latex => text.starts_with("\\left("),
         }
     }
 
@@ -296,7 +306,33 @@ fn matrix_vector_product(
         .iter()
         .map(|&f| Some(paren_if_sum(n, store, f, vector_form_in(n, store, f, l)?)))
         .collect::<Option<_>>()?;
-    Some(format!("{matrix} {}", n.paren(&vector.join(n.entrywise()))))
+    Some(format!("{matrix} {}", operand(n, vector)))
+}
+
+/// Text that reads as one operand without parentheses: no space outside
+/// brackets (`x`, `σ(W x)`, `(W x)`, `\\sigma\\left(W x\\right)`).
+fn is_atom(text: &str) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' => depth -= 1,
+            ' ' if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Entrywise factors as one operand of a product: `x`, `σ(x)`, `(x ⊙ y)`,
+/// `(W x)`; nothing written is the vector of ones.
+fn operand(n: Notation, parts: Vec<String>) -> String {
+    match parts.as_slice() {
+        [] => "1".to_string(),
+        [p] if is_atom(p) => p.clone(),
+        [p] => n.paren(p),
+        _ => n.paren(&parts.join(n.entrywise())),
+    }
 }
 
 /// The matrix form of an entry expression `e` in indices `i` (row) and `j` (column).
@@ -323,7 +359,51 @@ pub fn matrix_form_in(
         Node::Mul(fs) => fs.to_vec(),
         _ => vec![e],
     };
-    // δ(i, j)·f(i) is diag(f)
+    // M_(i,j) is M and M_(j,i) is M^T, with scalar factors in front
+    let (negative, scalar) = scalar_factors(n, store, &factors, &[i, j]);
+    let entry_of = |f: ExprId| match store.node(f) {
+        Node::Index(base, idx) if idx.len() == 2 => {
+            let m = store.as_sym(*base)?;
+            match (store.as_sym(idx[0]), store.as_sym(idx[1])) {
+                (Some(a), Some(b)) if (a, b) == (i, j) => Some(n.name(store, m)),
+                (Some(a), Some(b)) if (a, b) == (j, i) => {
+                    Some(format!("{}{}", n.name(store, m), n.transpose()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let indexed: Vec<ExprId> = factors
+        .iter()
+        .copied()
+        .filter(|&f| store.contains_symbol(f, i) || store.contains_symbol(f, j))
+        .collect();
+    // f(i)·M_(i,j)·g(j) is diag(f) M diag(g)
+    if let Some(k) = indexed.iter().position(|&f| entry_of(f).is_some()) {
+        let mut left = Vec::new();
+        let mut right = Vec::new();
+        for (m, &f) in indexed.iter().enumerate() {
+            if m == k {
+                continue;
+            }
+            match (store.contains_symbol(f, i), store.contains_symbol(f, j)) {
+                (true, false) => left.push(factor_text(n, store, f, i)?),
+                (false, true) => right.push(factor_text(n, store, f, j)?),
+                _ => return None,
+            }
+        }
+        let mut parts = Vec::new();
+        if !left.is_empty() {
+            parts.push(n.call("diag", &left.join(n.entrywise())));
+        }
+        parts.extend(entry_of(indexed[k]));
+        if !right.is_empty() {
+            parts.push(n.call("diag", &right.join(n.entrywise())));
+        }
+        return Some(signed(n, negative, scalar, parts.join(" ")));
+    }
+    // δ(i, j)·f(i) is diag(f), and δ(i, j) alone the identity
     let is_diag_delta = |f: ExprId| match store.node(f) {
         Node::Call(Func::Delta, a) if a.len() == 2 => {
             let (x, y) = (store.as_sym(a[0]), store.as_sym(a[1]));
@@ -341,12 +421,20 @@ pub fn matrix_form_in(
         if rest.iter().any(|&f| store.contains_symbol(f, j)) {
             return None;
         }
-        let parts: Option<Vec<String>> =
-            rest.iter().map(|&f| factor_text(n, store, f, i)).collect();
-        return Some(n.call("diag", &parts?.join(n.entrywise())));
+        let parts: Option<Vec<String>> = rest
+            .iter()
+            .filter(|&&f| store.contains_symbol(f, i))
+            .map(|&f| factor_text(n, store, f, i))
+            .collect();
+        let parts = parts?;
+        let matrix = if parts.is_empty() {
+            "I".to_string()
+        } else {
+            n.call("diag", &parts.join(n.entrywise()))
+        };
+        return Some(signed(n, negative, scalar, matrix));
     }
     // f(i)·g(j) is the outer product f g^T
-    let (negative, scalar) = scalar_factors(n, store, &factors, &[i, j]);
     let (mut left, mut right) = (Vec::new(), Vec::new());
     for &f in &factors {
         match (store.contains_symbol(f, i), store.contains_symbol(f, j)) {
@@ -356,23 +444,16 @@ pub fn matrix_form_in(
             (true, true) => return None,
         }
     }
-    let column = |parts: Vec<String>| match parts.len() {
-        0 => "1".to_string(),
-        1 => {
-            let p = &parts[0];
-            if p.contains(' ') && !n.is_parenthesized(p) {
-                n.paren(p)
-            } else {
-                p.clone()
-            }
-        }
-        _ => n.paren(&parts.join(n.entrywise())),
-    };
     Some(signed(
         n,
         negative,
         scalar,
-        format!("{} {}{}", column(left), column(right), n.transpose()),
+        format!(
+            "{} {}{}",
+            operand(n, left),
+            operand(n, right),
+            n.transpose()
+        ),
     ))
 }
 
@@ -398,7 +479,8 @@ pub fn cross_check(
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(seed);
     let mut usable = 0;
-    for k in 0..CROSS_CHECK_POINTS {
+    let roots: Vec<ExprId> = sites.iter().flat_map(|s| [s.body, s.result]).collect();
+    for k in 0..cross_check_points(store.dag_size_of(&roots)) {
         let Ok(env) = sampler.point(k, &mut rng) else {
             continue;
         };
@@ -651,4 +733,99 @@ fn softmax_into_sums(store: &mut Store, e: ExprId) -> ExprId {
         return e;
     }
     store.replace(e, &replacements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        cross_check_points, display_form, matrix_form_in, vector_form_in, Notation,
+        CROSS_CHECK_POINTS, MIN_CROSS_CHECK_POINTS,
+    };
+    use crate::lower::{lower_gradient, LowerConfig};
+    use crate::syntax::{parse_expr, parse_file};
+
+    const DEFS: &str =
+        "dim n, m\nvar W : R^(m x n)\nvar x : R^n\nvar b : R^m\nvar y : R^m\nvar lam : real\n";
+
+    /// The matrix form `nabla diff` prints for `d expr / d wrt`, in `notation`.
+    fn form(notation: Notation, expr: &str, wrt: &str) -> Option<String> {
+        let defs = parse_file(DEFS).file;
+        let expr = parse_expr(expr).expect("the test's expression parses");
+        let config = LowerConfig {
+            declare_unknown_as_real: true,
+            ..LowerConfig::default()
+        };
+        let (mut program, gradient) = lower_gradient(&defs, &expr, wrt, 1, config);
+        let gradient = gradient.expect("the test's gradient lowers");
+        let value = display_form(
+            &mut program.store,
+            &program.domains,
+            gradient.value,
+            &gradient.named,
+        );
+        let store = &program.store;
+        let symbols: Vec<_> = gradient
+            .indices
+            .iter()
+            .filter_map(|&i| store.as_sym(i))
+            .collect();
+        match symbols.as_slice() {
+            [i] => vector_form_in(notation, store, value, *i),
+            [i, j] => matrix_form_in(notation, store, value, *i, *j),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn matrix_forms_read_as_people_write_them() {
+        let cases = [
+            ("W x + b", "x", "W"),
+            ("W x + b", "b", "I"),
+            ("lam * b", "b", "lam·I"),
+            ("3*lam*W x", "x", "3·lam·W"),
+            ("x^T W^T y", "W", "y x^T"),
+            ("x^T W^T y", "x", "W^T y"),
+            ("lam*||x||^2", "x", "2·lam·x"),
+            ("||W x - y||^2", "W", "−2·y x^T + 2·(W x) x^T"),
+            ("sum_(i=1)^m softplus((W x)_i)", "x", "W^T σ(W x)"),
+            ("sigma(W x)", "x", "diag(σ(W x)) W − diag((σ(W x))^2) W"),
+            ("W sigma(x)", "x", "W diag(σ(x)) − W diag((σ(x))^2)"),
+        ];
+        for (expr, wrt, expected) in cases {
+            let found = form(Notation::Text, expr, wrt);
+            assert_eq!(found.as_deref(), Some(expected), "d({expr})/d{wrt}");
+        }
+    }
+
+    #[test]
+    fn latex_forms_parenthesize_only_what_needs_it() {
+        let cases = [
+            ("W x + b", "b", "I"),
+            ("x^T W^T y", "W", "y x^{\\top}"),
+            (
+                "sum_(i=1)^m softplus((W x)_i)",
+                "x",
+                "W^{\\top} \\sigma\\left(W x\\right)",
+            ),
+        ];
+        for (expr, wrt, expected) in cases {
+            let found = form(Notation::Latex, expr, wrt);
+            assert_eq!(found.as_deref(), Some(expected), "d({expr})/d{wrt}");
+        }
+    }
+
+    #[test]
+    fn large_derivatives_are_cross_checked_at_fewer_points() {
+        let cases = [
+            (0, CROSS_CHECK_POINTS),
+            (1_000, CROSS_CHECK_POINTS),
+            (20_000, CROSS_CHECK_POINTS),
+            (40_000, 12),
+            (80_000, MIN_CROSS_CHECK_POINTS),
+            (10_000_000, MIN_CROSS_CHECK_POINTS),
+        ];
+        for (size, points) in cases {
+            assert_eq!(cross_check_points(size), points, "{size} nodes");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! The JSON schema is documented in `docs/json.md` and versioned by its
 //! `"version"` field; fields are only ever added.
 
-use crate::check::{Counterexample, Verdict};
+use crate::check::{Counterexample, Exactness, Verdict};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::numbers::shorten_numbers;
 use crate::span::{SourceFile, Span};
@@ -514,10 +514,18 @@ fn verdict_json(row: &ResultRow) -> Json {
                 .iter()
                 .map(|(n, v)| with_decimal(json!({"name": n, "value": v}), "decimal", v))
                 .collect();
+            // true: an exact rational; false: an enclosure's midpoint; null: no number
+            let exact = |e: Exactness| match e {
+                Exactness::Exact => json!(true),
+                Exactness::Enclosure => json!(false),
+                Exactness::NotANumber => Json::Null,
+            };
             let mut counterexample = json!({
                 "assignment": assignment,
                 "lhs": c.lhs,
                 "rhs": c.rhs,
+                "lhs_exact": exact(c.exactness[0]),
+                "rhs_exact": exact(c.exactness[1]),
                 "note": c.note,
             });
             counterexample = with_decimal(counterexample, "lhs_decimal", &c.lhs);

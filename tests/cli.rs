@@ -29,6 +29,28 @@ fn true_claim_passes_with_exit_0() {
 }
 
 #[test]
+fn explain_shows_each_rewrite_with_its_terms() {
+    let dir = Dir::new();
+    dir.create(
+        "t.nabla",
+        format!("{HEADER}claim \"sq\": (x + 1)^2 = x^2 + 2*x + 1\n"),
+    );
+    let explained = dir.run(&["check", "t.nabla", "--explain"]);
+    assert_eq!(explained.code, 0, "{}", explained.all());
+    assert!(
+        explained.stdout.contains("proved: both sides equal"),
+        "{}",
+        explained.stdout
+    );
+    assert!(explained.stdout.contains(" ⟶ "), "{}", explained.stdout);
+    // the same proof, its steps counted (without --explain the terms are never printed)
+    let steps = |text: &str| text.lines().filter(|l| l.contains(" ⟶ ")).count();
+    let json = dir.run(&["check", "t.nabla", "--format", "json"]);
+    let trace = json.stdout.matches(" ⟶ ").count();
+    assert_eq!(trace, steps(&explained.stdout), "{}", json.stdout);
+}
+
+#[test]
 fn false_claim_is_refuted_with_a_counterexample_and_exit_1() {
     let run = check_one(&format!("{HEADER}claim \"wrong\": (x + 1)^2 = x^2 + 1\n"));
     assert_eq!(run.code, 1, "{}", run.all());

@@ -36,6 +36,9 @@ claim \"log of a power\": ln(t^2) = 2*ln(t) + t
 claim \"doubling\": 2*v = v + u
 claim \"transposed\": v^T = v
 claim \"written out\": [1, 2, 3] = [1, 2, 4]
+dim h
+claim \"parameters\": 4*h*(h + 1) = 4*h^2
+claim \"a constant\": 2^10 = 1000
 ";
 
 const NOTES: &str = "# Notes on the sigmoid
@@ -102,6 +105,15 @@ fn assert_well_formed(page: &str, plotted_at_least: usize) {
             "{body}"
         );
         assert!(body.contains("<details>"), "no disclosure: {body}");
+        // a refuted step shows a plot, its entries, its two values, or why none
+        if class == "refuted" {
+            assert!(
+                ["<svg class=\"plot\"", "<table class=\"entries", "no-plot"]
+                    .iter()
+                    .any(|shown| body.contains(shown)),
+                "a refuted step with no picture and no reason: {body}"
+            );
+        }
         if body.contains("<svg class=\"plot\"") {
             plotted += 1;
             assert_eq!(class, "refuted");
@@ -134,14 +146,14 @@ fn html_report_plots_refuted_steps_and_tables_vector_claims() {
     dir.create("slips.nabla", SLIPS);
     dir.create("notes.md", NOTES);
     let page = html(dir.path(), &["slips.nabla", "notes.md"]);
-    assert_well_formed(&page, 4);
+    assert_well_formed(&page, 5);
     let rows = rows(&page);
     let verdicts: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(
         verdicts,
         [
-            "proved", "refuted", "refuted", "refuted", "refuted", "refuted", "refuted", "proved",
-            "refuted"
+            "proved", "refuted", "refuted", "refuted", "refuted", "refuted", "refuted", "refuted",
+            "refuted", "proved", "refuted"
         ]
     );
     // two variables: the plot runs along the one that separates the sides most,
@@ -172,6 +184,25 @@ fn html_report_plots_refuted_steps_and_tables_vector_claims() {
     assert!(
         written.contains("<td>1</td><td>2</td><td class=\"differ\">4</td>"),
         "{written}"
+    );
+    // a size: plotted at whole numbers, a dot per side at each
+    let sizes = &rows[7].1;
+    assert!(sizes.contains("both sides along h"), "{sizes}");
+    assert!(
+        sizes.contains("<circle class=\"lhs-dot\"") && sizes.contains("<circle class=\"rhs-dot\""),
+        "{sizes}"
+    );
+    // no variable: both exact values side by side instead of a plot, and why
+    let constant = &rows[8].1;
+    assert!(!constant.contains("<svg"), "{constant}");
+    assert!(
+        constant.contains("left side (exact)</span> 1024</td>")
+            && constant.contains("right side (exact)</span> 1000</td>"),
+        "{constant}"
+    );
+    assert!(
+        constant.contains("no variable: nothing to plot"),
+        "{constant}"
     );
     // the document: its own text, its formulas typeset in place (MathML from
     // their LaTeX, never the raw TeX), each checked formula marked
@@ -246,9 +277,14 @@ fn html_report_renders_in_chromium() {
     let dir = Dir::new();
     dir.create("slips.nabla", SLIPS);
     dir.create("notes.md", NOTES);
-    for (name, page) in [
-        ("seed", html(&root, SEED)),
-        ("slips", html(dir.path(), &["slips.nabla", "notes.md"])),
+    // the slips' page is taller: its last rows (a size, a constant) show too
+    for (name, page, height) in [
+        ("seed", html(&root, SEED), 2400),
+        (
+            "slips",
+            html(dir.path(), &["slips.nabla", "notes.md"]),
+            4400,
+        ),
     ] {
         let maths = page.matches("<math").count();
         let plots = page.matches("<svg class=\"plot\"").count();
@@ -287,7 +323,7 @@ fn html_report_renders_in_chromium() {
         let shot = out.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
         let status = headless(&browser)
-            .arg("--window-size=1200,2400")
+            .arg(format!("--window-size=1200,{height}"))
             .arg(format!("--screenshot={}", shot.display()))
             .arg(format!("file://{}", page_file.display()))
             .output()

@@ -8,6 +8,7 @@ mod cli;
 mod document_corpus;
 mod documents;
 mod html_report;
+mod latex_doc;
 mod latex_out;
 mod mutation;
 mod project;

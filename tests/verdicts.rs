@@ -31,6 +31,16 @@ claim \"double\": x + x = 2*x
 claim \"no point qualifies\": x = x + 1 where x > 1 and x < 0
 ";
 
+/// One refuted claim for each kind of counterexample side.
+const EXACTNESS: &str = "\
+var x : real
+claim \"exact\": (x + 1)^2 = x^2 + 1
+claim \"an enclosure\": exp(x) = 1 + x
+claim \"saturated\": σ(x) = 1 where x == 40
+claim \"lengths\": [x, 1] = [x, 1, 2]
+claim \"a kink\": d/dx relu(x) = H(x)
+";
+
 fn run(name: &str, contents: &str, format: &str) -> crate::util::Run {
     let dir = Dir::new();
     dir.create(name, contents);
@@ -129,7 +139,7 @@ fn every_verdict_in_json() {
             "verdict": "refuted", "expected": null, "passed": false, "seed": 1,
             "counterexample": {
                 "assignment": [{ "name": "x", "value": "1" }],
-                "lhs": "4", "rhs": "2", "note": null,
+                "lhs": "4", "rhs": "2", "lhs_exact": true, "rhs_exact": true, "note": null,
             },
         }),
         json!({
@@ -145,7 +155,8 @@ fn every_verdict_in_json() {
             "verdict": "refuted", "expected": "refuted", "passed": true, "seed": 1,
             "counterexample": {
                 "assignment": [{ "name": "x", "value": "0" }],
-                "lhs": "0.69314718056", "rhs": "0", "note": null,
+                "lhs": "0.69314718056", "rhs": "0", "lhs_exact": false, "rhs_exact": true,
+                "note": null,
             },
         }),
     ];
@@ -154,6 +165,42 @@ fn every_verdict_in_json() {
         "passed": 3, "failed": 2, "errors": 0,
     });
     assert_json(&json_of(&run), "verdicts.nabla", &results, summary);
+}
+
+/// Each side of a counterexample says what it is: an exact rational (true),
+/// an enclosure's midpoint (false, even when it prints as a whole number), or
+/// no number at all (null).
+#[test]
+fn counterexample_sides_say_whether_they_are_exact() {
+    let run = run("exactness.nabla", EXACTNESS, "json");
+    assert_eq!(run.code, 1, "{}", run.all());
+    let document = json_of(&run);
+    let sides: Vec<(String, Json, String, Json)> = document["files"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let c = &r["counterexample"];
+            let text = |k: &str| c[k].as_str().unwrap_or_else(|| panic!("{r:#}")).to_string();
+            (
+                text("lhs"),
+                c["lhs_exact"].clone(),
+                text("rhs"),
+                c["rhs_exact"].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("4", json!(true), "2", json!(true)),
+        ("2.71828182846", json!(false), "2", json!(true)),
+        ("1", json!(false), "1", json!(true)),
+        ("2 entries", Json::Null, "3 entries", Json::Null),
+        ("no derivative", Json::Null, "1/2", json!(true)),
+    ];
+    assert_eq!(sides.len(), expected.len(), "{document:#}");
+    for (got, (l, le, r, re)) in sides.iter().zip(expected) {
+        assert_eq!(got, &(l.to_string(), le, r.to_string(), re));
+    }
 }
 
 #[test]
@@ -207,7 +254,7 @@ fn steps_and_unmet_conditions_in_json() {
             "verdict": "refuted", "expected": "refuted", "passed": true, "seed": 1,
             "counterexample": {
                 "assignment": [{ "name": "x", "value": "0" }],
-                "lhs": "-1", "rhs": "1", "note": null,
+                "lhs": "-1", "rhs": "1", "lhs_exact": true, "rhs_exact": true, "note": null,
             },
         }),
         json!({

@@ -11,7 +11,7 @@ disclosure.
 from __future__ import annotations
 
 import html
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 # `Report` and `Step` (nabla._types) appear in annotations only, as strings:
 # importing them here would tie the two modules in a loop
@@ -69,8 +69,13 @@ def _detail(step: "Step") -> str:
         )
         if values:
             parts.append(f'<table class="nabla-values">{values}</table>')
+        # an enclosure's midpoint is marked ≈ (its digits are approximate, the difference is not)
+        def side(text: str, exact: Optional[bool]) -> str:
+            approx = "≈" if exact is False else ""
+            return f"<code>{approx}{escape(text)}</code>"
+
         parts.append(
-            f"left = <code>{escape(c.lhs_text)}</code>, right = <code>{escape(c.rhs_text)}</code>"
+            f"left = {side(c.lhs_text, c.lhs_exact)}, right = {side(c.rhs_text, c.rhs_exact)}"
             + (f" ({escape(c.note)})" if c.note else "")
         )
     elif step.reason:

@@ -81,11 +81,16 @@ def parse_value(text: str) -> Value:
     return text
 
 
-def _number(text: Optional[str]) -> Union[Fraction, float, None]:
-    if text is None:
+def _side(text: str, exact: Optional[bool]) -> Union[Fraction, float, None]:
+    """A counterexample's side: a Fraction only where nabla says it is exact,
+    a float for an enclosure's midpoint, None for no number."""
+    if exact is None:
         return None
     v = parse_value(text)
-    return v if isinstance(v, (Fraction, float)) else None
+    if not isinstance(v, (Fraction, float)):
+        return None
+    # an exact side's text is its value: read it exactly, never through a float
+    return Fraction(text.strip()) if exact else float(v)
 
 
 @dataclass(frozen=True)
@@ -155,23 +160,28 @@ class CrossCheckError(NablaError):
 class Counterexample:
     """A point where the two sides certainly differ. `values` maps each name to
     its exact value (`Fraction`, a list for a vector, rows for a matrix, or the
-    text of a sampled function); `lhs` and `rhs` are a `Fraction` when nabla
-    printed an exact rational, a `float` when it printed a decimal (the
-    midpoint of a rigorous enclosure), None when the text is no number
-    ("no derivative", "3 entries"); the texts are always kept."""
+    text of a sampled function). `lhs` and `rhs` are each side's value there: a
+    `Fraction` only when nabla computed it exactly (`lhs_exact` is True), a
+    `float` when it is the midpoint of a rigorous enclosure (`lhs_exact` is
+    False: the sides certainly differ, the digits are approximate, and `σ(40)`
+    is the float 1.0, not `Fraction(1)`), None when the side is no number
+    ("no derivative", "3 entries"; `lhs_exact` is None). The texts as nabla
+    printed them are always kept."""
 
     values: Dict[str, Value]
     lhs_text: str
     rhs_text: str
     note: Optional[str] = None
+    lhs_exact: Optional[bool] = None
+    rhs_exact: Optional[bool] = None
 
     @property
     def lhs(self) -> Union[Fraction, float, None]:
-        return _number(self.lhs_text)
+        return _side(self.lhs_text, self.lhs_exact)
 
     @property
     def rhs(self) -> Union[Fraction, float, None]:
-        return _number(self.rhs_text)
+        return _side(self.rhs_text, self.rhs_exact)
 
     def __str__(self) -> str:
         at = ", ".join(f"{k} = {_show(v)}" for k, v in self.values.items())
@@ -226,9 +236,9 @@ class Step:
     context: Tuple[str, ...] = ()
     """in a document: the conditions, values and assumptions the step was read under"""
     document: bool = False
+    """the step comes from a Markdown or LaTeX text (its text is LaTeX)"""
     mathml: Optional[str] = None
     """the step as MathML from nabla's own reading of it (what the HTML table shows)"""
-    """the step comes from a Markdown or LaTeX text (its text is LaTeX)"""
 
     @property
     def line(self) -> int:
@@ -271,6 +281,8 @@ class Step:
                 lhs_text=c["lhs"],
                 rhs_text=c["rhs"],
                 note=c.get("note"),
+                lhs_exact=c.get("lhs_exact"),
+                rhs_exact=c.get("rhs_exact"),
             )
         e = r.get("explored")
         explored = None

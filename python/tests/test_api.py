@@ -40,6 +40,30 @@ def test_approximate_sides_are_floats():
 
 
 @pytest.mark.parametrize(
+    "claim, lhs, lhs_exact, rhs, rhs_exact",
+    [
+        ("(x + 1)^2 = x^2 + 1", Fraction(4), True, Fraction(2), True),
+        ("exp(x) = 1 + x", 2.71828182846, False, Fraction(2), True),
+        # σ(40) prints as 1 but is an enclosure: a float, never Fraction(1)
+        ("σ(x) = 1 where x == 40", 1.0, False, Fraction(1), True),
+        ("[x, 1] = [x, 1, 2]", None, None, None, None),
+        ("d/dx relu(x) = H(x)", None, None, Fraction(1, 2), True),
+    ],
+)
+def test_each_side_says_whether_it_is_exact(claim, lhs, lhs_exact, rhs, rhs_exact):
+    step = nabla.check(f"var x : real\nclaim {claim}").steps[0]
+    c = step.counterexample
+    assert step.verdict is Verdict.REFUTED
+    assert (c.lhs_exact, c.rhs_exact) == (lhs_exact, rhs_exact)
+    for value, want, exact in [(c.lhs, lhs, lhs_exact), (c.rhs, rhs, rhs_exact)]:
+        assert type(value) is {True: Fraction, False: float, None: type(None)}[exact]
+        if isinstance(want, float):
+            assert value == pytest.approx(want, rel=1e-11)
+        else:
+            assert value == want
+
+
+@pytest.mark.parametrize(
     "text, value",
     [
         ("3/4", Fraction(3, 4)),

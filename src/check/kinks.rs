@@ -341,11 +341,18 @@ pub fn at_point(store: &Store, ob: &Obligation, open: &[OpenKink], env: &Env) ->
 /// Whether the kink is active at `env`: its condition holds and none of its
 /// guards is false.
 pub fn active(store: &Store, kink: &Kink, env: &Env) -> bool {
-    matches!(eval::eval_condition(store, kink.at, env), Ok(true))
-        && !kink
-            .guards
-            .iter()
-            .any(|&g| matches!(eval::eval_condition(store, g, env), Ok(false)))
+    active_with(&mut eval::Plan::new(), store, kink, env)
+}
+
+/// [`active`] on a plan kept across points (see [`eval::Plan`]).
+pub fn active_with(plan: &mut eval::Plan, store: &Store, kink: &Kink, env: &Env) -> bool {
+    matches!(
+        eval::eval_condition_with(plan, store, kink.at, env),
+        Ok(true)
+    ) && !kink
+        .guards
+        .iter()
+        .any(|&g| matches!(eval::eval_condition_with(plan, store, g, env), Ok(false)))
 }
 
 fn show_point(store: &Store, site: &DerivativeSite, env: &Env) -> String {

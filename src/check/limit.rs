@@ -12,7 +12,8 @@
 //! point. A limit nabla cannot find is `unknown` with the reason.
 
 use super::{
-    check_obligation_until, defined_point, CheckConfig, Counterexample, DefinedPoint, Verdict,
+    check_obligation_until, defined_point, CheckConfig, Counterexample, CrossChecks, DefinedPoint,
+    Exactness, Verdict,
 };
 use crate::domain::Domains;
 use crate::expr::{ExprId, LimitTo, Node, Store, Symbol};
@@ -541,7 +542,8 @@ fn judge_case(
 ) -> Verdict {
     let ob = &resolved.obligation;
     match resolved.infinite[..] {
-        [] => check_obligation_until(store, domains, ob, config, deadline),
+        // the case's obligation is built here, so no cross-check of it is kept
+        [] => check_obligation_until(store, domains, ob, config, deadline, &CrossChecks::none()),
         [(lhs_side, positive)] => {
             let finite = if lhs_side { ob.rhs } else { ob.lhs };
             let infinity = if positive { "+∞" } else { "−∞" };
@@ -550,17 +552,25 @@ fn judge_case(
                     assignment,
                     point,
                     value,
+                    exactness,
                 }) => {
-                    let (lhs, rhs) = if lhs_side {
-                        (infinity.to_string(), value)
+                    let ((lhs, left), (rhs, right)) = if lhs_side {
+                        (
+                            (infinity.to_string(), Exactness::NotANumber),
+                            (value, exactness),
+                        )
                     } else {
-                        (value, infinity.to_string())
+                        (
+                            (value, exactness),
+                            (infinity.to_string(), Exactness::NotANumber),
+                        )
                     };
                     Verdict::Refuted {
                         counterexample: Counterexample {
                             assignment,
                             lhs,
                             rhs,
+                            exactness: [left, right],
                             note: Some("an infinite limit is no real number".to_string()),
                             point,
                         },

@@ -16,7 +16,7 @@ mod proptests;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
-use crate::eval::{self, Binding, Env, SideComparison, Value};
+use crate::eval::{self, Binding, Env, Plan, SideComparison, Value};
 use crate::expr::{ExprId, Node, Store, Symbol};
 use crate::lower::{DerivativeSite, Obligation, Program};
 use crate::simplify;
@@ -54,6 +54,11 @@ pub struct CheckConfig {
     /// (`crate::picture::picture`, dozens of evaluations): only `--format html`
     /// shows it, so the other formats skip it. Never changes a verdict.
     pub plots: bool,
+    /// Whether a proved claim's rule trace is written out with its terms (JSON,
+    /// HTML and `--explain` show it); otherwise each step is named by its rule
+    /// alone (`simplify::explain_rules`: as many lines, which is all the other
+    /// formats show). Never changes a verdict.
+    pub traces: bool,
 }
 
 /// The number of cores, the default of `--jobs`.
@@ -74,6 +79,7 @@ impl Default for CheckConfig {
             expr_limit: crate::lower::DEFAULT_MAX_NODES,
             jobs: default_jobs(),
             plots: true,
+            traces: true,
         }
     }
 }
@@ -85,12 +91,38 @@ pub struct Counterexample {
     pub assignment: Vec<(String, String)>,
     pub lhs: String,
     pub rhs: String,
+    /// What `lhs` and `rhs` are: exact rationals, enclosures' midpoints, or
+    /// no numbers at all.
+    pub exactness: [Exactness; 2],
     /// Extra words, e.g. "lengths differ" or the limit sequence.
     pub note: Option<String>,
     /// The exact binding of every sampled symbol (hidden ones included), so
     /// the point can be evaluated again (see [`Counterexample::env`]). For a
     /// limit, the limit's own variable is not bound.
     pub point: Vec<(Symbol, Binding)>,
+}
+
+/// What a side of a counterexample is, as its text shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exactness {
+    /// A rational computed exactly: the text is the value.
+    Exact,
+    /// The midpoint of a rigorous enclosure, rounded to about 12 digits: the
+    /// sides certainly differ, the digits are approximate.
+    Enclosure,
+    /// No number: "undefined", "no derivative", an infinite limit, a shape,
+    /// a length, an expression.
+    NotANumber,
+}
+
+impl Exactness {
+    pub fn of(v: &Value) -> Exactness {
+        if v.is_exact() {
+            Exactness::Exact
+        } else {
+            Exactness::Enclosure
+        }
+    }
 }
 
 impl Counterexample {
@@ -178,10 +210,11 @@ pub fn check_program_until(
     // prover built for one claim never shapes another: the verdicts are the
     // same whichever thread checks which claim, and in whichever order
     let mark = program.store.mark();
+    let checks = CrossChecks::new(program.store.len());
     let obligations = &program.obligations;
     let domains = &program.domains;
     let check_one = |store: &mut Store, ob: &Obligation| {
-        let outcome = check_in_budget(store, domains, ob, config, file_deadline);
+        let outcome = check_in_budget(store, domains, ob, config, file_deadline, &checks);
         store.rewind(mark);
         outcome
     };
@@ -212,6 +245,7 @@ fn check_in_budget(
     ob: &Obligation,
     config: &CheckConfig,
     file_deadline: Instant,
+    checks: &CrossChecks,
 ) -> Outcome {
     let started = Instant::now();
     let verdict = if Instant::now() >= file_deadline {
@@ -221,7 +255,7 @@ fn check_in_budget(
     } else {
         let claim_deadline = Instant::now() + config.time_budget;
         let deadline = claim_deadline.min(file_deadline);
-        let verdict = check_obligation_until(store, domains, ob, config, deadline);
+        let verdict = check_obligation_until(store, domains, ob, config, deadline, checks);
         match verdict {
             Verdict::Unknown { reason }
                 if deadline == file_deadline
@@ -265,6 +299,7 @@ pub fn check_obligation(
         ob,
         config,
         Instant::now() + config.time_budget,
+        &CrossChecks::none(),
     )
 }
 
@@ -275,6 +310,7 @@ fn check_obligation_until(
     ob: &Obligation,
     config: &CheckConfig,
     deadline: Instant,
+    checks: &CrossChecks,
 ) -> Verdict {
     if let Some(reason) = vacuous_pin(store, domains, ob) {
         return Verdict::Unknown { reason };
@@ -307,7 +343,12 @@ fn check_obligation_until(
     } else {
         Sampling::Full
     };
-    let numeric = compare_at_points(store, domains, ob, config, deadline, &open, sampling);
+    let how = Looking {
+        open: &open,
+        sampling,
+        checks,
+    };
+    let numeric = compare_at_points(store, domains, ob, config, deadline, how);
     match (proof, numeric) {
         // a derivative that disagrees with finite differences voids any verdict
         (_, Err(mismatch)) => Verdict::Unknown { reason: mismatch },
@@ -449,9 +490,13 @@ fn prove(
             }
         }
     }
-    outcome
-        .is_proved()
-        .then(|| simplify::explain(store, &outcome))
+    outcome.is_proved().then(|| {
+        if config.traces {
+            simplify::explain(store, &outcome)
+        } else {
+            simplify::explain_rules(&outcome)
+        }
+    })
 }
 
 /// The free symbols of an obligation (both sides, its conditions, and the
@@ -498,9 +543,17 @@ fn point_conditions(
 
 /// Whether every condition holds at this point (undefined counts as not).
 fn admissible(store: &Store, conditions: &[ExprId], env: &Env) -> bool {
-    conditions
-        .iter()
-        .all(|&c| matches!(eval::eval_condition(store, c, env), Ok(true)))
+    admissible_with(&mut Plan::new(), store, conditions, env)
+}
+
+/// [`admissible`] on the claim's plan: the conditions share one evaluator,
+/// each with a step budget of its own.
+fn admissible_with(plan: &mut Plan, store: &Store, conditions: &[ExprId], env: &Env) -> bool {
+    let mut evaluator = eval::Evaluator::with_plan(store, env, plan);
+    conditions.iter().all(|&c| {
+        evaluator.reset_steps();
+        matches!(evaluator.condition(c), Ok(true))
+    })
 }
 
 /// What one point says about `lhs` vs `rhs`.
@@ -509,6 +562,7 @@ enum PointResult {
     Differ {
         lhs: String,
         rhs: String,
+        exactness: [Exactness; 2],
         note: Option<String>,
     },
     /// Undefined on a side.
@@ -522,6 +576,17 @@ enum PointResult {
 }
 
 fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> PointResult {
+    compare_point_with(&mut Plan::new(), store, ob, env, escalate)
+}
+
+/// [`compare_point`] on the claim's plan, compiled once for all its points.
+fn compare_point_with(
+    plan: &mut Plan,
+    store: &Store,
+    ob: &Obligation,
+    env: &Env,
+    escalate: bool,
+) -> PointResult {
     if let Some((left, right)) = &ob.sizes {
         let concrete = |sizes: &[ExprId]| -> Option<Vec<String>> {
             sizes
@@ -562,6 +627,7 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
             return PointResult::Differ {
                 lhs,
                 rhs,
+                exactness: [Exactness::NotANumber; 2],
                 note: Some(note),
             };
         }
@@ -572,18 +638,25 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
             return PointResult::Differ {
                 lhs: format!("{} entries", a.len()),
                 rhs: format!("{} entries", b.len()),
+                exactness: [Exactness::NotANumber; 2],
                 note: Some("the vectors have different lengths".to_string()),
             };
         }
         let mut all_agree = true;
         let mut undecided = None;
         for (k, (&x, &y)) in a.iter().zip(b.iter()).enumerate() {
-            match compare_scalars(store, x, y, ob, env, escalate) {
+            match compare_scalars(plan, store, x, y, ob, env, escalate) {
                 PointResult::Agree => {}
-                PointResult::Differ { lhs, rhs, .. } => {
+                PointResult::Differ {
+                    lhs,
+                    rhs,
+                    exactness,
+                    ..
+                } => {
                     return PointResult::Differ {
                         lhs,
                         rhs,
+                        exactness,
                         note: Some(format!("entry {} differs", k + 1)),
                     }
                 }
@@ -605,13 +678,15 @@ fn compare_point(store: &Store, ob: &Obligation, env: &Env, escalate: bool) -> P
         return PointResult::Differ {
             lhs: store.display(ob.lhs),
             rhs: store.display(ob.rhs),
+            exactness: [Exactness::NotANumber; 2],
             note: Some("one side is a vector and the other is not".to_string()),
         };
     }
-    compare_scalars(store, ob.lhs, ob.rhs, ob, env, escalate)
+    compare_scalars(plan, store, ob.lhs, ob.rhs, ob, env, escalate)
 }
 
 fn compare_scalars(
+    plan: &mut Plan,
     store: &Store,
     lhs: ExprId,
     rhs: ExprId,
@@ -623,7 +698,7 @@ fn compare_scalars(
         RelOp::Approx => ob.tolerance.as_ref(),
         _ => None,
     };
-    match eval::compare_sides(store, lhs, rhs, env, tolerance, escalate) {
+    match eval::compare_sides_with(plan, store, lhs, rhs, env, tolerance, escalate) {
         SideComparison::Agree => PointResult::Agree,
         SideComparison::Differ(a, b) => {
             let (lhs, rhs) = (a.to_string(), b.to_string());
@@ -635,6 +710,7 @@ fn compare_scalars(
             PointResult::Differ {
                 lhs,
                 rhs,
+                exactness: [Exactness::of(&a), Exactness::of(&b)],
                 note: tolerance
                     .map(|tol| format!("they differ by more than {}", show_rational(tol)))
                     .or(gap),
@@ -668,6 +744,14 @@ pub const SANITY_POINTS: usize = 8;
 /// The simple points a sanity sample starts with; the rest are wide and random.
 const SANITY_SIMPLE_POINTS: usize = 4;
 
+/// How a claim's points are looked at: the kinks its conditions leave open,
+/// how hard, and the cross-checks its program keeps.
+struct Looking<'a> {
+    open: &'a [kinks::OpenKink],
+    sampling: Sampling,
+    checks: &'a CrossChecks,
+}
+
 /// Compares the sides at sample points (and cross-checks derivatives).
 fn compare_at_points(
     store: &Store,
@@ -675,9 +759,13 @@ fn compare_at_points(
     ob: &Obligation,
     config: &CheckConfig,
     deadline: Instant,
-    open: &[kinks::OpenKink],
-    sampling: Sampling,
+    how: Looking<'_>,
 ) -> Result<Verdict, String> {
+    let Looking {
+        open,
+        sampling,
+        checks,
+    } = how;
     let mut symbols = obligation_symbols(store, ob);
     // a derivative's variable is sampled even when the derivative is constant
     for site in ob.derivatives.iter().filter(|_| !open.is_empty()) {
@@ -734,6 +822,8 @@ fn compare_at_points(
     let mut kink_unknown: Option<String> = None;
     let mut kink_probes = 0usize;
     let mut queued: Vec<Env> = Vec::new();
+    // the claim compiled once for all its points: sides, conditions, derivatives
+    let mut plan = Plan::new();
     // where a simpler counterexample may move: a point of the claim, at no
     // kink the conditions leave open (a derivative there may have no value)
     let usable = |env: &Env| {
@@ -752,7 +842,7 @@ fn compare_at_points(
                 Err(unknown) => return Ok(unknown),
             },
         };
-        if !admissible(store, &conditions, &env)
+        if !admissible_with(&mut plan, store, &conditions, &env)
             || !in_declared_domains(domains, sampler.symbols(), &env)
         {
             skipped += 1;
@@ -790,15 +880,17 @@ fn compare_at_points(
                 queued.extend(
                     kinks::kink_points(store, ob, open, &env)
                         .into_iter()
-                        .filter(|e| admissible(store, &conditions, e)),
+                        .filter(|e| admissible_with(&mut plan, store, &conditions, e)),
                 );
             }
         }
-        match compare_point(store, ob, &env, false) {
+        match compare_point_with(&mut plan, store, ob, &env, false) {
             PointResult::Agree => {
                 agreed += 1;
                 explored.record(&sampler, &env);
-                if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
+                if let Some(failure) =
+                    cross_check_with(&mut plan, store, &ob.derivatives, &env, checks)
+                {
                     return Err(failure);
                 }
             }
@@ -818,7 +910,12 @@ fn compare_at_points(
                 skipped += 1;
                 limit_hit.get_or_insert(why);
             }
-            PointResult::Differ { lhs, rhs, note } => {
+            PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } => {
                 return Ok(refutation(
                     store,
                     domains,
@@ -826,7 +923,7 @@ fn compare_at_points(
                     &sampler,
                     &usable,
                     env,
-                    (lhs, rhs, note),
+                    (lhs, rhs, exactness, note),
                 ));
             }
         }
@@ -837,14 +934,21 @@ fn compare_at_points(
             undecided += 1;
             continue;
         }
-        match compare_point(store, ob, &env, true) {
+        match compare_point_with(&mut plan, store, ob, &env, true) {
             PointResult::Agree => {
                 agreed += 1;
-                if let Some(failure) = cross_check_derivatives(store, &ob.derivatives, &env) {
+                if let Some(failure) =
+                    cross_check_with(&mut plan, store, &ob.derivatives, &env, checks)
+                {
                     return Err(failure);
                 }
             }
-            PointResult::Differ { lhs, rhs, note } => {
+            PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } => {
                 return Ok(refutation(
                     store,
                     domains,
@@ -852,7 +956,7 @@ fn compare_at_points(
                     &sampler,
                     &usable,
                     env,
-                    (lhs, rhs, note),
+                    (lhs, rhs, exactness, note),
                 ));
             }
             PointResult::Undecided(why) => {
@@ -904,6 +1008,9 @@ fn compare_at_points(
     })
 }
 
+/// Both sides where they differ, what they are, and a note.
+type Found = (String, String, [Exactness; 2], Option<String>);
+
 /// The refuted verdict at a point where the sides differ, shrunk to a simpler point.
 fn refutation(
     store: &Store,
@@ -912,14 +1019,16 @@ fn refutation(
     sampler: &Sampler,
     usable: &dyn Fn(&Env) -> bool,
     env: Env,
-    found: (String, String, Option<String>),
+    found: Found,
 ) -> Verdict {
-    let (env, lhs, rhs, note) = shrink(store, domains, ob, sampler, usable, env, found);
+    let (env, (lhs, rhs, exactness, note)) =
+        shrink(store, domains, ob, sampler, usable, env, found);
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), &env),
             lhs,
             rhs,
+            exactness,
             note,
             point: exact_point(sampler.symbols(), &env),
         },
@@ -996,20 +1105,22 @@ fn no_derivative(
     why: String,
 ) -> Verdict {
     let part = part_of(ob, site);
-    let side = |e: ExprId, this: Part| -> String {
+    let side = |e: ExprId, this: Part| -> (String, Exactness) {
         if this == part {
-            "no derivative".to_string()
-        } else {
-            eval::eval(store, e, env)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| "undefined".to_string())
+            return ("no derivative".to_string(), Exactness::NotANumber);
+        }
+        match eval::eval(store, e, env) {
+            Ok(v) => (v.to_string(), Exactness::of(&v)),
+            Err(_) => ("undefined".to_string(), Exactness::NotANumber),
         }
     };
+    let ((lhs, left), (rhs, right)) = (side(ob.lhs, Part::Left), side(ob.rhs, Part::Right));
     Verdict::Refuted {
         counterexample: Counterexample {
             assignment: show_env(store, sampler.symbols(), env),
-            lhs: side(ob.lhs, Part::Left),
-            rhs: side(ob.rhs, Part::Right),
+            lhs,
+            rhs,
+            exactness: [left, right],
             note: Some(why),
             point: exact_point(sampler.symbols(), env),
         },
@@ -1056,6 +1167,7 @@ fn pinned_sampler<'a>(
 
 /// Sample point `k`, or the `unknown` verdict when the claim's time is up or
 /// the point cannot be built (a size past the sampler's limit).
+#[allow(clippy::result_large_err)] // a verdict, built once per claim at most
 fn next_point(
     sampler: &Sampler,
     k: usize,
@@ -1096,8 +1208,8 @@ fn shrink(
     sampler: &Sampler,
     usable: &dyn Fn(&Env) -> bool,
     mut env: Env,
-    mut found: (String, String, Option<String>),
-) -> (Env, String, String, Option<String>) {
+    mut found: Found,
+) -> (Env, Found) {
     for &s in sampler.symbols() {
         let entries = match (env.get(s).cloned(), domains.get(s)) {
             (Some(Binding::Vector(v)), Some(VarDomain::Vector { .. })) => Some(v),
@@ -1127,12 +1239,16 @@ fn shrink(
                     if !usable(&trial) {
                         continue;
                     }
-                    if let PointResult::Differ { lhs, rhs, note } =
-                        compare_point(store, ob, &trial, true)
+                    if let PointResult::Differ {
+                        lhs,
+                        rhs,
+                        exactness,
+                        note,
+                    } = compare_point(store, ob, &trial, true)
                     {
                         env = trial;
                         entries = trial_entries;
-                        found = (lhs, rhs, note);
+                        found = (lhs, rhs, exactness, note);
                         break;
                     }
                 }
@@ -1151,14 +1267,20 @@ fn shrink(
             if !usable(&trial) {
                 continue;
             }
-            if let PointResult::Differ { lhs, rhs, note } = compare_point(store, ob, &trial, true) {
+            if let PointResult::Differ {
+                lhs,
+                rhs,
+                exactness,
+                note,
+            } = compare_point(store, ob, &trial, true)
+            {
                 env = trial;
-                found = (lhs, rhs, note);
+                found = (lhs, rhs, exactness, note);
                 break;
             }
         }
     }
-    (env, found.0, found.1, found.2)
+    (env, found)
 }
 
 /// Smaller is simpler: numerator and denominator sizes.
@@ -1299,95 +1421,242 @@ pub fn cross_check_derivatives(
     sites: &[DerivativeSite],
     env: &Env,
 ) -> Option<String> {
-    for site in sites {
+    cross_check_with(&mut Plan::new(), store, sites, env, &CrossChecks::none())
+}
+
+/// A derivative as the cross-check sees it: body, variable, formula, and
+/// where its kinks are (`at` and the guards).
+type SiteKey = (ExprId, ExprId, ExprId, Vec<(ExprId, Vec<ExprId>)>);
+
+/// A point (the bindings of the symbols a derivative's cross-check reads)
+/// and what the cross-check said there.
+type KeptCheck = (Vec<(Symbol, Binding)>, Option<String>);
+
+/// The points one derivative was cross-checked at, with what each said.
+#[derive(Default)]
+struct SiteChecks {
+    /// The symbols the cross-check reads: those of the body, variable,
+    /// formula and kinks; a point is these symbols' bindings.
+    symbols: Vec<Symbol>,
+    done: Vec<KeptCheck>,
+}
+
+/// Cross-checks already done, per derivative and point, shared by the
+/// claims of one program: the steps of a chain and the claims of a file
+/// often carry the same derivative and draw the same points. The answer is
+/// a function of the derivative and the point alone, so which claim (or
+/// thread) asks first changes nothing. Only derivatives built while
+/// lowering are kept (node ids below `pristine`: the store every claim
+/// starts from); what a claim builds later is checked afresh.
+pub(crate) struct CrossChecks {
+    pristine: usize,
+    sites: std::sync::Mutex<std::collections::HashMap<SiteKey, SiteChecks>>,
+}
+
+/// Most scalars a point of one derivative may bind to be kept.
+const CROSS_CHECK_POINT_ENTRIES: usize = 4_096;
+/// Most points kept per derivative.
+const CROSS_CHECK_POINTS: usize = 512;
+
+impl CrossChecks {
+    /// A record for the derivatives of a store with `pristine` nodes.
+    fn new(pristine: usize) -> CrossChecks {
+        CrossChecks {
+            pristine,
+            sites: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Keeps nothing: every cross-check is done afresh.
+    fn none() -> CrossChecks {
+        CrossChecks::new(0)
+    }
+
+    fn key(&self, site: &DerivativeSite) -> Option<SiteKey> {
+        let kinks: Vec<(ExprId, Vec<ExprId>)> = site
+            .kinks
+            .iter()
+            .map(|k| (k.at, k.guards.clone()))
+            .collect();
+        let ids = [site.body, site.var, site.result].into_iter().chain(
+            kinks
+                .iter()
+                .flat_map(|(at, guards)| std::iter::once(*at).chain(guards.iter().copied())),
+        );
+        ids.into_iter()
+            .all(|id| id.index() < self.pristine)
+            .then_some((site.body, site.var, site.result, kinks))
+    }
+
+    /// The cross-check of `site` at `env`, from the record when it was done.
+    fn check(
+        &self,
+        plan: &mut Plan,
+        store: &Store,
+        site: &DerivativeSite,
+        env: &Env,
+    ) -> Option<String> {
         if site.order != 1 {
-            continue;
+            return None;
         }
-        // where a kink is active the formula claims nothing; the verdict looks
-        // at such points on its own (`kinks::at_point`)
-        if site.kinks.iter().any(|k| kinks::active(store, k, env)) {
-            continue;
-        }
-        let Some(coordinate) = Coordinate::of(store, site.var, env) else {
-            continue;
+        let Some(key) = self.key(site) else {
+            return cross_check_site(plan, store, site, env);
         };
-        let Some(x) = coordinate.read(env) else {
-            continue;
-        };
-        let Ok(symbolic) = eval::eval(store, site.result, env) else {
-            continue;
-        };
-        let Some(symbolic) = finite(&symbolic) else {
-            continue;
-        };
-        let steps = [1e-4, 1e-5, 1e-6];
-        // the body at x itself, evaluated once for every step
-        let Some(center) = value_at(store, site.body, coordinate, x.clone(), env) else {
-            continue;
-        };
-        let mut estimates = Vec::new();
-        let mut forward = Vec::new();
-        let mut backward = Vec::new();
-        let mut smallest_h = f64::INFINITY;
-        let mut last = None;
-        for step in steps {
-            let Some((minus, plus, h)) = neighbours(store, site.body, coordinate, &x, step, env)
-            else {
-                continue;
+        let point = {
+            let Ok(mut sites) = self.sites.lock() else {
+                return cross_check_site(plan, store, site, env);
             };
-            smallest_h = smallest_h.min(h);
-            estimates.push((plus - minus) / (2.0 * h));
-            forward.push((plus - center) / h);
-            backward.push((center - minus) / h);
-            last = Some((minus, plus));
-        }
-        let (Some((minus, plus)), 3) = (last, estimates.len()) else {
-            continue;
+            let checks = sites.entry(key.clone()).or_insert_with(|| SiteChecks {
+                symbols: site_symbols(store, site),
+                done: Vec::new(),
+            });
+            let point = exact_point(&checks.symbols, env);
+            if let Some((_, said)) = checks.done.iter().find(|(p, _)| *p == point) {
+                return said.clone();
+            }
+            point
         };
-        let agrees =
-            |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
-        let settled = |v: &[f64]| {
-            v.windows(2)
-                .all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3))
-        };
-        let var = store.display(site.var);
-        if settled(&estimates) && !estimates.iter().any(|&fd| agrees(fd)) {
-            return Some(format!(
-                "derivative cross-check failed: at {var} = {x} the symbolic derivative is {symbolic:.9} \
-                 but central differences give {:.9}",
-                estimates[1]
-            ));
+        let said = cross_check_site(plan, store, site, env);
+        let entries: usize = point.iter().map(|(_, b)| binding_entries(b)).sum();
+        if entries <= CROSS_CHECK_POINT_ENTRIES {
+            if let Ok(mut sites) = self.sites.lock() {
+                if let Some(checks) = sites.get_mut(&key) {
+                    if checks.done.len() < CROSS_CHECK_POINTS
+                        && !checks.done.iter().any(|(p, _)| *p == point)
+                    {
+                        checks.done.push((point, said.clone()));
+                    }
+                }
+            }
         }
-        // the steps scale with |x|: far out they are too long to tell a kink
-        // from a function that merely wiggles within a step (an oscillating
-        // sampled f at x = -10^5), so the kink tests below only run near
-        if smallest_h > 1e-3 {
-            continue;
+        said
+    }
+}
+
+/// The symbols the cross-check of `site` reads at a point.
+fn site_symbols(store: &Store, site: &DerivativeSite) -> Vec<Symbol> {
+    let mut roots = vec![site.body, site.var, site.result];
+    for k in &site.kinks {
+        roots.push(k.at);
+        roots.extend(&k.guards);
+    }
+    let mut symbols: Vec<Symbol> = Vec::new();
+    for r in roots {
+        for s in store.free_symbols(r) {
+            if !symbols.contains(&s) {
+                symbols.push(s);
+            }
         }
-        // a kink the derivative does not know of: one-sided quotients that
-        // settle on different slopes (a symmetric kink fools the central one)
-        if settled(&forward)
-            && settled(&backward)
-            && !approx::relative_eq!(forward[2], backward[2], epsilon = 1e-3, max_relative = 1e-2)
-        {
-            return Some(format!(
-                "derivative cross-check failed: at {var} = {x} the one-sided difference quotients \
-                 are {:.9} and {:.9}, but no kink is known there",
-                backward[2], forward[2]
-            ));
-        }
-        // a jump: the quotients grow tenfold per step on one side
-        let grows = |v: &[f64]| v.windows(2).all(|w| w[1].abs() > 5.0 * w[0].abs());
-        // the change itself must be large, not float noise divided by a tiny step
-        // (`minus` and `plus` are at the smallest step, the last one taken)
-        let large = |change: f64| change.abs() > 1e-6 * (1.0 + center.abs());
-        if (grows(&forward) && large(plus - center)) || (grows(&backward) && large(center - minus))
-        {
-            return Some(format!(
-                "derivative cross-check failed: at {var} = {x} the difference quotients grow \
-                 without bound, but no kink is known there"
-            ));
-        }
+    }
+    symbols
+}
+
+/// How many scalars a binding holds (a function counts as one).
+fn binding_entries(b: &Binding) -> usize {
+    match b {
+        Binding::Vector(v) => v.len(),
+        Binding::Matrix { data, .. } => data.len(),
+        Binding::Scalar(_) | Binding::Function(_) => 1,
+    }
+}
+
+/// [`cross_check_derivatives`] on the claim's plan: each body is compiled
+/// once for its seven evaluations and all the points, and a derivative
+/// already cross-checked at this point (by this claim or another of the
+/// program) is not checked again.
+fn cross_check_with(
+    plan: &mut Plan,
+    store: &Store,
+    sites: &[DerivativeSite],
+    env: &Env,
+    checks: &CrossChecks,
+) -> Option<String> {
+    sites
+        .iter()
+        .find_map(|site| checks.check(plan, store, site, env))
+}
+
+/// The finite-difference cross-check of one derivative at one point.
+fn cross_check_site(
+    plan: &mut Plan,
+    store: &Store,
+    site: &DerivativeSite,
+    env: &Env,
+) -> Option<String> {
+    if site.order != 1 {
+        return None;
+    }
+    // where a kink is active the formula claims nothing; the verdict looks
+    // at such points on its own (`kinks::at_point`)
+    if site
+        .kinks
+        .iter()
+        .any(|k| kinks::active_with(plan, store, k, env))
+    {
+        return None;
+    }
+    let coordinate = Coordinate::of(store, site.var, env)?;
+    let x = coordinate.read(env)?;
+    let symbolic = finite(&eval::eval_with(plan, store, site.result, env).ok()?)?;
+    let steps = [1e-4, 1e-5, 1e-6];
+    // the body at x itself, evaluated once for every step
+    let center = value_at(plan, store, site.body, coordinate, x.clone(), env)?;
+    let mut estimates = Vec::new();
+    let mut forward = Vec::new();
+    let mut backward = Vec::new();
+    let mut smallest_h = f64::INFINITY;
+    let mut last = None;
+    // a step where the body has no value leaves the derivative unchecked here
+    for step in steps {
+        let (minus, plus, h) = neighbours(plan, store, site.body, coordinate, &x, step, env)?;
+        smallest_h = smallest_h.min(h);
+        estimates.push((plus - minus) / (2.0 * h));
+        forward.push((plus - center) / h);
+        backward.push((center - minus) / h);
+        last = Some((minus, plus));
+    }
+    let (minus, plus) = last?;
+    let agrees = |fd: f64| approx::relative_eq!(fd, symbolic, epsilon = 1e-5, max_relative = 1e-4);
+    let settled = |v: &[f64]| {
+        v.windows(2)
+            .all(|w| approx::relative_eq!(w[0], w[1], epsilon = 1e-5, max_relative = 1e-3))
+    };
+    let var = store.display(site.var);
+    if settled(&estimates) && !estimates.iter().any(|&fd| agrees(fd)) {
+        return Some(format!(
+            "derivative cross-check failed: at {var} = {x} the symbolic derivative is {symbolic:.9} \
+             but central differences give {:.9}",
+            estimates[1]
+        ));
+    }
+    // the steps scale with |x|: far out they are too long to tell a kink
+    // from a function that merely wiggles within a step (an oscillating
+    // sampled f at x = -10^5), so the kink tests below only run near
+    if smallest_h > 1e-3 {
+        return None;
+    }
+    // a kink the derivative does not know of: one-sided quotients that
+    // settle on different slopes (a symmetric kink fools the central one)
+    if settled(&forward)
+        && settled(&backward)
+        && !approx::relative_eq!(forward[2], backward[2], epsilon = 1e-3, max_relative = 1e-2)
+    {
+        return Some(format!(
+            "derivative cross-check failed: at {var} = {x} the one-sided difference quotients \
+             are {:.9} and {:.9}, but no kink is known there",
+            backward[2], forward[2]
+        ));
+    }
+    // a jump: the quotients grow tenfold per step on one side
+    let grows = |v: &[f64]| v.windows(2).all(|w| w[1].abs() > 5.0 * w[0].abs());
+    // the change itself must be large, not float noise divided by a tiny step
+    // (`minus` and `plus` are at the smallest step, the last one taken)
+    let large = |change: f64| change.abs() > 1e-6 * (1.0 + center.abs());
+    if (grows(&forward) && large(plus - center)) || (grows(&backward) && large(center - minus)) {
+        return Some(format!(
+            "derivative cross-check failed: at {var} = {x} the difference quotients grow \
+             without bound, but no kink is known there"
+        ));
     }
     None
 }
@@ -1395,6 +1664,7 @@ pub fn cross_check_derivatives(
 /// f(x − h), f(x + h) and h, with h = step·max(1, |x|), evaluated
 /// rigorously at exact rational points and returned as f64s.
 fn neighbours(
+    plan: &mut Plan,
     store: &Store,
     body: ExprId,
     coordinate: Coordinate,
@@ -1404,14 +1674,15 @@ fn neighbours(
 ) -> Option<(f64, f64, f64)> {
     let scale = x.abs().max(BigRational::one());
     let h = BigRational::from_float(step)? * scale;
-    let plus = value_at(store, body, coordinate, x + &h, env)?;
-    let minus = value_at(store, body, coordinate, x - &h, env)?;
+    let plus = value_at(plan, store, body, coordinate, x + &h, env)?;
+    let minus = value_at(plan, store, body, coordinate, x - &h, env)?;
     let h = finite(&Value::Exact(h))?;
     Some((minus, plus, h))
 }
 
 /// `body` as an f64 with `coordinate` moved to `point`, rigorously evaluated.
 fn value_at(
+    plan: &mut Plan,
     store: &Store,
     body: ExprId,
     coordinate: Coordinate,
@@ -1419,7 +1690,7 @@ fn value_at(
     env: &Env,
 ) -> Option<f64> {
     let e = coordinate.with(env, point)?;
-    finite(&eval::eval(store, body, &e).ok()?)
+    finite(&eval::eval_with(plan, store, body, &e).ok()?)
 }
 
 /// A sample point and the value an expression has there.
@@ -1427,6 +1698,7 @@ struct DefinedPoint {
     assignment: Vec<(String, String)>,
     point: Vec<(Symbol, Binding)>,
     value: String,
+    exactness: Exactness,
 }
 
 /// The first admissible sample point where `e` has a value.
@@ -1455,6 +1727,7 @@ fn defined_point(
                 assignment: show_env(store, sampler.symbols(), &env),
                 point: exact_point(sampler.symbols(), &env),
                 value: v.to_string(),
+                exactness: Exactness::of(&v),
             });
         }
     }
@@ -1478,6 +1751,7 @@ mod tests {
                 assignment: vec![],
                 lhs: "1".into(),
                 rhs: "2".into(),
+                exactness: [Exactness::Exact; 2],
                 note: None,
                 point: vec![],
             },
@@ -1493,6 +1767,50 @@ mod tests {
         assert!(meets(&checked, Some(Expected::Checked), false));
         assert!(!meets(&unknown, None, false));
         assert!(!meets(&unknown, Some(Expected::Checked), false));
+    }
+
+    /// The record of cross-checks answers as a fresh cross-check does, for
+    /// each derivative at each point, keeps what it computed, and keeps
+    /// nothing a claim built after lowering.
+    #[test]
+    fn kept_cross_checks_answer_as_fresh_ones() {
+        let text = "var x : real\nclaim \"a\": d/dx (x^3 + relu(x)) = 3*x^2 + H(x)\n\
+                    claim \"b\": d/dx sin(x)^2 = 2*sin(x)*cos(x)\n";
+        let parsed = crate::syntax::parse_file(text);
+        let program = crate::lower::lower_file(&parsed.file, Default::default());
+        let store = &program.store;
+        let sites: Vec<&DerivativeSite> = program
+            .obligations
+            .iter()
+            .flat_map(|ob| &ob.derivatives)
+            .collect();
+        assert_eq!(sites.len(), 2);
+        let checks = CrossChecks::new(store.len());
+        let x = store.free_symbols(sites[0].var)[0];
+        let mut plan = Plan::new();
+        // x = 1/3, -2, 0 (the kink of relu: nothing to check), 7/2
+        for (n, d) in [(1, 3), (-2, 1), (0, 1), (7, 2)] {
+            let mut env = Env::new();
+            env.bind_scalar(x, BigRational::new(n.into(), d.into()));
+            for site in &sites {
+                let fresh = cross_check_site(&mut Plan::new(), store, site, &env);
+                assert_eq!(fresh, None);
+                assert_eq!(checks.check(&mut plan, store, site, &env), fresh);
+                assert_eq!(checks.check(&mut plan, store, site, &env), fresh);
+            }
+        }
+        let kept = |checks: &CrossChecks| -> usize {
+            checks
+                .sites
+                .lock()
+                .map_or(0, |s| s.values().map(|c| c.done.len()).sum())
+        };
+        assert_eq!(kept(&checks), 8);
+        // a store with fewer pristine nodes than the sites keeps nothing
+        let none = CrossChecks::none();
+        let env = Env::new();
+        assert_eq!(none.check(&mut plan, store, sites[0], &env), None);
+        assert_eq!(kept(&none), 0);
     }
 
     #[test]

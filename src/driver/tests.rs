@@ -322,6 +322,13 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
         // a shadowed built-in: the document's own s is a sigmoid, not the softmax
         ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)(1 - s(t))$$", 3, "proved", ""),
         ("Soit $s(t) = \\frac{1}{1 + e^{-t}}$.\n\n$$\\frac{d}{dt} s(t) = s(t)^2$$", 3, "refuted", ""),
+        // the document's names beat built-ins: σ as a standard deviation, an activation φ
+        // the text introduces, e as the vector of ones it defines entry by entry
+        ("Let $\\sigma$ be the standard deviation.\n\n$$\\frac{\\sigma^2}{\\sigma} = \\sigma$$", 3, "proved", "`σ` is the text's own name here"),
+        ("Let $\\sigma$ be the standard deviation.\n\n$$\\frac{\\sigma^2}{\\sigma} = 2\\sigma$$", 3, "refuted", "`σ` is the text's own name here"),
+        ("where $\\phi$ is the activation,\n\n$$\\frac{d}{da} \\phi(a) = \\phi'(a)$$", 3, "proved", "`φ` is the text's own function here"),
+        ("$$\\text{Output activation} = \\phi(t) = \\tanh(t)$$\n\n$$\\frac{d}{dt} \\phi(t) = 1 - \\phi(t)$$", 3, "refuted", "as it defines it"),
+        ("Let $e$ be the vector of ones:\n\n$$e_i = 1$$\n\n$$\\sum_{i=1}^n e_i x_i = \\sum_{i=1}^n x_i$$", 5, "proved", "`e_i = 1` (line 3)"),
         // a condition recalled later in the same part: not refuted, and named
         ("When $x > 0$,\n\n$$|x| = x$$\n\n$$2 = 2$$\n\n$$|x| + 0 = x$$", 7, "unknown", "stated before it"),
     ];
@@ -337,4 +344,43 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
             "{text:?}: {context:?} lacks {shown:?}"
         );
     }
+}
+
+#[test]
+fn each_way_of_breaking_the_document_rule_leaves_the_step_unknown() {
+    // (document, the line, its verdict, the assumption named): a refutation that rests
+    // on what the reader assumed rather than read is `unknown`, naming the assumption
+    let cases: &[(&str, usize, &str, &str)] = &[
+        // letters written together split into a product the text never writes apart
+        ("$$\\frac{d}{dt}(vt) = vt$$", 1, "unknown", "refuted only if `vt` means v·t"),
+        // a built-in meaning for a letter the text introduces as its own
+        ("where $\\phi$ is the activation,\n\n$$\\frac{d}{da} \\phi(a) = \\phi(a)(1 - \\phi(a))$$", 3, "unknown", "refuted only if `φ` may be any function"),
+        // a size the reader inferred: the text never states the shape of `o`
+        ("$$L = \\sum_{k=1}^m o_k^2$$\n\n$$\\frac{\\partial L}{\\partial o} \\in \\mathbb{R}^{2m}$$", 3, "unknown", "refuted only if `o` has the shape the reader inferred"),
+        // a condition in the prose the reader could not attach (`c` is nowhere in the step)
+        ("When $x > c$,\n\n$$|x| = x$$", 3, "unknown", "which the reader could not attach"),
+    ];
+    for (text, line, verdict, shown) in cases {
+        let rows = in_context(text);
+        let row = rows.iter().find(|(l, _, _)| l == line);
+        let Some((_, got, context)) = row else {
+            panic!("no step at line {line} of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
+        );
+    }
+    // a name the text never defines is never judged as free: `J_{ij} = ...` defines it
+    let rows = in_context("$$J_{ij} = \\frac{\\partial q_i}{\\partial u_j}$$\n\n$$2 = 1 + 1$$");
+    assert!(rows.iter().all(|(l, _, _)| *l != 1), "{rows:?}");
+}
+
+#[test]
+fn a_shape_statement_alone_never_overflows_the_counts() {
+    // a shape label of a derivative of an undefined name, then a definition: no panic
+    let report =
+        check_md("$$\\frac{\\partial L}{\\partial o} \\in \\mathbb{R}^m$$\n\n$$y_k = o_k + 1$$\n");
+    assert!(verdicts(&report).is_empty(), "{:?}", verdicts(&report));
 }

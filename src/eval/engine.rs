@@ -6,70 +6,75 @@
 //! memoized, and records its own outcome. Errors are memoized like values, so
 //! each node is computed once per scope.
 //!
+//! It runs on a [`Plan`] (the DAG compiled to slots, with the free-symbol
+//! masks and the memo table), its own or one the caller keeps across points.
+//!
 //! Scopes: a `Σ` binds its index, so a value under it may differ from term to
 //! term. Each node carries the set of symbols occurring free in it (a bit
 //! mask); its outcome is memoized in the innermost active `Σ` scope whose
-//! index it depends on, or in the base scope if none, and a scope's memo is
-//! cleared when its index moves. A term that does not mention the index (the
-//! `Σ_j exp(v_j)` under `Σ_i`) is thus computed once, not once per term.
+//! index it depends on, or in the base scope if none. Each scope has a stamp
+//! that changes when its index moves, and an entry counts only while its
+//! scope still has the stamp it was recorded with, so moving the index
+//! clears that scope's memo at no cost. A term that does not mention the
+//! index (the `Σ_j exp(v_j)` under `Σ_i`) is thus computed once, not once
+//! per term.
 
 use super::elementary::{self, integer_of, position};
+use super::plan::{Memo, Plan};
 use super::value::{self, Value};
 use super::{Binding, Env, EvalError, MAX_EVAL_STEPS, MAX_FN_DERIV_ORDER, MAX_SUM_TERMS};
-use crate::expr::id_hash::IdMap;
 use crate::expr::{ExprId, Node, Store, Symbol};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
 
-/// The bit shared by every symbol past the first 127 (a conservative "may depend").
-const SHARED_BIT: u32 = 127;
-
 /// The result of one node: a number or a truth value.
 #[derive(Clone, Debug)]
-enum Out {
+pub(super) enum Out {
     Num(Value),
     Bool(bool),
 }
 
-type Outcome = Result<Out, EvalError>;
+pub(super) type Outcome = Result<Out, EvalError>;
 
-/// Memoized outcomes valid while one binding of a `Σ` index holds.
-#[derive(Default)]
+/// One active binding of a `Σ` index (the base scope has none). An outcome
+/// recorded in this scope carries its `stamp`, which changes whenever the
+/// index moves, so the memo of the previous term is stale at once.
 struct Scope {
     binding: Option<(Symbol, BigRational)>,
     bit: u128,
-    memo: IdMap<ExprId, Outcome>,
+    stamp: u64,
 }
 
 enum Frame {
-    Visit(ExprId),
+    Visit(u32),
     SumLoop(SumLoop),
 }
 
 /// A `Σ` in progress: the scope for `current` is on top of the scope stack.
 struct SumLoop {
-    id: ExprId,
+    slot: u32,
     current: BigInt,
     last: BigInt,
-    body: ExprId,
+    body: u32,
     total: Value,
 }
 
 enum Step {
-    Need(Vec<ExprId>),
+    /// The missing children were pushed above the node's own frame.
+    Need,
     Done(Outcome),
     StartSum {
         index: Symbol,
         first: BigInt,
         last: BigInt,
-        body: ExprId,
+        body: u32,
     },
 }
 
 enum Gather<T> {
     Ready(T),
-    Need(Vec<ExprId>),
+    Need,
     Fail(EvalError),
 }
 
@@ -78,17 +83,39 @@ macro_rules! ready {
     ($gather:expr) => {
         match $gather {
             Gather::Ready(values) => values,
-            Gather::Need(ids) => return Step::Need(ids),
+            Gather::Need => return Step::Need,
             Gather::Fail(e) => return Step::Done(Err(e)),
         }
     };
 }
 
 /// How one argument of an uninterpreted function is supplied.
-enum ArgumentPlan {
-    Scalar(ExprId),
-    BoundVector(Vec<BigRational>),
-    LiteralVector(Vec<ExprId>),
+enum ArgumentPlan<'e> {
+    Scalar(u32),
+    BoundVector(&'e [BigRational]),
+    LiteralVector(u32),
+}
+
+/// The plan an evaluator runs on: its own, or one kept by the caller across points.
+enum PlanRef<'p> {
+    Owned(Box<Plan>),
+    Borrowed(&'p mut Plan),
+}
+
+impl PlanRef<'_> {
+    fn get(&self) -> &Plan {
+        match self {
+            PlanRef::Owned(p) => p,
+            PlanRef::Borrowed(p) => p,
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut Plan {
+        match self {
+            PlanRef::Owned(p) => p,
+            PlanRef::Borrowed(p) => p,
+        }
+    }
 }
 
 /// Evaluates expressions of one store at one point, sharing a memo across
@@ -96,22 +123,43 @@ enum ArgumentPlan {
 pub struct Evaluator<'a> {
     store: &'a Store,
     env: &'a Env,
-    symbol_bits: IdMap<Symbol, u32>,
-    masks: IdMap<ExprId, u128>,
+    plan: PlanRef<'a>,
     scopes: Vec<Scope>,
     steps: u64,
+    frames: Vec<Frame>,
 }
 
 impl<'a> Evaluator<'a> {
     pub fn new(store: &'a Store, env: &'a Env) -> Evaluator<'a> {
+        Evaluator::start(store, env, PlanRef::Owned(Box::default()))
+    }
+
+    /// An evaluator on a plan compiled earlier for the same store (see
+    /// [`Plan`]): what was compiled is reused, the memo starts empty.
+    pub fn with_plan(store: &'a Store, env: &'a Env, plan: &'a mut Plan) -> Evaluator<'a> {
+        Evaluator::start(store, env, PlanRef::Borrowed(plan))
+    }
+
+    fn start(store: &'a Store, env: &'a Env, mut plan: PlanRef<'a>) -> Evaluator<'a> {
+        let stamp = plan.get_mut().fresh_stamp();
         Evaluator {
             store,
             env,
-            symbol_bits: IdMap::default(),
-            masks: IdMap::default(),
-            scopes: vec![Scope::default()],
+            plan,
+            scopes: vec![Scope {
+                binding: None,
+                bit: 0,
+                stamp,
+            }],
             steps: 0,
+            frames: Vec::new(),
         }
+    }
+
+    /// Gives the next evaluation a step budget of its own (the memo stays):
+    /// two sides evaluated by one evaluator each get [`MAX_EVAL_STEPS`].
+    pub fn reset_steps(&mut self) {
+        self.steps = 0;
     }
 
     /// The value of `id` (see [`super::eval`]).
@@ -148,42 +196,50 @@ impl<'a> Evaluator<'a> {
     }
 
     fn run(&mut self, root: ExprId) -> Outcome {
-        self.prepare(root);
-        let mut frames = vec![Frame::Visit(root)];
+        let root = self.plan.get_mut().compile(self.store, root);
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.clear();
+        frames.push(Frame::Visit(root));
         while let Some(frame) = frames.pop() {
             self.steps += 1;
             if self.steps > MAX_EVAL_STEPS {
                 // only completed outcomes are memoized, so the base memo stays valid
                 self.scopes.truncate(1);
+                frames.clear();
+                self.frames = frames;
                 return Err(EvalError::TooLarge(format!(
                     "more than {MAX_EVAL_STEPS} evaluation steps"
                 )));
             }
             match frame {
-                Frame::Visit(id) => {
-                    if self.lookup(id).is_some() {
+                Frame::Visit(slot) => {
+                    if self.lookup(slot).is_some() {
                         continue;
                     }
-                    match self.step(id) {
-                        Step::Need(children) => {
-                            frames.push(Frame::Visit(id));
-                            frames.extend(children.into_iter().rev().map(Frame::Visit));
+                    let mark = frames.len();
+                    frames.push(Frame::Visit(slot));
+                    match self.step(slot, &mut frames) {
+                        Step::Need => {}
+                        Step::Done(outcome) => {
+                            frames.truncate(mark);
+                            self.record(slot, outcome);
                         }
-                        Step::Done(outcome) => self.record(id, outcome),
                         Step::StartSum {
                             index,
                             first,
                             last,
                             body,
                         } => {
-                            let bit = self.bit_mask(index);
+                            frames.truncate(mark);
+                            let bit = self.plan.get_mut().bit_mask(index);
+                            let stamp = self.plan.get_mut().fresh_stamp();
                             self.scopes.push(Scope {
                                 binding: Some((index, BigRational::from_integer(first.clone()))),
                                 bit,
-                                memo: IdMap::default(),
+                                stamp,
                             });
                             frames.push(Frame::SumLoop(SumLoop {
-                                id,
+                                slot,
                                 current: first,
                                 last,
                                 body,
@@ -202,6 +258,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+        self.frames = frames;
         self.lookup(root)
             .cloned()
             .unwrap_or_else(|| Err(internal("the root was not evaluated")))
@@ -210,11 +267,11 @@ impl<'a> Evaluator<'a> {
     /// Adds the current term of a `Σ`; returns the loop state for the next
     /// term, or `None` when the sum is finished (its outcome recorded).
     fn continue_sum(&mut self, mut state: SumLoop) -> Option<SumLoop> {
-        let term = self
-            .lookup(state.body)
-            .cloned()
-            .unwrap_or_else(|| Err(internal("a sum term was not evaluated")));
-        let total = number(term).and_then(|t| value::add(&state.total, &t));
+        let total = match self.lookup(state.body) {
+            Some(Ok(Out::Num(t))) => value::add(&state.total, t),
+            Some(other) => number(other.clone()),
+            None => Err(internal("a sum term was not evaluated")),
+        };
         let finish = match total {
             Err(e) => Some(Err(e)),
             Ok(total) if state.current >= state.last => Some(Ok(Out::Num(total))),
@@ -225,80 +282,26 @@ impl<'a> Evaluator<'a> {
         };
         if let Some(outcome) = finish {
             self.scopes.pop();
-            self.record(state.id, outcome);
+            self.record(state.slot, outcome);
             return None;
         }
         state.current += 1;
+        let stamp = self.plan.get_mut().fresh_stamp();
         if let Some(scope) = self.scopes.last_mut() {
             if let Some((_, value)) = scope.binding.as_mut() {
                 *value = BigRational::from_integer(state.current.clone());
             }
-            scope.memo.clear();
+            scope.stamp = stamp;
         }
         Some(state)
     }
 
     // ----- memo and scopes -----
 
-    fn bit_index(&mut self, s: Symbol) -> u32 {
-        let next = (self.symbol_bits.len() as u32).min(SHARED_BIT);
-        *self.symbol_bits.entry(s).or_insert(next)
-    }
-
-    fn bit_mask(&mut self, s: Symbol) -> u128 {
-        1u128 << self.bit_index(s)
-    }
-
-    /// Computes the free-symbol masks of every node under `root` not seen yet
-    /// (children before parents, with an explicit stack).
-    fn prepare(&mut self, root: ExprId) {
-        let mut stack = vec![(root, false)];
-        while let Some((id, children_done)) = stack.pop() {
-            if self.masks.contains_key(&id) {
-                continue;
-            }
-            let children = self.store.children(id);
-            if !children_done {
-                stack.push((id, true));
-                stack.extend(
-                    children
-                        .into_iter()
-                        .filter(|c| !self.masks.contains_key(c))
-                        .map(|c| (c, false)),
-                );
-                continue;
-            }
-            let union = children
-                .iter()
-                .map(|c| self.masks.get(c).copied().unwrap_or(u128::MAX))
-                .fold(0u128, |a, b| a | b);
-            let mask = match self.store.node(id) {
-                Node::Sym(s) => self.bit_mask(*s),
-                Node::Sum {
-                    index,
-                    lower,
-                    upper,
-                    body,
-                } => {
-                    let bit = self.bit_index(*index);
-                    let mask_of = |e: &ExprId| self.masks.get(e).copied().unwrap_or(u128::MAX);
-                    let body_mask = if bit == SHARED_BIT {
-                        mask_of(body)
-                    } else {
-                        mask_of(body) & !(1u128 << bit)
-                    };
-                    mask_of(lower) | mask_of(upper) | body_mask
-                }
-                _ => union,
-            };
-            self.masks.insert(id, mask);
-        }
-    }
-
-    /// The scope an outcome of `id` belongs to: the innermost `Σ` scope whose
-    /// index `id` may mention, else the base scope.
-    fn depth(&self, id: ExprId) -> usize {
-        let mask = self.masks.get(&id).copied().unwrap_or(u128::MAX);
+    /// The scope an outcome of `slot` belongs to: the innermost `Σ` scope whose
+    /// index the node may mention, else the base scope.
+    fn depth(&self, slot: u32) -> usize {
+        let mask = self.plan.get().mask(slot);
         if mask == 0 {
             return 0;
         }
@@ -308,14 +311,24 @@ impl<'a> Evaluator<'a> {
             .unwrap_or(0)
     }
 
-    fn lookup(&self, id: ExprId) -> Option<&Outcome> {
-        self.scopes.get(self.depth(id))?.memo.get(&id)
+    fn lookup(&self, slot: u32) -> Option<&Outcome> {
+        let stamp = self.scopes.get(self.depth(slot))?.stamp;
+        let memo = self.plan.get().memo.get(slot as usize)?;
+        if memo.stamp != stamp {
+            return None;
+        }
+        memo.outcome.as_ref()
     }
 
-    fn record(&mut self, id: ExprId, outcome: Outcome) {
-        let depth = self.depth(id);
-        if let Some(scope) = self.scopes.get_mut(depth) {
-            scope.memo.insert(id, outcome);
+    fn record(&mut self, slot: u32, outcome: Outcome) {
+        let Some(stamp) = self.scopes.get(self.depth(slot)).map(|s| s.stamp) else {
+            return;
+        };
+        if let Some(memo) = self.plan.get_mut().memo.get_mut(slot as usize) {
+            *memo = Memo {
+                stamp,
+                outcome: Some(outcome),
+            };
         }
     }
 
@@ -330,44 +343,52 @@ impl<'a> Evaluator<'a> {
             })
     }
 
-    /// The evaluated numbers of `ids`, in order; stops at the first error
-    /// whose predecessors are all known, and otherwise asks for the missing ones.
-    fn gather(&self, ids: &[ExprId]) -> Gather<Vec<Value>> {
-        let mut values = Vec::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        for &id in ids {
-            match self.lookup(id) {
-                None => missing.push(id),
-                Some(Err(e)) if missing.is_empty() => return Gather::Fail(e.clone()),
+    fn kid(&self, slot: u32, k: usize) -> u32 {
+        self.plan.get().kids(slot)[k]
+    }
+
+    /// The evaluated numbers of `slots`, in order; stops at the first error
+    /// whose predecessors are all known, and otherwise pushes the missing ones.
+    fn gather<'s>(&'s self, slots: &[u32], frames: &mut Vec<Frame>) -> Gather<Vec<&'s Value>> {
+        let mut values = Vec::with_capacity(slots.len());
+        let mark = frames.len();
+        for &slot in slots {
+            let missing = frames.len() > mark;
+            match self.lookup(slot) {
+                None => frames.push(Frame::Visit(slot)),
+                Some(Err(e)) if !missing => return Gather::Fail(e.clone()),
                 Some(Err(_)) => break,
-                Some(Ok(Out::Bool(_))) if missing.is_empty() => {
+                Some(Ok(Out::Bool(_))) if !missing => {
                     return Gather::Fail(EvalError::Unsupported(
                         "a condition where a number is expected".into(),
                     ))
                 }
                 Some(Ok(Out::Bool(_))) => break,
-                Some(Ok(Out::Num(v))) => values.push(v.clone()),
+                Some(Ok(Out::Num(v))) => values.push(v),
             }
         }
-        if missing.is_empty() {
-            Gather::Ready(values)
-        } else {
-            Gather::Need(missing)
+        if frames.len() == mark {
+            return Gather::Ready(values);
         }
+        // the first missing child is evaluated first
+        frames[mark..].reverse();
+        Gather::Need
     }
 
     // ----- one node -----
 
-    fn step(&self, id: ExprId) -> Step {
+    fn step(&self, slot: u32, frames: &mut Vec<Frame>) -> Step {
         let done_number = |r: Result<Value, EvalError>| Step::Done(r.map(Out::Num));
-        match self.store.node(id) {
+        let plan = self.plan.get();
+        let kids = plan.kids(slot);
+        match self.store.node(plan.id(slot)) {
             Node::Num(r) => Step::Done(Ok(Out::Num(Value::Exact(r.clone())))),
             Node::Sym(s) => done_number(self.symbol_value(*s)),
-            Node::Add(terms) => done_number(value::sum_all(&ready!(self.gather(terms)))),
-            Node::Mul(factors) => done_number(value::product_all(&ready!(self.gather(factors)))),
-            Node::Pow(base, exponent) => {
-                let v = ready!(self.gather(&[*base, *exponent]));
-                done_number(value::pow(&v[0], &v[1]))
+            Node::Add(_) => done_number(value::sum_all(&ready!(self.gather(kids, frames)))),
+            Node::Mul(_) => done_number(value::product_all(&ready!(self.gather(kids, frames)))),
+            Node::Pow(..) => {
+                let v = ready!(self.gather(kids, frames));
+                done_number(value::pow(v[0], v[1]))
             }
             Node::Call(func, args) => {
                 if args.len() != func.arity() {
@@ -377,28 +398,30 @@ impl<'a> Evaluator<'a> {
                         args.len()
                     ))));
                 }
-                done_number(elementary::apply(*func, &ready!(self.gather(args))))
+                let values: Vec<Value> = ready!(self.gather(kids, frames))
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                done_number(elementary::apply(*func, &values))
             }
-            Node::Apply(func, args) => self.function_step(*func, args, None, &[]),
-            Node::FnDeriv { func, orders, args } => {
-                self.function_step(*func, args, Some(orders), &[])
+            Node::Apply(func, _) => self.function_step(*func, slot, None, &[], frames),
+            Node::FnDeriv { func, orders, .. } => {
+                self.function_step(*func, slot, Some(orders), &[], frames)
             }
-            Node::Index(base, indices) => {
-                let indices = ready!(self.gather(indices));
-                self.index_step(*base, &indices)
+            Node::Index(..) => {
+                let indices: Vec<Value> = ready!(self.gather(&kids[1..], frames))
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                self.index_step(kids[0], &indices, frames)
             }
-            Node::Sum {
-                index,
-                lower,
-                upper,
-                body,
-            } => {
-                let bounds = ready!(self.gather(&[*lower, *upper]));
-                let first = match integer_of(&bounds[0], "the lower bound") {
+            Node::Sum { index, .. } => {
+                let bounds = ready!(self.gather(&kids[..2], frames));
+                let first = match integer_of(bounds[0], "the lower bound") {
                     Ok(n) => n,
                     Err(e) => return Step::Done(Err(e)),
                 };
-                let last = match integer_of(&bounds[1], "the upper bound") {
+                let last = match integer_of(bounds[1], "the upper bound") {
                     Ok(n) => n,
                     Err(e) => return Step::Done(Err(e)),
                 };
@@ -415,18 +438,15 @@ impl<'a> Evaluator<'a> {
                     index: *index,
                     first,
                     last,
-                    body: *body,
+                    body: kids[2],
                 }
             }
-            Node::Piecewise {
-                branches,
-                otherwise,
-            } => self.piecewise_step(branches, *otherwise),
-            Node::Cmp(op, a, b) => {
-                let v = ready!(self.gather(&[*a, *b]));
-                Step::Done(value::decide(*op, &v[0], &v[1]).map(Out::Bool))
+            Node::Piecewise { branches, .. } => self.piecewise_step(kids, branches.len(), frames),
+            Node::Cmp(op, ..) => {
+                let v = ready!(self.gather(kids, frames));
+                Step::Done(value::decide(*op, v[0], v[1]).map(Out::Bool))
             }
-            Node::And(conditions) => self.and_step(conditions),
+            Node::And(_) => self.and_step(kids, frames),
             Node::Vector(_) => Step::Done(Err(EvalError::Unsupported(
                 "a vector where a number is expected".into(),
             ))),
@@ -440,22 +460,22 @@ impl<'a> Evaluator<'a> {
         if let Some(value) = self.scope_binding(s) {
             return Ok(Value::Exact(value.clone()));
         }
-        let name = self.store.name(s);
         match self.env.get(s) {
             Some(Binding::Scalar(r)) => Ok(Value::Exact(r.clone())),
             Some(Binding::Vector(_)) | Some(Binding::Matrix { .. }) => Err(EvalError::Unsupported(
-                format!("`{name}` is not a scalar; index it"),
+                format!("`{}` is not a scalar; index it", self.store.name(s)),
             )),
             Some(Binding::Function(_)) => Err(EvalError::Unsupported(format!(
-                "function `{name}` used as a number"
+                "function `{}` used as a number",
+                self.store.name(s)
             ))),
-            None => Err(EvalError::Unbound(name.to_string())),
+            None => Err(EvalError::Unbound(self.store.name(s).to_string())),
         }
     }
 
     /// A condition's outcome as a step-level answer.
-    fn truth(&self, id: ExprId) -> Option<Result<bool, EvalError>> {
-        Some(match self.lookup(id)? {
+    fn truth(&self, slot: u32) -> Option<Result<bool, EvalError>> {
+        Some(match self.lookup(slot)? {
             Ok(Out::Bool(b)) => Ok(*b),
             Ok(Out::Num(_)) => Err(EvalError::Unsupported(
                 "a number where a condition is expected".into(),
@@ -464,17 +484,25 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn piecewise_step(&self, branches: &[(ExprId, ExprId)], otherwise: Option<ExprId>) -> Step {
-        for &(condition, value) in branches {
+    /// Asks for `slot` alone.
+    fn need(slot: u32, frames: &mut Vec<Frame>) -> Step {
+        frames.push(Frame::Visit(slot));
+        Step::Need
+    }
+
+    /// `kids` are `condition, value` per branch, then `otherwise` if any.
+    fn piecewise_step(&self, kids: &[u32], branches: usize, frames: &mut Vec<Frame>) -> Step {
+        for pair in kids[..2 * branches].chunks(2) {
+            let (condition, value) = (pair[0], pair[1]);
             match self.truth(condition) {
-                None => return Step::Need(vec![condition]),
+                None => return Self::need(condition, frames),
                 Some(Err(e)) => return Step::Done(Err(e)),
                 Some(Ok(false)) => continue,
-                Some(Ok(true)) => return self.take(value),
+                Some(Ok(true)) => return self.take(value, frames),
             }
         }
-        match otherwise {
-            Some(value) => self.take(value),
+        match kids.get(2 * branches) {
+            Some(&value) => self.take(value, frames),
             None => Step::Done(Err(EvalError::Undefined(
                 "no branch of the piecewise applies".into(),
             ))),
@@ -482,9 +510,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The outcome of `value` as this node's outcome (a number).
-    fn take(&self, value: ExprId) -> Step {
+    fn take(&self, value: u32, frames: &mut Vec<Frame>) -> Step {
         match self.lookup(value) {
-            None => Step::Need(vec![value]),
+            None => Self::need(value, frames),
             Some(outcome) => Step::Done(number(outcome.clone()).map(Out::Num)),
         }
     }
@@ -492,11 +520,11 @@ impl<'a> Evaluator<'a> {
     /// Conjunction, left to right: false at the first false conjunct. An
     /// undecidable conjunct makes the result undecidable unless a later one
     /// is false.
-    fn and_step(&self, conditions: &[ExprId]) -> Step {
+    fn and_step(&self, conditions: &[u32], frames: &mut Vec<Frame>) -> Step {
         let mut undecided = false;
         for &c in conditions {
             match self.truth(c) {
-                None => return Step::Need(vec![c]),
+                None => return Self::need(c, frames),
                 Some(Ok(true)) => {}
                 Some(Ok(false)) => return Step::Done(Ok(Out::Bool(false))),
                 Some(Err(EvalError::Indeterminate)) => undecided = true,
@@ -516,8 +544,8 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn index_step(&self, base: ExprId, indices: &[Value]) -> Step {
-        match self.store.node(base) {
+    fn index_step(&self, base: u32, indices: &[Value], frames: &mut Vec<Frame>) -> Step {
+        match self.store.node(self.plan.get().id(base)) {
             Node::Sym(s) => Step::Done(self.component(*s, indices).map(Out::Num)),
             Node::Vector(entries) => {
                 let [i] = indices else {
@@ -526,13 +554,13 @@ impl<'a> Evaluator<'a> {
                     )));
                 };
                 match position(i, entries.len(), "index") {
-                    Ok(p) => self.take(entries[p]),
+                    Ok(p) => self.take(self.kid(base, p), frames),
                     Err(e) => Step::Done(Err(e)),
                 }
             }
-            Node::Apply(func, args) => self.function_step(*func, args, None, indices),
-            Node::FnDeriv { func, orders, args } => {
-                self.function_step(*func, args, Some(orders), indices)
+            Node::Apply(func, _) => self.function_step(*func, base, None, indices, frames),
+            Node::FnDeriv { func, orders, .. } => {
+                self.function_step(*func, base, Some(orders), indices, frames)
             }
             _ => Step::Done(Err(EvalError::Unsupported(
                 "indexing this kind of expression".into(),
@@ -542,51 +570,64 @@ impl<'a> Evaluator<'a> {
 
     /// `v_i` or `W_(i,j)` for a symbol bound to a vector or matrix.
     fn component(&self, s: Symbol, indices: &[Value]) -> Result<Value, EvalError> {
-        let name = self.store.name(s);
+        let name = || self.store.name(s);
         if self.scope_binding(s).is_some() {
             return Err(EvalError::Unsupported(format!(
-                "indexing the scalar `{name}`"
+                "indexing the scalar `{}`",
+                name()
             )));
         }
+        // the place names are only written when an index is out of range
+        let at = |v: &Value, len: usize, what: &dyn Fn() -> String| match position(v, len, "") {
+            Ok(p) => Ok(p),
+            Err(_) => position(v, len, &what()),
+        };
         match (self.env.get(s), indices) {
             (Some(Binding::Vector(data)), [i]) => {
-                let p = position(i, data.len(), &format!("index of `{name}`"))?;
+                let p = at(i, data.len(), &|| format!("index of `{}`", name()))?;
                 Ok(Value::Exact(data[p].clone()))
             }
             (Some(Binding::Matrix { rows, cols, data }), [i, j]) => {
                 if data.len() != rows.saturating_mul(*cols) {
                     return Err(EvalError::Unsupported(format!(
-                        "matrix `{name}` has {} entries, not {rows}×{cols}",
+                        "matrix `{}` has {} entries, not {rows}×{cols}",
+                        name(),
                         data.len()
                     )));
                 }
-                let r = position(i, *rows, &format!("row of `{name}`"))?;
-                let c = position(j, *cols, &format!("column of `{name}`"))?;
+                let r = at(i, *rows, &|| format!("row of `{}`", name()))?;
+                let c = at(j, *cols, &|| format!("column of `{}`", name()))?;
                 Ok(Value::Exact(data[r * cols + c].clone()))
             }
-            (Some(Binding::Vector(_)), _) | (Some(Binding::Matrix { .. }), _) => Err(
-                EvalError::Unsupported(format!("`{name}` indexed with {} indices", indices.len())),
-            ),
+            (Some(Binding::Vector(_)), _) | (Some(Binding::Matrix { .. }), _) => {
+                Err(EvalError::Unsupported(format!(
+                    "`{}` indexed with {} indices",
+                    name(),
+                    indices.len()
+                )))
+            }
             (Some(_), _) => Err(EvalError::Unsupported(format!(
-                "indexing `{name}`, which is not a vector or matrix"
+                "indexing `{}`, which is not a vector or matrix",
+                name()
             ))),
-            (None, _) => Err(EvalError::Unbound(name.to_string())),
+            (None, _) => Err(EvalError::Unbound(name().to_string())),
         }
     }
 
-    fn argument_plan(&self, arg: ExprId) -> ArgumentPlan {
-        match self.store.node(arg) {
+    fn argument_plan(&self, arg: u32) -> ArgumentPlan<'a> {
+        match self.store.node(self.plan.get().id(arg)) {
             Node::Sym(s) if self.scope_binding(*s).is_none() => match self.env.get(*s) {
-                Some(Binding::Vector(data)) => ArgumentPlan::BoundVector(data.clone()),
+                Some(Binding::Vector(data)) => ArgumentPlan::BoundVector(data),
                 _ => ArgumentPlan::Scalar(arg),
             },
-            Node::Vector(entries) => ArgumentPlan::LiteralVector(entries.to_vec()),
+            Node::Vector(_) => ArgumentPlan::LiteralVector(arg),
             _ => ArgumentPlan::Scalar(arg),
         }
     }
 
     /// An uninterpreted function or one of its partial derivatives, possibly
-    /// indexed. Indices are: the output index when the function is
+    /// indexed (`node` is the `Apply` or `FnDeriv`, whose children are the
+    /// arguments). Indices are: the output index when the function is
     /// vector-valued, then one index per order of differentiation along each
     /// vector argument (scalar arguments take none). So `x(u)_i` is
     /// `Index(Apply(x, [u]), [i])` and `∂x(u)_i/∂u_j` is
@@ -594,43 +635,50 @@ impl<'a> Evaluator<'a> {
     fn function_step(
         &self,
         func: Symbol,
-        args: &[ExprId],
+        node: u32,
         orders: Option<&[u32]>,
         indices: &[Value],
+        frames: &mut Vec<Frame>,
     ) -> Step {
-        let name = self.store.name(func);
         let function = match self.env.get(func) {
             Some(Binding::Function(f)) => f,
             Some(_) => {
                 return Step::Done(Err(EvalError::Unsupported(format!(
-                    "`{name}` is applied but is not a function"
+                    "`{}` is applied but is not a function",
+                    self.store.name(func)
                 ))))
             }
-            None => return Step::Done(Err(EvalError::Unbound(name.to_string()))),
+            None => return Step::Done(Err(EvalError::Unbound(self.store.name(func).to_string()))),
         };
-        let plans: Vec<ArgumentPlan> = args.iter().map(|&a| self.argument_plan(a)).collect();
-        let to_evaluate: Vec<ExprId> = plans
+        let plan = self.plan.get();
+        let plans: Vec<ArgumentPlan> = plan
+            .kids(node)
+            .iter()
+            .map(|&a| self.argument_plan(a))
+            .collect();
+        let to_evaluate: Vec<u32> = plans
             .iter()
             .flat_map(|p| match p {
                 ArgumentPlan::Scalar(e) => vec![*e],
-                ArgumentPlan::LiteralVector(entries) => entries.clone(),
+                ArgumentPlan::LiteralVector(v) => plan.kids(*v).to_vec(),
                 ArgumentPlan::BoundVector(_) => Vec::new(),
             })
             .collect();
-        let mut evaluated = ready!(self.gather(&to_evaluate)).into_iter();
-        let mut inputs = Vec::new();
+        let mut evaluated = ready!(self.gather(&to_evaluate, frames)).into_iter();
+        let mut inputs: Vec<Value> = Vec::new();
         // (offset into inputs, vector length or None for a scalar) per argument
         let mut layout = Vec::new();
-        for plan in &plans {
+        for p in &plans {
             let offset = inputs.len();
-            match plan {
+            match p {
                 ArgumentPlan::Scalar(_) => {
-                    inputs.extend(evaluated.next());
+                    inputs.extend(evaluated.next().cloned());
                     layout.push((offset, None));
                 }
-                ArgumentPlan::LiteralVector(entries) => {
-                    inputs.extend(evaluated.by_ref().take(entries.len()));
-                    layout.push((offset, Some(entries.len())));
+                ArgumentPlan::LiteralVector(v) => {
+                    let len = plan.kids(*v).len();
+                    inputs.extend(evaluated.by_ref().take(len).cloned());
+                    layout.push((offset, Some(len)));
                 }
                 ArgumentPlan::BoundVector(data) => {
                     inputs.extend(data.iter().cloned().map(Value::Exact));

@@ -30,6 +30,7 @@ mod engine;
 mod function;
 mod interval;
 mod ledger;
+mod plan;
 mod precise;
 mod small;
 mod value;
@@ -40,6 +41,7 @@ mod tests;
 pub use engine::Evaluator;
 pub use function::{Family, Function, RidgeMap, Wave};
 pub use interval::{Interval, LIBM_ULP_SLACK};
+pub use plan::Plan;
 pub use precise::{at_precision, resolution_bits, Precise, F64_RESOLUTION_BITS};
 pub use value::{Agreement, Value, CLOSE_ABSOLUTE, CLOSE_RELATIVE};
 
@@ -158,10 +160,31 @@ pub fn eval(store: &Store, id: ExprId, env: &Env) -> Result<Value, EvalError> {
     Evaluator::new(store, env).value(id)
 }
 
+/// [`eval`] on a plan kept across points (see [`Plan`]): the same value,
+/// without compiling the expression again.
+pub fn eval_with(
+    plan: &mut Plan,
+    store: &Store,
+    id: ExprId,
+    env: &Env,
+) -> Result<Value, EvalError> {
+    Evaluator::with_plan(store, env, plan).value(id)
+}
+
 /// Whether condition `id` (a `Cmp` or `And`) holds at `env`; `Indeterminate`
 /// when the enclosures cannot decide it.
 pub fn eval_condition(store: &Store, id: ExprId, env: &Env) -> Result<bool, EvalError> {
     Evaluator::new(store, env).condition(id)
+}
+
+/// [`eval_condition`] on a plan kept across points.
+pub fn eval_condition_with(
+    plan: &mut Plan,
+    store: &Store,
+    id: ExprId,
+    env: &Env,
+) -> Result<bool, EvalError> {
+    Evaluator::with_plan(store, env, plan).condition(id)
 }
 
 /// The entries of a vector expression (a `Vector` literal or a symbol bound to
@@ -240,10 +263,23 @@ pub fn compare_sides(
     tolerance: Option<&BigRational>,
     escalate: bool,
 ) -> SideComparison {
+    compare_sides_with(&mut Plan::new(), store, lhs, rhs, env, tolerance, escalate)
+}
+
+/// [`compare_sides`] on a plan kept across points (see [`Plan`]).
+pub fn compare_sides_with(
+    plan: &mut Plan,
+    store: &Store,
+    lhs: ExprId,
+    rhs: ExprId,
+    env: &Env,
+    tolerance: Option<&BigRational>,
+    escalate: bool,
+) -> SideComparison {
     let mut bits: Option<u32> = None;
     let mut ladder = ESCALATION_BITS.iter().copied();
     loop {
-        let (why, depth) = match attempt(store, lhs, rhs, env, tolerance, bits) {
+        let (why, depth) = match attempt(plan, store, lhs, rhs, env, tolerance, bits) {
             Attempt::Decided(answer) => return answer,
             Attempt::Open(why, depth) => (why, depth),
         };
@@ -289,8 +325,12 @@ fn too_deep(tried: Option<u32>, depth: u64, why: &str) -> String {
     format!("{at}: {why}")
 }
 
-/// The sides at one precision (`None`: f64 enclosures).
+/// The sides at one precision (`None`: f64 enclosures), evaluated by one
+/// evaluator: a subterm both sides share is computed once. Its losses are
+/// noted in the one ledger of this precision either way, so sharing it
+/// changes no answer; each side keeps a step budget of its own.
 fn attempt(
+    plan: &mut Plan,
     store: &Store,
     lhs: ExprId,
     rhs: ExprId,
@@ -298,7 +338,12 @@ fn attempt(
     tolerance: Option<&BigRational>,
     bits: Option<u32>,
 ) -> Attempt {
-    let ((a, b), lost) = at_precision(bits, || (eval(store, lhs, env), eval(store, rhs, env)));
+    let ((a, b), lost) = at_precision(bits, || {
+        let mut evaluator = Evaluator::with_plan(store, env, plan);
+        let a = evaluator.value(lhs);
+        evaluator.reset_steps();
+        (a, evaluator.value(rhs))
+    });
     let (a, b) = match (a, b) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e @ EvalError::TooLarge(_)), _) | (_, Err(e @ EvalError::TooLarge(_))) => {

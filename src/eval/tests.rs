@@ -866,3 +866,63 @@ fn value_api() {
     let entry = s.add(Node::Index(v, vec![floor_e].into()));
     assert_eq!(eval(&s, entry, &env), Ok(exact(7, 1)));
 }
+
+/// One plan kept across points gives what a fresh evaluation gives at each
+/// point: a memo entry of an earlier point, or of an earlier term of a `Σ`,
+/// never answers for a later one.
+#[test]
+fn a_plan_kept_across_points_gives_fresh_values() {
+    let mut s = Store::new();
+    let x = s.sym("x");
+    let i = s.sym("i");
+    let n = s.sym("n");
+    let one = s.one();
+    let zero = s.zero();
+    // Σ_{i=1}^{n} x^i / i, piecewise(x > 0: ln(x), otherwise: x²), x / (x − 1)
+    let power = s.pow(x, i);
+    let term = s.div(power, i);
+    let sum = sum_node(&mut s, "i", one, n, term);
+    let positive = s.add(Node::Cmp(CmpOp::Gt, x, zero));
+    let ln = s.call1(Func::Ln, x);
+    let two = s.int(2);
+    let square = s.pow(x, two);
+    let piecewise = s.add(Node::Piecewise {
+        branches: vec![(positive, ln)].into(),
+        otherwise: Some(square),
+    });
+    let x_minus_one = s.sub(x, one);
+    let ratio = s.div(x, x_minus_one);
+    let exprs = [sum, piecewise, ratio, positive];
+    let mut plan = Plan::new();
+    // (x, n) per point, the last one where x / (x − 1) is undefined
+    let points = [
+        (rat(1, 2), 3),
+        (rat(-3, 2), 4),
+        (rat(5, 1), 2),
+        (rat(1, 1), 5),
+    ];
+    for (x_value, n_value) in points {
+        let mut env = Env::new();
+        env.bind_scalar(s.symbol("x"), x_value);
+        env.bind_integer(s.symbol("n"), n_value);
+        for e in exprs {
+            if e == positive {
+                assert_eq!(
+                    eval_condition_with(&mut plan, &s, e, &env),
+                    eval_condition(&s, e, &env)
+                );
+                continue;
+            }
+            assert_eq!(eval_with(&mut plan, &s, e, &env), eval(&s, e, &env));
+        }
+        assert_eq!(
+            compare_sides_with(&mut plan, &s, sum, ratio, &env, None, true),
+            compare_sides(&s, sum, ratio, &env, None, true)
+        );
+    }
+    // the point x = 1/2, n = 3: 1/2 + 1/8 + 1/24 = 2/3
+    let mut env = Env::new();
+    env.bind_scalar(s.symbol("x"), rat(1, 2));
+    env.bind_integer(s.symbol("n"), 3);
+    assert_eq!(eval_with(&mut plan, &s, sum, &env), Ok(exact(2, 3)));
+}

@@ -13,6 +13,7 @@ use crate::expr::CmpOp;
 use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
 use num_traits::{One, Pow, Signed, ToPrimitive, Zero};
+use std::borrow::Borrow;
 use std::fmt;
 
 /// The value of an expression at a point.
@@ -400,10 +401,11 @@ pub(crate) fn recip(a: &Value) -> Result<Value, EvalError> {
 
 /// The sum of many values: exact terms are added exactly first, so one
 /// interval term does not make the exact ones lose precision.
-pub(crate) fn sum_all(values: &[Value]) -> Result<Value, EvalError> {
+pub(crate) fn sum_all<V: Borrow<Value>>(values: &[V]) -> Result<Value, EvalError> {
     let mut exact = Value::zero();
     let mut approx: Option<Value> = None;
     for v in values {
+        let v = v.borrow();
         match v {
             Value::Exact(_) => exact = add(&exact, v)?,
             _ => {
@@ -420,16 +422,17 @@ pub(crate) fn sum_all(values: &[Value]) -> Result<Value, EvalError> {
     }
 }
 
-pub(crate) fn product_all(values: &[Value]) -> Result<Value, EvalError> {
+pub(crate) fn product_all<V: Borrow<Value>>(values: &[V]) -> Result<Value, EvalError> {
     if values
         .iter()
-        .any(|v| v.as_exact().is_some_and(|r| r.is_zero()))
+        .any(|v| v.borrow().as_exact().is_some_and(|r| r.is_zero()))
     {
         return Ok(Value::zero());
     }
     let mut exact = Value::one();
     let mut approx: Option<Value> = None;
     for v in values {
+        let v = v.borrow();
         match v {
             Value::Exact(_) => exact = mul(&exact, v)?,
             _ => {

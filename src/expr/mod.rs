@@ -224,6 +224,17 @@ impl Store {
         Store::default()
     }
 
+    /// An empty store with this store's names, so a `Symbol` means the same
+    /// in both: a place to copy a few of this store's expressions into.
+    pub fn names_only(&self) -> Store {
+        Store {
+            nodes: Vec::new(),
+            ids: HashMap::new(),
+            names: self.names.clone(),
+            symbols: self.symbols.clone(),
+        }
+    }
+
     /// The number of distinct nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -636,8 +647,13 @@ impl Store {
 
     /// The number of distinct nodes reachable from `id` (its size as a DAG).
     pub fn dag_size(&self, id: ExprId) -> usize {
+        self.dag_size_of(&[id])
+    }
+
+    /// Distinct nodes under all of `roots` together (shared ones counted once).
+    pub fn dag_size_of(&self, roots: &[ExprId]) -> usize {
         let mut seen = std::collections::HashSet::new();
-        let mut stack = vec![id];
+        let mut stack = roots.to_vec();
         while let Some(e) = stack.pop() {
             if seen.insert(e) {
                 stack.extend(self.children(e));

@@ -47,22 +47,31 @@ impl SharedForm {
 
 /// The shared form of `root`, or `None` when the inline form is small enough
 /// (at most [`SHARED_FORM_MIN_TREE`] nodes written out).
+///
+/// Memory stays a few words per node of `root`'s DAG: facts per node are kept
+/// in vectors by post-order position, and the form's store holds only the
+/// nodes under `root` (with the names of `store`), never a copy of all of it.
 pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
     let order = store.post_order(root);
-    let mut uses: HashMap<ExprId, u32> = HashMap::with_capacity(order.len());
-    let mut tree: HashMap<ExprId, u64> = HashMap::with_capacity(order.len());
+    let position: HashMap<ExprId, usize> = order.iter().enumerate().map(|(k, &e)| (e, k)).collect();
+    let children: Vec<Vec<usize>> = order
+        .iter()
+        .map(|&e| store.children(e).iter().map(|c| position[c]).collect())
+        .collect();
+    let mut uses = vec![0u32; order.len()];
+    let mut tree = vec![0u64; order.len()];
     // the bound variables (a `Σ` index, a `lim` variable: `j#3`) free inside:
     // such a term means nothing outside its binder, so it is never named
-    let mut bound: HashMap<ExprId, Vec<Symbol>> = HashMap::with_capacity(order.len());
-    for &e in &order {
-        let children = store.children(e);
-        let size = children.iter().fold(1u64, |n, c| n.saturating_add(tree[c]));
-        tree.insert(e, size);
+    let mut bound: Vec<Vec<Symbol>> = vec![Vec::new(); order.len()];
+    for (k, &e) in order.iter().enumerate() {
+        tree[k] = children[k]
+            .iter()
+            .fold(1u64, |n, &c| n.saturating_add(tree[c]));
         let mut free: Vec<Symbol> = match store.node(e) {
             Node::Sym(s) if store.name(*s).contains('#') => vec![*s],
             _ => Vec::new(),
         };
-        for c in &children {
+        for &c in &children[k] {
             for s in &bound[c] {
                 if !free.contains(s) {
                     free.push(*s);
@@ -74,46 +83,44 @@ pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
             Node::Limit { var, .. } => free.retain(|s| s != var),
             _ => {}
         }
-        bound.insert(e, free);
-        for c in children {
-            *uses.entry(c).or_insert(0) += 1;
+        bound[k] = free;
+        for &c in &children[k] {
+            uses[c] += 1;
         }
     }
-    if tree[&root] <= SHARED_FORM_MIN_TREE {
+    let top = order.len().checked_sub(1)?;
+    if tree[top] <= SHARED_FORM_MIN_TREE {
         return None;
     }
-    let nameable = |e: ExprId| {
-        e != root
-            && bound[&e].is_empty()
+    let nameable = |k: usize| {
+        k != top
+            && bound[k].is_empty()
             && !matches!(
-                store.node(e),
+                store.node(order[k]),
                 Node::Num(_) | Node::Sym(_) | Node::Cmp(..) | Node::And(_) | Node::Vector(_)
             )
     };
     // inline size with named children counted as one node each
-    let mut inline: HashMap<ExprId, u64> = HashMap::with_capacity(order.len());
-    let mut named: Vec<ExprId> = Vec::new();
-    let mut is_named: HashMap<ExprId, bool> = HashMap::with_capacity(order.len());
-    for &e in &order {
-        let size = store.children(e).iter().fold(1u64, |n, c| {
+    let mut inline = vec![0u64; order.len()];
+    let mut is_named = vec![false; order.len()];
+    for k in 0..order.len() {
+        let size = children[k].iter().fold(1u64, |n, &c| {
             n.saturating_add(if is_named[c] { 1 } else { inline[c] })
         });
-        let shared = uses.get(&e).copied().unwrap_or(0) >= 2 && size > 3;
-        let name = nameable(e) && (shared || size > MAX_INLINE_NODES);
-        inline.insert(e, size);
-        is_named.insert(e, name);
-        if name {
-            named.push(e);
-        }
+        let shared = uses[k] >= 2 && size > 3;
+        inline[k] = size;
+        is_named[k] = nameable(k) && (shared || size > MAX_INLINE_NODES);
     }
-    let prefix = fresh_prefix(store, named.len());
-    let mut scratch = store.clone();
-    let mut mapped: HashMap<ExprId, ExprId> = HashMap::with_capacity(order.len());
-    let mut definitions = Vec::with_capacity(named.len());
-    for &e in &order {
-        let kids: Vec<ExprId> = scratch.children(e).iter().map(|c| mapped[c]).collect();
-        let rebuilt = scratch.with_children(e, &kids);
-        if is_named[&e] {
+    let named = is_named.iter().filter(|&&n| n).count();
+    let prefix = fresh_prefix(store, named);
+    let mut scratch = store.names_only();
+    let mut mapped: Vec<ExprId> = Vec::with_capacity(order.len());
+    let mut definitions = Vec::with_capacity(named);
+    for (k, &e) in order.iter().enumerate() {
+        let kids: Vec<ExprId> = children[k].iter().map(|&c| mapped[c]).collect();
+        let node = store.node(e).with_children(&kids)?;
+        let rebuilt = scratch.add(node);
+        if is_named[k] {
             let name = format!("{prefix}{}", definitions.len() + 1);
             let symbol = scratch.sym(&name);
             definitions.push(Definition {
@@ -121,13 +128,13 @@ pub fn shared_form(store: &Store, root: ExprId) -> Option<SharedForm> {
                 symbol,
                 value: rebuilt,
             });
-            mapped.insert(e, symbol);
+            mapped.push(symbol);
         } else {
-            mapped.insert(e, rebuilt);
+            mapped.push(rebuilt);
         }
     }
     Some(SharedForm {
-        result: mapped[&root],
+        result: mapped[top],
         store: scratch,
         definitions,
     })
@@ -196,6 +203,27 @@ mod tests {
             .collect();
         assert!(sizes[1] < sizes[0] * 5 / 2, "{sizes:?}");
         assert!(sizes[2] < sizes[1] * 5 / 2, "{sizes:?}");
+    }
+
+    #[test]
+    fn the_form_keeps_only_the_nodes_it_shows() {
+        let mut store = Store::new();
+        let unrelated = chain(&mut store, 3_000);
+        let y = store.sym("y");
+        let g = store.substitute(unrelated, store.find_symbol("x").unwrap(), y);
+        let form = shared_form(&store, g).expect("large");
+        // the names of `store` keep their meaning; its other 3,000 links are left out
+        assert!(
+            form.store.len() < store.dag_size(g) * 2,
+            "{}",
+            form.store.len()
+        );
+        assert!(form.store.find_symbol("x").is_some());
+        assert!(
+            form.display("").contains("σ(y/2 + 3/10)"),
+            "{}",
+            form.display("")
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@ pub mod mathml;
 pub mod plot;
 pub mod tex;
 
-use crate::check::Verdict;
-use crate::picture::{EntryTable, Picture, MAX_ENTRIES_SHOWN};
+use crate::check::{Counterexample, Exactness, Verdict};
+use crate::numbers::shorten_numbers;
+use crate::picture::{EntryTable, NoPlot, Picture, Values, MAX_ENTRIES_SHOWN};
 use crate::report::{self, FileReport, ResultRow};
 use crate::syntax::ast::Expected;
 use mathml::escape;
@@ -67,6 +68,9 @@ table.entries { border-collapse: collapse; margin: 6px 12px 6px 0; display: inli
 table.entries caption { font-family: system-ui, sans-serif; color: var(--mute); text-align: left; white-space: nowrap; font-size: 12px; }
 table.entries td { border: 1px solid #ddd; padding: 2px 10px; text-align: right; min-width: 2.5em; }
 table.entries td.differ { background: #ffd8d8; font-weight: 700; color: var(--bad); }
+table.values td { padding: 4px 14px; text-align: left; }
+table.values .side { display: block; font: 11.5px system-ui, sans-serif; color: var(--mute); font-weight: normal; }
+.plot-caption.no-plot { font-style: italic; }
 .diagnostics li { font-size: 13.5px; }
 .diagnostics .error { color: var(--bad); }
 pre.source { background: #fbfbfc; border: 1px solid #eee; padding: 10px 12px; white-space: pre-wrap;
@@ -415,10 +419,7 @@ fn result_row(out: &mut String, id: &str, row: &ResultRow, document: bool) {
         Verdict::Proved { trace } => format!("proved symbolically ({} rewrite steps)", trace.len()),
         Verdict::Checked { .. } => "agrees at every sample point (no proof)".to_string(),
         Verdict::Refuted { counterexample } => {
-            format!(
-                "counterexample {}",
-                report::describe_counterexample(counterexample)
-            )
+            format!("counterexample {}", describe_counterexample(counterexample))
         }
         Verdict::Unknown { reason } => reason.clone(),
     };
@@ -437,6 +438,10 @@ fn result_row(out: &mut String, id: &str, row: &ResultRow, document: bool) {
                 let _ = write!(out, "<p class=\"plot-caption\">{}</p>", escape(&caption));
             }
             Some(Picture::Entries(t)) => out.push_str(&entry_tables(t)),
+            Some(Picture::Values(v)) => out.push_str(&value_table(v)),
+            Some(Picture::Unplotted(why)) => {
+                let _ = write!(out, "<p class=\"plot-caption no-plot\">{}</p>", escape(why));
+            }
             None => {}
         }
     }
@@ -473,6 +478,69 @@ fn disclosure(out: &mut String, row: &ResultRow) {
         "<details><summary>{what}</summary><ul>{}</ul></details>",
         items.concat()
     );
+}
+
+/// A side's value as the page shows it: an enclosure's midpoint marked `≈`
+/// (its digits are approximate; that the sides differ is certain).
+fn side_value(text: &str, exactness: Exactness) -> String {
+    let short = shorten_numbers(text);
+    match exactness {
+        Exactness::Enclosure if !short.starts_with('≈') => format!("≈{short}"),
+        _ => short,
+    }
+}
+
+/// "at x = 0: left = 1, right = ≈0.69314718056 (note)", each side marked
+/// as exact or not.
+fn describe_counterexample(c: &Counterexample) -> String {
+    let mut out = String::new();
+    if !c.assignment.is_empty() {
+        let at: Vec<String> = c
+            .assignment
+            .iter()
+            .map(|(n, v)| format!("{n} = {}", shorten_numbers(v)))
+            .collect();
+        let _ = write!(out, "at {}: ", at.join(", "));
+    }
+    let _ = write!(
+        out,
+        "left = {}, right = {}",
+        side_value(&c.lhs, c.exactness[0]),
+        side_value(&c.rhs, c.exactness[1])
+    );
+    if let Some(note) = &c.note {
+        let _ = write!(out, " ({note})");
+    }
+    out
+}
+
+/// For a refuted step without variables: both values side by side, each
+/// said to be exact or an enclosure, in place of a plot.
+fn value_table(v: &Values) -> String {
+    let word = |e: Exactness| match e {
+        Exactness::Exact => "exact",
+        Exactness::Enclosure => "enclosure",
+        Exactness::NotANumber => "no number",
+    };
+    let mut out = String::from("<table class=\"entries values\"><tr>");
+    for (name, value, exactness) in [
+        ("left side", &v.lhs, v.exactness[0]),
+        ("right side", &v.rhs, v.exactness[1]),
+    ] {
+        let _ = write!(
+            out,
+            "<td class=\"differ\"><span class=\"side\">{name} ({})</span> {}</td>",
+            word(exactness),
+            escape(&side_value(value, exactness))
+        );
+    }
+    out.push_str("</tr></table>");
+    let _ = write!(
+        out,
+        "<p class=\"plot-caption\">{}</p>",
+        escape(&NoPlot::Constant.reason())
+    );
+    out
 }
 
 /// For a refuted vector or matrix claim: both sides' entries side by side,

@@ -91,6 +91,13 @@ pub fn svg(plot: &Plot, id: &str) -> String {
     } else {
         (x_lo - 1.0, x_hi + 1.0)
     };
+    // whole numbers: room for the dots at both ends
+    let margin = if plot.integer {
+        (x_hi - x_lo) * 0.03
+    } else {
+        0.0
+    };
+    let (x_lo, x_hi) = (x_lo - margin, x_hi + margin);
     let px = |x: f64| LEFT + (x - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT);
     let py = |y: f64| TOP + (y_hi - y) / (y_hi - y_lo) * (HEIGHT - TOP - BOTTOM);
     let inside = |y: f64| y >= y_lo && y <= y_hi;
@@ -110,7 +117,10 @@ pub fn svg(plot: &Plot, id: &str) -> String {
         HEIGHT - TOP - BOTTOM
     ));
     // grid and ticks
-    let step = tick_step(x_hi - x_lo, 6.0);
+    let mut step = tick_step(x_hi - x_lo, 6.0);
+    if plot.integer {
+        step = step.max(1.0);
+    }
     let mut t = (x_lo / step).ceil() * step;
     while t <= x_hi + step * 1e-9 {
         let x = px(t);
@@ -144,8 +154,21 @@ pub fn svg(plot: &Plot, id: &str) -> String {
         escape(&plot.variable)
     ));
     out.push_str(&format!("<g clip-path=\"url(#clip-{id})\">"));
-    // where the sides certainly differ: the band between them
-    for pair in plot.samples.windows(2) {
+    // where the sides certainly differ: the band between them (at whole
+    // numbers, a bar between the two dots)
+    let clamp = |y: f64| py(y.clamp(y_lo, y_hi));
+    for s in plot.samples.iter().filter(|_| plot.integer) {
+        let (Some(l), Some(r), true) = (s.lhs, s.rhs, s.differ) else {
+            continue;
+        };
+        let (top, bottom) = (clamp(l.max(r)), clamp(l.min(r)));
+        out.push_str(&format!(
+            "<rect class=\"differ\" x=\"{:.1}\" y=\"{top:.1}\" width=\"6\" height=\"{:.1}\" fill=\"#f4a7a7\" fill-opacity=\"0.6\"/>",
+            px(s.x) - 3.0,
+            bottom - top
+        ));
+    }
+    for pair in plot.samples.windows(2).filter(|_| !plot.integer) {
         let (a, b) = (pair[0], pair[1]);
         let (Some(al), Some(ar), Some(bl), Some(br)) = (a.lhs, a.rhs, b.lhs, b.rhs) else {
             continue;
@@ -153,7 +176,6 @@ pub fn svg(plot: &Plot, id: &str) -> String {
         if !(a.differ && b.differ) {
             continue;
         }
-        let clamp = |y: f64| py(y.clamp(y_lo, y_hi));
         out.push_str(&format!(
             "<polygon class=\"differ\" points=\"{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}\" fill=\"#f4a7a7\" fill-opacity=\"0.45\"/>",
             px(a.x), clamp(al), px(b.x), clamp(bl), px(b.x), clamp(br), px(a.x), clamp(ar)
@@ -181,10 +203,26 @@ pub fn svg(plot: &Plot, id: &str) -> String {
                 None => pen_down = false,
             }
         }
+        // whole numbers: a dot at each, joined by a faint line to guide the eye
+        let weight = if plot.integer {
+            " stroke-width=\"1\" stroke-opacity=\"0.4\""
+        } else {
+            " stroke-width=\"2\""
+        };
         out.push_str(&format!(
-            "<path class=\"{class}\" d=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash}/>",
+            "<path class=\"{class}\" d=\"{}\" fill=\"none\" stroke=\"{color}\"{weight}{dash}/>",
             path.trim_end()
         ));
+        for s in plot.samples.iter().filter(|_| plot.integer) {
+            let y = if side == 0 { s.lhs } else { s.rhs };
+            if let Some(y) = y.filter(|&y| inside(y)) {
+                out.push_str(&format!(
+                    "<circle class=\"{class}-dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>",
+                    px(s.x),
+                    py(y)
+                ));
+            }
+        }
     }
     out.push_str("</g>");
     // the counterexample

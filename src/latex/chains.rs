@@ -31,7 +31,7 @@ use super::statements::{split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{DomainKind, Expr, ExprKind, Ident, Item, RelOp};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// A condition the text states, and where.
 #[derive(Clone, Debug)]
@@ -66,6 +66,8 @@ struct Situation {
     one_hot: Vec<(String, String)>,
     /// Where the text adopts Einstein notation.
     einstein: Option<String>,
+    /// Built-in letters the text introduces as its own names, and where.
+    own_letters: Vec<(String, String)>,
     /// Letters the document's math writes on their own somewhere (`$x$`).
     lone: std::rc::Rc<HashSet<String>>,
     shapes: Vec<ShapeDecl>,
@@ -266,6 +268,7 @@ pub fn read_chains(
     let mut log_base: Option<(LogBase, String)> = None;
     let mut one_hot: Vec<(String, String)> = Vec::new();
     let mut einstein_at: Option<String> = None;
+    let mut own_letters: Vec<(String, String)> = Vec::new();
     // the comparison of the previous statement (`i \neq j` before `\Rightarrow`)
     let mut last_relation: Option<(Expr, String)> = None;
     // the shapes the text states (`h^s \in \mathbb{R}^{d_h}`), for the rest of the question
@@ -305,6 +308,7 @@ pub fn read_chains(
             named.clear();
             cuts.clear();
             one_hot.clear();
+            own_letters.clear();
             shapes.clear();
             part_shapes.clear();
             overrides.clear();
@@ -335,6 +339,10 @@ pub fn read_chains(
             }
             if stated.einstein {
                 einstein_at = Some(at.clone());
+            }
+            for name in stated.own_letters {
+                own_letters.retain(|(n, _)| *n != name);
+                own_letters.push((name, format!("\"{}\" ({at})", line.trim())));
             }
             for name in stated.one_hot {
                 one_hot.retain(|(n, _)| *n != name);
@@ -375,12 +383,10 @@ pub fn read_chains(
                     _ => None,
                 };
                 let scopes = (&mut shapes, &mut part_shapes);
-                if state_shapes(stated, &text_defs, scopes, side, source, &mut reading) {
-                    // a claim about a shape, counted as a judged equality
-                    reading.other_relations = reading.other_relations.wrapping_sub(1);
-                }
+                // a claim about a shape counts as a judged equality, not as another relation
+                let claimed = state_shapes(stated, &text_defs, scopes, side, source, &mut reading);
                 if statement.ops.is_empty() {
-                    reading.other_relations += 1;
+                    reading.other_relations += usize::from(!claimed);
                     if let Some(Ok(expr)) =
                         statement.parts.first().map(|t| parse_expression(t, &ctx))
                     {
@@ -501,6 +507,17 @@ pub fn read_chains(
                     continue;
                 }
             }
+            if let Some(def) = named_function(&statement, &ctx) {
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
+                // `\text{Activation function} = \phi(O^A) = \text{softmax}(O^A)`: the text
+                // names a function of its own with a built-in's letter, and defines it
+                let shown = format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                own_letters.retain(|(n, _)| *n != def.name.name);
+                own_letters.push((def.name.name.clone(), shown));
+                record_definition(&mut ctx, &mut text_defs, def.name, def.params, def.body);
+                reading.skip(span, SkipReason::Definition, statement.ops.len());
+                continue;
+            }
             let mut parts: Vec<Part> = Vec::new();
             let mut ops = statement.ops.clone();
             let mut toks_parts = statement.parts.iter();
@@ -517,6 +534,27 @@ pub fn read_chains(
                     // `x = 0`, `c = 1`: a value or a condition, not a derivation
                     reading.skip(span, SkipReason::Assignment, statement.ops.len());
                     previous_was_condition = true;
+                    // `e_i = 1`: a vector given entry by entry (for every `i`), not an example
+                    let entry = statement
+                        .parts
+                        .first()
+                        .zip(statement.parts.get(1))
+                        .and_then(|(l, r)| {
+                            let lhs = parse_expression(l, &ctx).ok()?;
+                            let body = parse_expression(r, &ctx).ok()?;
+                            let at = format!(
+                                "`{}` (line {})",
+                                source.snippet(span).trim(),
+                                line_of(span)
+                            );
+                            super::entries::entry_definition(&lhs, &body, at)
+                        })
+                        .filter(|d| conditions.is_empty() && !side.declares(&d.name));
+                    if let Some(def) = entry {
+                        entry_defs.retain(|d| d.name != def.name);
+                        entry_defs.push(def);
+                        continue;
+                    }
                     if let Some(b) = binding(&statement, &ctx, source, span) {
                         bindings.retain(|old| !super::context::same(&old.lhs, &b.lhs));
                         bindings.push(b);
@@ -653,6 +691,7 @@ pub fn read_chains(
                     log_base: log_base.clone(),
                     one_hot: one_hot.clone(),
                     einstein: einstein_at.clone(),
+                    own_letters: own_letters.clone(),
                     lone: lone.clone(),
                     shapes: part_shapes.clone(),
                     question_shapes: shapes.clone(),
@@ -703,6 +742,59 @@ pub fn read_chains(
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     super::tensors::join_case_variants(&mut reading.chains);
     reading
+}
+
+/// `= \phi(O^A) = \text{softmax}(O^A)` after a name in words (`\text{Activation
+/// function}`): the text defines a function of its own named by a built-in's letter.
+fn named_function(statement: &Statement, ctx: &Context) -> Option<TextDef> {
+    let cue = statement.cue.as_deref()?;
+    let connective = [
+        "so",
+        "then",
+        "thus",
+        "hence",
+        "and",
+        "therefore",
+        "since",
+        "i.e.",
+        "or",
+    ];
+    if !statement.continues
+        || connective.contains(&cue)
+        || is_condition_word(cue)
+        || is_definition_word(cue)
+        || statement.parts.len() != 3
+    {
+        return None;
+    }
+    let head = parse_expression(&statement.parts[1], ctx).ok()?;
+    let body = parse_expression(&statement.parts[2], ctx).ok()?;
+    let ExprKind::Call {
+        func,
+        primes: 0,
+        args,
+    } = &head.kind
+    else {
+        return None;
+    };
+    super::conventions::ownable(&func.name)?;
+    let [arg] = args.as_slice() else {
+        return None;
+    };
+    // a longer argument (`O^A`, the name `OA`) only annotates the name, as for
+    // `L_{CE}(\sigma(o^a), y)`: the body says what it is applied to
+    let params = match &arg.value.kind {
+        ExprKind::Ident(n) if n.chars().count() == 1 => vec![Ident {
+            name: n.clone(),
+            span: arg.value.span,
+        }],
+        _ => Vec::new(),
+    };
+    Some(TextDef {
+        name: func.clone(),
+        params,
+        body,
+    })
 }
 
 /// `E_j[f_j] = \sum_j p_j f_j` (or `f_j p_j`): the text defines `E_j[..]` as the
@@ -1226,6 +1318,7 @@ fn mentions_transpose(e: &Expr) -> bool {
 /// text is silent (letters written together as a product, a bare superscript as
 /// an index, the natural log), each an assumption or an alternative reading.
 fn conventions(chain: &mut Chain, situation: &Situation, text: &str) {
+    own_letters(chain, situation);
     if let Some(at) = &situation.einstein {
         let mut summed: Vec<String> = Vec::new();
         for p in chain.parts.iter_mut() {
@@ -1328,6 +1421,82 @@ fn conventions(chain: &mut Chain, situation: &Situation, text: &str) {
     }
     for (step, text) in noted {
         chain.assumptions.push(Assumption { step, text });
+    }
+}
+
+/// The document's names beat built-ins: a built-in letter the chain uses as a
+/// value (`\sigma^2`, `H \cdot d`), or one the text introduces as its own and calls
+/// (`h = \phi(a)` after "where $\phi$ is the activation"), is read as the text's own
+/// name, never as the built-in. A function the text introduces without saying which
+/// it is stays any function: a refutation by one concrete function rests on that.
+fn own_letters(chain: &mut Chain, situation: &Situation) {
+    let reached = reach(chain);
+    for letter in super::conventions::OWNABLE_LETTERS {
+        let name = letter.name;
+        if !reached.contains(name) {
+            continue;
+        }
+        let introduced = situation.own_letters.iter().find(|(n, _)| n == name);
+        if let Some(def) = chain.definitions.iter().rev().find(|d| d.name.name == name) {
+            // the text's definition is used (declared as it writes it); defined on a
+            // name that only annotates it (`\phi(O^A) = ...`), a call is the name
+            if def.params.is_empty() {
+                for e in chain.parts.iter_mut() {
+                    super::conventions::uncall(e, name);
+                }
+            }
+            let at = introduced.map_or(String::new(), |(_, shown)| format!(" ({shown})"));
+            chain.context.push(format!(
+                "`{name}` is the text's own function as it defines it{at}, not {}",
+                letter.builtin
+            ));
+            continue;
+        }
+        let (mut called, mut bare) = (BTreeSet::new(), BTreeSet::new());
+        for p in chain.parts.iter().chain(&chain.conditions) {
+            super::conventions::letter_uses(p, &mut called, &mut bare);
+        }
+        for d in chain
+            .definitions
+            .iter()
+            .filter(|d| reached.contains(&d.name.name))
+        {
+            super::conventions::letter_uses(&d.body, &mut called, &mut bare);
+        }
+        let (is_bare, is_called) = (bare.contains(name), called.contains(name));
+        let owned = is_bare || (is_called && introduced.is_some());
+        if !owned {
+            continue;
+        }
+        if is_bare && is_called && introduced.is_none() {
+            // `\sigma(x)` and `\sigma` alone: the text does not say which it means
+            continue;
+        }
+        let own = letter.own;
+        for e in chain.parts.iter_mut().chain(chain.conditions.iter_mut()) {
+            super::conventions::own_letter(e, name, own, is_bare);
+        }
+        for d in chain.definitions.iter_mut() {
+            super::conventions::own_letter(&mut d.body, name, own, is_bare);
+        }
+        let at = introduced.map_or(String::new(), |(_, shown)| format!(" ({shown})"));
+        if is_bare {
+            chain.context.push(format!(
+                "`{name}` is the text's own name here{at}, a number, not {} (read as `{own}`)",
+                letter.builtin
+            ));
+        } else {
+            chain.context.push(format!(
+                "`{name}` is the text's own function here{at}, not {} (read as `{own}`)",
+                letter.builtin
+            ));
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only if `{name}` may be any function: the text introduces it{at} but does not say which function it is"
+                ),
+            });
+        }
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Conventions {
     pub one_hot: Vec<String>,
     /// "using Einstein notation", "the summation convention".
     pub einstein: bool,
+    /// Built-in letters the text introduces as its own names ("where $\phi$ is the
+    /// activation", "let $H$ be the hidden size").
+    pub own_letters: Vec<String>,
 }
 
 /// Words that say a line speaks of logarithms.
@@ -113,6 +116,11 @@ pub fn conventions_in(prose: &str) -> Conventions {
         .any(|w| lower.contains(w))
         {
             found.einstein = true;
+        }
+        for name in introduced_letters(line) {
+            if !found.own_letters.contains(&name) {
+                found.own_letters.push(name);
+            }
         }
         if let Some(name) = one_hot_name(line) {
             if !found.one_hot.contains(&name) {
@@ -216,6 +224,205 @@ fn original_case(line: &str, word: &str) -> String {
         .find(|w| w.to_lowercase() == word)
         .unwrap_or(word)
         .to_string()
+}
+
+// ----- the document's own letters -----
+
+/// A built-in named by one letter, which a document may use as a name of its own.
+pub struct OwnableLetter {
+    /// The name the reader gives the letter (`σ` for `\sigma`).
+    pub name: &'static str,
+    /// The LaTeX spellings of the letter in prose.
+    pub spellings: &'static [&'static str],
+    /// The name the text's own letter is read as: a look-alike no built-in takes.
+    pub own: &'static str,
+    /// The built-in in words.
+    pub builtin: &'static str,
+    /// Words that say the text means the built-in ("the sigmoid").
+    pub words: &'static [&'static str],
+}
+
+/// The built-ins a document's letter may shadow (`π` and `e` stay constants).
+pub const OWNABLE_LETTERS: &[OwnableLetter] = &[
+    OwnableLetter {
+        name: "σ",
+        spellings: &["\\sigma", "σ"],
+        own: "ς",
+        builtin: "the sigmoid",
+        words: &["sigmoid", "logistic", "sigmoïde", "sigmoide"],
+    },
+    OwnableLetter {
+        name: "φ",
+        spellings: &["\\varphi", "\\phi", "φ", "ϕ"],
+        own: "ϕ",
+        builtin: "the normal density",
+        words: &["normal", "gaussian", "density", "pdf"],
+    },
+    OwnableLetter {
+        name: "Φ",
+        spellings: &["\\Phi", "Φ"],
+        own: "Ф",
+        builtin: "the normal distribution function",
+        words: &["normal", "gaussian", "cdf", "distribution function"],
+    },
+    OwnableLetter {
+        name: "δ",
+        spellings: &["\\delta", "δ"],
+        own: "ẟ",
+        builtin: "the Kronecker delta",
+        words: &["kronecker", "dirac"],
+    },
+    OwnableLetter {
+        name: "H",
+        spellings: &["H"],
+        own: "Н",
+        builtin: "the Heaviside step",
+        words: &["heaviside", "step function", "unit step"],
+    },
+];
+
+/// The ownable letter the reader names `name`.
+pub fn ownable(name: &str) -> Option<&'static OwnableLetter> {
+    OWNABLE_LETTERS.iter().find(|l| l.name == name)
+}
+
+/// Built-in letters a prose line introduces as the text's own names: "where $\phi$
+/// is the activation", "let $H$ be the hidden size", "$\delta$ denotes the error
+/// term", "a hidden size $H$". A line that says the built-in is meant ("$\sigma$ is
+/// the sigmoid") introduces nothing.
+pub fn introduced_letters(line: &str) -> Vec<String> {
+    let mut text = line
+        .replace("\\(", " ")
+        .replace("\\)", " ")
+        .replace('$', " ");
+    for letter in OWNABLE_LETTERS {
+        for spelling in letter.spellings.iter().filter(|s| s.starts_with('\\')) {
+            text = text.replace(spelling, &format!(" {} ", letter.name));
+        }
+    }
+    // `\phi(\cdot)`, `H(x)`: the argument only shows it is a function
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let lower = plain.to_lowercase();
+    let words: Vec<&str> = plain
+        .split(|c: char| c.is_whitespace() || ",.;:!?".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let lowered: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let verbs = [
+        "is",
+        "be",
+        "denotes",
+        "denote",
+        "represents",
+        "represent",
+        "stands",
+        "est",
+        "désigne",
+        "es",
+        "denota",
+        "representa",
+    ];
+    let nouns = ["size", "dimension", "width", "term", "deviation"];
+    let mut out = Vec::new();
+    for (k, w) in words.iter().enumerate() {
+        let Some(letter) = OWNABLE_LETTERS
+            .iter()
+            .find(|l| l.name == *w || l.spellings.contains(w))
+        else {
+            continue;
+        };
+        let next = lowered.get(k + 1).map(String::as_str).unwrap_or("");
+        let before = |n: usize| {
+            k.checked_sub(n)
+                .and_then(|j| lowered.get(j))
+                .map(String::as_str)
+                .unwrap_or("")
+        };
+        let introduced = verbs.contains(&next)
+            || (before(1) == "by" && before(2).starts_with("denote"))
+            || nouns.contains(&before(1));
+        let builtin_meant = letter.words.iter().any(|m| lower.contains(m));
+        if introduced && !builtin_meant && !out.iter().any(|n: &String| n == letter.name) {
+            out.push(letter.name.to_string());
+        }
+    }
+    out
+}
+
+/// The ownable letters `e` calls (`\phi(a)`, `\sigma'(x)`) and those it uses as a
+/// value (`\sigma^2`, `H \cdot d`).
+pub fn letter_uses(e: &Expr, called: &mut BTreeSet<String>, bare: &mut BTreeSet<String>) {
+    match &e.kind {
+        ExprKind::Ident(n) if ownable(n).is_some() => {
+            bare.insert(n.clone());
+        }
+        ExprKind::Call { func, .. } if ownable(&func.name).is_some() => {
+            called.insert(func.name.clone());
+        }
+        _ => {}
+    }
+    for c in e.children() {
+        letter_uses(c, called, bare);
+    }
+}
+
+/// `e` with the letter `from` read as the text's own name `to`; with `product`, a
+/// call of it (`H(H + 1)`) is the product it writes.
+pub fn own_letter(e: &mut Expr, from: &str, to: &str, product: bool) {
+    if let ExprKind::Call { func, primes, args } = &mut e.kind {
+        if func.name == from {
+            if product && *primes == 0 && args.len() == 1 {
+                let name = Expr {
+                    kind: ExprKind::Ident(to.to_string()),
+                    span: func.span,
+                };
+                let mut arg = args[0].value.clone();
+                own_letter(&mut arg, from, to, product);
+                e.kind = ExprKind::Binary {
+                    op: BinOp::Mul,
+                    lhs: Box::new(name),
+                    rhs: Box::new(arg),
+                };
+                return;
+            }
+            func.name = to.to_string();
+        }
+    }
+    if let ExprKind::Ident(n) = &mut e.kind {
+        if n == from {
+            *n = to.to_string();
+        }
+        return;
+    }
+    for c in e.children_mut() {
+        own_letter(c, from, to, product);
+    }
+}
+
+/// `e` with each call of `name` (`\phi(O^A)`) read as the name alone: the text
+/// defined `name` on the very argument it annotates.
+pub fn uncall(e: &mut Expr, name: &str) {
+    if let ExprKind::Call {
+        func, primes: 0, ..
+    } = &e.kind
+    {
+        if func.name == name {
+            e.kind = ExprKind::Ident(name.to_string());
+            return;
+        }
+    }
+    for c in e.children_mut() {
+        uncall(c, name);
+    }
 }
 
 /// `e` with every `\log` read to `base`.
@@ -585,5 +792,26 @@ mod tests {
         assert!(conventions_in("Using Einstein notation, repeated").einstein);
         assert!(conventions_in("with the summation convention").einstein);
         assert!(!conventions_in("we sum over i").einstein);
+    }
+
+    #[test]
+    fn prose_introduces_its_own_letters() {
+        for (prose, names) in [
+            ("where $\\phi$ is the activation", &["φ"][..]),
+            ("where $\\phi(\\cdot)$ is the activation function", &["φ"]),
+            ("Let $H$ be the hidden size and $d$ the input size.", &["H"]),
+            ("a hidden size $H$ and an error term $\\delta$", &["H", "δ"]),
+            (
+                "Here $\\sigma$ is the standard deviation of the noise",
+                &["σ"],
+            ),
+            ("soit $\\varphi$ est la fonction d'activation", &["φ"]),
+            ("where $\\sigma$ is the sigmoid", &[]),
+            ("$H(x)$ is the Heaviside step", &[]),
+            ("where $\\sigma(o^a) \\in R$, $y \\in \\{0, 1\\}$", &[]),
+            ("the sum of H and K", &[]),
+        ] {
+            assert_eq!(introduced_letters(prose), names, "{prose}");
+        }
     }
 }

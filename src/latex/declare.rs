@@ -494,8 +494,13 @@ pub(super) fn chain_file(
     let taken = |name: &str| side.others.contains(name) && !shadowed.contains(name);
     let mut need_n = false;
     for (name, sizes) in &stated {
-        let Some(kind) = sized_kind(sizes) else {
-            continue;
+        let kind = match sizes.as_slice() {
+            // `c \in \mathbb{R}^n` and "c is one-hot": the shape and the convention both hold
+            [n] if chain.one_hot.contains(name) => DomainKind::OneHot(n.clone()),
+            _ => match sized_kind(sizes) {
+                Some(kind) => kind,
+                None => continue,
+            },
         };
         if side.vars.contains_key(name) {
             redeclared.insert(name.clone());

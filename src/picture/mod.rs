@@ -9,9 +9,11 @@ mod sample;
 mod tests;
 
 pub use entries::{EntryTable, Grid, MAX_ENTRIES_SHOWN};
-pub use sample::{Plot, Sample};
+pub use sample::{NoPlot, Plot, Sample};
 
+use crate::check::Exactness;
 use crate::lower::{Obligation, Origin};
+use crate::numbers::shorten_numbers;
 use crate::syntax::ast::{self, Expr, ItemKind, RelOp};
 
 /// The two sides of a claim or step as nabla read them (for a step, the
@@ -28,25 +30,51 @@ pub struct Sides {
 pub enum Picture {
     Plot(Plot),
     Entries(EntryTable),
+    /// A step with no variable: both sides' values side by side, nothing to plot.
+    Values(Values),
+    /// Why a refuted step shows neither a plot nor an entry table.
+    Unplotted(String),
 }
 
-/// The plot (a scalar step) or the entry table (a vector or matrix claim) of
-/// obligation `ob`, refuted at `cx`.
+/// Both sides of a step without variables, as the counterexample states them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Values {
+    /// Each side's value (a long exact value shortened to a decimal).
+    pub lhs: String,
+    pub rhs: String,
+    /// Whether each is an exact rational, an enclosure's midpoint, or no number.
+    pub exactness: [Exactness; 2],
+}
+
+/// What a refuted obligation `ob` shows besides its counterexample `cx`: the
+/// entry table of a vector or matrix claim, the plot of a scalar step, both
+/// values of a step without variables, or why there is none of these.
 pub fn picture(
     program: &crate::lower::Program,
     ob: &Obligation,
     cx: &crate::check::Counterexample,
-) -> Option<Picture> {
+) -> Picture {
     let (store, domains) = (&program.store, &program.domains);
     if let Some(table) = entries::entry_table(store, ob, cx) {
-        return Some(Picture::Entries(table));
+        return Picture::Entries(table);
+    }
+    if ob.label {
+        return Picture::Unplotted("no plot: a dimension label states a shape, not a value".into());
     }
     if ob.sizes.is_some() {
-        return None;
+        return Picture::Unplotted(
+            "no entry table: the sides' entries cannot be listed at the counterexample".into(),
+        );
     }
-    sample::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx)
-        .filter(|p| !p.samples.is_empty())
-        .map(Picture::Plot)
+    match sample::sample(store, domains, (ob.lhs, ob.rhs), &ob.conditions, cx) {
+        Ok(plot) => Picture::Plot(plot),
+        Err(NoPlot::Constant) => Picture::Values(Values {
+            lhs: shorten_numbers(&cx.lhs),
+            rhs: shorten_numbers(&cx.rhs),
+            exactness: cx.exactness,
+        }),
+        Err(why) => Picture::Unplotted(why.reason()),
+    }
 }
 
 /// The sides of obligation `ob` in `file`: the claim it came from, or the step

@@ -272,6 +272,26 @@ fn proofs_carry_readable_traces() {
 }
 
 #[test]
+fn the_rules_alone_name_every_step_of_the_trace() {
+    let cases = [
+        ("(- (softplus x) (softplus (- x)))", "x"),
+        ("(/ x x)", "1"),
+        ("x", "x"),
+    ];
+    for (lhs, rhs) in cases {
+        let mut store = Store::new();
+        let outcome = prove_in(&mut store, &Domains::new(), lhs, rhs);
+        let full = explain(&store, &outcome);
+        let brief = explain_rules(&outcome);
+        assert_eq!(full.len(), brief.len(), "{lhs} = {rhs}");
+        for (long, short) in full.iter().zip(&brief).skip(1) {
+            let head = short.trim_end_matches(" a condition");
+            assert!(long.starts_with(head), "{long} / {short}");
+        }
+    }
+}
+
+#[test]
 fn cancellation_records_its_condition() {
     let mut store = Store::new();
     let domains = Domains::new();
