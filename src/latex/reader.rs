@@ -8,8 +8,8 @@ use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{document_math, DocKind};
 use super::tensors::{
-    abstract_losses, matrix_gradients, numerator_layout, shape_assumption, tensor_flavoured,
-    unread_left_sides, NUMERATOR_LAYOUT,
+    abstract_losses, jacobians, matrix_gradients, numerator_layout, shape_assumption,
+    tensor_flavoured, unread_left_sides, NUMERATOR_LAYOUT,
 };
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
@@ -187,6 +187,25 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
                 }
             }
             alternatives.extend(layouts);
+        }
+        let vectors = jacobians(chain, &side);
+        if !vectors.is_empty() {
+            // a Jacobian `\frac{\partial z}{\partial x}` as read is `m × n`; the
+            // denominator layout transposes it (a convention no step settles: texts mix them)
+            let shown: Vec<String> = vectors.iter().map(|w| format!("`{w}`")).collect();
+            let shown = shown.join(", ");
+            alternatives.push(Alternative {
+                file: chain_file(
+                    &numerator_layout(chain, &vectors),
+                    &side_items,
+                    &side,
+                    about_tensors,
+                ),
+                assumption: format!(
+                    "a Jacobian by {shown} has a row per entry of what is differentiated (the text does not state the layout)"
+                ),
+                reading: format!("Jacobians by {shown} read in the denominator layout"),
+            });
         }
         let file = chain_file(chain, &side_items, &side, about_tensors);
         document.units.push(Unit {

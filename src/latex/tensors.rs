@@ -618,6 +618,44 @@ fn read_loss_in_chain(chain: &mut Chain, loss: &str, anchor: &str, side: &SideFi
     chain.context.push(format!(
         "`{loss}` is any loss of `{anchor}` (the text does not define it): its gradient `{upstream}` is any value of `{anchor}`'s shape"
     ));
+    // a step that gives the gradient a value of its own (`\frac{\partial L}{\partial z}
+    // = p - y`) is about one loss the prose may name, not about every loss
+    let through_loss: BTreeSet<String> = chain
+        .definitions
+        .iter()
+        .filter(|d| d.name.name != loss && differentiates(&d.body, loss))
+        .map(|d| d.name.name.clone())
+        .collect();
+    let mentions = |e: &Expr| {
+        differentiates(e, loss)
+            || names(e).iter().any(|n| {
+                through_loss.contains(n)
+                    || reached_from(n, &chain.definitions, side)
+                        .iter()
+                        .any(|m| through_loss.contains(m))
+            })
+    };
+    let sides: Vec<bool> = chain.parts.iter().map(mentions).collect();
+    for k in 1..sides.len() {
+        if sides[k - 1] != sides[k] {
+            chain.assumptions.push(Assumption {
+                step: Some(k),
+                text: format!(
+                    "refuted only if `{loss}` is any loss of `{anchor}`: the text does not define it, and this step gives its gradient a value of its own"
+                ),
+            });
+        }
+    }
+}
+
+/// Whether `e` writes a derivative of `loss`.
+fn differentiates(e: &Expr, loss: &str) -> bool {
+    match &e.kind {
+        ExprKind::Derivative { body, .. } | ExprKind::Grad { body, .. } if matches!(&body.kind, ExprKind::Ident(n) if n == loss) => {
+            true
+        }
+        _ => e.children().into_iter().any(|c| differentiates(c, loss)),
+    }
 }
 
 /// The names on the left of the formulas the reader could not read (`L` of an
@@ -734,6 +772,17 @@ pub const NUMERATOR_LAYOUT: &str = "numerator layout";
 /// The matrices the chain differentiates by as a whole (`\frac{\partial L}{\partial W}`
 /// with `W \in \mathbb{R}^{m \times n}`), in its parts and the definitions it reaches.
 pub(super) fn matrix_gradients(chain: &Chain, side: &SideFile) -> BTreeSet<String> {
+    layout_questions(chain, side).0
+}
+
+/// The vectors the chain differentiates vectors by as a whole (`\frac{\partial z}{\partial x}`,
+/// `W` as read, `W^T` in the denominator layout).
+pub(super) fn jacobians(chain: &Chain, side: &SideFile) -> BTreeSet<String> {
+    layout_questions(chain, side).1
+}
+
+/// The names of whole-matrix gradients and of Jacobians in the chain.
+fn layout_questions(chain: &Chain, side: &SideFile) -> (BTreeSet<String>, BTreeSet<String>) {
     let reach = reached(chain, side);
     let mut stack: Vec<&Expr> = chain.parts.iter().collect();
     stack.extend(
@@ -743,19 +792,33 @@ pub(super) fn matrix_gradients(chain: &Chain, side: &SideFile) -> BTreeSet<Strin
             .filter(|d| reach.contains(&d.name.name))
             .map(|d| &d.body),
     );
-    let mut out = BTreeSet::new();
+    let (mut out, mut jacobian_vars) = (BTreeSet::new(), BTreeSet::new());
     while let Some(e) = stack.pop() {
         if let ExprKind::Derivative { var, .. } | ExprKind::Grad { var, .. } = &e.kind {
             if let ExprKind::Ident(w) = &var.kind {
                 let sizes = sizes_of_name(w, &chain.shapes, &chain.definitions, side, 0);
-                if sizes.is_some_and(|s| s.len() == 2) {
+                let body = match &e.kind {
+                    ExprKind::Derivative { body, .. } | ExprKind::Grad { body, .. } => {
+                        sizes_of_expr(body, &chain.shapes, &chain.definitions, side, 0)
+                    }
+                    _ => None,
+                };
+                // a matrix, or a vector a vector is differentiated by (a Jacobian:
+                // `\frac{\partial z}{\partial x}` is `W` or `W^T` by the layout)
+                let by_matrix = sizes.as_ref().is_some_and(|s| s.len() == 2);
+                let jacobian =
+                    sizes.is_some_and(|s| s.len() == 1) && body.is_some_and(|b| !b.is_empty());
+                if by_matrix {
                     out.insert(w.clone());
+                }
+                if jacobian {
+                    jacobian_vars.insert(w.clone());
                 }
             }
         }
         stack.extend(e.children());
     }
-    out
+    (out, jacobian_vars)
 }
 
 /// The chain read in the numerator layout: every gradient of a number by one of
