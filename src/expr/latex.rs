@@ -434,10 +434,8 @@ impl Latex<'_> {
     /// square?), so the power of a log is bracketed: `\left(\ln(x)\right)^{2}`.
     fn power_base(&self, base: ExprId) -> String {
         let b = self.expr(base, Prec::Atom);
-        let log = matches!(
-            self.store.node(base),
-            Node::Call(Func::Ln | Func::Log2 | Func::Log10, _)
-        );
+        // by the printed text, not the node: `1·log2(x)` prints as the log alone
+        let log = b.starts_with("\\ln") || b.starts_with("\\log");
         if log {
             paren(b)
         } else {
