@@ -20,22 +20,13 @@
 //! per term.
 
 use super::elementary::{self, integer_of, position};
-use super::plan::{Memo, Plan};
+use super::plan::{Memo, Out, Outcome, Plan};
 use super::value::{self, Value};
 use super::{Binding, Env, EvalError, MAX_EVAL_STEPS, MAX_FN_DERIV_ORDER, MAX_SUM_TERMS};
 use crate::expr::{ExprId, Node, Store, Symbol};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
-
-/// The result of one node: a number or a truth value.
-#[derive(Clone, Debug)]
-pub(super) enum Out {
-    Num(Value),
-    Bool(bool),
-}
-
-pub(super) type Outcome = Result<Out, EvalError>;
 
 /// One active binding of a `Σ` index (the base scope has none). An outcome
 /// recorded in this scope carries its `stamp`, which changes whenever the

@@ -12,9 +12,18 @@
 //! A plan describes one store as it is while the plan is used: nodes are only
 //! read, and a store that is rewound and rebuilt needs a new plan.
 
-use super::engine::Outcome;
+use super::{EvalError, Value};
 use crate::expr::id_hash::IdMap;
 use crate::expr::{ExprId, Node, Store, Symbol};
+
+/// The result of one node: a number or a truth value.
+#[derive(Clone, Debug)]
+pub(super) enum Out {
+    Num(Value),
+    Bool(bool),
+}
+
+pub(super) type Outcome = Result<Out, EvalError>;
 
 /// The bit shared by every symbol past the first 127 (a conservative "may depend").
 pub(super) const SHARED_BIT: u32 = 127;

@@ -3,6 +3,7 @@
 //! data, shared by the rooms that build it (`chains`, `context`) and the one
 //! that declares its names (`declare`).
 
+use crate::span::Span;
 use crate::syntax::ast::{Expr, Ident, RelOp};
 
 /// One chain of equalities read from the document.
@@ -44,4 +45,76 @@ pub struct Assumption {
     /// The chain's step (1-based) it concerns; `None` for every step.
     pub step: Option<usize>,
     pub text: String,
+}
+
+/// A formula whose equalities are not judged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skip {
+    pub span: Span,
+    pub reason: SkipReason,
+    /// How many of the document's equalities this accounts for.
+    pub equalities: usize,
+}
+
+/// Why a formula is not judged; [`SkipReason::class`] is the short name reports use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SkipReason {
+    /// Another relation at top level (`<`, `\in`, `\to`, `:`).
+    Relation,
+    /// An equation after a condition word (`\text{if } i = j`): a condition.
+    Condition,
+    /// A conclusion after `\Rightarrow` that holds only under the condition before it.
+    Conditional,
+    /// `= m \times d_h`: a size, not a value.
+    Size,
+    /// `x = 0`, `\sigma(a) = [0.1, 0.9]`: a value given by example.
+    Assignment,
+    /// The first `=` of a definition (`a(x) = ...`), or a left side that states
+    /// what a variable is (`o_k^a = ...`).
+    Definition,
+    /// A leading `=` with nothing before it to continue.
+    NoLeftSide,
+    /// A formula the reader cannot read; the message says what.
+    Unreadable(String),
+    /// A derivative of a name no definition ties to the variable.
+    UndefinedDerivative(String),
+    /// Read, but lowering refused it (the message says why).
+    NotChecked(String),
+}
+
+impl SkipReason {
+    /// The reason's class: `relation`, `condition`, `conditional`, `size`, `assignment`,
+    /// `definition`, `no-left-side`, `unreadable`, `undefined-derivative`, `not-checked`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            SkipReason::Relation => "relation",
+            SkipReason::Condition => "condition",
+            SkipReason::Conditional => "conditional",
+            SkipReason::Size => "size",
+            SkipReason::Assignment => "assignment",
+            SkipReason::Definition => "definition",
+            SkipReason::NoLeftSide => "no-left-side",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::UndefinedDerivative(_) => "undefined-derivative",
+            SkipReason::NotChecked(_) => "not-checked",
+        }
+    }
+
+    /// The reason in words, for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::Relation => "another relation (<, ∈, →, ...) at top level".into(),
+            SkipReason::Condition => "a condition (after if, when, for)".into(),
+            SkipReason::Conditional => "a conclusion under a condition (after ⇒)".into(),
+            SkipReason::Size => "a size, not a value".into(),
+            SkipReason::Assignment => "an assignment of a value".into(),
+            SkipReason::Definition => "definition only".into(),
+            SkipReason::NoLeftSide => "a leading `=` that continues nothing".into(),
+            SkipReason::Unreadable(m) => m.clone(),
+            SkipReason::UndefinedDerivative(n) => {
+                format!("differentiates `{n}`, which has no definition here")
+            }
+            SkipReason::NotChecked(m) => format!("not checked: {m}"),
+        }
+    }
 }

@@ -30,7 +30,7 @@ mod tensors;
 #[cfg(test)]
 mod tests;
 
-pub use chains::{Skip, SkipReason};
+pub use chain::{Skip, SkipReason};
 pub use context::Assumption;
 pub use find::{document_math, find_math, DocKind, MathBlock};
 pub use reader::{read_document, single_step, Alternative, Document, Unit};

@@ -2,7 +2,8 @@
 //! file produces (one `ast::File` per chain, spans into the document) and an
 //! account of the math it did not read, and why. It never lowers or checks.
 
-use super::chains::{read_chains, undefined_derivative, Skip, SkipReason};
+use super::chain::{Skip, SkipReason};
+use super::chains::{read_chains, undefined_derivative};
 use super::context::Assumption;
 use super::conventions::{with_log_base, LogBase};
 use super::declare::{chain_file, with_prelude, SideFile};

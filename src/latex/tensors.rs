@@ -3,7 +3,7 @@
 //! one matrix (`W^{(2)}` and its entries `w^{(2)}_{kj}`).
 
 use super::chain::{Assumption, Chain, TextDef};
-use super::chains::{Skip, SkipReason};
+use super::chain::{Skip, SkipReason};
 use super::declare::{names, SideFile};
 use super::shapes::ShapeDecl;
 use crate::syntax::ast::{BinOp, DomainKind, Expr, ExprKind};

@@ -2,7 +2,7 @@
 //! text, abstract losses, case variants, layouts and when a chain is about tensors.
 
 use super::*;
-use crate::latex::chains::{Skip, SkipReason};
+use crate::latex::chain::{Skip, SkipReason};
 use crate::latex::lex::tokenize;
 use crate::latex::parse::{parse_expression, Context};
 use crate::span::Span;
