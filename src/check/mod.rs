@@ -499,8 +499,7 @@ fn prove(
     })
 }
 
-/// The free symbols of an obligation (both sides, its conditions, and the
-/// domain assumptions that mention them).
+/// The free symbols of an obligation: both sides, its conditions and its sizes.
 fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
     let mut roots = vec![ob.lhs, ob.rhs];
     roots.extend(&ob.conditions);
@@ -512,15 +511,7 @@ fn obligation_symbols(store: &Store, ob: &Obligation) -> Vec<Symbol> {
                 .chain(ob.other_sizes.iter().flatten()),
         );
     }
-    let mut symbols: Vec<Symbol> = Vec::new();
-    for r in roots {
-        for s in store.free_symbols(r) {
-            if !symbols.contains(&s) {
-                symbols.push(s);
-            }
-        }
-    }
-    symbols
+    store.free_symbols_of(roots)
 }
 
 /// Assumptions and conditions that hold at this point (undefined counts as not).
@@ -1540,15 +1531,7 @@ fn site_symbols(store: &Store, site: &DerivativeSite) -> Vec<Symbol> {
         roots.push(k.at);
         roots.extend(&k.guards);
     }
-    let mut symbols: Vec<Symbol> = Vec::new();
-    for r in roots {
-        for s in store.free_symbols(r) {
-            if !symbols.contains(&s) {
-                symbols.push(s);
-            }
-        }
-    }
-    symbols
+    store.free_symbols_of(roots)
 }
 
 /// How many scalars a binding holds (a function counts as one).

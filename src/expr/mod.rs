@@ -505,6 +505,20 @@ impl Store {
         out
     }
 
+    /// The free symbols of several roots: each root's [`Store::free_symbols`] in
+    /// turn, a symbol listed where it first appears.
+    pub fn free_symbols_of(&self, roots: impl IntoIterator<Item = ExprId>) -> Vec<Symbol> {
+        let mut symbols: Vec<Symbol> = Vec::new();
+        for r in roots {
+            for s in self.free_symbols(r) {
+                if !symbols.contains(&s) {
+                    symbols.push(s);
+                }
+            }
+        }
+        symbols
+    }
+
     fn collect_free(
         &self,
         id: ExprId,

@@ -19,7 +19,7 @@ use super::conventions::{
     bare_index_superscripts, conventions_in, einstein, letter_runs, lone_letters, with_log_base,
     LogBase,
 };
-use super::declare::{is_constant, SideFile};
+use super::declare::{is_constant, reached, SideFile};
 use super::find::MathBlock;
 use super::lex::{tokenize, Tok, Token};
 use super::parse::is_shape;
@@ -27,7 +27,9 @@ use super::parse::{
     is_builtin_function, parse_expression, parse_with_labels, plain_name, Context, ParseError,
     ShapeLabel,
 };
-use super::shapes::{read_shape_statement, read_size_statement, ShapeDecl, ShapeStatement};
+use super::shapes::{
+    read_shape_statement, read_size_statement, Labelled, ShapeDecl, ShapeStatement,
+};
 use super::statements::{split_statements, strip_label, unwrap_boxed, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
@@ -1102,21 +1104,6 @@ fn close(
     flush(&mut run, &mut run_ops);
 }
 
-/// The names a chain's text reaches: its parts and the definitions they use.
-fn reach(chain: &Chain) -> std::collections::BTreeSet<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut pending: Vec<String> = chain.parts.iter().flat_map(names).collect();
-    while let Some(n) = pending.pop() {
-        if !seen.insert(n.clone()) {
-            continue;
-        }
-        for d in chain.definitions.iter().filter(|d| d.name.name == n) {
-            pending.extend(names(&d.body));
-        }
-    }
-    seen
-}
-
 /// Attaches the conditions the text states to a chain, and records what the
 /// reader assumed where the text said nothing.
 fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str) {
@@ -1135,7 +1122,7 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
     }
     hidden_dependence(chain, side);
     let own: std::collections::BTreeSet<String> = chain.parts.iter().flat_map(names).collect();
-    let mut reached = reach(chain);
+    let mut reached = reached(chain, None);
     // through the side file's definitions too (`os = softmax(oa)`)
     let mut pending: Vec<String> = reached.iter().cloned().collect();
     while let Some(n) = pending.pop() {
@@ -1302,7 +1289,7 @@ fn conventions(chain: &mut Chain, situation: &Situation, text: &str) {
             ));
         }
     }
-    let reached = reach(chain);
+    let reached = reached(chain, None);
     if reached.contains("log") {
         match &situation.log_base {
             Some((base, at)) => {
@@ -1396,7 +1383,7 @@ fn conventions(chain: &mut Chain, situation: &Situation, text: &str) {
 /// name, never as the built-in. A function the text introduces without saying which
 /// it is stays any function: a refutation by one concrete function rests on that.
 fn own_letters(chain: &mut Chain, situation: &Situation) {
-    let reached = reach(chain);
+    let reached = reached(chain, None);
     for letter in super::conventions::OWNABLE_LETTERS {
         let name = letter.name;
         if !reached.contains(name) {
@@ -2012,14 +1999,6 @@ pub(super) fn undefined_derivative(chain: &Chain, side: &SideFile) -> Option<(Sp
     chain.parts.iter().find_map(|p| find(p, &known))
 }
 
-/// A dimension label read from the text, before it becomes a claim.
-struct Labelled {
-    readings: Vec<Expr>,
-    sizes: Vec<Expr>,
-    span: Span,
-    given: Vec<ShapeDecl>,
-}
-
 /// A label written in a formula (`W_{m \times d}`): nothing stated with it.
 impl From<ShapeLabel> for Labelled {
     fn from(l: ShapeLabel) -> Labelled {
@@ -2088,27 +2067,14 @@ fn state_shapes(
             shapes.extend(decls);
             false
         }
-        Some(ShapeStatement::Label {
-            readings,
-            sizes,
-            span,
-            given,
-        }) => {
-            let labelled = Labelled {
-                readings,
-                sizes,
-                span,
-                given,
-            };
-            label_chain(
-                labelled,
-                text_defs,
-                (shapes, part_shapes),
-                side,
-                source,
-                reading,
-            )
-        }
+        Some(ShapeStatement::Label(labelled)) => label_chain(
+            labelled,
+            text_defs,
+            (shapes, part_shapes),
+            side,
+            source,
+            reading,
+        ),
         None => false,
     }
 }

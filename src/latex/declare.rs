@@ -815,8 +815,6 @@ pub(super) fn zero_spans(e: &mut Expr) {
     }
 }
 
-/// The names `e` mentions (a name written with an index also by its base:
-/// `o_k` gives `o_k` and `o`), without the indices of sums and limits.
 /// The names a size mentions: `d_h` is the size `d_h` whole, never also an
 /// index `h` (a text with a hidden vector `h` and a width `d_h` means both).
 fn size_names(e: &Expr) -> std::collections::BTreeSet<String> {
@@ -831,6 +829,30 @@ fn size_names(e: &Expr) -> std::collections::BTreeSet<String> {
     }
 }
 
+/// The names a chain reaches: its parts and the text's definitions they use,
+/// transitively, and with `side` also the side file's `def`s.
+pub(super) fn reached(
+    chain: &Chain,
+    side: Option<&SideFile>,
+) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending: Vec<String> = chain.parts.iter().flat_map(names).collect();
+    while let Some(n) = pending.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        for d in chain.definitions.iter().filter(|d| d.name.name == n) {
+            pending.extend(names(&d.body));
+        }
+        if let Some(side) = side {
+            pending.extend(side.def_names.get(&n).into_iter().flatten().cloned());
+        }
+    }
+    seen
+}
+
+/// The names `e` mentions (a name written with an index also by its base:
+/// `o_k` gives `o_k` and `o`), without the indices of sums and limits.
 pub(super) fn names(e: &Expr) -> std::collections::BTreeSet<String> {
     fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut std::collections::BTreeSet<String>) {
         let mut go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, out);

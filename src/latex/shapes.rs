@@ -22,13 +22,17 @@ pub(super) enum ShapeStatement {
     /// Names declared with their shapes (`x \in \mathbb{R}^n`).
     Declares(Vec<ShapeDecl>),
     /// A claim about the shape of an expression.
-    Label {
-        readings: Vec<Expr>,
-        sizes: Vec<Expr>,
-        span: Span,
-        /// Shapes the label itself gives (the argument of `\sigma : \mathbb{R}^n \to ..`).
-        given: Vec<ShapeDecl>,
-    },
+    Label(Labelled),
+}
+
+/// A dimension label: the expression (each way it may be read) and the sizes
+/// the label gives it.
+pub(super) struct Labelled {
+    pub(super) readings: Vec<Expr>,
+    pub(super) sizes: Vec<Expr>,
+    pub(super) span: Span,
+    /// Shapes the label itself gives (the argument of `\sigma : \mathbb{R}^n \to ..`).
+    pub(super) given: Vec<ShapeDecl>,
 }
 
 fn is_cmd(t: &Token, names: &[&str]) -> bool {
@@ -172,12 +176,12 @@ pub(super) fn read_shape_statement(toks: &[Token], ctx: &mut Context) -> Option<
                     sizes: sizes.clone(),
                 }),
                 None if names.len() == 1 => {
-                    return Some(ShapeStatement::Label {
+                    return Some(ShapeStatement::Label(Labelled {
                         readings: vec![e],
                         sizes,
                         span,
                         given: Vec::new(),
-                    })
+                    }))
                 }
                 None => return None,
             }
@@ -229,7 +233,7 @@ pub(super) fn read_shape_statement(toks: &[Token], ctx: &mut Context) -> Option<
         },
         span: head[0].span.join(head[head.len() - 1].span),
     };
-    Some(ShapeStatement::Label {
+    Some(ShapeStatement::Label(Labelled {
         readings: vec![applied],
         sizes: codomain,
         span,
@@ -237,7 +241,7 @@ pub(super) fn read_shape_statement(toks: &[Token], ctx: &mut Context) -> Option<
             name: arg,
             sizes: domain,
         }],
-    })
+    }))
 }
 
 /// `b^{(1)} = d_h \times 1`, `\frac{\partial L}{\partial h^s} = 1 \times d_h`: a
@@ -276,10 +280,12 @@ pub(super) fn read_size_statement(
             | ExprKind::Transpose(_)
             | ExprKind::Binary { .. }
     );
-    labelable.then(|| ShapeStatement::Label {
-        readings: vec![e],
-        sizes,
-        span,
-        given: Vec::new(),
+    labelable.then(|| {
+        ShapeStatement::Label(Labelled {
+            readings: vec![e],
+            sizes,
+            span,
+            given: Vec::new(),
+        })
     })
 }

@@ -4,30 +4,13 @@
 
 use super::chain::{Assumption, Chain, TextDef};
 use super::chain::{Skip, SkipReason};
-use super::declare::{names, SideFile};
+use super::declare::{names, reached, SideFile};
 use super::shapes::ShapeDecl;
 use crate::syntax::ast::{BinOp, DomainKind, Expr, ExprKind};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[cfg(test)]
 mod tests;
-
-/// The names a chain reaches: its parts, the text's definitions and the side
-/// file's `def`s they use, transitively.
-fn reached(chain: &Chain, side: &SideFile) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut pending: Vec<String> = chain.parts.iter().flat_map(names).collect();
-    while let Some(n) = pending.pop() {
-        if !seen.insert(n.clone()) {
-            continue;
-        }
-        for d in chain.definitions.iter().filter(|d| d.name.name == n) {
-            pending.extend(names(&d.body));
-        }
-        pending.extend(side.def_names.get(&n).into_iter().flatten().cloned());
-    }
-    seen
-}
 
 /// The names the derivatives of a chain differentiate by (`W2` in
 /// `\frac{\partial L}{\partial W^{(2)}}`, `ha` in `\nabla_{h^a}`), entries by their
@@ -72,7 +55,7 @@ pub(super) fn use_overrides(
         if chain.definitions.iter().any(|d| &d.name.name == name) {
             continue;
         }
-        if !reached(chain, side).contains(name) {
+        if !reached(chain, Some(side)).contains(name) {
             continue;
         }
         // what the definition reaches, through the text's definitions and the other overrides
@@ -159,7 +142,7 @@ pub(super) fn question_shapes(chain: &mut Chain, question: &[ShapeDecl], side: &
     if question.is_empty() || !tensor_flavoured(chain, question, side, true) {
         return;
     }
-    let reach = reached(chain, side);
+    let reach = reached(chain, Some(side));
     // the names the chain writes itself are read as they are used there
     let written: BTreeSet<String> = chain.parts.iter().flat_map(names).collect();
     // the latest statement of each name
@@ -549,7 +532,7 @@ pub(super) fn abstract_losses(chains: &mut [Chain], side: &SideFile, unread: &[S
 /// derivative of `L` it uses is by a name `a`'s definition reaches in this chain
 /// and `a`'s shape is known.
 fn read_loss_in_chain(chain: &mut Chain, loss: &str, anchor: &str, side: &SideFile) {
-    let reach = reached(chain, side);
+    let reach = reached(chain, Some(side));
     let mut uses = LossUses::default();
     for p in &chain.parts {
         uses.scan(p);
@@ -783,7 +766,7 @@ pub(super) fn jacobians(chain: &Chain, side: &SideFile) -> BTreeSet<String> {
 
 /// The names of whole-matrix gradients and of Jacobians in the chain.
 fn layout_questions(chain: &Chain, side: &SideFile) -> (BTreeSet<String>, BTreeSet<String>) {
-    let reach = reached(chain, side);
+    let reach = reached(chain, Some(side));
     let mut stack: Vec<&Expr> = chain.parts.iter().collect();
     stack.extend(
         chain
