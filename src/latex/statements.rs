@@ -170,7 +170,10 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
                 if toks.get(after).is_some_and(|n| n.tok == Tok::Sym(script)) {
                     let (note, end) = match group_at(&toks, after + 1) {
                         Some((note, end)) => (note.to_vec(), end),
-                        None => (toks.get(after + 1).into_iter().cloned().collect(), after + 2),
+                        None => (
+                            toks.get(after + 1).into_iter().cloned().collect(),
+                            after + 2,
+                        ),
                     };
                     let note = unwrap_boxed(note);
                     let starts_with_equals = note
@@ -179,7 +182,10 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
                         .is_some_and(|n| n.tok == Tok::Sym('='));
                     // `\underbrace{a+b}_{= c}` with `c` nowhere else names the sum: no claim
                     let outside = |n: &Token| {
-                        toks[..after].iter().chain(&toks[end.min(toks.len())..]).any(|o| o.tok == n.tok)
+                        toks[..after]
+                            .iter()
+                            .chain(&toks[end.min(toks.len())..])
+                            .any(|o| o.tok == n.tok)
                     };
                     let names_only_known = note
                         .iter()
@@ -198,9 +204,11 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
                     span: t.span,
                 });
                 out.extend(body);
+                // located at the end of the note, so the part shows the whole brace
+                let end = toks.get(next.saturating_sub(1)).map_or(t.span, |e| e.span);
                 out.push(Token {
                     tok: Tok::Sym('}'),
-                    span: t.span,
+                    span: end,
                 });
                 k = next;
                 continue;
