@@ -432,3 +432,32 @@ fn notes_over_equals_and_under_braces_are_read() {
         assert_eq!(got, want, "{text}");
     }
 }
+
+#[test]
+fn a_condition_written_after_a_formula_is_the_formula_s_own() {
+    const SOFTMAX: &str =
+        "Let $o \\in \\mathbb{R}^K$ and $p_j = \\frac{e^{o_j}}{\\sum_k e^{o_k}}$.\n\n";
+    // (the formula after the definitions, the verdict of its one step)
+    let cases: &[(&str, &str)] = &[
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad i \\neq j$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad \\text{if } i \\neq j$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j \\qquad (i \\neq j)$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\text{ when } i \\ne j$$", "proved"),
+        // (the prover does not substitute `i = j`; the samples under it agree)
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = p_i (1 - p_i), \\quad i = j$$", "checked"),
+        // the condition is used, not ignored: wrong under it stays refuted
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad i = j$$", "refuted"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = p_i (1 - p_i), \\quad i \\neq j$$", "refuted"),
+        // without a condition the case formula is wrong
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j$$", "refuted"),
+        // colours and an empty script are only looks
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = {\\color{red}{-p_i}} \\textcolor{blue}{p_j}, \\quad i \\neq j$$", "proved"),
+        ("$$\\sum_{i}^{ } p_i = 1$$", "proved"),
+    ];
+    for (formula, want) in cases {
+        let text = format!("{SOFTMAX}{formula}\n");
+        let report = check_md(&text);
+        let got: Vec<&str> = report.results.iter().map(|r| r.verdict.word()).collect();
+        assert_eq!(got, vec![*want], "{formula}");
+    }
+}

@@ -351,6 +351,20 @@ pub fn read_chains(
         for (statement_index, statement) in split_statements(toks).into_iter().enumerate() {
             reading.equalities += statement.ops.len();
             let span = statement.span().unwrap_or(block.span);
+            let trailing = open
+                .as_mut()
+                .filter(|c| c.block == block_index && statement_index > 0 && !statement.continues);
+            if let Some((chain, condition)) =
+                trailing.and_then(|c| Some((c, trailing_condition(&statement, &ctx)?)))
+            {
+                // `\frac{\partial p_j}{\partial o_i} = -p_i p_j, \quad i \neq j`: the
+                // formula before it holds under it
+                let shown = format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                chain.situation.attach.push((condition, shown));
+                reading.other_relations += usize::from(statement.ops.is_empty());
+                reading.skip(span, SkipReason::Condition, statement.ops.len());
+                continue;
+            }
             if !statement.continues {
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
             }
@@ -705,6 +719,7 @@ pub fn read_chains(
                     }
                 }
                 OpenChain {
+                    block: block_index,
                     name: chain_name(
                         source,
                         label.as_deref(),
@@ -739,6 +754,55 @@ pub fn read_chains(
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     super::tensors::join_case_variants(&mut reading.chains);
     reading
+}
+
+/// A statement that is only a condition, written after a formula in the same
+/// block: a comparison (`i \neq j`, `(x > 0)`, `\text{if } k \neq y`) or an index
+/// set equal to an index or a number (`i = j`, `k = 1`).
+fn trailing_condition(statement: &Statement, ctx: &Context) -> Option<Expr> {
+    let [first, rest @ ..] = statement.parts.as_slice() else {
+        return None;
+    };
+    let unwrapped = |toks: &[Token]| -> Vec<Token> {
+        match toks {
+            [open, inner @ .., close]
+                if open.tok == Tok::Sym('(') && close.tok == Tok::Sym(')') =>
+            {
+                inner.to_vec()
+            }
+            _ => toks.to_vec(),
+        }
+    };
+    if statement.ops.is_empty() {
+        let e = parse_expression(&unwrapped(first), ctx).ok()?;
+        let comparison = |e: &Expr| matches!(e.kind, ExprKind::Compare { .. });
+        let all = match &e.kind {
+            ExprKind::And(items) => items.iter().all(comparison),
+            _ => comparison(&e),
+        };
+        return all.then_some(e);
+    }
+    let ([second], [RelOp::Eq]) = (rest, statement.ops.as_slice()) else {
+        return None;
+    };
+    if statement.defines {
+        return None;
+    }
+    let index = |e: &Expr| matches!(&e.kind, ExprKind::Ident(n) if n.chars().count() == 1);
+    let lhs = parse_expression(first, ctx).ok()?;
+    let rhs = parse_expression(&unwrapped(second), ctx).ok()?;
+    if !index(&lhs) || !(index(&rhs) || matches!(rhs.kind, ExprKind::Number(_))) {
+        return None;
+    }
+    let span = lhs.span.join(rhs.span);
+    Some(Expr {
+        kind: ExprKind::Compare {
+            op: crate::syntax::ast::CmpOp::Eq,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    })
 }
 
 /// `= \phi(O^A) = \text{softmax}(O^A)` after a name in words (`\text{Activation
@@ -1010,6 +1074,9 @@ type Part = Result<Expr, (Span, String)>;
 
 struct OpenChain {
     name: String,
+    /// The math block it started in: a condition written after it in the same
+    /// block (`= -p_i p_j, \quad i \neq j`) is its own.
+    block: usize,
     parts: Vec<Part>,
     ops: Vec<RelOp>,
     situation: Situation,
