@@ -479,18 +479,18 @@ pub fn cross_check(
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(seed);
     let mut usable = 0;
+    // one compiled plan for every point: the bodies and results are compiled once
+    let mut plan = eval::Plan::new();
     let roots: Vec<ExprId> = sites.iter().flat_map(|s| [s.body, s.result]).collect();
     for k in 0..cross_check_points(store.dag_size_of(&roots)) {
         let Ok(env) = sampler.point(k, &mut rng) else {
             continue;
         };
-        if let Some(failure) = cross_check_derivatives(store, sites, &env) {
+        let checked = cross_check_derivatives(&mut plan, store, sites, &env);
+        if let Some(failure) = checked.failure {
             return Err(failure);
         }
-        let defined = sites.iter().all(|s| {
-            eval::eval(store, s.result, &env).is_ok() && eval::eval(store, s.body, &env).is_ok()
-        });
-        if defined {
+        if checked.defined {
             usable += 1;
         }
     }
