@@ -384,3 +384,33 @@ fn a_shape_statement_alone_never_overflows_the_counts() {
         check_md("$$\\frac{\\partial L}{\\partial o} \\in \\mathbb{R}^m$$\n\n$$y_k = o_k + 1$$\n");
     assert!(verdicts(&report).is_empty(), "{:?}", verdicts(&report));
 }
+
+#[test]
+fn a_heading_keeps_the_text_going_and_a_question_starts_anew() {
+    // (document, the line, its verdict; "none" when the line is not judged)
+    let cases: &[(&str, usize, &str)] = &[
+        // a definition under `## Forward pass` is used under `## Backward pass`
+        ("## Forward pass\n\n$$h := 3u + 1$$\n\n## Backward pass\n\n$$\\frac{d h}{d u} = 3u$$", 7, "refuted"),
+        ("## Forward pass\n\n$$h := 3u + 1$$\n\n## Backward pass\n\n$$\\frac{d h}{d u} = 3$$", 7, "proved"),
+        // shapes stated under `## Setup` hold under later headings
+        ("## Setup\n\nLet $x \\in \\mathbb{R}^{d}$, $W \\in \\mathbb{R}^{m \\times d}$.\n\n## Forward\n\n$$z = W x$$\n\n$$L = \\frac{1}{2}\\|z\\|^2$$\n\n## Backward\n\n$$\\frac{\\partial L}{\\partial W} = z x^\\top$$", 13, "proved"),
+        // a heading naming a new question starts anew: `h` has no definition there
+        ("## Problem 1\n\n$$h := 3u + 1$$\n\n## Problem 2\n\n$$\\frac{d h}{d u} = 3u$$", 7, "none"),
+        ("## Forward\n\n$$h := 3u + 1$$\n\nQ2\n\n$$\\frac{d h}{d u} = 3u$$", 7, "none"),
+        // a function defined under an earlier heading is defined anew, not claimed
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n## Tanh\n\n$$f(t) = \\tanh(t)$$\n\n$$f'(t) = 1 - f(t)^2$$", 7, "none"),
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n## Tanh\n\n$$f(t) = \\tanh(t)$$\n\n$$f'(t) = 1 - f(t)^2$$", 9, "proved"),
+        // ... but written twice under one heading it is a claim
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n$$f(t) = \\tanh(t)$$", 5, "refuted"),
+        // a condition ends at a heading, as at a sub-part
+        ("When $x > 0$,\n\n$$|x| = x$$\n\n## Next\n\n$$|x| + 0 = x$$", 7, "refuted"),
+    ];
+    for (text, line, verdict) in cases {
+        let rows = in_context(text);
+        let got = rows
+            .iter()
+            .find(|(l, _, _)| l == line)
+            .map_or("none", |(_, v, _)| *v);
+        assert_eq!(got, *verdict, "line {line} of {text:?}: {rows:?}");
+    }
+}

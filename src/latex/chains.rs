@@ -248,6 +248,9 @@ pub fn read_chains(
     let mut overrides: Vec<TextDef> = Vec::new();
     // names the text defines entry by entry (`h_j^s = \ln(1 + e^{h_j^a})`), for the question
     let mut entry_defs: Vec<super::entries::EntryDef> = Vec::new();
+    // functions defined under an earlier heading: written again (`f(x) = ...`), they
+    // are defined anew, not claimed
+    let mut rebindable: Vec<Ident> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -266,27 +269,47 @@ pub fn read_chains(
         let prose_start = prose_from;
         prose_from = block.span.end as usize;
         let cues = prose_cues(prose);
-        if starts_section(prose) {
-            // a new question: names the text defined before may mean something else now
-            close(&mut open, &mut reading, &text_defs, side, &source.text);
-            text_defs.clear();
-            ctx = base_ctx.clone();
-            conditions.clear();
-            bindings.clear();
-            named.clear();
-            cuts.clear();
-            one_hot.clear();
-            own_letters.clear();
-            shapes.clear();
-            part_shapes.clear();
-            overrides.clear();
-            entry_defs.clear();
-            limit = None;
-        } else if label.is_some() || starts_subpart(prose) {
-            // a sub-part: its own conditions, example values and shapes of names
-            conditions.clear();
-            bindings.clear();
-            part_shapes.clear();
+        match section_break(prose) {
+            Some(Section::Question) => {
+                // a new question: names the text defined before may mean something else now
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
+                text_defs.clear();
+                rebindable.clear();
+                ctx = base_ctx.clone();
+                conditions.clear();
+                bindings.clear();
+                named.clear();
+                cuts.clear();
+                one_hot.clear();
+                own_letters.clear();
+                shapes.clear();
+                part_shapes.clear();
+                overrides.clear();
+                entry_defs.clear();
+                limit = None;
+            }
+            Some(Section::Heading) => {
+                // `## Backward pass` after `## Forward pass`: the same text goes on, so
+                // its definitions, shapes and conventions stay; conditions, example
+                // values and a limit end here, as at a sub-part. A function defined
+                // before may be defined anew here rather than claimed.
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
+                rebindable = text_defs.iter().map(|d| d.name.clone()).collect();
+                conditions.clear();
+                bindings.clear();
+                limit = None;
+                if label.is_some() || starts_subpart(prose) {
+                    // `## (b)`: a sub-part's own shapes of names
+                    part_shapes.clear();
+                }
+            }
+            None if label.is_some() || starts_subpart(prose) => {
+                // a sub-part: its own conditions, example values and shapes of names
+                conditions.clear();
+                bindings.clear();
+                part_shapes.clear();
+            }
+            None => {}
         }
         if let Some(phrase) = &cues.limit {
             limit = Some((phrase.clone(), line_of(block.span)));
@@ -534,11 +557,12 @@ pub fn read_chains(
                 // "where, $\frac{\partial \sigma}{\partial a} = ...$" still claims: only a
                 // left side that names something is defined by the words
                 let definitional = statement.defines
-                    || (worded && defined_name(first, &ctx, side, &text_defs).is_some());
+                    || (worded
+                        && defined_name(first, &ctx, side, (&text_defs, &rebindable)).is_some());
                 if definitional {
                     // `x_1 = g_2(x_2) = \frac{c}{x_2}` after "let", or `f := ...`:
                     // every name on the left of an `=` is defined, nothing is claimed
-                    define_all(&statement, &mut ctx, side, &mut text_defs);
+                    define_all(&statement, &mut ctx, side, &mut text_defs, &rebindable);
                     reading.skip(span, SkipReason::Definition, statement.ops.len());
                     continue;
                 }
@@ -623,7 +647,9 @@ pub fn read_chains(
                         }
                     }
                     ops.remove(0);
-                } else if let Some((name, params)) = defined_name(first, &ctx, side, &text_defs) {
+                } else if let Some((name, params)) =
+                    defined_name(first, &ctx, side, (&text_defs, &rebindable))
+                {
                     if name.name.chars().count() == 2 && !name.name.contains('_') {
                         // `h^a = ...` names `ha`: later `h_j^a` is its entry
                         ctx.labels.insert(name.name.clone());
@@ -911,9 +937,11 @@ fn define_all(
     ctx: &mut Context,
     side: &SideFile,
     text_defs: &mut Vec<TextDef>,
+    rebindable: &[Ident],
 ) {
     for k in (0..statement.parts.len().saturating_sub(1)).rev() {
-        let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, text_defs) else {
+        let defs = (text_defs.as_slice(), rebindable);
+        let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, defs) else {
             continue;
         };
         let Ok(body) = parse_expression(&statement.parts[k + 1], ctx) else {
@@ -950,24 +978,71 @@ fn binding(
     })
 }
 
-/// Whether prose holds a line that opens a new question: a Markdown heading or a
-/// line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`). Sub-parts (`a)`, `(e)`)
-/// keep the question's definitions.
-fn starts_section(prose: &str) -> bool {
-    prose.lines().any(|line| {
+/// What a prose line opens: a new question, or a Markdown heading of the same text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    /// A line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`, `## Problem 2`):
+    /// the text's names may mean something else from here.
+    Question,
+    /// Any other Markdown heading (`## Backward pass`): the text goes on.
+    Heading,
+}
+
+/// Words that make a heading (or a line) a new question, lowercase.
+const QUESTION_WORDS: &[&str] = &[
+    "question",
+    "problem",
+    "exercise",
+    "exercice",
+    "ejercicio",
+    "problema",
+    "aufgabe",
+    "homework",
+    "assignment",
+    "task",
+    "problème",
+    "题",
+    "문제",
+];
+
+/// Whether prose holds a line that opens a new question, or else a plain Markdown
+/// heading. Sub-parts (`a)`, `(e)`, also as a heading) keep the question's definitions.
+fn section_break(prose: &str) -> Option<Section> {
+    let mut found = None;
+    for line in prose.lines() {
         let line = line.trim_start();
         let question = |w: &str| {
             w.strip_prefix('Q')
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         };
-        line.starts_with('#') || line.split_whitespace().any(question)
-    })
+        let words = line.trim_start_matches('#').trim_start();
+        if line.split_whitespace().any(question) {
+            return Some(Section::Question);
+        }
+        if !line.starts_with('#') {
+            continue;
+        }
+        let lower = words.to_lowercase();
+        let mut heading_words = lower
+            .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+            .filter(|w| !w.is_empty());
+        let names_question = heading_words.any(|w| QUESTION_WORDS.contains(&w))
+            || QUESTION_WORDS
+                .iter()
+                .any(|q| !q.is_ascii() && lower.contains(q));
+        if names_question {
+            return Some(Section::Question);
+        }
+        found = Some(Section::Heading);
+    }
+    found
 }
 
 /// Whether prose holds a line that opens a sub-part (`k) Let ...`, `(b) ...`).
 fn starts_subpart(prose: &str) -> bool {
     prose.lines().any(|line| {
-        let line = line.trim_start().trim_start_matches('(');
+        let line = line.trim_start().trim_start_matches('#').trim_start();
+        let line = line.trim_start_matches('(');
         let mut cs = line.chars();
         matches!(
             (cs.next(), cs.next()),
@@ -1853,7 +1928,7 @@ fn defined_name(
     toks: &[Token],
     ctx: &Context,
     side: &SideFile,
-    text_defs: &[TextDef],
+    (text_defs, rebindable): (&[TextDef], &[Ident]),
 ) -> Option<(Ident, Vec<Ident>)> {
     let mut calls = ctx.clone();
     calls.calls_by_default = true;
@@ -1892,8 +1967,15 @@ fn defined_name(
                 return None;
             }
             // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
-            // (a bare name, `L_{CE} = ...`, is redefined instead)
-            if text_defs.iter().any(|d| d.name.name == func.name) {
+            // (a bare name, `L_{CE} = ...`, is redefined instead; so is a function
+            // defined under an earlier heading and not since)
+            let claimed = |d: &TextDef| {
+                d.name.name == func.name
+                    && !rebindable
+                        .iter()
+                        .any(|r| r.name == d.name.name && r.span == d.name.span)
+            };
+            if text_defs.iter().any(claimed) {
                 return None;
             }
             let mut params: Vec<Ident> = Vec::new();
