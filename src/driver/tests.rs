@@ -414,3 +414,58 @@ fn a_heading_keeps_the_text_going_and_a_question_starts_anew() {
         assert_eq!(got, *verdict, "line {line} of {text:?}: {rows:?}");
     }
 }
+
+#[test]
+fn the_identity_beside_matrices_is_read_where_the_text_leaves_it_so() {
+    let shapes = "Let $X \\in \\mathbb{R}^{n \\times d}$, $y \\in \\mathbb{R}^n$ and $w \\in \\mathbb{R}^{d}$.\n\n";
+    // (the math after the shapes, its verdict, a piece of what the report shows)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "$$(X^\\top X + \\lambda I) w = X^\\top X w + \\lambda w$$",
+            "proved",
+            "`I` read as the identity matrix",
+        ),
+        (
+            "$$(X^\\top X + 2\\lambda I) w = X^\\top X w + \\lambda w$$",
+            "refuted",
+            "`I` read as the identity matrix",
+        ),
+        (
+            "$$(X^\\top X + \\lambda I_d) w - X^\\top y = X^\\top (X w - y) + \\lambda w$$",
+            "proved",
+            "`I_d`",
+        ),
+        ("$$I w = w$$", "proved", "identity"),
+        // an identity with no product around it is not read: never refuted
+        (
+            "$$X^\\top X + \\lambda I = X^\\top X$$",
+            "unknown",
+            "refuted only if `I` is a number",
+        ),
+        // one `I` only beside numbers may be the text's own number: none is read
+        (
+            "$$\\nabla_w \\left(\\frac{I}{2} \\|w\\|^2\\right) = \\frac{I}{2} \\cdot 2 I w$$",
+            "unknown",
+            "refuted only if `I` is a number",
+        ),
+    ];
+    for (math, verdict, shown) in cases {
+        let text = format!("{shapes}{math}");
+        let rows = in_context(&text);
+        let Some((_, got, context)) = rows.iter().find(|(l, _, _)| *l == 3) else {
+            panic!("no step at line 3 of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
+        );
+    }
+    // a text that makes `I` its own name: never the identity
+    let text = format!("{shapes}Let $I$ denote the input current.\n\n$$I w = w$$");
+    let rows = in_context(&text);
+    assert!(
+        rows.iter().any(|(l, v, _)| *l == 5 && *v == "unknown"),
+        "{rows:?}"
+    );
+}

@@ -81,6 +81,9 @@ struct Situation {
     overrides: Vec<TextDef>,
     /// Names the text defined entry by entry (`J_{ij} = ...`) so far in the question.
     entries: Vec<super::entries::EntryDef>,
+    /// The text makes `I` a name of its own ("let $I$ be the input"): it is never
+    /// read as the identity matrix.
+    identity_owned: bool,
 }
 
 /// Everything read from one document.
@@ -218,6 +221,7 @@ pub fn read_chains(
     ctx.labels.extend(document_labels(blocks));
     ctx.bold_capitals = document_bold_capitals(blocks);
     let lone = std::rc::Rc::new(document_lone_letters(blocks));
+    let identity_owned = super::identity::identity_owned(&source.text, blocks);
     ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
@@ -691,6 +695,7 @@ pub fn read_chains(
                     question_shapes: shapes.clone(),
                     overrides: overrides.clone(),
                     entries: entry_defs.clone(),
+                    identity_owned,
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -1310,6 +1315,12 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             });
         }
     }
+    let read = (!situation.identity_owned)
+        .then(|| super::identity::read_identity(chain, side))
+        .flatten();
+    if let Some(read) = read {
+        chain.context.push(read);
+    }
     if let Some(identity) = unread_identity(chain, side) {
         chain.assumptions.push(Assumption {
             step: None,
@@ -1330,7 +1341,7 @@ fn unread_identity(chain: &Chain, side: &SideFile) -> Option<String> {
         return None;
     }
     chain.parts.iter().flat_map(names).find(|n| {
-        (n == "I" || n.strip_prefix("I_").is_some_and(|s| !s.is_empty()))
+        super::identity::is_identity_name(n)
             && !chain.definitions.iter().any(|d| &d.name.name == n)
             && !chain.shapes.iter().any(|d| &d.name == n)
             && !side.declares(n)
