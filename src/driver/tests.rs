@@ -303,6 +303,13 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
         ("$$\\text{if } t < 0, \\quad |t| = -t$$", 1, "proved", "under `t < 0`"),
         // a condition word in another language
         ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
+        // a comparison after "with" and its like is a condition
+        ("Avec $\\epsilon > 0$,\n\n$$\\sqrt{\\epsilon^2} = \\epsilon$$", 3, "proved", "under `\\epsilon > 0`"),
+        ("Con $a > 0$,\n\n$$|a| = a$$", 3, "proved", "under `a > 0`"),
+        ("Mit $b > 0$,\n\n$$|b| = b$$", 3, "proved", "under `b > 0`"),
+        ("其中 $c > 0$,\n\n$$|c| = c$$", 3, "proved", "under `c > 0`"),
+        ("with $d > 0$,\n\n$$|d| = d$$", 3, "proved", "under `d > 0`"),
+        ("$$\\text{avec } u > 0, \\quad |u| = u$$", 1, "proved", "under `u > 0`"),
         // the same claim without a condition is a real mistake
         ("$$|t| = t$$", 1, "refuted", ""),
         // a condition on a class index is a condition of the check: for k ≠ y the

@@ -12,8 +12,8 @@
 pub use super::chain::{Chain, TextDef};
 use super::chain::{Skip, SkipReason};
 use super::context::{
-    has_derivative, instantiate, is_condition_word, is_number, mentions, names, prose_cues,
-    Assumption, Binding,
+    has_derivative, instantiate, is_condition_word, is_number, is_with_word, mentions, names,
+    prose_cues, Assumption, Binding,
 };
 use super::conventions::{
     bare_index_superscripts, conventions_in, einstein, letter_runs, lone_letters, with_log_base,
@@ -81,6 +81,9 @@ struct Situation {
     overrides: Vec<TextDef>,
     /// Names the text defined entry by entry (`J_{ij} = ...`) so far in the question.
     entries: Vec<super::entries::EntryDef>,
+    /// Comparisons the text states after "with" (`avec $\epsilon > 0$`): they hold
+    /// for the rest of the question, wherever a chain reaches their names.
+    standing: Vec<(Expr, String)>,
     /// The text makes `I` a name of its own ("let $I$ be the input"): it is never
     /// read as the identity matrix.
     identity_owned: bool,
@@ -255,6 +258,8 @@ pub fn read_chains(
     // functions defined under an earlier heading: written again (`f(x) = ...`), they
     // are defined anew, not claimed
     let mut rebindable: Vec<Ident> = Vec::new();
+    // comparisons stated after "with" (`avec $\epsilon > 0$`), for the question
+    let mut standing: Vec<(Expr, String)> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -279,6 +284,7 @@ pub fn read_chains(
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
                 text_defs.clear();
                 rebindable.clear();
+                standing.clear();
                 ctx = base_ctx.clone();
                 conditions.clear();
                 bindings.clear();
@@ -356,6 +362,10 @@ pub fn read_chains(
             let relation_before = last_relation.take();
             let cue_condition = statement.cue.as_deref().is_some_and(is_condition_word)
                 || (statement_index == 0 && cues.condition);
+            // "avec $\epsilon > 0$": a comparison after "with" holds from here on
+            let cue_with = !cue_condition
+                && (statement.cue.as_deref().is_some_and(is_with_word)
+                    || (statement_index == 0 && cues.with));
             if statement.other_relation {
                 let stated = match (statement.parts.first(), statement.parts.last()) {
                     (Some(toks), _) if statement.ops.is_empty() => {
@@ -392,6 +402,20 @@ pub fn read_chains(
                                 line_of(span)
                             );
                             last_relation = Some((expr, shown));
+                        }
+                    }
+                    if cue_with {
+                        if let Some(Ok(expr)) =
+                            statement.parts.first().map(|t| parse_expression(t, &ctx))
+                        {
+                            if matches!(expr.kind, ExprKind::Compare { .. }) {
+                                let shown = format!(
+                                    "`{}` (line {})",
+                                    source.snippet(span).trim(),
+                                    line_of(span)
+                                );
+                                standing.push((expr, shown));
+                            }
                         }
                     }
                     if cue_condition {
@@ -696,6 +720,7 @@ pub fn read_chains(
                     overrides: overrides.clone(),
                     entries: entry_defs.clone(),
                     identity_owned,
+                    standing: standing.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -1234,6 +1259,13 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
                     "refuted only without the condition {shown}, which the reader could not attach"
                 ),
             });
+        }
+    }
+    for (expr, shown) in &situation.standing {
+        // a standing assumption only narrows where the chain is checked
+        if names(expr).iter().all(|n| known(n)) {
+            chain.conditions.push(expr.clone());
+            chain.context.push(format!("under {shown}"));
         }
     }
     for (expr, shown) in &situation.recalled {
