@@ -303,6 +303,13 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
         ("$$\\text{if } t < 0, \\quad |t| = -t$$", 1, "proved", "under `t < 0`"),
         // a condition word in another language
         ("Pour $t > 0$,\n\n$$|t| = t$$", 3, "proved", "under `t > 0`"),
+        // a comparison after "with" and its like is a condition
+        ("Avec $\\epsilon > 0$,\n\n$$\\sqrt{\\epsilon^2} = \\epsilon$$", 3, "proved", "under `\\epsilon > 0`"),
+        ("Con $a > 0$,\n\n$$|a| = a$$", 3, "proved", "under `a > 0`"),
+        ("Mit $b > 0$,\n\n$$|b| = b$$", 3, "proved", "under `b > 0`"),
+        ("其中 $c > 0$,\n\n$$|c| = c$$", 3, "proved", "under `c > 0`"),
+        ("with $d > 0$,\n\n$$|d| = d$$", 3, "proved", "under `d > 0`"),
+        ("$$\\text{avec } u > 0, \\quad |u| = u$$", 1, "proved", "under `u > 0`"),
         // the same claim without a condition is a real mistake
         ("$$|t| = t$$", 1, "refuted", ""),
         // a condition on a class index is a condition of the check: for k ≠ y the
@@ -430,6 +437,91 @@ fn formulas_the_text_leaves_ambiguous_are_not_read_and_say_why() {
     // without a derivative by `u` either reading gives the same values
     let report = check_md("$$x(u) + 1 = 1 + x(u)$$");
     assert_eq!(verdicts(&report), vec![(1, "proved")]);
+}
+
+#[test]
+fn a_heading_keeps_the_text_going_and_a_question_starts_anew() {
+    // (document, the line, its verdict; "none" when the line is not judged)
+    let cases: &[(&str, usize, &str)] = &[
+        // a definition under `## Forward pass` is used under `## Backward pass`
+        ("## Forward pass\n\n$$h := 3u + 1$$\n\n## Backward pass\n\n$$\\frac{d h}{d u} = 3u$$", 7, "refuted"),
+        ("## Forward pass\n\n$$h := 3u + 1$$\n\n## Backward pass\n\n$$\\frac{d h}{d u} = 3$$", 7, "proved"),
+        // shapes stated under `## Setup` hold under later headings
+        ("## Setup\n\nLet $x \\in \\mathbb{R}^{d}$, $W \\in \\mathbb{R}^{m \\times d}$.\n\n## Forward\n\n$$z = W x$$\n\n$$L = \\frac{1}{2}\\|z\\|^2$$\n\n## Backward\n\n$$\\frac{\\partial L}{\\partial W} = z x^\\top$$", 13, "proved"),
+        // a heading naming a new question starts anew: `h` has no definition there
+        ("## Problem 1\n\n$$h := 3u + 1$$\n\n## Problem 2\n\n$$\\frac{d h}{d u} = 3u$$", 7, "none"),
+        ("## Forward\n\n$$h := 3u + 1$$\n\nQ2\n\n$$\\frac{d h}{d u} = 3u$$", 7, "none"),
+        // a function defined under an earlier heading is defined anew, not claimed
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n## Tanh\n\n$$f(t) = \\tanh(t)$$\n\n$$f'(t) = 1 - f(t)^2$$", 7, "none"),
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n## Tanh\n\n$$f(t) = \\tanh(t)$$\n\n$$f'(t) = 1 - f(t)^2$$", 9, "proved"),
+        // ... but written twice under one heading it is a claim
+        ("## Sigmoid\n\n$$f(t) = \\frac{1}{1 + e^{-t}}$$\n\n$$f(t) = \\tanh(t)$$", 5, "refuted"),
+        // a condition ends at a heading, as at a sub-part
+        ("When $x > 0$,\n\n$$|x| = x$$\n\n## Next\n\n$$|x| + 0 = x$$", 7, "refuted"),
+    ];
+    for (text, line, verdict) in cases {
+        let rows = in_context(text);
+        let got = rows
+            .iter()
+            .find(|(l, _, _)| l == line)
+            .map_or("none", |(_, v, _)| *v);
+        assert_eq!(got, *verdict, "line {line} of {text:?}: {rows:?}");
+    }
+}
+
+#[test]
+fn the_identity_beside_matrices_is_read_where_the_text_leaves_it_so() {
+    let shapes = "Let $X \\in \\mathbb{R}^{n \\times d}$, $y \\in \\mathbb{R}^n$ and $w \\in \\mathbb{R}^{d}$.\n\n";
+    // (the math after the shapes, its verdict, a piece of what the report shows)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "$$(X^\\top X + \\lambda I) w = X^\\top X w + \\lambda w$$",
+            "proved",
+            "`I` read as the identity matrix",
+        ),
+        (
+            "$$(X^\\top X + 2\\lambda I) w = X^\\top X w + \\lambda w$$",
+            "refuted",
+            "`I` read as the identity matrix",
+        ),
+        (
+            "$$(X^\\top X + \\lambda I_d) w - X^\\top y = X^\\top (X w - y) + \\lambda w$$",
+            "proved",
+            "`I_d`",
+        ),
+        ("$$I w = w$$", "proved", "identity"),
+        // an identity with no product around it is not read: never refuted
+        (
+            "$$X^\\top X + \\lambda I = X^\\top X$$",
+            "unknown",
+            "refuted only if `I` is a number",
+        ),
+        // one `I` only beside numbers may be the text's own number: none is read
+        (
+            "$$\\nabla_w \\left(\\frac{I}{2} \\|w\\|^2\\right) = \\frac{I}{2} \\cdot 2 I w$$",
+            "unknown",
+            "refuted only if `I` is a number",
+        ),
+    ];
+    for (math, verdict, shown) in cases {
+        let text = format!("{shapes}{math}");
+        let rows = in_context(&text);
+        let Some((_, got, context)) = rows.iter().find(|(l, _, _)| *l == 3) else {
+            panic!("no step at line 3 of {text:?}: {rows:?}");
+        };
+        assert_eq!(got, verdict, "{text:?}: {rows:?}");
+        assert!(
+            context.contains(shown),
+            "{text:?}: {context:?} lacks {shown:?}"
+        );
+    }
+    // a text that makes `I` its own name: never the identity
+    let text = format!("{shapes}Let $I$ denote the input current.\n\n$$I w = w$$");
+    let rows = in_context(&text);
+    assert!(
+        rows.iter().any(|(l, v, _)| *l == 5 && *v == "unknown"),
+        "{rows:?}"
+    );
 }
 
 #[test]

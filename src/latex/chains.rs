@@ -12,8 +12,8 @@
 pub use super::chain::{Chain, TextDef};
 use super::chain::{Skip, SkipReason};
 use super::context::{
-    has_derivative, instantiate, is_condition_word, is_number, mentions, names, prose_cues,
-    Assumption, Binding,
+    has_derivative, instantiate, is_condition_word, is_number, is_with_word, mentions, names,
+    prose_cues, Assumption, Binding,
 };
 use super::conventions::{
     bare_index_superscripts, conventions_in, einstein, letter_runs, lone_letters, with_log_base,
@@ -83,6 +83,12 @@ struct Situation {
     overrides: Vec<TextDef>,
     /// Names the text defined entry by entry (`J_{ij} = ...`) so far in the question.
     entries: Vec<super::entries::EntryDef>,
+    /// Comparisons the text states after "with" (`avec $\epsilon > 0$`): they hold
+    /// for the rest of the question, wherever a chain reaches their names.
+    standing: Vec<(Expr, String)>,
+    /// The text makes `I` a name of its own ("let $I$ be the input"): it is never
+    /// read as the identity matrix.
+    identity_owned: bool,
 }
 
 /// Everything read from one document.
@@ -235,6 +241,7 @@ pub fn read_chains(
     ctx.bold_capitals.extend(document_bold_capitals(&worded));
     let mut worded = worded.iter().peekable();
     let lone = std::rc::Rc::new(document_lone_letters(blocks));
+    let identity_owned = super::identity::identity_owned(&source.text, blocks);
     ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
     let mut text_defs: Vec<TextDef> = Vec::new();
@@ -265,6 +272,11 @@ pub fn read_chains(
     let mut overrides: Vec<TextDef> = Vec::new();
     // names the text defines entry by entry (`h_j^s = \ln(1 + e^{h_j^a})`), for the question
     let mut entry_defs: Vec<super::entries::EntryDef> = Vec::new();
+    // functions defined under an earlier heading: written again (`f(x) = ...`), they
+    // are defined anew, not claimed
+    let mut rebindable: Vec<Ident> = Vec::new();
+    // comparisons stated after "with" (`avec $\epsilon > 0$`), for the question
+    let mut standing: Vec<(Expr, String)> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
@@ -283,27 +295,48 @@ pub fn read_chains(
         let prose_start = prose_from;
         prose_from = block.span.end as usize;
         let cues = prose_cues(prose);
-        if starts_section(prose) {
-            // a new question: names the text defined before may mean something else now
-            close(&mut open, &mut reading, &text_defs, side, &source.text);
-            text_defs.clear();
-            ctx = base_ctx.clone();
-            conditions.clear();
-            bindings.clear();
-            named.clear();
-            cuts.clear();
-            one_hot.clear();
-            own_letters.clear();
-            shapes.clear();
-            part_shapes.clear();
-            overrides.clear();
-            entry_defs.clear();
-            limit = None;
-        } else if label.is_some() || starts_subpart(prose) {
-            // a sub-part: its own conditions, example values and shapes of names
-            conditions.clear();
-            bindings.clear();
-            part_shapes.clear();
+        match section_break(prose) {
+            Some(Section::Question) => {
+                // a new question: names the text defined before may mean something else now
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
+                text_defs.clear();
+                rebindable.clear();
+                standing.clear();
+                ctx = base_ctx.clone();
+                conditions.clear();
+                bindings.clear();
+                named.clear();
+                cuts.clear();
+                one_hot.clear();
+                own_letters.clear();
+                shapes.clear();
+                part_shapes.clear();
+                overrides.clear();
+                entry_defs.clear();
+                limit = None;
+            }
+            Some(Section::Heading) => {
+                // `## Backward pass` after `## Forward pass`: the same text goes on, so
+                // its definitions, shapes and conventions stay; conditions, example
+                // values and a limit end here, as at a sub-part. A function defined
+                // before may be defined anew here rather than claimed.
+                close(&mut open, &mut reading, &text_defs, side, &source.text);
+                rebindable = text_defs.iter().map(|d| d.name.clone()).collect();
+                conditions.clear();
+                bindings.clear();
+                limit = None;
+                if label.is_some() || starts_subpart(prose) {
+                    // `## (b)`: a sub-part's own shapes of names
+                    part_shapes.clear();
+                }
+            }
+            None if label.is_some() || starts_subpart(prose) => {
+                // a sub-part: its own conditions, example values and shapes of names
+                conditions.clear();
+                bindings.clear();
+                part_shapes.clear();
+            }
+            None => {}
         }
         while let Some(phrase) = worded.next_if(|w| w.span.start <= block.span.start) {
             let mut toks = tokenize(&phrase.body, 0);
@@ -384,6 +417,10 @@ pub fn read_chains(
             let relation_before = last_relation.take();
             let cue_condition = statement.cue.as_deref().is_some_and(is_condition_word)
                 || (statement_index == 0 && cues.condition);
+            // "avec $\epsilon > 0$": a comparison after "with" holds from here on
+            let cue_with = !cue_condition
+                && (statement.cue.as_deref().is_some_and(is_with_word)
+                    || (statement_index == 0 && cues.with));
             if statement.other_relation {
                 let stated = match (statement.parts.first(), statement.parts.last()) {
                     (Some(toks), _) if statement.ops.is_empty() => {
@@ -420,6 +457,20 @@ pub fn read_chains(
                                 line_of(span)
                             );
                             last_relation = Some((expr, shown));
+                        }
+                    }
+                    if cue_with {
+                        if let Some(Ok(expr)) =
+                            statement.parts.first().map(|t| parse_expression(t, &ctx))
+                        {
+                            if matches!(expr.kind, ExprKind::Compare { .. }) {
+                                let shown = format!(
+                                    "`{}` (line {})",
+                                    source.snippet(span).trim(),
+                                    line_of(span)
+                                );
+                                standing.push((expr, shown));
+                            }
                         }
                     }
                     if cue_condition {
@@ -609,11 +660,12 @@ pub fn read_chains(
                 // "where, $\frac{\partial \sigma}{\partial a} = ...$" still claims: only a
                 // left side that names something is defined by the words
                 let definitional = statement.defines
-                    || (worded && defined_name(first, &ctx, side, &text_defs).is_some());
+                    || (worded
+                        && defined_name(first, &ctx, side, (&text_defs, &rebindable)).is_some());
                 if definitional {
                     // `x_1 = g_2(x_2) = \frac{c}{x_2}` after "let", or `f := ...`:
                     // every name on the left of an `=` is defined, nothing is claimed
-                    define_all(&statement, &mut ctx, side, &mut text_defs);
+                    define_all(&statement, &mut ctx, side, &mut text_defs, &rebindable);
                     reading.skip(span, SkipReason::Definition, statement.ops.len());
                     continue;
                 }
@@ -712,7 +764,9 @@ pub fn read_chains(
                         }
                     }
                     ops.remove(0);
-                } else if let Some((name, params)) = defined_name(first, &ctx, side, &text_defs) {
+                } else if let Some((name, params)) =
+                    defined_name(first, &ctx, side, (&text_defs, &rebindable))
+                {
                     if name.name.chars().count() == 2 && !name.name.contains('_') {
                         // `h^a = ...` names `ha`: later `h_j^a` is its entry
                         ctx.labels.insert(name.name.clone());
@@ -754,6 +808,8 @@ pub fn read_chains(
                     question_shapes: shapes.clone(),
                     overrides: overrides.clone(),
                     entries: entry_defs.clone(),
+                    identity_owned,
+                    standing: standing.clone(),
                     ..Situation::default()
                 };
                 for c in &conditions {
@@ -1113,9 +1169,11 @@ fn define_all(
     ctx: &mut Context,
     side: &SideFile,
     text_defs: &mut Vec<TextDef>,
+    rebindable: &[Ident],
 ) {
     for k in (0..statement.parts.len().saturating_sub(1)).rev() {
-        let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, text_defs) else {
+        let defs = (text_defs.as_slice(), rebindable);
+        let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, defs) else {
             continue;
         };
         let Ok(body) = parse_expression(&statement.parts[k + 1], ctx) else {
@@ -1152,27 +1210,74 @@ fn binding(
     })
 }
 
-/// Whether prose holds a line that opens a new question: a Markdown heading or a
-/// line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`). Sub-parts (`a)`, `(e)`)
-/// keep the question's definitions.
-fn starts_section(prose: &str) -> bool {
-    prose.lines().any(|line| {
+/// What a prose line opens: a new question, or a Markdown heading of the same text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    /// A line naming a question (`Q2`, `IFT6390 HW3 Theory Q1`, `## Problem 2`):
+    /// the text's names may mean something else from here.
+    Question,
+    /// Any other Markdown heading (`## Backward pass`): the text goes on.
+    Heading,
+}
+
+/// Words that make a heading (or a line) a new question, lowercase.
+const QUESTION_WORDS: &[&str] = &[
+    "question",
+    "problem",
+    "exercise",
+    "exercice",
+    "ejercicio",
+    "problema",
+    "aufgabe",
+    "homework",
+    "assignment",
+    "task",
+    "problème",
+    "题",
+    "문제",
+];
+
+/// Whether prose holds a line that opens a new question, or else a plain Markdown
+/// heading. Sub-parts (`a)`, `(e)`, also as a heading) keep the question's definitions.
+fn section_break(prose: &str) -> Option<Section> {
+    let mut found = None;
+    for line in prose.lines() {
         let line = line.trim_start();
         let question = |w: &str| {
             w.strip_prefix('Q')
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         };
-        line.starts_with('#') || line.split_whitespace().any(question)
-    })
+        let words = line.trim_start_matches('#').trim_start();
+        if line.split_whitespace().any(question) {
+            return Some(Section::Question);
+        }
+        if !line.starts_with('#') {
+            continue;
+        }
+        let lower = words.to_lowercase();
+        let mut heading_words = lower
+            .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+            .filter(|w| !w.is_empty());
+        let names_question = heading_words.any(|w| QUESTION_WORDS.contains(&w))
+            || QUESTION_WORDS
+                .iter()
+                .any(|q| !q.is_ascii() && lower.contains(q));
+        if names_question {
+            return Some(Section::Question);
+        }
+        found = Some(Section::Heading);
+    }
+    found
 }
 
 /// Whether prose holds a line that opens a sub-part (`k) Let ...`, `(b) ...`).
 fn starts_subpart(prose: &str) -> bool {
     prose.lines().any(|line| {
-        // `| d) ...`, `> (b) ...`: a label behind a table bar or a quote mark
+        // `| d) ...`, `> (b) ...`, `### (c)`: a label behind a table bar, a quote
+        // mark or a heading's marks
         let line = line
             .trim_start()
-            .trim_start_matches(['|', '>'])
+            .trim_start_matches(['|', '>', '#'])
             .trim_start()
             .trim_start_matches('(');
         let mut cs = line.chars();
@@ -1367,6 +1472,13 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             });
         }
     }
+    for (expr, shown) in &situation.standing {
+        // a standing assumption only narrows where the chain is checked
+        if names(expr).iter().all(|n| known(n)) {
+            chain.conditions.push(expr.clone());
+            chain.context.push(format!("under {shown}"));
+        }
+    }
     for (expr, shown) in &situation.recalled {
         if names(expr).iter().any(|n| reached.contains(n)) {
             chain.assumptions.push(Assumption {
@@ -1449,6 +1561,12 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             });
         }
     }
+    let read = (!situation.identity_owned)
+        .then(|| super::identity::read_identity(chain, side))
+        .flatten();
+    if let Some(read) = read {
+        chain.context.push(read);
+    }
     if let Some(identity) = unread_identity(chain, side) {
         chain.assumptions.push(Assumption {
             step: None,
@@ -1515,7 +1633,7 @@ fn unread_identity(chain: &Chain, side: &SideFile) -> Option<String> {
         return None;
     }
     chain.parts.iter().flat_map(names).find(|n| {
-        (n == "I" || n.strip_prefix("I_").is_some_and(|s| !s.is_empty()))
+        super::identity::is_identity_name(n)
             && !chain.definitions.iter().any(|d| &d.name.name == n)
             && !chain.shapes.iter().any(|d| &d.name == n)
             && !side.declares(n)
@@ -2146,7 +2264,7 @@ fn defined_name(
     toks: &[Token],
     ctx: &Context,
     side: &SideFile,
-    text_defs: &[TextDef],
+    (text_defs, rebindable): (&[TextDef], &[Ident]),
 ) -> Option<(Ident, Vec<Ident>)> {
     let mut calls = ctx.clone();
     calls.calls_by_default = true;
@@ -2185,8 +2303,15 @@ fn defined_name(
                 return None;
             }
             // `a(x) = \sigma(x)` after `a(x) = \frac{1}{1+e^{-x}}`: a claim about `a`
-            // (a bare name, `L_{CE} = ...`, is redefined instead)
-            if text_defs.iter().any(|d| d.name.name == func.name) {
+            // (a bare name, `L_{CE} = ...`, is redefined instead; so is a function
+            // defined under an earlier heading and not since)
+            let claimed = |d: &TextDef| {
+                d.name.name == func.name
+                    && !rebindable
+                        .iter()
+                        .any(|r| r.name == d.name.name && r.span == d.name.span)
+            };
+            if text_defs.iter().any(claimed) {
                 return None;
             }
             let mut params: Vec<Ident> = Vec::new();

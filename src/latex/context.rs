@@ -24,6 +24,9 @@ pub(super) struct ProseCues {
     pub(super) condition: bool,
     /// The prose ends with a value word ("let", "with", "suppose", ...).
     pub(super) binding: bool,
+    /// The prose ends with "with" or its like ("avec", "con", "mit"): a comparison
+    /// right after it (`\epsilon > 0`) is a condition, an equation a value.
+    pub(super) with: bool,
     /// Names the prose introduces ("Let the Jacobian of softmax = J", "denote it by J").
     pub(super) named: Vec<String>,
 }
@@ -32,8 +35,18 @@ pub(super) struct ProseCues {
 /// Chinese, Korean).
 const CONDITION_WORDS: &[&str] = &[
     "for", "when", "if", "where", "whenever", "assuming", "given", "provided", "for all", "pour",
-    "si", "quand", "lorsque", "cuando", "para", "当", "若", "如果", "时", "때", "경우", "이면",
+    "si", "quand", "lorsque", "cuando", "para", "当", "若", "如果", "时", "其中", "때", "경우",
+    "이면",
 ];
+
+/// Words after which a comparison is a condition and an equation a value
+/// ("with $\epsilon > 0$", "avec", "con", "mit", "où", "donde", "wobei").
+const WITH_WORDS: &[&str] = &["with", "avec", "con", "mit", "où", "donde", "wobei"];
+
+/// Whether a statement's cue word (`\text{avec}`) makes a comparison after it a condition.
+pub(super) fn is_with_word(word: &str) -> bool {
+    WITH_WORDS.contains(&word.trim_end_matches(',').trim().to_lowercase().as_str())
+}
 
 /// Words that make an `x = value` after them an instantiation.
 const BINDING_WORDS: &[&str] = &[
@@ -88,6 +101,7 @@ pub(super) fn prose_cues(prose: &str) -> ProseCues {
     };
     cues.condition = ends_with(CONDITION_WORDS);
     cues.binding = ends_with(BINDING_WORDS);
+    cues.with = ends_with(WITH_WORDS);
     for line in prose.lines() {
         let l = line.trim().to_lowercase();
         let introduces = l.starts_with("let ")

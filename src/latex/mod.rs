@@ -19,6 +19,7 @@ mod conventions;
 mod declare;
 mod entries;
 pub mod find;
+mod identity;
 pub mod lex;
 mod limits;
 pub mod parse;
