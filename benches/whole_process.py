@@ -15,8 +15,10 @@ the tanh chain at N = 10,000 (output bytes and peak memory too), and `conv` of 1
 installed). Never run in tests: timings are measured, never asserted.
 
 With `--base`, `--same-verdicts` first compares both binaries' JSON reports of
-`derivations/` and `tests/adversarial/` under seeds 1, 2 and 3: a speed-up
-must leave every byte of them unchanged (issue 17: "verdicts byte-identical").
+`derivations/` and `tests/adversarial/` under seeds 1, 2 and 3 and of the 1 MB
+Markdown document: a speed-up must leave every byte of them unchanged (issue
+17: "verdicts byte-identical"). Compare `--format json` of a seed document by
+hand the same way.
 """
 import argparse
 import os
@@ -130,21 +132,24 @@ def jobs_pair(nabla, folder, runs, timeout, label):
           f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
 
-def same_verdicts(nabla, base):
+def same_verdicts(nabla, base, document):
     """Prints whether `nabla` and `base` write the same JSON report for the
-    corpus and the adversarial corpus under three seeds; exits 1 if not."""
+    corpus and the adversarial corpus under three seeds and for `document`
+    (the 1 MB Markdown row's); exits 1 if not."""
     differ = []
-    for folder in ("derivations/", "tests/adversarial/"):
-        for seed in ("1", "2", "3"):
-            cmd = ["check", folder, "--format", "json", "--seed", seed]
-            outs = [subprocess.run([b] + cmd, cwd=ROOT, capture_output=True).stdout
-                    for b in (nabla, base)]
-            if outs[0] != outs[1]:
-                differ.append(f"{folder} seed {seed}")
+    runs = [(f"{folder} seed {seed}", ["check", folder, "--format", "json", "--seed", seed])
+            for folder in ("derivations/", "tests/adversarial/") for seed in ("1", "2", "3")]
+    runs.append(("the 1 MB Markdown document", ["check", document, "--format", "json"]))
+    for name, cmd in runs:
+        outs = [subprocess.run([b] + cmd, cwd=ROOT, capture_output=True).stdout
+                for b in (nabla, base)]
+        if outs[0] != outs[1]:
+            differ.append(name)
     if differ:
         print("reports differ: " + ", ".join(differ))
         sys.exit(1)
-    print("reports identical: derivations/ and tests/adversarial/, seeds 1-3")
+    print("reports identical: derivations/ and tests/adversarial/, seeds 1-3, "
+          "and the 1 MB Markdown document")
 
 
 def chain_defs(n, path, f="σ"):
@@ -186,8 +191,6 @@ def main():
     args = parser.parse_args()
     args.nabla = os.path.abspath(args.nabla)
     args.base = args.base and os.path.abspath(args.base)
-    if args.same_verdicts and args.base:
-        same_verdicts(args.nabla, args.base)
     work = tempfile.mkdtemp()
     for n in (1000, 10000):
         chain_defs(n, os.path.join(work, f"chain{n}.nabla"))
@@ -195,6 +198,8 @@ def main():
     # the 1 MB Markdown row: about 14,000 steps written by big_markdown.py
     subprocess.run([sys.executable, os.path.join(ROOT, "benches", "big_markdown.py"),
                     os.path.join(work, "big.md")], check=True, stdout=subprocess.DEVNULL)
+    if args.same_verdicts and args.base:
+        same_verdicts(args.nabla, args.base, os.path.join(work, "big.md"))
     folder = os.path.join(work, "hundred")
     os.mkdir(folder)
     hundred_files(folder)

@@ -13,6 +13,7 @@ mod limit;
 pub mod mutate;
 #[cfg(test)]
 mod proptests;
+mod quick;
 pub mod sample;
 
 use crate::domain::{Domains, VarDomain};
@@ -1615,6 +1616,19 @@ fn cross_check_site(
     env: &Env,
     at: Option<&AtPoint>,
 ) -> Option<String> {
+    cross_check_site_with(plan, store, site, env, at, true)
+}
+
+/// [`cross_check_site`], with or without the quick pass first (the answer
+/// is the same; tests compare the two).
+fn cross_check_site_with(
+    plan: &mut Plan,
+    store: &Store,
+    site: &DerivativeSite,
+    env: &Env,
+    at: Option<&AtPoint>,
+    try_quick: bool,
+) -> Option<String> {
     if site.order != 1 {
         return None;
     }
@@ -1638,17 +1652,31 @@ fn cross_check_site(
         }
     };
     let symbolic = finite(at.result.as_ref().ok()?)?;
-    let steps = [1e-4, 1e-5, 1e-6];
     // the body at x itself (`env` binds the coordinate to x), once for every step
     let center = finite(at.body.as_ref().ok()?)?;
+    let around = quick::Around {
+        symbol: coordinate.symbol,
+        entry: coordinate.entry,
+        x: &x,
+        steps: &CROSS_CHECK_STEPS,
+        symbolic,
+        center,
+    };
+    // enclosures at x ± h first: where no value they allow could fail a
+    // test, the exact neighbours could not either
+    if try_quick && quick::surely_passes(plan, store, site.body, &around, env) {
+        return None;
+    }
+    let steps = steps_at(&x)?;
     let mut estimates = Vec::new();
     let mut forward = Vec::new();
     let mut backward = Vec::new();
     let mut smallest_h = f64::INFINITY;
     let mut last = None;
     // a step where the body has no value leaves the derivative unchecked here
-    for step in steps {
-        let (minus, plus, h) = neighbours(plan, store, site.body, coordinate, &x, step, env)?;
+    for (h, h_f64) in &steps {
+        let (minus, plus) = neighbours(plan, store, site.body, coordinate, &x, h, env)?;
+        let h = *h_f64;
         smallest_h = smallest_h.min(h);
         estimates.push((plus - minus) / (2.0 * h));
         forward.push((plus - center) / h);
@@ -1701,23 +1729,37 @@ fn cross_check_site(
     None
 }
 
-/// f(x − h), f(x + h) and h, with h = step·max(1, |x|), evaluated
-/// rigorously at exact rational points and returned as f64s.
+/// The cross-check's steps, as fractions of max(1, |x|): 10^-4, 10^-5,
+/// 10^-6 as their nearest f64s.
+const CROSS_CHECK_STEPS: [f64; 3] = [1e-4, 1e-5, 1e-6];
+
+/// The cross-check's steps at `x`: h = step·max(1, |x|), exact and as f64s.
+fn steps_at(x: &BigRational) -> Option<Vec<(BigRational, f64)>> {
+    let scale = x.abs().max(BigRational::one());
+    CROSS_CHECK_STEPS
+        .into_iter()
+        .map(|step| {
+            let h = BigRational::from_float(step)? * &scale;
+            let h_f64 = finite(&Value::Exact(h.clone()))?;
+            Some((h, h_f64))
+        })
+        .collect()
+}
+
+/// f(x − h) and f(x + h), evaluated rigorously at exact rational points and
+/// returned as f64s.
 fn neighbours(
     plan: &mut Plan,
     store: &Store,
     body: ExprId,
     coordinate: Coordinate,
     x: &BigRational,
-    step: f64,
+    h: &BigRational,
     env: &Env,
-) -> Option<(f64, f64, f64)> {
-    let scale = x.abs().max(BigRational::one());
-    let h = BigRational::from_float(step)? * scale;
-    let plus = value_at(plan, store, body, coordinate, x + &h, env)?;
-    let minus = value_at(plan, store, body, coordinate, x - &h, env)?;
-    let h = finite(&Value::Exact(h))?;
-    Some((minus, plus, h))
+) -> Option<(f64, f64)> {
+    let plus = value_at(plan, store, body, coordinate, x + h, env)?;
+    let minus = value_at(plan, store, body, coordinate, x - h, env)?;
+    Some((minus, plus))
 }
 
 /// `body` as an f64 with `coordinate` moved to `point`, rigorously evaluated.
@@ -1851,6 +1893,90 @@ mod tests {
         let env = Env::new();
         assert_eq!(none.check(&mut plan, store, sites[0], &env), None);
         assert_eq!(kept(&none), 0);
+    }
+
+    /// The quick pass (enclosures at x ± h) never changes what the exact
+    /// cross-check says: smooth derivatives, kinks near the point, wrong
+    /// derivatives, far points; and it does answer for the smooth ones.
+    #[test]
+    fn quick_cross_check_answers_as_the_exact_one() {
+        let text = "var x : real\n\
+                    claim \"a\": d/dx (x^3 + relu(x)) = 3*x^2 + H(x)\n\
+                    claim \"b\": d/dx sin(x)^2 = 2*sin(x)*cos(x)\n\
+                    claim \"c\": d/dx exp(2*x)*ln(1 + x^2) = 0\n\
+                    claim \"d\": d/dx abs(x - 1/1000000) = sign(x)\n\
+                    claim \"e\": d/dx floor(x)*x = floor(x)\n\
+                    claim \"f\": d/dx sqrt(abs(x)) = 0\n";
+        let parsed = crate::syntax::parse_file(text);
+        let mut program = crate::lower::lower_file(&parsed.file, Default::default());
+        let mut sites: Vec<DerivativeSite> = program
+            .obligations
+            .iter()
+            .flat_map(|ob| ob.derivatives.clone())
+            .collect();
+        assert_eq!(sites.len(), 6);
+        let store = &mut program.store;
+        // each derivative made wrong: doubled, and moved by 1/1000
+        let wrong: Vec<DerivativeSite> = sites
+            .iter()
+            .flat_map(|site| {
+                let two = store.int(2);
+                let small = store.ratio(1, 1000);
+                let doubled = store.product(vec![two, site.result]);
+                let moved = store.sum(vec![small, site.result]);
+                [doubled, moved].map(|result| DerivativeSite {
+                    result,
+                    ..site.clone()
+                })
+            })
+            .collect();
+        sites.extend(wrong);
+        let store = &program.store;
+        let x = store.free_symbols(sites[0].var)[0];
+        let (mut quick_passed, mut failed) = (0, 0);
+        let points = [
+            (1, 3),
+            (-2, 1),
+            (0, 1),
+            (7, 2),
+            (1, 1_000_000),
+            (-1, 1_000_000),
+            (3, 1_000_000),
+            (1_000_001, 1),
+            (-3_000_000, 1),
+            (99_999, 100_000),
+        ];
+        for (n, d) in points {
+            let mut env = Env::new();
+            env.bind_scalar(x, BigRational::new(n.into(), d.into()));
+            for site in &sites {
+                let exact = cross_check_site_with(&mut Plan::new(), store, site, &env, None, false);
+                let both = cross_check_site_with(&mut Plan::new(), store, site, &env, None, true);
+                assert_eq!(both, exact, "{} at {n}/{d}", store.display(site.result));
+                failed += usize::from(exact.is_some());
+            }
+            let plan = &mut Plan::new();
+            let site = &sites[1];
+            let symbolic = eval::eval(store, site.result, &env).map(|v| v.to_f64());
+            let center = eval::eval(store, site.body, &env).map(|v| v.to_f64());
+            if let (Ok(symbolic), Ok(center)) = (symbolic, center) {
+                let x_value = BigRational::new(n.into(), d.into());
+                let around = quick::Around {
+                    symbol: x,
+                    entry: None,
+                    x: &x_value,
+                    steps: &CROSS_CHECK_STEPS,
+                    symbolic,
+                    center,
+                };
+                let passed = quick::surely_passes(plan, store, site.body, &around, &env);
+                quick_passed += usize::from(passed);
+            }
+        }
+        // sin² is smooth: the quick pass answers at every point
+        assert_eq!(quick_passed, points.len());
+        // the wrong derivatives are caught at many points
+        assert!(failed >= 40, "{failed}");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! per term.
 
 use super::elementary::{self, integer_of, position};
+use super::interval::Interval;
 use super::plan::{Memo, Out, Outcome, Plan};
 use super::value::{self, Value};
 use super::{Binding, Env, EvalError, MAX_EVAL_STEPS, MAX_FN_DERIV_ORDER, MAX_SUM_TERMS};
@@ -83,7 +84,7 @@ macro_rules! ready {
 /// How one argument of an uninterpreted function is supplied.
 enum ArgumentPlan<'e> {
     Scalar(u32),
-    BoundVector(&'e [BigRational]),
+    BoundVector(Symbol, &'e [BigRational]),
     LiteralVector(u32),
 }
 
@@ -118,6 +119,20 @@ pub struct Evaluator<'a> {
     scopes: Vec<Scope>,
     steps: u64,
     frames: Vec<Frame>,
+    nudge: Option<Nudge>,
+}
+
+/// One scalar slot of the point (a scalar symbol, or one entry of a vector
+/// or matrix symbol, row-major) read as an f64 interval instead of its exact
+/// binding: the derivative cross-check's neighbours `x ± h` evaluated with
+/// enclosures rather than big rationals. A nudged vector handed whole to an
+/// uninterpreted function carries the interval in its entry; read whole
+/// anywhere else it is an error, never the un-nudged data.
+#[derive(Clone, Copy, Debug)]
+pub struct Nudge {
+    pub symbol: Symbol,
+    pub entry: Option<usize>,
+    pub value: Interval,
 }
 
 impl<'a> Evaluator<'a> {
@@ -144,7 +159,24 @@ impl<'a> Evaluator<'a> {
             }],
             steps: 0,
             frames: Vec::new(),
+            nudge: None,
         }
+    }
+
+    /// Reads the slot `nudge` names as its interval (see [`Nudge`]).
+    pub fn nudged(mut self, nudge: Nudge) -> Evaluator<'a> {
+        self.nudge = Some(nudge);
+        self
+    }
+
+    /// Whether `s` is the nudged symbol.
+    fn is_nudged(&self, s: Symbol) -> bool {
+        self.nudge.is_some_and(|n| n.symbol == s)
+    }
+
+    /// An error for a nudged vector or matrix read whole.
+    fn nudged_whole(&self, s: Symbol) -> EvalError {
+        EvalError::Unsupported(format!("`{}` read whole while nudged", self.store.name(s)))
     }
 
     /// Gives the next evaluation a step budget of its own (the memo stays):
@@ -172,6 +204,7 @@ impl<'a> Evaluator<'a> {
     pub fn vector(&mut self, id: ExprId) -> Result<Vec<Value>, EvalError> {
         match self.store.node(id) {
             Node::Vector(entries) => entries.iter().map(|&e| self.value(e)).collect(),
+            Node::Sym(s) if self.is_nudged(*s) => Err(self.nudged_whole(*s)),
             Node::Sym(s) => match self.env.get(*s) {
                 Some(Binding::Vector(data)) => Ok(data.iter().cloned().map(Value::Exact).collect()),
                 Some(_) => Err(EvalError::Unsupported(format!(
@@ -451,6 +484,12 @@ impl<'a> Evaluator<'a> {
         if let Some(value) = self.scope_binding(s) {
             return Ok(Value::Exact(value.clone()));
         }
+        if let Some(n) = self.nudge.filter(|n| n.symbol == s) {
+            return match (self.env.get(s), n.entry) {
+                (Some(Binding::Scalar(_)), None) => Ok(Value::Approx(n.value)),
+                _ => Err(self.nudged_whole(s)),
+            };
+        }
         match self.env.get(s) {
             Some(Binding::Scalar(r)) => Ok(Value::Exact(r.clone())),
             Some(Binding::Vector(_)) | Some(Binding::Matrix { .. }) => Err(EvalError::Unsupported(
@@ -559,6 +598,15 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Entry `k` (row-major) of the vector or matrix `s`, or the nudge's
+    /// interval when it names that entry.
+    fn entry_value(&self, s: Symbol, k: usize, exact: &BigRational) -> Value {
+        match self.nudge {
+            Some(n) if n.symbol == s && n.entry == Some(k) => Value::Approx(n.value),
+            _ => Value::Exact(exact.clone()),
+        }
+    }
+
     /// `v_i` or `W_(i,j)` for a symbol bound to a vector or matrix.
     fn component(&self, s: Symbol, indices: &[Value]) -> Result<Value, EvalError> {
         let name = || self.store.name(s);
@@ -576,7 +624,7 @@ impl<'a> Evaluator<'a> {
         match (self.env.get(s), indices) {
             (Some(Binding::Vector(data)), [i]) => {
                 let p = at(i, data.len(), &|| format!("index of `{}`", name()))?;
-                Ok(Value::Exact(data[p].clone()))
+                Ok(self.entry_value(s, p, &data[p]))
             }
             (Some(Binding::Matrix { rows, cols, data }), [i, j]) => {
                 if data.len() != rows.saturating_mul(*cols) {
@@ -588,7 +636,7 @@ impl<'a> Evaluator<'a> {
                 }
                 let r = at(i, *rows, &|| format!("row of `{}`", name()))?;
                 let c = at(j, *cols, &|| format!("column of `{}`", name()))?;
-                Ok(Value::Exact(data[r * cols + c].clone()))
+                Ok(self.entry_value(s, r * cols + c, &data[r * cols + c]))
             }
             (Some(Binding::Vector(_)), _) | (Some(Binding::Matrix { .. }), _) => {
                 Err(EvalError::Unsupported(format!(
@@ -608,7 +656,7 @@ impl<'a> Evaluator<'a> {
     fn argument_plan(&self, arg: u32) -> ArgumentPlan<'a> {
         match self.store.node(self.plan.get().id(arg)) {
             Node::Sym(s) if self.scope_binding(*s).is_none() => match self.env.get(*s) {
-                Some(Binding::Vector(data)) => ArgumentPlan::BoundVector(data),
+                Some(Binding::Vector(data)) => ArgumentPlan::BoundVector(*s, data),
                 _ => ArgumentPlan::Scalar(arg),
             },
             Node::Vector(_) => ArgumentPlan::LiteralVector(arg),
@@ -652,7 +700,7 @@ impl<'a> Evaluator<'a> {
             .flat_map(|p| match p {
                 ArgumentPlan::Scalar(e) => vec![*e],
                 ArgumentPlan::LiteralVector(v) => plan.kids(*v).to_vec(),
-                ArgumentPlan::BoundVector(_) => Vec::new(),
+                ArgumentPlan::BoundVector(..) => Vec::new(),
             })
             .collect();
         let mut evaluated = ready!(self.gather(&to_evaluate, frames)).into_iter();
@@ -671,8 +719,9 @@ impl<'a> Evaluator<'a> {
                     inputs.extend(evaluated.by_ref().take(len).cloned());
                     layout.push((offset, Some(len)));
                 }
-                ArgumentPlan::BoundVector(data) => {
-                    inputs.extend(data.iter().cloned().map(Value::Exact));
+                ArgumentPlan::BoundVector(s, data) => {
+                    let entries = data.iter().enumerate();
+                    inputs.extend(entries.map(|(k, x)| self.entry_value(*s, k, x)));
                     layout.push((offset, Some(data.len())));
                 }
             }

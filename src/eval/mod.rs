@@ -38,7 +38,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use engine::Evaluator;
+pub use engine::{Evaluator, Nudge};
 pub use function::{Family, Function, RidgeMap, Wave};
 pub use interval::{Interval, LIBM_ULP_SLACK};
 pub use plan::Plan;
@@ -169,6 +169,20 @@ pub fn eval_with(
     env: &Env,
 ) -> Result<Value, EvalError> {
     Evaluator::with_plan(store, env, plan).value(id)
+}
+
+/// [`eval_with`] with one scalar slot of the point read as an interval
+/// (see [`Nudge`]): an enclosure of `id` at every point of that interval.
+pub fn eval_nudged(
+    plan: &mut Plan,
+    store: &Store,
+    id: ExprId,
+    env: &Env,
+    nudge: Nudge,
+) -> Result<Value, EvalError> {
+    Evaluator::with_plan(store, env, plan)
+        .nudged(nudge)
+        .value(id)
 }
 
 /// Whether condition `id` (a `Cmp` or `And`) holds at `env`; `Indeterminate`

@@ -47,10 +47,13 @@ fn reduced(numer: i128, denom: i128) -> Option<BigRational> {
     }
     let g = gcd(numer.unsigned_abs(), denom.unsigned_abs());
     let g = i128::try_from(g).ok()?;
-    Some(BigRational::new_raw(
-        BigInt::from(numer / g),
-        BigInt::from(denom / g),
-    ))
+    Some(BigRational::new_raw(big(numer / g), big(denom / g)))
+}
+
+/// `n` as a `BigInt`, through `i64` when it fits (num-bigint builds a
+/// one-word number from an `i64` more cheaply than from an `i128`).
+fn big(n: i128) -> BigInt {
+    i64::try_from(n).map_or_else(|_| BigInt::from(n), BigInt::from)
 }
 
 /// Binary gcd on words; `gcd(0, n) = n` (so 0/n becomes 0/1).
