@@ -98,6 +98,9 @@ pub struct Reading {
     pub warnings: Vec<Diagnostic>,
     /// Dimension labels read in the statement being read, not yet made claims.
     labels: Vec<ShapeLabel>,
+    /// Names the text defines in a formula whose body the reader could not read
+    /// (`\text{where } H = \begin{bmatrix} \dots \end{bmatrix}`), and where.
+    pub unread_definitions: Vec<(String, Span)>,
 }
 
 impl Reading {
@@ -538,7 +541,9 @@ pub fn read_chains(
                 if definitional {
                     // `x_1 = g_2(x_2) = \frac{c}{x_2}` after "let", or `f := ...`:
                     // every name on the left of an `=` is defined, nothing is claimed
-                    define_all(&statement, &mut ctx, side, &mut text_defs);
+                    for name in define_all(&statement, &mut ctx, side, &mut text_defs) {
+                        reading.unread_definitions.push((name, span));
+                    }
                     reading.skip(span, SkipReason::Definition, statement.ops.len());
                     continue;
                 }
@@ -632,8 +637,11 @@ pub fn read_chains(
                     let body = statement
                         .parts
                         .get(1)
-                        .and_then(|p| parse_expression(p, &ctx).ok())
-                        .filter(|b| !is_constant(b));
+                        .and_then(|p| parse_expression(p, &ctx).ok());
+                    if body.is_none() {
+                        reading.unread_definitions.push((name.name.clone(), span));
+                    }
+                    let body = body.filter(|b| !is_constant(b));
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     if let Some(body) = body {
                         record_definition(&mut ctx, &mut text_defs, name, params, body);
@@ -911,12 +919,14 @@ fn define_all(
     ctx: &mut Context,
     side: &SideFile,
     text_defs: &mut Vec<TextDef>,
-) {
+) -> Vec<String> {
+    let mut unread = Vec::new();
     for k in (0..statement.parts.len().saturating_sub(1)).rev() {
         let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, text_defs) else {
             continue;
         };
         let Ok(body) = parse_expression(&statement.parts[k + 1], ctx) else {
+            unread.push(name.name);
             continue;
         };
         if is_constant(&body) {
@@ -924,6 +934,7 @@ fn define_all(
         }
         record_definition(ctx, text_defs, name, params, body);
     }
+    unread
 }
 
 /// `\sigma(a) = [0.1, 0.9]`, `y = 1`: the values the text gives.
