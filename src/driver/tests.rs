@@ -418,3 +418,51 @@ fn shapes_stated_in_earlier_sub_parts_carry_to_an_index_slip() {
     let (c, p) = (size("c").expect("c"), size("p").expect("p"));
     assert!(shown.contains(&format!("V = {c}×{p}")), "{shown}");
 }
+
+#[test]
+fn notes_over_equals_and_under_braces_are_read() {
+    // (document, verdicts of its steps in order)
+    let cases: &[(&str, &[(usize, &str)])] = &[
+        // a reason over `=` makes an ordinary step; `def` over it, a definition
+        (
+            "$$\\sigma(x)(1-\\sigma(x)) \\overset{(a)}{=} \\sigma(x)^2$$",
+            &[(1, "refuted")],
+        ),
+        (
+            "$$e^{\\ln x} \\stackrel{\\text{chain rule}}{=} x$$",
+            &[(1, "checked")],
+        ),
+        (
+            "$$f(x) \\stackrel{\\text{def}}{=} x^2$$\n\n$$f(2) = 4$$",
+            &[(3, "proved")],
+        ),
+        (
+            "$$f(x) \\overset{\\Delta}{=} x^2$$\n\n$$f(2) = 5$$",
+            &[(3, "refuted")],
+        ),
+        // an underbrace reads as its body; a note `= v` is a claim about the body
+        (
+            "$$\\underbrace{(a+b)^2}_{=\\,a^2+2ab+b^2} = a^2 + 2ab + b^2$$",
+            &[(1, "proved"), (1, "proved")],
+        ),
+        (
+            "$$\\underbrace{(a+b)^2}_{=\\,a^2+b^2} - 2ab = a^2 - b^2$$",
+            &[(1, "refuted"), (1, "refuted")],
+        ),
+        (
+            "$$\\overbrace{\\frac{d}{dx} x^2}^{= 2x} + 1 = 2x + 1$$",
+            &[(1, "proved"), (1, "proved")],
+        ),
+        // a note naming the body with a letter used nowhere else is no claim
+        (
+            "$$\\underbrace{(a+b)}_{=\\,c}^2 = a^2 + 2ab + b^2$$",
+            &[(1, "proved")],
+        ),
+    ];
+    for (text, expected) in cases {
+        let report = check_md(text);
+        let got: Vec<(usize, &str)> = verdicts(&report);
+        let want: Vec<(usize, &str)> = expected.to_vec();
+        assert_eq!(got, want, "{text}");
+    }
+}

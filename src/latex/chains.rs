@@ -31,6 +31,7 @@ use super::shapes::{
     read_shape_statement, read_size_statement, Labelled, ShapeDecl, ShapeStatement,
 };
 use super::statements::{split_statements, strip_label, unwrap_boxed, Statement};
+use super::worded::worded_shapes;
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{DomainKind, Expr, ExprKind, Ident, Item, RelOp};
@@ -220,6 +221,21 @@ pub fn read_chains(
     let mut ctx = side.context(side_items);
     ctx.labels.extend(document_labels(blocks));
     ctx.bold_capitals = document_bold_capitals(blocks);
+    // shapes stated in words ("$z$ is a vector of length $D$"), as the math would
+    // state them; each holds from its phrase on
+    let worded: Vec<MathBlock> = worded_shapes(&source.text, blocks)
+        .into_iter()
+        .map(|w| MathBlock {
+            span: w.span,
+            body_span: w.span,
+            body: w.latex,
+            display: false,
+            decoded: true,
+        })
+        .collect();
+    ctx.labels.extend(document_labels(&worded));
+    ctx.bold_capitals.extend(document_bold_capitals(&worded));
+    let mut worded = worded.iter().peekable();
     let lone = std::rc::Rc::new(document_lone_letters(blocks));
     ctx.star_is_convolution = Context::mentions_convolution(&source.text);
     let mut reading = Reading::default();
@@ -290,6 +306,19 @@ pub fn read_chains(
             conditions.clear();
             bindings.clear();
             part_shapes.clear();
+        }
+        while let Some(phrase) = worded.next_if(|w| w.span.start <= block.span.start) {
+            let mut toks = tokenize(&phrase.body, 0);
+            for t in &mut toks {
+                t.span = phrase.span;
+            }
+            // a name's shape only: "$\sigma(x)$ is a vector of length $n$" claims nothing here
+            if let Some(stated @ ShapeStatement::Declares(_)) =
+                read_shape_statement(&toks, &mut ctx)
+            {
+                let scopes = (&mut shapes, &mut part_shapes);
+                state_shapes(Some(stated), &text_defs, scopes, side, source, &mut reading);
+            }
         }
         if let Some(phrase) = &cues.limit {
             limit = Some((phrase.clone(), line_of(block.span)));

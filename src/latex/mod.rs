@@ -29,6 +29,7 @@ mod statements;
 mod tensors;
 #[cfg(test)]
 mod tests;
+mod worded;
 
 pub use chain::{Skip, SkipReason};
 pub use context::Assumption;

@@ -138,9 +138,12 @@ fn is_layout_begin(toks: &[Token], k: usize) -> Option<usize> {
         .then_some(close + 1)
 }
 
-/// `\boxed{..}` around a whole equation: the braces go, the content stays.
+/// `\boxed{X}`, `\fbox{X}`: `X`. `\underbrace{X}_{A}` and `\overbrace{X}^{A}`:
+/// `X`, and when the note `A` starts with `=` (`\underbrace{\frac{\partial y}{\partial b}}_{=\,1}`)
+/// the note is a claim of its own, `X = 1`, appended as a statement after `;`.
 pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
     let mut out = Vec::with_capacity(toks.len());
+    let mut asides: Vec<Vec<Token>> = Vec::new();
     let mut closers: Vec<usize> = Vec::new();
     let mut depth = 0usize;
     let mut k = 0;
@@ -154,6 +157,60 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
                 depth += 1;
                 closers.push(depth);
                 k += 2;
+                continue;
+            }
+            Tok::Cmd(c) if c == "underbrace" || c == "overbrace" => {
+                let script = if c == "underbrace" { '_' } else { '^' };
+                let Some((body, after)) = group_at(&toks, k + 1) else {
+                    k += 1;
+                    continue;
+                };
+                let body = unwrap_boxed(body.to_vec());
+                let mut next = after;
+                if toks.get(after).is_some_and(|n| n.tok == Tok::Sym(script)) {
+                    let (note, end) = match group_at(&toks, after + 1) {
+                        Some((note, end)) => (note.to_vec(), end),
+                        None => (
+                            toks.get(after + 1).into_iter().cloned().collect(),
+                            after + 2,
+                        ),
+                    };
+                    let note = unwrap_boxed(note);
+                    let starts_with_equals = note
+                        .iter()
+                        .find(|n| !matches!(&n.tok, Tok::Cmd(s) if SPACING.contains(&s.as_str())))
+                        .is_some_and(|n| n.tok == Tok::Sym('='));
+                    // `\underbrace{a+b}_{= c}` with `c` nowhere else names the sum: no claim
+                    let outside = |n: &Token| {
+                        toks[..after]
+                            .iter()
+                            .chain(&toks[end.min(toks.len())..])
+                            .any(|o| o.tok == n.tok)
+                    };
+                    let names_only_known = note
+                        .iter()
+                        .filter(|n| matches!(n.tok, Tok::Letter(_) | Tok::Name(_)))
+                        .all(outside);
+                    if starts_with_equals && names_only_known && !body.is_empty() {
+                        let mut aside = body.clone();
+                        aside.extend(note);
+                        asides.push(aside);
+                    }
+                    next = end.min(toks.len());
+                }
+                // keep the body grouped so `\underbrace{a+b}^2` stays a power of the sum
+                out.push(Token {
+                    tok: Tok::Sym('{'),
+                    span: t.span,
+                });
+                out.extend(body);
+                // located at the end of the note, so the part shows the whole brace
+                let end = toks.get(next.saturating_sub(1)).map_or(t.span, |e| e.span);
+                out.push(Token {
+                    tok: Tok::Sym('}'),
+                    span: end,
+                });
+                k = next;
                 continue;
             }
             Tok::Sym('{') => depth += 1,
@@ -171,7 +228,39 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
         out.push(t.clone());
         k += 1;
     }
+    for aside in asides {
+        let span = aside.first().map_or(Span::default(), |t| t.span);
+        out.push(Token {
+            tok: Tok::Sym(';'),
+            span,
+        });
+        out.extend(aside);
+    }
     out
+}
+
+/// Spacing commands a note may start with (`=\,1`).
+const SPACING: &[&str] = &[",", ";", ":", "!", "quad", "qquad", " "];
+
+/// The tokens inside the brace group that opens at `open`, and the index after it.
+fn group_at(toks: &[Token], open: usize) -> Option<(&[Token], usize)> {
+    if toks.get(open)?.tok != Tok::Sym('{') {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (j, t) in toks.iter().enumerate().skip(open) {
+        match t.tok {
+            Tok::Sym('{') => depth += 1,
+            Tok::Sym('}') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&toks[open + 1..j], j + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A leading problem label: `(e)`, `f)`, `3b)`, `2)`. Returns it and the rest.
@@ -286,10 +375,11 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
                 cur.new_part(RelOp::Eq);
             }
             Tok::Cmd(c) if matches!(c.as_str(), "stackrel" | "overset") => {
-                // `\stackrel{\text{def}}{=}`: a definitional `=`
+                // `\stackrel{\text{def}}{=}`: a definitional `=`; `\overset{(1)}{=}`,
+                // `\stackrel{\text{chain rule}}{=}`: a step with its reason written over it
                 match stacked_equals(toks, k) {
-                    Some(next) => {
-                        cur.defines |= cur.ops.is_empty();
+                    Some((next, definitional)) => {
+                        cur.defines |= definitional && cur.ops.is_empty();
                         cur.new_part(RelOp::Eq);
                         k = next;
                         continue;
@@ -352,8 +442,9 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
     out
 }
 
-/// `\stackrel{..}{=}` or `\overset{..}{=}` at `k`: the index after it.
-fn stacked_equals(toks: &[Token], k: usize) -> Option<usize> {
+/// `\stackrel{..}{=}` or `\overset{..}{=}` at `k`: the index after it, and whether
+/// the note over it says "definition" (`def`, `:`, `\triangle`, `\Delta`).
+fn stacked_equals(toks: &[Token], k: usize) -> Option<(usize, bool)> {
     let group_end = |open: usize| -> Option<usize> {
         if toks.get(open)?.tok != Tok::Sym('{') {
             return None;
@@ -376,12 +467,29 @@ fn stacked_equals(toks: &[Token], k: usize) -> Option<usize> {
     let first = group_end(k + 1)?;
     let second = group_end(first + 1)?;
     let inner = toks.get(first + 2..second)?;
-    matches!(
+    if !matches!(
         inner,
         [Token {
             tok: Tok::Sym('='),
             ..
         }]
-    )
-    .then_some(second + 1)
+    ) {
+        return None;
+    }
+    let note: String = toks
+        .get(k + 2..first)?
+        .iter()
+        .map(|t| match &t.tok {
+            Tok::Letter(c) | Tok::Sym(c) => c.to_string(),
+            Tok::Cmd(c) | Tok::Text(c) | Tok::Name(c) => c.to_lowercase(),
+            _ => String::new(),
+        })
+        .collect();
+    let definitional = note.is_empty()
+        || note.contains("def")
+        || note.contains(':')
+        || note.contains("triangle")
+        || note.contains("delta")
+        || note.contains('Δ');
+    Some((second + 1, definitional))
 }
