@@ -1215,16 +1215,35 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
         });
     }
     if chain.parts.iter().any(has_derivative) {
+        // one reason per name, listing every definition the reader did not use
+        let mut unused: Vec<(String, Vec<String>)> = Vec::new();
         for cut in &situation.cuts {
-            if reached.contains(&cut.name) && !overridden.contains(&cut.name) {
-                chain.assumptions.push(Assumption {
-                    step: None,
-                    text: format!(
-                        "refuted only if `{}` is a free variable; the text defines it by {}, which the reader did not use",
-                        cut.name, cut.shown
-                    ),
-                });
+            // `o_k^a` is an entry of `o^a`: read by `o^a`'s definition when that is used
+            let entry_of_overridden = cut.name.split_once('_').is_some_and(|(base, sub)| {
+                sub.chars().count() == 1 && overridden.iter().any(|o| o == base)
+            });
+            if !reached.contains(&cut.name) || overridden.contains(&cut.name) || entry_of_overridden
+            {
+                continue;
             }
+            match unused.iter_mut().find(|(n, _)| *n == cut.name) {
+                Some((_, shown)) if !shown.contains(&cut.shown) => shown.push(cut.shown.clone()),
+                Some(_) => {}
+                None => unused.push((cut.name.clone(), vec![cut.shown.clone()])),
+            }
+        }
+        for (name, shown) in unused {
+            let shown = match shown.as_slice() {
+                [one] => one.clone(),
+                [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+                [] => continue,
+            };
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only if `{name}` is a free variable; the text defines it by {shown}, which the reader did not use"
+                ),
+            });
         }
     }
     // a step from an expression to a number with no values in scope
