@@ -20,6 +20,7 @@ mod declare;
 mod entries;
 pub mod find;
 pub mod lex;
+mod limits;
 pub mod parse;
 #[cfg(test)]
 mod proptests;
