@@ -275,7 +275,15 @@ fn the_seed_homework_is_read_as_markdown() {
         let mut expected = slips.clone();
         expected.extend([58, 405]);
         if with_defs {
-            expected.push(492);
+            // Q2(q): the class `y` written as the hidden index `j`, wrong at every
+            // size the shapes stated in earlier sub-parts allow
+            expected.extend([463, 492]);
+            // the definitions of `o^a` the reader did not use are named once, together
+            assert!(
+                run.stdout.contains("the text defines it by `o^a` (line 355), `o_k^a` (line 361) and `o_k^a` (line 427), which the reader did not use"),
+                "{}",
+                run.stdout
+            );
         }
         expected.sort();
         assert_eq!(refuted, expected, "{}", run.stdout);

@@ -1140,7 +1140,19 @@ fn pinned_sampler<'a>(
         let Node::Cmp(crate::expr::CmpOp::Eq, a, b) = store.node(c) else {
             continue;
         };
+        let dim = |s: Symbol| matches!(domains.get(s), Some(VarDomain::Dim));
         match (store.node(*a), store.node(*b)) {
+            // two sizes that must agree (a product's inner sizes): the later
+            // one sampled takes the earlier one's value, before anything it sizes
+            (Node::Sym(s), Node::Sym(t)) if dim(*s) && dim(*t) => {
+                let position = |x: Symbol| sampler.symbols().iter().position(|&y| y == x);
+                let (later, earlier) = if position(*s) > position(*t) {
+                    (*s, *b)
+                } else {
+                    (*t, *a)
+                };
+                sampler.tie(later, earlier);
+            }
             (Node::Sym(s), Node::Num(r)) | (Node::Num(r), Node::Sym(s)) if free_scalar(*s) => {
                 sampler.pin(*s, r.clone());
             }

@@ -418,9 +418,19 @@ impl<'a> Sampler<'a> {
         let kind = self.kind_of(k);
         let mut env = Env::new();
         for (v, &s) in self.symbols.iter().enumerate() {
+            // a size tied to one sampled before it takes its value at once, so
+            // the vectors it sizes are drawn at that size
+            let tied_size = self
+                .tied
+                .iter()
+                .find(|(t, _)| *t == s && matches!(self.domains.get(s), Some(VarDomain::Dim)))
+                .and_then(|(_, value)| crate::eval::eval(self.store, *value, &env).ok());
             let binding = match self.pinned.iter().find(|(p, _)| *p == s) {
                 Some((_, value)) => Binding::Scalar(value.clone()),
-                None => self.value_for(s, k, v, kind, rng, &env)?,
+                None => match tied_size {
+                    Some(crate::eval::Value::Exact(r)) => Binding::Scalar(r),
+                    _ => self.value_for(s, k, v, kind, rng, &env)?,
+                },
             };
             env.bind(s, binding);
         }

@@ -373,6 +373,11 @@ fn each_way_of_breaking_the_document_rule_leaves_the_step_unknown() {
         ("$$L = \\sum_{k=1}^m o_k^2$$\n\n$$\\frac{\\partial L}{\\partial o} \\in \\mathbb{R}^{2m}$$", 3, "unknown", "refuted only if `o` has the shape the reader inferred"),
         // a condition in the prose the reader could not attach (`c` is nowhere in the step)
         ("When $x > c$,\n\n$$|x| = x$$", 3, "unknown", "which the reader could not attach"),
+        // a name the text defines in a formula the reader cannot read (`\dots`)
+        ("$$\\text{where } c = \\begin{bmatrix} 1 & \\dots & 1 \\end{bmatrix}^T$$\n\n$$\\sum_{i=1}^n c_i x_i = \\sum_{i=1}^n x_i$$", 3, "unknown", "refuted only if `c` is free; the text defines it in a formula the reader could not read (line 1)"),
+        // a matrix stated as a number and as a matrix in earlier sub-parts, reached
+        // through a definition: its latest shape is assumed
+        ("a) $A \\in \\mathbb{R}$\n\nb) Let $A \\in \\mathbb{R}^{m \\times n}$, $x \\in \\mathbb{R}^n$, $r = A x$ and $y = \\text{softplus}(r)$.\n\nc)\n\n$$\\frac{\\partial y}{\\partial r} = \\text{diag}(r)$$", 7, "unknown", "the question states it with other shapes too"),
     ];
     for (text, line, verdict, shown) in cases {
         let rows = in_context(text);
@@ -397,6 +402,35 @@ fn a_shape_statement_alone_never_overflows_the_counts() {
     let report =
         check_md("$$\\frac{\\partial L}{\\partial o} \\in \\mathbb{R}^m$$\n\n$$y_k = o_k + 1$$\n");
     assert!(verdicts(&report).is_empty(), "{:?}", verdicts(&report));
+}
+
+#[test]
+fn shapes_stated_in_earlier_sub_parts_carry_to_an_index_slip() {
+    // the shapes of (a) and (b) hold in (c): the class `t` written as `j` is wrong
+    // at every size they allow, and the counterexample is at sizes where `V g` is
+    // defined
+    let text = "a) $g \\in \\mathbb{R}^p$ and $V \\in \\mathbb{R}^{c \\times p}$.\n\nb) $z = V g$, $q = \\text{softmax}(z)$, $\\ell = -\\log q_t$.\n\nc)\n\n$$\\frac{\\partial \\ell}{\\partial g_j} = \\sum_{k=1}^c q_k v_{kj} - v_{tj}$$\n\n$$\\frac{\\partial \\ell}{\\partial g_j} = \\sum_{k=1}^c q_k v_{kj} - v_{jj}$$";
+    let report = check_md(text);
+    assert_eq!(
+        verdicts(&report),
+        vec![(7, "proved"), (9, "refuted")],
+        "{:?}",
+        report.results
+    );
+    let Verdict::Refuted { counterexample } = &report.results[1].verdict else {
+        unreachable!()
+    };
+    let shown = crate::report::describe_counterexample(counterexample);
+    let size = |name: &str| {
+        shown
+            .split(&format!("{name} = "))
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .map(str::to_string)
+    };
+    // `V` is c × p as stated, whatever sizes the point picked
+    let (c, p) = (size("c").expect("c"), size("p").expect("p"));
+    assert!(shown.contains(&format!("V = {c}×{p}")), "{shown}");
 }
 
 #[test]

@@ -106,6 +106,9 @@ pub struct Reading {
     pub warnings: Vec<Diagnostic>,
     /// Dimension labels read in the statement being read, not yet made claims.
     labels: Vec<ShapeLabel>,
+    /// Names the text defines in a formula whose body the reader could not read
+    /// (`\text{where } H = \begin{bmatrix} \dots \end{bmatrix}`), and where.
+    pub unread_definitions: Vec<(String, Span)>,
 }
 
 impl Reading {
@@ -665,7 +668,10 @@ pub fn read_chains(
                 if definitional {
                     // `x_1 = g_2(x_2) = \frac{c}{x_2}` after "let", or `f := ...`:
                     // every name on the left of an `=` is defined, nothing is claimed
-                    define_all(&statement, &mut ctx, side, &mut text_defs, &rebindable);
+                    for name in define_all(&statement, &mut ctx, side, &mut text_defs, &rebindable)
+                    {
+                        reading.unread_definitions.push((name, span));
+                    }
                     reading.skip(span, SkipReason::Definition, statement.ops.len());
                     continue;
                 }
@@ -775,8 +781,11 @@ pub fn read_chains(
                     let body = statement
                         .parts
                         .get(1)
-                        .and_then(|p| parse_expression(p, &ctx).ok())
-                        .filter(|b| !is_constant(b));
+                        .and_then(|p| parse_expression(p, &ctx).ok());
+                    if body.is_none() {
+                        reading.unread_definitions.push((name.name.clone(), span));
+                    }
+                    let body = body.filter(|b| !is_constant(b));
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     if let Some(body) = body {
                         record_definition(&mut ctx, &mut text_defs, name, params, body);
@@ -1170,13 +1179,15 @@ fn define_all(
     side: &SideFile,
     text_defs: &mut Vec<TextDef>,
     rebindable: &[Ident],
-) {
+) -> Vec<String> {
+    let mut unread = Vec::new();
     for k in (0..statement.parts.len().saturating_sub(1)).rev() {
         let defs = (text_defs.as_slice(), rebindable);
         let Some((name, params)) = defined_name(&statement.parts[k], ctx, side, defs) else {
             continue;
         };
         let Ok(body) = parse_expression(&statement.parts[k + 1], ctx) else {
+            unread.push(name.name);
             continue;
         };
         if is_constant(&body) {
@@ -1184,6 +1195,7 @@ fn define_all(
         }
         record_definition(ctx, text_defs, name, params, body);
     }
+    unread
 }
 
 /// `\sigma(a) = [0.1, 0.9]`, `y = 1`: the values the text gives.
@@ -1500,16 +1512,35 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
         }
     }
     if chain.parts.iter().any(has_derivative) {
+        // one reason per name, listing every definition the reader did not use
+        let mut unused: Vec<(String, Vec<String>)> = Vec::new();
         for cut in &situation.cuts {
-            if reached.contains(&cut.name) && !overridden.contains(&cut.name) {
-                chain.assumptions.push(Assumption {
-                    step: None,
-                    text: format!(
-                        "refuted only if `{}` is a free variable; the text defines it by {}, which the reader did not use",
-                        cut.name, cut.shown
-                    ),
-                });
+            // `o_k^a` is an entry of `o^a`: read by `o^a`'s definition when that is used
+            let entry_of_overridden = cut.name.split_once('_').is_some_and(|(base, sub)| {
+                sub.chars().count() == 1 && overridden.iter().any(|o| o == base)
+            });
+            if !reached.contains(&cut.name) || overridden.contains(&cut.name) || entry_of_overridden
+            {
+                continue;
             }
+            match unused.iter_mut().find(|(n, _)| *n == cut.name) {
+                Some((_, shown)) if !shown.contains(&cut.shown) => shown.push(cut.shown.clone()),
+                Some(_) => {}
+                None => unused.push((cut.name.clone(), vec![cut.shown.clone()])),
+            }
+        }
+        for (name, shown) in unused {
+            let shown = match shown.as_slice() {
+                [one] => one.clone(),
+                [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+                [] => continue,
+            };
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only if `{name}` is a free variable; the text defines it by {shown}, which the reader did not use"
+                ),
+            });
         }
     }
     // a step from an expression to a number with no values in scope

@@ -10,7 +10,7 @@ use super::declare::{chain_file, with_prelude, SideFile};
 use super::find::{document_math, DocKind};
 use super::tensors::{
     abstract_losses, jacobians, matrix_gradients, numerator_layout, shape_assumption,
-    tensor_flavoured, unread_left_sides, NUMERATOR_LAYOUT,
+    tensor_flavoured, unread_definitions, unread_left_sides, unread_names, NUMERATOR_LAYOUT,
 };
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
@@ -104,6 +104,12 @@ pub fn read_document(source: &SourceFile, kind: DocKind, side: &[ast::Item]) -> 
     let mut reading = read_chains(source, &blocks, &side, &side_items);
     let unread = unread_left_sides(&reading.skipped, &source.text);
     abstract_losses(&mut reading.chains, &side, &unread);
+    let unread_at: Vec<(String, usize)> = unread_definitions(&reading.skipped, &source.text, true)
+        .into_iter()
+        .chain(reading.unread_definitions.iter().cloned())
+        .map(|(name, span)| (name, source.line_col(span.start as usize).line))
+        .collect();
+    unread_names(&mut reading.chains, &unread_at, &side);
     let mut document = Document {
         units: Vec::new(),
         warnings: reading.warnings,

@@ -134,45 +134,162 @@ pub(super) fn tensor_flavoured(
     false
 }
 
-/// In a chain about vectors and matrices, a name it reaches through the text's
-/// definitions (not one it writes) whose shape an earlier sub-part of the question states (`W^{(1)} \in \mathbb{R}^{d_h \times d}`
-/// in (a), used by `h^a`'s definition in (n)) is declared so; a refutation then
-/// rests on that shape still holding, which the sub-part does not say.
+/// In a chain about vectors and matrices, the shapes an earlier sub-part of the
+/// question states (`W^{(1)} \in \mathbb{R}^{d_h \times d}` in (a)) for names it
+/// reaches through the text's definitions (`h^a`'s in (n)), or writes as whole
+/// vectors and entries (`w^{(2)}_{kj}` in (q)), declare them so. A shape carries
+/// as the text's own when every statement of the name in the question agrees
+/// and the chain writes the name with as many indices as the shape has (or
+/// bare): sub-parts keep the question's names as they keep its definitions.
+/// Where the question states the name with different shapes (`o^a \in
+/// \mathbb{R}` for a binary classifier, `\mathbb{R}^m` later) the latest is
+/// used and a refutation rests on it still holding, which the sub-part does not
+/// say. A name written with another count of indices keeps the reader's reading.
 pub(super) fn question_shapes(chain: &mut Chain, question: &[ShapeDecl], side: &SideFile) {
     if question.is_empty() || !tensor_flavoured(chain, question, side, true) {
         return;
     }
     let reach = reached(chain, Some(side));
-    // the names the chain writes itself are read as they are used there
-    let written: BTreeSet<String> = chain.parts.iter().flat_map(names).collect();
+    let mut written = index_counts(chain);
+    // `w^{(2)}_{kj}` is written for `W^{(2)}` (the case variants are joined later)
+    let variants: Vec<(String, BTreeSet<usize>)> = written
+        .iter()
+        .filter(|(_, counts)| counts.contains(&2))
+        .filter_map(|(n, counts)| {
+            let mut chars = n.chars();
+            let first = chars.next()?;
+            let capital: String = first.to_uppercase().chain(chars).collect();
+            (first.is_lowercase()
+                && question
+                    .iter()
+                    .any(|d| d.name == capital && d.sizes.len() == 2))
+            .then(|| (capital, counts.clone()))
+        })
+        .collect();
+    for (capital, counts) in variants {
+        written.entry(capital).or_default().extend(counts);
+    }
     // the latest statement of each name
     let mut latest: BTreeMap<String, ShapeDecl> = BTreeMap::new();
     for d in question {
-        if reach.contains(&d.name)
-            && !written.contains(&d.name)
-            && !chain.shapes.iter().any(|s| s.name == d.name)
-        {
+        if reach.contains(&d.name) && !chain.shapes.iter().any(|s| s.name == d.name) {
             latest.insert(d.name.clone(), d.clone());
         }
     }
     // a shape the side file gives the name already is no assumption; a number
     // stated earlier (`o^a \in \mathbb{R}` for a binary classifier) is another use
     // of the letter
-    latest.retain(|name, d| !d.sizes.is_empty() && !side_gives(side, name, &d.sizes));
+    latest.retain(|name, d| {
+        let fits = match written.get(name) {
+            None => true,
+            // a name the chain writes is read with the shape only where its
+            // indices fit it, and only where the question never restates it
+            Some(counts) => {
+                // written only as entries, it is no number: a number stated for
+                // the letter elsewhere is another use of it
+                let entries_only = !counts.contains(&0);
+                agreed(question, name, entries_only)
+                    && counts.iter().all(|&c| c == 0 || c == rank(&d.sizes))
+            }
+        };
+        fits && !d.sizes.is_empty() && !side_gives(side, name, &d.sizes)
+    });
     if latest.is_empty() {
         return;
     }
-    for name in latest.keys() {
+    let entries_only = |n: &str| written.get(n).is_some_and(|c| !c.contains(&0));
+    for name in latest
+        .keys()
+        .filter(|n| !agreed(question, n, entries_only(n)))
+    {
         chain.assumptions.push(Assumption {
             step: None,
             text: format!(
-                "refuted only if `{name}` still has the shape an earlier sub-part states; this one does not state it"
+                "refuted only if `{name}` still has the shape the latest earlier sub-part states; the question states it with other shapes too, and this sub-part does not say"
             ),
         });
     }
     let mut shapes: Vec<ShapeDecl> = latest.into_values().collect();
     shapes.append(&mut chain.shapes);
     chain.shapes = shapes;
+}
+
+/// Whether every statement of `name`'s shape in the question says the same
+/// (`d_h \times 1` and `\mathbb{R}^{d_h}` are one column); with `tensors_only`,
+/// statements of a number are left out.
+fn agreed(question: &[ShapeDecl], name: &str, tensors_only: bool) -> bool {
+    let column = |sizes: &[Expr]| -> Vec<Expr> {
+        match sizes {
+            [n, one] if matches!(&one.kind, ExprKind::Number(l) if l.value == num_rational::BigRational::from_integer(1.into())) =>
+            {
+                vec![n.clone()]
+            }
+            _ => sizes.to_vec(),
+        }
+    };
+    let mut stated = question
+        .iter()
+        .filter(|d| d.name == name && !(tensors_only && d.sizes.is_empty()))
+        .map(|d| column(&d.sizes));
+    let Some(first) = stated.next() else {
+        return true;
+    };
+    stated.all(|s| same_sizes(&s, &first))
+}
+
+/// How many indices a shape takes (`d_h \times 1` is a column).
+fn rank(sizes: &[Expr]) -> usize {
+    match sizes {
+        [_, one] if matches!(&one.kind, ExprKind::Number(l) if l.value == num_rational::BigRational::from_integer(1.into())) => {
+            1
+        }
+        _ => sizes.len(),
+    }
+}
+
+/// Each name the chain writes, with the counts of indices it is written with
+/// (0 bare, 1 for `h^s_j`, 2 for `w^{(2)}_{kj}`).
+fn index_counts(chain: &Chain) -> BTreeMap<String, BTreeSet<usize>> {
+    fn walk(e: &Expr, out: &mut BTreeMap<String, BTreeSet<usize>>) {
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                let (base, count) = match n.split_once('_') {
+                    Some((base, sub)) if sub.chars().count() == 1 => (base, 1),
+                    Some((base, sub))
+                        if sub.chars().count() == 2 && sub.chars().all(char::is_lowercase) =>
+                    {
+                        (base, 2)
+                    }
+                    _ => (n.as_str(), 0),
+                };
+                out.entry(base.to_string()).or_default().insert(count);
+                if count > 0 {
+                    // `d_h` is a name of its own too
+                    out.entry(n.clone()).or_default().insert(0);
+                }
+            }
+            ExprKind::Subscript { base, indices } => {
+                if let ExprKind::Ident(b) = &base.kind {
+                    out.entry(b.clone()).or_default().insert(indices.len());
+                } else {
+                    walk(base, out);
+                }
+                for i in indices {
+                    walk(i, out);
+                }
+            }
+            _ => {
+                for c in e.children() {
+                    walk(c, out);
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for p in &chain.parts {
+        walk(p, &mut out);
+    }
+    out
 }
 
 /// Whether the side file declares `name` with these sizes (`var x : R^n` and
@@ -645,16 +762,53 @@ fn differentiates(e: &Expr, loss: &str) -> bool {
 /// unreadable `\mathcal{L} = ...` or `L(\hat y, y) = ...`): the text may define
 /// them there.
 pub(super) fn unread_left_sides(skipped: &[Skip], text: &str) -> Vec<String> {
+    unread_definitions(skipped, text, false)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// [`unread_left_sides`] with where each formula is; with `whole_line`, a skip
+/// of one token (`\dots` in `H = [\dots]`) is read with the line before it.
+pub(super) fn unread_definitions(
+    skipped: &[Skip],
+    text: &str,
+    whole_line: bool,
+) -> Vec<(String, crate::span::Span)> {
     let mut out = Vec::new();
     for s in skipped {
         if !matches!(s.reason, SkipReason::Unreadable(_)) {
             continue;
         }
-        let Some(formula) = text.get(s.span.start as usize..s.span.end as usize) else {
+        let (start, end) = (s.span.start as usize, s.span.end as usize);
+        let Some(mut formula) = text.get(start..end) else {
             continue;
         };
+        if whole_line && !formula.contains('=') {
+            let line_start = text
+                .get(..start)
+                .and_then(|before| before.rfind('\n'))
+                .map_or(0, |at| at + 1);
+            let Some(line) = text.get(line_start..end) else {
+                continue;
+            };
+            formula = line.trim_start_matches(['$', ' ']);
+        }
         let Some((left, _)) = formula.split_once('=') else {
             continue;
+        };
+        // a leading word of prose (`\text{where } H = ...`) is not the name
+        let left = left.trim_start().trim_start_matches('$').trim_start();
+        let left = match left
+            .strip_prefix("\\text{")
+            .and_then(|rest| rest.split_once('}'))
+        {
+            Some((word, after))
+                if DEFINING_WORDS.contains(&word.trim().trim_end_matches([',', ':'])) =>
+            {
+                after
+            }
+            _ => left,
         };
         let left = left.split('(').next().unwrap_or_default();
         let mut name = String::new();
@@ -671,10 +825,61 @@ pub(super) fn unread_left_sides(skipped: &[Skip], text: &str) -> Vec<String> {
             _ => name.trim_matches('$').to_string(),
         };
         if !name.is_empty() {
-            out.push(name);
+            out.push((name, s.span));
         }
     }
     out
+}
+
+/// Words of prose before a definition in the math (`\text{where } H = ...`).
+const DEFINING_WORDS: &[&str] = &["where", "let", "with", "and", "here", "define", "set"];
+
+/// A name a chain uses free (no definition in reach, none in the side file)
+/// that the text defines in a formula the reader could not read (`\text{where }
+/// H = \begin{bmatrix} \dots \end{bmatrix}`): a refutation of the chain rests on
+/// the name being any value, which the text does not allow.
+pub(super) fn unread_names(chains: &mut [Chain], unread: &[(String, usize)], side: &SideFile) {
+    if unread.is_empty() {
+        return;
+    }
+    for chain in chains.iter_mut() {
+        let reach = reached(chain, Some(side));
+        // the prelude's softmax `s` is defined, unless the chain uses the letter
+        // as its own name
+        let shadowed = super::declare::shadowed_prelude(chain, side);
+        let mut found: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for n in &reach {
+            // the text's own letter is read as a look-alike (`H` as `Н`)
+            let written = super::conventions::OWNABLE_LETTERS
+                .iter()
+                .find(|l| l.own == n)
+                .map_or(n.as_str(), |l| l.name);
+            let defined = chain.definitions.iter().any(|d| &d.name.name == n)
+                || (side.declares(n) && !shadowed.contains(n));
+            if defined {
+                continue;
+            }
+            for (name, line) in unread.iter().filter(|(u, _)| u == written) {
+                let lines = found.entry(name.clone()).or_default();
+                if !lines.contains(line) {
+                    lines.push(*line);
+                }
+            }
+        }
+        for (name, lines) in found {
+            let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let at = match lines.as_slice() {
+                [one] => format!("line {one}"),
+                _ => format!("lines {}", lines.join(", ")),
+            };
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "refuted only if `{name}` is free; the text defines it in a formula the reader could not read ({at})"
+                ),
+            });
+        }
+    }
 }
 
 /// What a refutation of one of the chain's steps between sides of different

@@ -31,6 +31,7 @@ impl Lowerer {
 
     pub(super) fn lower_claim(&mut self, claim: &ast::Claim, span: Span) {
         self.sites.clear();
+        self.size_conditions.clear();
         if let Some(label) = self.label_sizes(&claim.lhs, &claim.rhs) {
             let text_span = claim.lhs.span.join(claim.rhs.span);
             let expect = claim.expect.map(|e| e.verdict);
@@ -53,7 +54,9 @@ impl Lowerer {
             let rhs = self.side(claim_rhs, frame)?;
             let side_derivatives = self.sites.len();
             // after the sides, so a condition may name a free index they use
-            let conditions = self.conditions(&claim.conditions)?;
+            let mut conditions = self.conditions(&claim.conditions)?;
+            // only where every product and sum of the sides is defined
+            conditions.append(&mut self.size_conditions);
             let sizes = self.side_sizes(claim_lhs, claim_rhs, frame)?;
             let tolerance = self.tolerance(claim)?;
             let split = (left_derivatives, side_derivatives);
@@ -262,6 +265,7 @@ impl Lowerer {
             }
         }
         self.sites.clear();
+        self.size_conditions.clear();
         let mut written: Vec<&ast::Expr> = vec![&derive.start];
         written.extend(derive.steps.iter().map(|s| &s.rhs));
         let laid_out = self.laid_out(&written);
@@ -301,8 +305,14 @@ impl Lowerer {
                 Err(_) => self.diagnostics.push(d),
             }
         }
+        // the sizes the chain's products and sums need to agree: the chain's
+        // names mean one thing throughout, so every step holds only where they do
+        let defined = std::mem::take(&mut self.size_conditions);
         let conditions = match self.conditions(&derive.conditions) {
-            Ok(c) => c,
+            Ok(mut c) => {
+                c.extend(defined);
+                c
+            }
             Err(d) => {
                 self.diagnostics.push(d);
                 return;

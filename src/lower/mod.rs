@@ -281,6 +281,9 @@ struct Lowerer {
     fresh: usize,
     /// The size of the vector each bound index was first used to index.
     range_hints: HashMap<Symbol, ExprId>,
+    /// Sizes that must agree for the current obligation's products and sums to
+    /// be defined (`W h` with `W` an `m × n` matrix and `h` of size `d`: `n = d`).
+    size_conditions: Vec<ExprId>,
 }
 
 fn err(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -302,6 +305,7 @@ impl Lowerer {
             inlined: 0,
             fresh: 0,
             range_hints: HashMap::new(),
+            size_conditions: Vec::new(),
         }
     }
 

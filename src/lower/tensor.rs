@@ -263,6 +263,34 @@ impl Lowerer {
         })
     }
 
+    /// Records that two sizes must agree for what is being lowered to be
+    /// defined (the inner sizes of a product, the sizes of a sum): the
+    /// obligation holds only where they do, so no point where a product is
+    /// undefined can refute it.
+    fn require_same_size(&mut self, a: ExprId, b: ExprId) {
+        if a == b {
+            return;
+        }
+        let condition = self.store.cmp(crate::expr::CmpOp::Eq, a, b);
+        if !self.size_conditions.contains(&condition) {
+            self.size_conditions.push(condition);
+        }
+    }
+
+    /// Records the agreement of the sizes of two shapes added or multiplied
+    /// entrywise.
+    fn require_same_shape(&mut self, a: Shape, b: Shape) {
+        use Shape::*;
+        match (a, b) {
+            (Col(m), Col(n)) | (Row(m), Row(n)) => self.require_same_size(m, n),
+            (Matrix(r, c), Matrix(s, t)) => {
+                self.require_same_size(r, s);
+                self.require_same_size(c, t);
+            }
+            _ => {}
+        }
+    }
+
     /// A fresh summation index (its name cannot be written in a file).
     fn fresh_index(&mut self) -> (Symbol, ExprId) {
         let s = self.bound_symbol("k");
@@ -648,8 +676,17 @@ impl Lowerer {
         let a_shape = self.shape_of(lhs, locals)?;
         let b_shape = self.shape_of(rhs, locals)?;
         match (op, a_shape, b_shape) {
-            (BinOp::Add | BinOp::Sub | BinOp::Hadamard, _, _)
-            | (BinOp::Mul | BinOp::Div, Scalar, _)
+            (BinOp::Add | BinOp::Sub | BinOp::Hadamard, _, _) => {
+                self.require_same_shape(a_shape, b_shape);
+                let a = self.component(lhs, row, col, locals)?;
+                let b = self.component(rhs, row, col, locals)?;
+                Ok(match op {
+                    BinOp::Add => self.store.sum(vec![a, b]),
+                    BinOp::Sub => self.store.sub(a, b),
+                    _ => self.store.product(vec![a, b]),
+                })
+            }
+            (BinOp::Mul | BinOp::Div, Scalar, _)
             | (BinOp::Mul | BinOp::Div | BinOp::Pow, _, Scalar) => {
                 let a = self.component(lhs, row, col, locals)?;
                 let b = self.component(rhs, row, col, locals)?;
@@ -661,21 +698,24 @@ impl Lowerer {
                     _ => self.store.product(vec![a, b]),
                 })
             }
-            (BinOp::Mul, Matrix(_, inner), Col(_)) => {
+            (BinOp::Mul, Matrix(_, inner), Col(n)) => {
+                self.require_same_size(inner, n);
                 let (k, kid) = self.fresh_index();
                 let a = self.component(lhs, row, Some(kid), locals)?;
                 let b = self.component(rhs, Some(kid), None, locals)?;
                 let body = self.store.product(vec![a, b]);
                 Ok(self.sum_over(k, inner, body))
             }
-            (BinOp::Mul, Matrix(_, inner), Matrix(..)) => {
+            (BinOp::Mul, Matrix(_, inner), Matrix(n, _)) => {
+                self.require_same_size(inner, n);
                 let (k, kid) = self.fresh_index();
                 let a = self.component(lhs, row, Some(kid), locals)?;
                 let b = self.component(rhs, Some(kid), col, locals)?;
                 let body = self.store.product(vec![a, b]);
                 Ok(self.sum_over(k, inner, body))
             }
-            (BinOp::Mul, Row(inner), Matrix(..)) => {
+            (BinOp::Mul, Row(inner), Matrix(n, _)) => {
+                self.require_same_size(inner, n);
                 let (k, kid) = self.fresh_index();
                 let a = self.component(lhs, None, Some(kid), locals)?;
                 let b = self.component(rhs, Some(kid), col, locals)?;
@@ -754,7 +794,11 @@ impl Lowerer {
                 let a = self.shape_of(lhs, locals)?;
                 let b = self.shape_of(rhs, locals)?;
                 let size = match (a, b) {
-                    (Shape::Row(n), Shape::Col(_)) | (Shape::OnesRow, Shape::Col(n)) => n,
+                    (Shape::Row(n), Shape::Col(m)) => {
+                        self.require_same_size(n, m);
+                        n
+                    }
+                    (Shape::OnesRow, Shape::Col(n)) => n,
                     _ => return Ok(None),
                 };
                 let (k, kid) = self.fresh_index();

@@ -67,3 +67,31 @@ fn claims_and_steps_become_obligations() {
         assert_eq!(taken, sites, "{source}");
     }
 }
+
+#[test]
+fn products_and_sums_hold_only_where_their_sizes_agree() {
+    // (source, the size conditions of its first obligation)
+    let cases: &[(&str, &[&str])] = &[
+        // the inner sizes of a product, the sizes of a sum
+        ("dim m, n, p\nvar W : R^(m x n)\nvar h : R^p\nvar b : R^m\nclaim W h + b = b + W h", &["n = p"]),
+        ("dim n, p\nvar u : R^n\nvar v : R^p\nclaim u^T v = v^T u", &["n = p", "p = n"]),
+        ("dim n, p\nvar u : R^n\nvar v : R^p\nclaim u + v = v + u", &["n = p", "p = n"]),
+        ("dim m, n, p\nvar A : R^(m x n)\nvar B : R^(p x n)\nclaim (A^T B^T)_(i,j) = (B A)_(j,i)", &["m = n", "n = m"]),
+        // sizes that are one name ask nothing
+        ("dim m, n\nvar W : R^(m x n)\nvar h : R^n\nclaim W h = W h", &[]),
+    ];
+    for (source, want) in cases {
+        let program = lower(source);
+        assert!(
+            program.diagnostics.is_empty(),
+            "{source}: {:?}",
+            program.diagnostics
+        );
+        let got: Vec<String> = program.obligations[0]
+            .conditions
+            .iter()
+            .map(|&c| program.store.display(c).to_string().replace("==", "="))
+            .collect();
+        assert_eq!(got, *want, "{source}");
+    }
+}

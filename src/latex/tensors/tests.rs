@@ -346,3 +346,74 @@ fn a_matrix_written_in_both_cases_is_one_matrix() {
     assert!(written(&chains[2]).contains(&"x".to_string()));
     assert!(chains[2].context.is_empty());
 }
+
+/// What `question_shapes` gives a chain: the shapes carried, and the names whose
+/// carried shape is only assumed.
+fn carried(chain: &Chain) -> (Vec<String>, Vec<String>) {
+    let shapes = chain
+        .shapes
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}",
+                d.name,
+                shown(Some(d.sizes.clone())).unwrap_or_default()
+            )
+        })
+        .collect();
+    let assumed = chain
+        .assumptions
+        .iter()
+        .filter_map(|a| a.text.split('`').nth(1).map(str::to_string))
+        .collect();
+    (shapes, assumed)
+}
+
+#[test]
+fn shapes_from_earlier_sub_parts_carry_when_the_question_never_restates_them() {
+    let parts: &[&str] = &["\\frac{\\partial L}{\\partial h_j}", "w_{jj}"];
+    let definitions: &[(&str, &str)] = &[("L", "u^T W h")];
+    // (the question's statements, the shapes carried, the names only assumed)
+    type Statements<'a> = &'a [(&'a str, &'a [&'a str])];
+    let cases: &[(Statements, &[&str], &[&str])] = &[
+        // one statement each: carried as the text's own, `w_{jj}` for `W` included
+        (
+            &[("h", &["n"]), ("u", &["m"]), ("W", &["m", "n"])],
+            &["W:m×n", "h:n", "u:m"],
+            &[],
+        ),
+        // `W` stated a number first: written only as entries, it is the matrix;
+        // `u`, reached through `L`, keeps its latest shape as an assumption
+        (
+            &[
+                ("h", &["n"]),
+                ("W", &[]),
+                ("u", &[]),
+                ("W", &["m", "n"]),
+                ("u", &["m"]),
+            ],
+            &["W:m×n", "h:n", "u:m"],
+            &["u"],
+        ),
+        // `h` written as an entry, stated with two sizes: the reader's reading stays
+        (&[("h", &["n"]), ("h", &["m"])], &[], &[]),
+        // a column written `n \times 1` is the vector stated `\mathbb{R}^n`
+        (&[("h", &["n", "1"]), ("h", &["n"])], &["h:n"], &[]),
+    ];
+    for (question, want, assumed) in cases {
+        let mut c = chain(parts, definitions, &[]);
+        question_shapes(&mut c, &shapes(question), &SideFile::default());
+        let (got, got_assumed) = carried(&c);
+        let mut got = got;
+        got.sort();
+        assert_eq!(got, *want, "{question:?}");
+        assert_eq!(got_assumed, *assumed, "{question:?}");
+    }
+    let mut c = chain(
+        &["\\frac{\\partial L}{\\partial h_j}", "h_{jk}"],
+        definitions,
+        &[],
+    );
+    question_shapes(&mut c, &shapes(&[("h", &["n"])]), &SideFile::default());
+    assert!(carried(&c).0.is_empty(), "{:?}", carried(&c));
+}
