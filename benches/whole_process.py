@@ -7,7 +7,9 @@ base binary measured in the same run (`--base`), with the ratio.
         --base /tmp/base/target/release/nabla --runs 5
 
 Rows: `check derivations/` (1 job and 2), q2_mlp and q1_softmax, a 100-file
-folder (2 jobs vs 1), a 1 MB Markdown document of about 14,000 steps
+folder (each alone, then `--jobs 1` and `--jobs 2` interleaved with their
+ratio and the ratio the work's balance over the threads allows; `--only "2 jobs"`
+runs only that), a 1 MB Markdown document of about 14,000 steps
 (benches/big_markdown.py), the diff of the σ chain at N = 1,000 and 10,000 and of
 the tanh chain at N = 10,000 (output bytes and peak memory too), and `conv` of 10^6 × 31 from a file against numpy (when numpy is
 installed). Never run in tests: timings are measured, never asserted.
@@ -59,6 +61,73 @@ def measure(cmd, cwd, runs, timeout):
     walls = [r[0] for r in results]
     return (min(walls), statistics.median(walls), min(r[1] for r in results),
             results[-1][2], results[-1][3])
+
+
+def thread_cpu(pid, seen):
+    """Records in `seen` the CPU seconds (user + system) of every thread of
+    `pid` so far, keyed by thread id, with the thread's name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        seen[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+
+
+def run_threads(cmd, cwd, timeout):
+    """Wall seconds of one run and the CPU seconds of each of its threads
+    (read from /proc every few milliseconds while it runs, so a thread's last
+    few milliseconds may be missed)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = {}
+    while proc.poll() is None:
+        thread_cpu(proc.pid, seen)
+        if time.perf_counter() - start > timeout:
+            proc.kill()
+            proc.wait()
+            return None
+        time.sleep(0.003)
+    return time.perf_counter() - start, seen
+
+
+def jobs_pair(nabla, folder, runs, timeout, label):
+    """`--jobs 1` against `--jobs 2` on one folder, runs interleaved (so a
+    change in the machine's load hits both alike): min and median wall of
+    each and their ratio. On a shared machine the wall ratio shows the load
+    as much as nabla, so the CPU the busiest thread of a 2-job run spent is
+    shown too: `bound` is the 1-job run's CPU over that thread's CPU plus
+    the other threads' (the main thread's work is serial), the ratio two free
+    cores would give if the threads kept that split. Under load the split
+    follows the scheduler as much as the work (a thread that runs less
+    steals less), so the bound errs low, never high."""
+    one, two, bounds = [], [], []
+    for _ in range(runs):
+        a = run_threads([nabla, "check", folder, "--jobs", "1"], ROOT, timeout)
+        b = run_threads([nabla, "check", folder, "--jobs", "2"], ROOT, timeout)
+        if a is None or b is None:
+            print(f"{label:32} timed out")
+            return
+        one.append(a[0])
+        two.append(b[0])
+        cpu_one = sum(c for _, c in a[1].values())
+        workers = [c for n, c in b[1].values() if n.startswith("nabla-worker")]
+        serial = sum(c for n, c in b[1].values() if not n.startswith("nabla-worker"))
+        busiest = max(workers, default=0.0) + serial
+        bounds.append(cpu_one / busiest if busiest > 0 else 0.0)
+    print(f"{label:32} jobs 1 min {min(one):.3f} med {statistics.median(one):.3f}  "
+          f"jobs 2 min {min(two):.3f} med {statistics.median(two):.3f}  "
+          f"ratio med {statistics.median(one) / statistics.median(two):.2f}× "
+          f"min {min(one) / min(two):.2f}×  bound {statistics.median(bounds):.2f}×  "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def same_verdicts(nabla, base):
@@ -173,6 +242,11 @@ def main():
                 if mine is not None:
                     line += f" {base[1]/mine[1]:6.2f}× {base[2]/max(mine[2], 1e-3):8.2f}×"
         print(line, flush=True)
+    if not args.only or "2 jobs" in args.only:
+        # issue 17's row "2 jobs vs 1 on a 100-file folder: ≥ 1.8×"
+        jobs_pair(args.nabla, folder, args.runs, args.timeout, "100 files: 2 jobs vs 1")
+        if args.base:
+            jobs_pair(args.base, folder, args.runs, args.timeout, "base: 2 jobs vs 1")
     if numpy_cmd:
         np_time = measure(numpy_cmd, work, args.runs, args.timeout)
         print(f"{'numpy loadtxt+correlate+savetxt':32} {np_time[0]:8.3f} {np_time[1]:9.3f} {np_time[2]:7.3f}")

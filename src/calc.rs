@@ -4,24 +4,35 @@
 
 use crate::check::kinks;
 use crate::diagnostic::Diagnostic;
-use crate::expr::{to_latex, to_sympy, ExprId, Store};
+use crate::expr::{to_latex, to_sympy, ExprId, SharedForm, Store};
 use crate::gradient::Notation;
 use crate::lower::{self, LowerConfig};
 use crate::span::Span;
 use crate::syntax::{self, ast};
 
-/// An expression in every notation nabla writes.
-#[derive(Clone, Debug, PartialEq)]
+/// An expression in every notation nabla writes, each written when asked for:
+/// a large result's notations cost as much as the rest of `nabla diff`, and
+/// the command line prints one.
+#[derive(Clone, Debug)]
 pub struct Rendered {
-    /// Unicode text (`σ(x)·(1 − σ(x))`).
-    pub text: String,
-    /// ASCII text that `nabla` parses back (`sigma(x)*(1 - sigma(x))`).
-    pub ascii: String,
-    pub latex: String,
-    /// A string `sympy.sympify` reads as the same expression.
-    pub sympy: String,
+    form: Form,
     /// Distinct nodes of the expression.
     pub nodes: usize,
+}
+
+/// What a [`Rendered`] writes from.
+#[derive(Clone, Debug)]
+enum Form {
+    /// A large result in its shared form (a store of its own: the result's
+    /// nodes and names, never the program's store).
+    Shared(SharedForm),
+    /// A small result, written out in every notation at once.
+    Inline {
+        text: String,
+        ascii: String,
+        latex: String,
+        sympy: String,
+    },
 }
 
 impl Rendered {
@@ -30,36 +41,53 @@ impl Rendered {
     /// `where t1 = …` with one name a line (in every notation), so its size
     /// stays linear in the distinct nodes.
     pub fn of(store: &Store, e: ExprId) -> Rendered {
-        if let Some(form) = crate::expr::shared_form(store, e) {
-            let fs = &form.store;
-            let lines = |show: &dyn Fn(ExprId) -> String, lead: &str, indent: &str| {
-                let mut out = show(form.result);
-                for (k, d) in form.definitions.iter().enumerate() {
-                    let at = if k == 0 { lead } else { indent };
-                    out.push_str(&format!("\n{at}{} = {}", show(d.symbol), show(d.value)));
-                }
-                out
-            };
-            return Rendered {
-                text: lines(&|x| fs.display(x), "where ", "      "),
-                ascii: lines(&|x| fs.display_ascii(x), "where ", "      "),
-                latex: lines(&|x| to_latex(fs, x), "\\text{where } ", ""),
-                sympy: lines(&|x| to_sympy(fs, x), "# where ", "# "),
-                nodes: store.dag_size(e),
-            };
+        let nodes = store.dag_size(e);
+        let form = match crate::expr::shared_form(store, e) {
+            Some(shared) => Form::Shared(shared),
+            None => Form::Inline {
+                text: store.display(e),
+                ascii: store.display_ascii(e),
+                latex: to_latex(store, e),
+                sympy: to_sympy(store, e),
+            },
+        };
+        Rendered { form, nodes }
+    }
+
+    /// Unicode text (`σ(x)·(1 − σ(x))`).
+    pub fn text(&self) -> String {
+        match &self.form {
+            Form::Shared(f) => f.lines(&|x| f.store.display(x), "where ", "      "),
+            Form::Inline { text, .. } => text.clone(),
         }
-        Rendered {
-            text: store.display(e),
-            ascii: store.display_ascii(e),
-            latex: to_latex(store, e),
-            sympy: to_sympy(store, e),
-            nodes: store.dag_size(e),
+    }
+
+    /// ASCII text that `nabla` parses back (`sigma(x)*(1 - sigma(x))`).
+    pub fn ascii(&self) -> String {
+        match &self.form {
+            Form::Shared(f) => f.lines(&|x| f.store.display_ascii(x), "where ", "      "),
+            Form::Inline { ascii, .. } => ascii.clone(),
+        }
+    }
+
+    pub fn latex(&self) -> String {
+        match &self.form {
+            Form::Shared(f) => f.lines(&|x| to_latex(&f.store, x), "\\text{where } ", ""),
+            Form::Inline { latex, .. } => latex.clone(),
+        }
+    }
+
+    /// A string `sympy.sympify` reads as the same expression.
+    pub fn sympy(&self) -> String {
+        match &self.form {
+            Form::Shared(f) => f.lines(&|x| to_sympy(&f.store, x), "# where ", "# "),
+            Form::Inline { sympy, .. } => sympy.clone(),
         }
     }
 }
 
 /// A derivative, checked against central differences before it is returned.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Derivative {
     pub result: Rendered,
     /// The free indices of a gradient or Jacobian entry (none for a scalar).

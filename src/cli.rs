@@ -522,9 +522,9 @@ fn diff_command(
     let out = match format {
         ExprFormat::Text => {
             let mut out = if derivative.indices.is_empty() {
-                result.text.clone()
+                result.text()
             } else {
-                format!("{} = {}", derivative.head, result.text)
+                format!("{} = {}", derivative.head, result.text())
             };
             if !validity.is_empty() {
                 let words: Vec<&str> = validity.iter().map(|(t, _)| t.as_str()).collect();
@@ -536,7 +536,7 @@ fn diff_command(
             out
         }
         ExprFormat::Latex => {
-            let mut out = format!("{}{}", derivative.head_latex, result.latex);
+            let mut out = format!("{}{}", derivative.head_latex, result.latex());
             if !validity.is_empty() {
                 let conditions: Vec<&str> = validity.iter().map(|(_, l)| l.as_str()).collect();
                 out.push_str(&format!(
@@ -553,10 +553,10 @@ fn diff_command(
             "input": text,
             "wrt": wrt,
             "indices": derivative.indices,
-            "result": result.text,
-            "ascii": result.ascii,
-            "latex": result.latex,
-            "sympy": result.sympy,
+            "result": result.text(),
+            "ascii": result.ascii(),
+            "latex": result.latex(),
+            "sympy": result.sympy(),
             "matrix_form": derivative.matrix_form,
             "nodes": result.nodes,
             "valid_where": validity.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
@@ -774,14 +774,14 @@ fn simplify_command(text: &str, defs_path: Option<&PathBuf>, format: ExprFormat)
         Err(d) => return expression_error(format, &source, &d),
     };
     let out = match format {
-        ExprFormat::Text => result.text,
-        ExprFormat::Latex => result.latex,
+        ExprFormat::Text => result.text(),
+        ExprFormat::Latex => result.latex(),
         ExprFormat::Json => serde_json::json!({
             "input": text,
-            "result": result.text,
-            "ascii": result.ascii,
-            "latex": result.latex,
-            "sympy": result.sympy,
+            "result": result.text(),
+            "ascii": result.ascii(),
+            "latex": result.latex(),
+            "sympy": result.sympy(),
             "nodes": result.nodes,
         })
         .to_string(),

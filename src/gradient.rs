@@ -4,7 +4,10 @@
 //! The matrix form is recognized, not derived: an entry `f(i)·g(j)` is the outer
 //! product `f g^T`, `δ(i, j)·f(i)` is `diag(f)`, `Σ_l M_(i,l)·g(l)` is `M g`,
 //! `x_i` is `x`, `δ(i, c)` is `onehot(c)`, and a built-in applied to an entry is
-//! applied entrywise. Anything else stays in index form.
+//! applied entrywise. Terms with the same matrix and the same factors on one
+//! side are gathered into one `diag` (the distributive law, a factor common to
+//! all taken out at its least power): `diag(σ(W x) ⊙ (1 − σ(W x))) W`. Anything
+//! else stays in index form.
 
 use crate::check::cross_check_derivatives;
 use crate::check::sample::{Rng, Sampler};
@@ -349,6 +352,9 @@ pub fn matrix_form_in(
     j: Symbol,
 ) -> Option<String> {
     if let Node::Add(terms) = store.node(e) {
+        if let Some(merged) = merged_sum(n, store, terms, i, j) {
+            return Some(merged);
+        }
         let parts: Option<Vec<String>> = terms
             .iter()
             .map(|&t| matrix_form_in(n, store, t, i, j))
@@ -457,6 +463,228 @@ pub fn matrix_form_in(
     ))
 }
 
+/// One term of a matrix entry, `c·s·f(i)·M_(i,j)·g(j)`, as its factors: the
+/// number `c`, the scalars `s`, the row factors `f`, the matrix `M` (as
+/// text) and the column factors `g`.
+struct MatrixTerm {
+    term: ExprId,
+    number: Option<ExprId>,
+    scalars: Vec<ExprId>,
+    rows: Vec<ExprId>,
+    matrix: String,
+    columns: Vec<ExprId>,
+}
+
+impl MatrixTerm {
+    fn of(n: Notation, store: &Store, term: ExprId, i: Symbol, j: Symbol) -> Option<MatrixTerm> {
+        let factors: Vec<ExprId> = match store.node(term) {
+            Node::Mul(fs) => fs.to_vec(),
+            _ => vec![term],
+        };
+        let mut out = MatrixTerm {
+            term,
+            number: None,
+            scalars: Vec::new(),
+            rows: Vec::new(),
+            matrix: String::new(),
+            columns: Vec::new(),
+        };
+        for f in factors {
+            match (store.contains_symbol(f, i), store.contains_symbol(f, j)) {
+                (false, false) if store.as_num(f).is_some() && out.number.is_none() => {
+                    out.number = Some(f)
+                }
+                (false, false) => out.scalars.push(f),
+                (true, false) => out.rows.push(f),
+                (false, true) => out.columns.push(f),
+                (true, true) if out.matrix.is_empty() => {
+                    out.matrix = matrix_entry(n, store, f, i, j)?
+                }
+                (true, true) => return None,
+            }
+        }
+        (!out.matrix.is_empty()).then_some(out)
+    }
+}
+
+/// `M` for the entry `M_(i,j)`, `M^T` for `M_(j,i)`.
+fn matrix_entry(n: Notation, store: &Store, f: ExprId, i: Symbol, j: Symbol) -> Option<String> {
+    let Node::Index(base, idx) = store.node(f) else {
+        return None;
+    };
+    let m = store.as_sym(*base)?;
+    let [a, b] = idx[..] else {
+        return None;
+    };
+    match (store.as_sym(a), store.as_sym(b)) {
+        (Some(a), Some(b)) if (a, b) == (i, j) => Some(n.name(store, m)),
+        (Some(a), Some(b)) if (a, b) == (j, i) => {
+            Some(format!("{}{}", n.name(store, m), n.transpose()))
+        }
+        _ => None,
+    }
+}
+
+/// A factor as a base and a whole positive power (`σ(u)^2` is `(σ(u), 2)`,
+/// `σ(u)` is `(σ(u), 1)`); `None` for any other power.
+fn whole_power(store: &Store, f: ExprId) -> Option<(ExprId, u32)> {
+    let Node::Pow(base, k) = store.node(f) else {
+        return Some((f, 1));
+    };
+    let r = store.as_num(*k)?;
+    if !r.is_integer() {
+        return None;
+    }
+    num_traits::ToPrimitive::to_u32(r.numer())
+        .filter(|&p| p > 0)
+        .map(|p| (*base, p))
+}
+
+/// A sum of matrix terms that share their matrix, scalars and the factors on
+/// one side, written with the other side's factors gathered in one `diag`:
+/// `diag(σ(W x)) W − diag((σ(W x))^2) W` is `diag(σ(W x) ⊙ (1 − σ(W x))) W`.
+/// Exact: it is the distributive law, and a factor common to every gathered
+/// term (the same base, whole positive powers) is taken out at its least
+/// power. `None` when no two terms gather (the terms are then written one by
+/// one as before).
+fn merged_sum(
+    n: Notation,
+    store: &Store,
+    terms: &[ExprId],
+    i: Symbol,
+    j: Symbol,
+) -> Option<String> {
+    let parsed: Vec<MatrixTerm> = terms
+        .iter()
+        .map(|&t| MatrixTerm::of(n, store, t, i, j))
+        .collect::<Option<_>>()?;
+    // gather the row factors of terms with the same columns, else the columns
+    for gather_rows in [true, false] {
+        let mut groups: Vec<Vec<&MatrixTerm>> = Vec::new();
+        for t in &parsed {
+            let same = |u: &MatrixTerm| {
+                u.scalars == t.scalars
+                    && u.matrix == t.matrix
+                    && if gather_rows {
+                        u.columns == t.columns
+                    } else {
+                        u.rows == t.rows
+                    }
+            };
+            match groups.iter_mut().find(|g| same(g[0])) {
+                Some(g) => g.push(t),
+                None => groups.push(vec![t]),
+            }
+        }
+        if groups.len() == parsed.len() {
+            continue;
+        }
+        let parts: Option<Vec<String>> = groups
+            .iter()
+            .map(|g| match g.as_slice() {
+                [one] => matrix_form_in(n, store, one.term, i, j),
+                _ => merged_group(n, store, g, gather_rows, i, j),
+            })
+            .collect();
+        return Some(join_sum(n, parts?));
+    }
+    None
+}
+
+/// Two or more terms of [`merged_sum`] that differ only on one side (and in
+/// their numbers), as one term.
+fn merged_group(
+    n: Notation,
+    store: &Store,
+    group: &[&MatrixTerm],
+    gather_rows: bool,
+    i: Symbol,
+    j: Symbol,
+) -> Option<String> {
+    let (index, other) = if gather_rows { (i, j) } else { (j, i) };
+    let side = |t: &MatrixTerm| -> Option<Vec<(ExprId, u32)>> {
+        let fs = if gather_rows { &t.rows } else { &t.columns };
+        fs.iter().map(|&f| whole_power(store, f)).collect()
+    };
+    let sides: Vec<Vec<(ExprId, u32)>> = group.iter().map(|t| side(t)).collect::<Option<_>>()?;
+    // the bases every term has, at their least power
+    let mut common: Vec<(ExprId, u32)> = Vec::new();
+    for &(base, _) in &sides[0] {
+        let least = sides
+            .iter()
+            .map(|s| s.iter().find(|&&(b, _)| b == base).map(|&(_, p)| p))
+            .collect::<Option<Vec<u32>>>()
+            .and_then(|ps| ps.into_iter().min());
+        if let Some(least) = least {
+            if !common.iter().any(|&(b, _)| b == base) {
+                common.push((base, least));
+            }
+        }
+    }
+    let power_text = |base: ExprId, p: u32| -> Option<String> {
+        let text = vector_form_in(n, store, base, index)?;
+        Some(match p {
+            1 => paren_if_sum(n, store, base, text),
+            _ => n.power(&text, &p.to_string()),
+        })
+    };
+    let mut remainders = Vec::new();
+    for (t, s) in group.iter().zip(&sides) {
+        let mut factors = Vec::new();
+        for &(base, p) in s {
+            let taken = common
+                .iter()
+                .find(|&&(b, _)| b == base)
+                .map_or(0, |&(_, c)| c);
+            if p > taken {
+                factors.push(power_text(base, p - taken)?);
+            }
+        }
+        let (negative, number) = match t.number {
+            Some(c) => scalar_factors(n, store, &[c], &[]),
+            None => (false, Vec::new()),
+        };
+        remainders.push(match (factors.is_empty(), number.is_empty()) {
+            (false, _) => signed(n, negative, number, factors.join(n.entrywise())),
+            (true, false) => signed(n, negative, Vec::new(), number.join(n.times())),
+            (true, true) => signed(n, negative, Vec::new(), "1".to_string()),
+        });
+    }
+    let sum = join_sum(n, remainders);
+    let mut inside: Vec<String> = common
+        .iter()
+        .map(|&(b, p)| power_text(b, p))
+        .collect::<Option<_>>()?;
+    inside.push(if inside.is_empty() {
+        sum
+    } else {
+        n.paren(&sum)
+    });
+    let gathered = n.call("diag", &inside.join(n.entrywise()));
+    let first = group[0];
+    let fixed: Vec<String> = if gather_rows {
+        &first.columns
+    } else {
+        &first.rows
+    }
+    .iter()
+    .map(|&f| factor_text(n, store, f, other))
+    .collect::<Option<_>>()?;
+    let fixed = (!fixed.is_empty()).then(|| n.call("diag", &fixed.join(n.entrywise())));
+    let mut parts = Vec::new();
+    if gather_rows {
+        parts.push(gathered);
+        parts.push(first.matrix.clone());
+        parts.extend(fixed);
+    } else {
+        parts.extend(fixed);
+        parts.push(first.matrix.clone());
+        parts.push(gathered);
+    }
+    let (negative, scalars) = scalar_factors(n, store, &first.scalars, &[]);
+    Some(signed(n, negative, scalars, parts.join(" ")))
+}
+
 /// Cross-checks every derivative taken while lowering against central
 /// differences at sample points. `Ok(points)` with the number of points where a
 /// check could run; `Err` with the first disagreement.
@@ -479,18 +707,18 @@ pub fn cross_check(
     let sampler = Sampler::new(store, domains, &symbols);
     let mut rng = Rng::new(seed);
     let mut usable = 0;
+    // one compiled plan for every point: the bodies and results are compiled once
+    let mut plan = eval::Plan::new();
     let roots: Vec<ExprId> = sites.iter().flat_map(|s| [s.body, s.result]).collect();
     for k in 0..cross_check_points(store.dag_size_of(&roots)) {
         let Ok(env) = sampler.point(k, &mut rng) else {
             continue;
         };
-        if let Some(failure) = cross_check_derivatives(store, sites, &env) {
+        let checked = cross_check_derivatives(&mut plan, store, sites, &env);
+        if let Some(failure) = checked.failure {
             return Err(failure);
         }
-        let defined = sites.iter().all(|s| {
-            eval::eval(store, s.result, &env).is_ok() && eval::eval(store, s.body, &env).is_ok()
-        });
-        if defined {
+        if checked.defined {
             usable += 1;
         }
     }
@@ -788,8 +1016,22 @@ mod tests {
             ("lam*||x||^2", "x", "2·lam·x"),
             ("||W x - y||^2", "W", "−2·y x^T + 2·(W x) x^T"),
             ("sum_(i=1)^m softplus((W x)_i)", "x", "W^T σ(W x)"),
-            ("sigma(W x)", "x", "diag(σ(W x)) W − diag((σ(W x))^2) W"),
-            ("W sigma(x)", "x", "W diag(σ(x)) − W diag((σ(x))^2)"),
+            ("sigma(W x)", "x", "diag(σ(W x) ⊙ (1 − σ(W x))) W"),
+            ("W sigma(x)", "x", "W diag(σ(x) ⊙ (1 − σ(x)))"),
+            ("tanh(W x)", "x", "diag(1 − (tanh(W x))^2) W"),
+            (
+                "lam*sigma(W x + b)",
+                "x",
+                "lam·diag(σ(b + W x) ⊙ (1 − σ(b + W x))) W",
+            ),
+            ("sigma(W x)^2", "x", "diag((σ(W x))^2 ⊙ (2 − 2·σ(W x))) W"),
+            ("3*tanh(W x)", "x", "diag(3 − 3·(tanh(W x))^2) W"),
+            (
+                "tanh(W x) + sigma(W x)",
+                "x",
+                "diag(1 + σ(W x) − (tanh(W x))^2 − (σ(W x))^2) W",
+            ),
+            ("exp(W x)", "x", "diag(exp(W x)) W"),
         ];
         for (expr, wrt, expected) in cases {
             let found = form(Notation::Text, expr, wrt);
@@ -806,6 +1048,11 @@ mod tests {
                 "sum_(i=1)^m softplus((W x)_i)",
                 "x",
                 "W^{\\top} \\sigma\\left(W x\\right)",
+            ),
+            (
+                "sigma(W x)",
+                "x",
+                "\\operatorname{diag}\\left(\\sigma\\left(W x\\right) \\odot \\left(1 - \\sigma\\left(W x\\right)\\right)\\right) W",
             ),
         ];
         for (expr, wrt, expected) in cases {

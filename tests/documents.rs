@@ -223,8 +223,13 @@ fn the_seed_homework_is_read_as_markdown() {
         // the cases after it: y is a class index in 1..m (checked with the default
         // points; unknown with as few as 8), never refuted at a y outside 1..m
         assert!(!at(&[339]).contains(&"refuted"), "{}", run.stdout);
-        // Q1(d): "Since at large k": a statement about the limit, not refuted
-        assert_eq!(at(&[43]), vec!["unknown"]);
+        // Q1(d): the limits as k → ∞, taken exactly: `\lim a(x)` through a's definition
+        // (line 27), each case under its "when $x > 0$," / "when $x = 0$," (31, 35), and
+        // the cases after "Since at large k" (43), a statement about the limit
+        assert_eq!(at(&[27]), vec!["proved"]);
+        assert_eq!(at(&[31]), vec!["proved", "proved"]);
+        assert_eq!(at(&[35]), vec!["proved", "proved"]);
+        assert_eq!(at(&[43]), vec!["proved"]);
         // Q1(k): `J_{ij} = ...` after "Let Jacobian of softmax = J" defines J; the
         // swapped cases are wrong: J_ii = s_i(−s_i) (the `if i=j` constrains nothing
         // the step uses) and, under `i \neq j \Rightarrow`, J_ij = s_i(1 − s_j); the

@@ -206,7 +206,7 @@ fn check_paths(
 
 fn rendered(r: &Rendered) -> Json {
     json!({
-        "text": r.text, "ascii": r.ascii, "latex": r.latex, "sympy": r.sympy, "nodes": r.nodes,
+        "text": r.text(), "ascii": r.ascii(), "latex": r.latex(), "sympy": r.sympy(), "nodes": r.nodes,
     })
 }
 

@@ -1404,15 +1404,62 @@ impl Coordinate {
     }
 }
 
+/// What the cross-check of a set of derivatives found at one point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointCheck {
+    /// The first derivative that disagrees with central differences, and how.
+    pub failure: Option<String>,
+    /// Whether every derivative's formula and body has a value at the point
+    /// (false when a failure stopped the check before the last derivative).
+    pub defined: bool,
+}
+
 /// Checks each derivative taken while lowering against a central difference at
-/// this point (for a scalar variable or one entry of a vector or matrix).
-/// `Some(reason)` when one disagrees.
+/// this point (for a scalar variable or one entry of a vector or matrix), and
+/// tells whether every formula and body has a value there. `plan` is kept by
+/// the caller across points, so each body and formula is compiled once for all
+/// of them; each formula and its body are evaluated once at the point, for
+/// both answers.
 pub fn cross_check_derivatives(
+    plan: &mut Plan,
     store: &Store,
     sites: &[DerivativeSite],
     env: &Env,
-) -> Option<String> {
-    cross_check_with(&mut Plan::new(), store, sites, env, &CrossChecks::none())
+) -> PointCheck {
+    let mut defined = true;
+    for site in sites {
+        let at = AtPoint::evaluate(plan, store, site, env);
+        defined &= at.result.is_ok() && at.body.is_ok();
+        if let Some(failure) = cross_check_site(plan, store, site, env, Some(&at)) {
+            return PointCheck {
+                failure: Some(failure),
+                defined: false,
+            };
+        }
+    }
+    PointCheck {
+        failure: None,
+        defined,
+    }
+}
+
+/// A derivative's formula and body at the point itself.
+struct AtPoint {
+    result: Result<Value, eval::EvalError>,
+    body: Result<Value, eval::EvalError>,
+}
+
+impl AtPoint {
+    /// Both in one evaluation: the body is usually a subterm of the formula
+    /// (`σ(u)·(1 − σ(u))` holds `σ(u)`), so it is read off the memo. Each
+    /// keeps its own step budget.
+    fn evaluate(plan: &mut Plan, store: &Store, site: &DerivativeSite, env: &Env) -> AtPoint {
+        let mut evaluator = eval::Evaluator::with_plan(store, env, plan);
+        let result = evaluator.value(site.result);
+        evaluator.reset_steps();
+        let body = evaluator.value(site.body);
+        AtPoint { result, body }
+    }
 }
 
 /// A derivative as the cross-check sees it: body, variable, formula, and
@@ -1491,11 +1538,11 @@ impl CrossChecks {
             return None;
         }
         let Some(key) = self.key(site) else {
-            return cross_check_site(plan, store, site, env);
+            return cross_check_site(plan, store, site, env, None);
         };
         let point = {
             let Ok(mut sites) = self.sites.lock() else {
-                return cross_check_site(plan, store, site, env);
+                return cross_check_site(plan, store, site, env, None);
             };
             let checks = sites.entry(key.clone()).or_insert_with(|| SiteChecks {
                 symbols: site_symbols(store, site),
@@ -1507,7 +1554,7 @@ impl CrossChecks {
             }
             point
         };
-        let said = cross_check_site(plan, store, site, env);
+        let said = cross_check_site(plan, store, site, env, None);
         let entries: usize = point.iter().map(|(_, b)| binding_entries(b)).sum();
         if entries <= CROSS_CHECK_POINT_ENTRIES {
             if let Ok(mut sites) = self.sites.lock() {
@@ -1559,12 +1606,14 @@ fn cross_check_with(
         .find_map(|site| checks.check(plan, store, site, env))
 }
 
-/// The finite-difference cross-check of one derivative at one point.
+/// The finite-difference cross-check of one derivative at one point; `at`
+/// the formula and body there when the caller has them already.
 fn cross_check_site(
     plan: &mut Plan,
     store: &Store,
     site: &DerivativeSite,
     env: &Env,
+    at: Option<&AtPoint>,
 ) -> Option<String> {
     if site.order != 1 {
         return None;
@@ -1580,10 +1629,18 @@ fn cross_check_site(
     }
     let coordinate = Coordinate::of(store, site.var, env)?;
     let x = coordinate.read(env)?;
-    let symbolic = finite(&eval::eval_with(plan, store, site.result, env).ok()?)?;
+    let evaluated;
+    let at = match at {
+        Some(at) => at,
+        None => {
+            evaluated = AtPoint::evaluate(plan, store, site, env);
+            &evaluated
+        }
+    };
+    let symbolic = finite(at.result.as_ref().ok()?)?;
     let steps = [1e-4, 1e-5, 1e-6];
-    // the body at x itself, evaluated once for every step
-    let center = value_at(plan, store, site.body, coordinate, x.clone(), env)?;
+    // the body at x itself (`env` binds the coordinate to x), once for every step
+    let center = finite(at.body.as_ref().ok()?)?;
     let mut estimates = Vec::new();
     let mut forward = Vec::new();
     let mut backward = Vec::new();
@@ -1776,7 +1833,7 @@ mod tests {
             let mut env = Env::new();
             env.bind_scalar(x, BigRational::new(n.into(), d.into()));
             for site in &sites {
-                let fresh = cross_check_site(&mut Plan::new(), store, site, &env);
+                let fresh = cross_check_site(&mut Plan::new(), store, site, &env, None);
                 assert_eq!(fresh, None);
                 assert_eq!(checks.check(&mut plan, store, site, &env), fresh);
                 assert_eq!(checks.check(&mut plan, store, site, &env), fresh);

@@ -317,8 +317,15 @@ fn each_kind_of_context_gives_its_verdict_and_is_shown() {
         ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\text{for } k \\neq y, \\quad \\frac{\\partial L}{\\partial z_k} = \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1$$", 3, "refuted", "under `k \\neq y` (line 3)"),
         // one-hot / class index: `k = y` in a case label makes y an index in 1..m
         ("$$L = -\\log \\frac{e^{z_y}}{\\sum_{j=1}^m e^{z_j}}$$\n\n$$\\frac{\\partial L}{\\partial z_k} = \\begin{cases} \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} - 1 & k = y \\\\ \\frac{e^{z_k}}{\\sum_{j=1}^m e^{z_j}} & k \\neq y \\end{cases}$$", 3, "checked", ""),
-        // a limit said in words
-        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAt large k,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "unknown", "at \"large k\""),
+        // a limit said in words: the step is about the limit k → ∞, taken exactly
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAt large k,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ \\frac{1}{2} & x = 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "proved", "read as the limit k → ∞: the text says this holds at \"large k\" (line 5)"),
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nAs $k \\to \\infty$,\n\n$$r(x) = \\begin{cases} 1 & x \\geq 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "refuted", "read as the limit k → ∞"),
+        // words that name no variable: the limit is not taken, and a refutation would rest on that
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nFor large enough values,\n\n$$r(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x < 0 \\end{cases}$$", 5, "unknown", "at \"large enough\""),
+        // an equation after a condition word is a condition; inside `\lim` the text's
+        // definition that uses the limit's variable is written out
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nWhen $x = 0$,\n\n$$\\lim_{k \\to \\infty} r(x) = \\frac{1}{2}$$", 5, "proved", "under `x = 0` (line 3)"),
+        ("$$r(x) = \\frac{1}{1 + e^{-kx}}$$\n\nWhen $x = 0$,\n\n$$\\lim_{k \\to \\infty} r(x) = 1$$", 5, "refuted", "`r` written out by its definition inside the limit"),
         // an instantiation: the number is checked under the values in scope
         ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.8$$", 5, "proved", "with `\\sigma(a) = 0.2` (line 1), `y = 1` (line 3)"),
         ("$$\\text{let } \\sigma(a) = 0.2$$\n\n$$y = 1$$\n\n$$\\sigma(a) - y = -0.7$$", 5, "refuted", "with"),
@@ -478,6 +485,46 @@ fn the_identity_beside_matrices_is_read_where_the_text_leaves_it_so() {
 }
 
 #[test]
+fn formulas_the_text_leaves_ambiguous_are_not_read_and_say_why() {
+    // (document, a piece of the located warning): nothing of it is judged
+    let cases: &[(&str, &str)] = &[
+        // beside a derivative by `u`, `x(u)` is `x` applied to `u` or `x·u`: as a
+        // product d/du would give x, as a function x'(u)
+        (
+            "$$\\frac{d}{du} x(u) = x$$",
+            "`x(u)` may be `x` applied to `u` or the product `x·u`",
+        ),
+        (
+            "$$\\nabla_u f(u) = f$$",
+            "a derivative by `u` is taken here",
+        ),
+        // the probability of an event has no value as read
+        ("$$P(y=0) = \\frac{1}{2}$$", "`P` of an event"),
+        // `E_j` defined by a sum over an index its body never writes: no weights read
+        (
+            "$$E_j[v_j] = \\sum_i v_j q_j$$\n\n$$E_j[v_j] = 1$$",
+            "`E_j[..]` is not read: the text defines it at line 1 by a sum over `i`",
+        ),
+    ];
+    for (text, shown) in cases {
+        let report = check_md(text);
+        assert!(
+            report.results.is_empty(),
+            "{text:?}: {:?}",
+            verdicts(&report)
+        );
+        assert!(
+            report.diagnostics.iter().any(|d| d.message.contains(shown)),
+            "{text:?}: {:?}",
+            report.diagnostics
+        );
+    }
+    // without a derivative by `u` either reading gives the same values
+    let report = check_md("$$x(u) + 1 = 1 + x(u)$$");
+    assert_eq!(verdicts(&report), vec![(1, "proved")]);
+}
+
+#[test]
 fn notes_over_equals_and_under_braces_are_read() {
     // (document, verdicts of its steps in order)
     let cases: &[(&str, &[(usize, &str)])] = &[
@@ -552,5 +599,34 @@ fn a_warning_is_said_once_per_document_with_the_places_it_applies_to() {
             "{text:?}: {:?}",
             found[0].notes
         );
+    }
+}
+
+#[test]
+fn a_condition_written_after_a_formula_is_the_formula_s_own() {
+    const SOFTMAX: &str =
+        "Let $o \\in \\mathbb{R}^K$ and $p_j = \\frac{e^{o_j}}{\\sum_k e^{o_k}}$.\n\n";
+    // (the formula after the definitions, the verdict of its one step)
+    let cases: &[(&str, &str)] = &[
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad i \\neq j$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad \\text{if } i \\neq j$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j \\qquad (i \\neq j)$$", "proved"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\text{ when } i \\ne j$$", "proved"),
+        // (the prover does not substitute `i = j`; the samples under it agree)
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = p_i (1 - p_i), \\quad i = j$$", "checked"),
+        // the condition is used, not ignored: wrong under it stays refuted
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j, \\quad i = j$$", "refuted"),
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = p_i (1 - p_i), \\quad i \\neq j$$", "refuted"),
+        // without a condition the case formula is wrong
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = -p_i p_j$$", "refuted"),
+        // colours and an empty script are only looks
+        ("$$\\frac{\\partial p_j}{\\partial o_i} = {\\color{red}{-p_i}} \\textcolor{blue}{p_j}, \\quad i \\neq j$$", "proved"),
+        ("$$\\sum_{i}^{ } p_i = 1$$", "proved"),
+    ];
+    for (formula, want) in cases {
+        let text = format!("{SOFTMAX}{formula}\n");
+        let report = check_md(&text);
+        let got: Vec<&str> = report.results.iter().map(|r| r.verdict.word()).collect();
+        assert_eq!(got, vec![*want], "{formula}");
     }
 }

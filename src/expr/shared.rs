@@ -16,6 +16,7 @@ pub const SHARED_FORM_MIN_TREE: u64 = 1_000;
 const MAX_INLINE_NODES: u64 = 24;
 
 /// A result in terms of named subexpressions, in a store of its own.
+#[derive(Clone, Debug)]
 pub struct SharedForm {
     pub store: Store,
     /// The result, mentioning the names.
@@ -25,6 +26,7 @@ pub struct SharedForm {
 }
 
 /// One named subexpression.
+#[derive(Clone, Debug)]
 pub struct Definition {
     pub name: String,
     /// The name as an expression (a symbol of the form's store).
@@ -33,6 +35,21 @@ pub struct Definition {
 }
 
 impl SharedForm {
+    /// The result, then one definition a line (`{name} = {value}`), each
+    /// expression written by `show`; the first definition's line starts with
+    /// `lead` (`where `), the others with `indent`.
+    pub fn lines(&self, show: &dyn Fn(ExprId) -> String, lead: &str, indent: &str) -> String {
+        let mut out = show(self.result);
+        for (k, d) in self.definitions.iter().enumerate() {
+            out.push('\n');
+            out.push_str(if k == 0 { lead } else { indent });
+            out.push_str(&show(d.symbol));
+            out.push_str(" = ");
+            out.push_str(&show(d.value));
+        }
+        out
+    }
+
     /// The text form: the result, then `where t1 = …` with one name a line.
     pub fn display(&self, suffix: &str) -> String {
         let mut out = format!("{}{suffix}", self.store.display(self.result));

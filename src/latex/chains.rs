@@ -61,7 +61,8 @@ struct Cut {
 struct Situation {
     attach: Vec<(Expr, String)>,
     recalled: Vec<(Expr, String)>,
-    limit: Option<String>,
+    /// The words that said the chain holds in a limit ("large k"), and where.
+    limit: Option<(String, String)>,
     bindings: Vec<Binding>,
     cuts: Vec<Cut>,
     /// The base the text gives `\log`, and where it says so.
@@ -353,6 +354,10 @@ pub fn read_chains(
         if let Some(phrase) = &cues.limit {
             limit = Some((phrase.clone(), line_of(block.span)));
         }
+        if let Some(phrase) = super::limits::limit_statement(&block.body) {
+            // "As $k \to \infty$, ..." states the limit in the math itself
+            limit = Some((phrase, line_of(block.span)));
+        }
         // whole lines, inline math included: "the target $y$ is one-hot"
         let mut offset = prose_start;
         let block_start = (block.span.start as usize).min(source.text.len());
@@ -384,6 +389,27 @@ pub fn read_chains(
         for (statement_index, statement) in split_statements(toks).into_iter().enumerate() {
             reading.equalities += statement.ops.len();
             let span = statement.span().unwrap_or(block.span);
+            // `x(u)` beside a derivative by `u` is ambiguous (a chain's rows share it)
+            let differentiated = derivative_letters(&statement);
+            if statement.continues {
+                ctx.derivative_vars.extend(differentiated);
+            } else {
+                ctx.derivative_vars = differentiated;
+            }
+            let trailing = open
+                .as_mut()
+                .filter(|c| c.block == block_index && statement_index > 0 && !statement.continues);
+            if let Some((chain, condition)) =
+                trailing.and_then(|c| Some((c, trailing_condition(&statement, &ctx)?)))
+            {
+                // `\frac{\partial p_j}{\partial o_i} = -p_i p_j, \quad i \neq j`: the
+                // formula before it holds under it
+                let shown = format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                chain.situation.attach.push((condition, shown));
+                reading.other_relations += usize::from(statement.ops.is_empty());
+                reading.skip(span, SkipReason::Condition, statement.ops.len());
+                continue;
+            }
             if !statement.continues {
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
             }
@@ -555,6 +581,26 @@ pub fn read_chains(
                     continue;
                 }
             }
+            if statement_index == 0 && cues.condition && !ends_with_definition_word(prose) {
+                // "when $x = 0$," before a formula: the formulas after it hold at `x = 0`
+                if let Some(expr) = equation_condition(&statement, &ctx, span) {
+                    conditions.clear();
+                    conditions.push(Condition {
+                        shown: format!(
+                            "`{}` (line {})",
+                            source.snippet(span).trim(),
+                            line_of(span)
+                        ),
+                        expr,
+                        block: block_index,
+                        next_used: false,
+                    });
+                    reading.skip(span, SkipReason::Condition, statement.ops.len());
+                    previous_was_condition = true;
+                    close(&mut open, &mut reading, &text_defs, side, &source.text);
+                    continue;
+                }
+            }
             if let Some(def) = named_function(&statement, &ctx) {
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
                 // `\text{Activation function} = \phi(O^A) = \text{softmax}(O^A)`: the text
@@ -628,9 +674,23 @@ pub fn read_chains(
                     .parts
                     .get(1)
                     .and_then(|second| expectation_definition(first, second, &ctx));
+                let slip = statement
+                    .parts
+                    .get(1)
+                    .filter(|_| expectation.is_none() && ctx.expectation.is_none())
+                    .and_then(|second| expectation_slip(first, second));
                 if let Some(weights) = expectation {
                     // `E_j[f_j] = \sum_j p_j f_j`: later `E_j[..]` are averages under `p`
                     ctx.expectation = Some(weights);
+                    reading.skip(definition_span, SkipReason::Definition, 1);
+                    ops.remove(0);
+                } else if let Some((index, sum_index)) = slip {
+                    // `E_j[f_j] = \sum_i f_j p_j`: the sum's index is not the body's, so
+                    // the weights are not read; every later `E_j[..]` names why
+                    ctx.expectation_slip = Some(format!(
+                        "the text defines it at line {} by a sum over `{sum_index}`, which its body never writes (over `{index}`?), so the reader does not know its weights",
+                        line_of(definition_span)
+                    ));
                     reading.skip(definition_span, SkipReason::Definition, 1);
                     ops.remove(0);
                 } else if skipped_lhs(first, &ctx, side, &text_defs, &named) {
@@ -736,7 +796,7 @@ pub fn read_chains(
                 let mut situation = Situation {
                     limit: limit
                         .as_ref()
-                        .map(|(p, line)| format!("\"{p}\" (line {line})")),
+                        .map(|(p, line)| (p.clone(), format!("\"{p}\" (line {line})"))),
                     bindings: bindings.clone(),
                     cuts: cuts.clone(),
                     log_base: log_base.clone(),
@@ -761,6 +821,7 @@ pub fn read_chains(
                     }
                 }
                 OpenChain {
+                    block: block_index,
                     name: chain_name(
                         source,
                         label.as_deref(),
@@ -795,6 +856,55 @@ pub fn read_chains(
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     super::tensors::join_case_variants(&mut reading.chains);
     reading
+}
+
+/// A statement that is only a condition, written after a formula in the same
+/// block: a comparison (`i \neq j`, `(x > 0)`, `\text{if } k \neq y`) or an index
+/// set equal to an index or a number (`i = j`, `k = 1`).
+fn trailing_condition(statement: &Statement, ctx: &Context) -> Option<Expr> {
+    let [first, rest @ ..] = statement.parts.as_slice() else {
+        return None;
+    };
+    let unwrapped = |toks: &[Token]| -> Vec<Token> {
+        match toks {
+            [open, inner @ .., close]
+                if open.tok == Tok::Sym('(') && close.tok == Tok::Sym(')') =>
+            {
+                inner.to_vec()
+            }
+            _ => toks.to_vec(),
+        }
+    };
+    if statement.ops.is_empty() {
+        let e = parse_expression(&unwrapped(first), ctx).ok()?;
+        let comparison = |e: &Expr| matches!(e.kind, ExprKind::Compare { .. });
+        let all = match &e.kind {
+            ExprKind::And(items) => items.iter().all(comparison),
+            _ => comparison(&e),
+        };
+        return all.then_some(e);
+    }
+    let ([second], [RelOp::Eq]) = (rest, statement.ops.as_slice()) else {
+        return None;
+    };
+    if statement.defines {
+        return None;
+    }
+    let index = |e: &Expr| matches!(&e.kind, ExprKind::Ident(n) if n.chars().count() == 1);
+    let lhs = parse_expression(first, ctx).ok()?;
+    let rhs = parse_expression(&unwrapped(second), ctx).ok()?;
+    if !index(&lhs) || !(index(&rhs) || matches!(rhs.kind, ExprKind::Number(_))) {
+        return None;
+    }
+    let span = lhs.span.join(rhs.span);
+    Some(Expr {
+        kind: ExprKind::Compare {
+            op: crate::syntax::ast::CmpOp::Eq,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    })
 }
 
 /// `= \phi(O^A) = \text{softmax}(O^A)` after a name in words (`\text{Activation
@@ -920,6 +1030,69 @@ fn expectation_definition(first: &[Token], second: &[Token], ctx: &Context) -> O
         },
         _ => None,
     }
+}
+
+/// `E_j[..] = \sum_i ...` with a body that writes `j` and never `i`: a definition
+/// of the average whose sum runs over the wrong index. The two indices.
+fn expectation_slip(first: &[Token], second: &[Token]) -> Option<(char, char)> {
+    let letter = |t: Option<&Token>| match t.map(|t| &t.tok) {
+        Some(Tok::Letter(c)) => Some(*c),
+        _ => None,
+    };
+    let index = match first {
+        [e, under, j, open, ..]
+            if e.tok == Tok::Letter('E')
+                && under.tok == Tok::Sym('_')
+                && open.tok == Tok::Sym('[') =>
+        {
+            letter(Some(j))?
+        }
+        _ => return None,
+    };
+    let (sum_index, body) = match second {
+        [sum, under, i, body @ ..]
+            if matches!(&sum.tok, Tok::Cmd(c) if c == "sum") && under.tok == Tok::Sym('_') =>
+        {
+            (letter(Some(i))?, body)
+        }
+        _ => return None,
+    };
+    let writes = |c: char| body.iter().any(|t| t.tok == Tok::Letter(c));
+    (sum_index != index && writes(index) && !writes(sum_index)).then_some((index, sum_index))
+}
+
+/// The variables a statement differentiates by: `u` of `\nabla_u`, `\nabla_{u}`,
+/// `\partial u` and `du` (as in `\frac{d}{du}`).
+fn derivative_letters(statement: &Statement) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for toks in &statement.parts {
+        for (k, t) in toks.iter().enumerate() {
+            let next = |j: usize| toks.get(k + j).map(|t| &t.tok);
+            let var = match &t.tok {
+                Tok::Cmd(c) if c == "nabla" && next(1) == Some(&Tok::Sym('_')) => {
+                    match (next(2), next(3)) {
+                        (Some(Tok::Letter(v)), _) => Some(*v),
+                        (Some(Tok::Sym('{')), Some(Tok::Letter(v))) => Some(*v),
+                        _ => None,
+                    }
+                }
+                Tok::Cmd(c) if c == "partial" => match next(1) {
+                    Some(Tok::Letter(v)) => Some(*v),
+                    _ => None,
+                },
+                Tok::Letter('d') => match toks.get(k + 1) {
+                    Some(n) if n.span.start == t.span.end => match n.tok {
+                        Tok::Letter(v) => Some(v),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            };
+            out.extend(var.map(|v| v.to_string()));
+        }
+    }
+    out
 }
 
 fn product_factors(e: &Expr, out: &mut Vec<Expr>) {
@@ -1100,8 +1273,13 @@ fn section_break(prose: &str) -> Option<Section> {
 /// Whether prose holds a line that opens a sub-part (`k) Let ...`, `(b) ...`).
 fn starts_subpart(prose: &str) -> bool {
     prose.lines().any(|line| {
-        let line = line.trim_start().trim_start_matches('#').trim_start();
-        let line = line.trim_start_matches('(');
+        // `| d) ...`, `> (b) ...`: a label behind a table bar or a quote mark;
+        // `## (b)`: a label as a heading
+        let line = line
+            .trim_start()
+            .trim_start_matches(['|', '>', '#'])
+            .trim_start()
+            .trim_start_matches('(');
         let mut cs = line.chars();
         matches!(
             (cs.next(), cs.next()),
@@ -1115,6 +1293,9 @@ type Part = Result<Expr, (Span, String)>;
 
 struct OpenChain {
     name: String,
+    /// The math block it started in: a condition written after it in the same
+    /// block (`= -p_i p_j, \quad i \neq j`) is its own.
+    block: usize,
     parts: Vec<Part>,
     ops: Vec<RelOp>,
     situation: Situation,
@@ -1241,6 +1422,7 @@ fn close(
 /// Attaches the conditions the text states to a chain, and records what the
 /// reader assumed where the text said nothing.
 fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str) {
+    let limit_taken = about_limit(chain, situation);
     let overridden = super::tensors::use_overrides(chain, &situation.overrides, side);
     for name in &overridden {
         chain.context.push(format!(
@@ -1307,13 +1489,15 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             });
         }
     }
-    if let Some(limit) = &situation.limit {
-        chain.assumptions.push(Assumption {
-            step: None,
-            text: format!(
-                "the text says this holds at {limit}: refuted only if it is meant for every value, and the reader does not take that limit"
-            ),
-        });
+    if let Some((_, limit)) = &situation.limit {
+        if !limit_taken {
+            chain.assumptions.push(Assumption {
+                step: None,
+                text: format!(
+                    "the text says this holds at {limit}: refuted only if it is meant for every value, and the reader does not take that limit"
+                ),
+            });
+        }
     }
     if chain.parts.iter().any(has_derivative) {
         for cut in &situation.cuts {
@@ -1341,6 +1525,7 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
                     && !n.contains('_')
                     && !chain.definitions.iter().any(|d| &d.name.name == n)
                     && !side.others.contains(n)
+                    && !pinned(chain, n)
             })
             .collect();
         if free.is_empty() {
@@ -1390,6 +1575,52 @@ fn situate(chain: &mut Chain, situation: &Situation, side: &SideFile, text: &str
             ),
         });
     }
+}
+
+/// Whether a condition of the chain gives `name` one value (`x = 0`).
+fn pinned(chain: &Chain, name: &str) -> bool {
+    chain.conditions.iter().any(|c| match &c.kind {
+        ExprKind::Compare {
+            op: crate::syntax::ast::CmpOp::Eq,
+            lhs,
+            rhs,
+        } => matches!(&lhs.kind, ExprKind::Ident(n) if n == name) && is_number(rhs),
+        _ => false,
+    })
+}
+
+/// Limits: the text's definitions written out inside a `\lim` over a variable
+/// they use, and a chain after "at large k" read as a statement about the limit
+/// (each side that uses `k` is its limit as `k → ∞`). Whether the limit the words
+/// state is taken (or needs no taking: no side uses its variable).
+fn about_limit(chain: &mut Chain, situation: &Situation) -> bool {
+    let mut written: Vec<String> = Vec::new();
+    for p in chain.parts.iter_mut() {
+        super::limits::inline_in_limits(p, &chain.definitions, &mut written);
+    }
+    let mut taken = false;
+    if let Some((phrase, shown)) = &situation.limit {
+        match super::limits::read_as_limit(chain, phrase) {
+            super::limits::LimitReading::Taken => {
+                for p in chain.parts.iter_mut() {
+                    super::limits::inline_in_limits(p, &chain.definitions, &mut written);
+                }
+                let var = super::limits::phrase_variable(phrase).unwrap_or_default();
+                chain.context.push(format!(
+                    "read as the limit {var} → ∞: the text says this holds at {shown}"
+                ));
+                taken = true;
+            }
+            super::limits::LimitReading::Already => taken = true,
+            super::limits::LimitReading::NotTaken => {}
+        }
+    }
+    for name in written {
+        chain.context.push(format!(
+            "`{name}` written out by its definition inside the limit (its body uses the limit's variable)"
+        ));
+    }
+    taken
 }
 
 /// `(X^\top X + \lambda I) w`: a capital `I` (`I_d`, `I_n`) the text neither defines
@@ -1905,7 +2136,16 @@ fn parse_part(toks: &[Token], ctx: &Context, reading: &mut Reading) -> Part {
     if parsed.is_ok() {
         reading.labels.extend(labels);
     }
-    parsed.map_err(|ParseError { span, message }| {
+    parsed.map_err(|ParseError { span, mut message }| {
+        // a part with two things the reader cannot read names both
+        let expectation = toks
+            .windows(2)
+            .any(|w| w[0].tok == Tok::Letter('E') && w[1].tok == Tok::Sym('_'));
+        if let (true, Some(why), false) =
+            (expectation, &ctx.expectation_slip, message.contains("E_"))
+        {
+            message = format!("{message}; and `E_j[..]` is not read: {why}");
+        }
         reading.warnings.push(
             Diagnostic::warning(span, format!("{message}; this formula is not checked"))
                 .with_note("the chain is split here: the steps on either side are still checked"),
@@ -1963,6 +2203,30 @@ fn skipped_lhs(
 /// A subscript that is an index (`i`, `k`), not a label (`CE`, `mse`) or a number.
 fn is_index(sub: &str) -> bool {
     sub.chars().count() == 1 && sub.chars().all(|c| c.is_lowercase())
+}
+
+/// `x = 0`, `i = k` after a condition word in the prose ("when $x = 0$,"): the
+/// condition `x = 0` (a name equal to a number or to another name, nothing more).
+fn equation_condition(statement: &Statement, ctx: &Context, span: Span) -> Option<Expr> {
+    if statement.parts.len() != 2 || statement.continues {
+        return None;
+    }
+    let lhs = parse_expression(&statement.parts[0], ctx).ok()?;
+    let rhs = parse_expression(&statement.parts[1], ctx).ok()?;
+    let single = |e: &Expr| matches!(&e.kind, ExprKind::Ident(n) if n.chars().count() == 1);
+    let number = matches!(rhs.kind, ExprKind::Number(_))
+        || matches!(&rhs.kind, ExprKind::Neg(x) if matches!(x.kind, ExprKind::Number(_)));
+    if !single(&lhs) || !(number || single(&rhs)) {
+        return None;
+    }
+    Some(Expr {
+        span,
+        kind: ExprKind::Compare {
+            op: crate::syntax::ast::CmpOp::Eq,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+    })
 }
 
 /// `x = 0`, `\sigma(a) = [0.1, 0.9]`: a name (or a function at names) given a

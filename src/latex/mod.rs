@@ -21,6 +21,7 @@ mod entries;
 pub mod find;
 mod identity;
 pub mod lex;
+mod limits;
 pub mod parse;
 #[cfg(test)]
 mod proptests;

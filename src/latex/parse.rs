@@ -34,6 +34,12 @@ pub struct Context {
     /// The weights of `E_j[..]` where the text defines it as an average
     /// (`E_j[f_j] = \sum_j p_j f_j`): `p`, so `E_j[g_j]` is `\sum_j p_j g_j`.
     pub expectation: Option<Expr>,
+    /// Why a definition of `E_j[..]` the text writes was not read (a sum over an
+    /// index its body never writes): named where `E_j[..]` is used.
+    pub expectation_slip: Option<String>,
+    /// The variables the statement being read differentiates by (`\nabla_u`,
+    /// `\frac{d}{du}`): `x(u)` there is `x` applied to `u` or the product `x·u`.
+    pub derivative_vars: HashSet<String>,
     /// Bold capitals the text gives a shape (`\mathbf{W} \in \mathbb{R}^{m \times d}`):
     /// read as the plain name; any other bold capital is not read.
     pub bold_capitals: HashSet<String>,
@@ -1415,9 +1421,67 @@ impl<'a> Parser<'a> {
         }
         if self.ctx.constants.contains(&name) && self.names_in_parens() {
             self.skip_parens();
+        } else if let Some(close) = self.event_in_parens() {
+            // `P(y=0)`: the probability of an event, which has no value as read
+            return Err(ParseError {
+                span: span.join(close),
+                message: format!(
+                    "`{name}` of an event (`{name}(y = 0)`, a probability) is not read"
+                ),
+            });
+        } else if let Some(var) = self.applied_to_derivative_variable() {
+            // `\frac{d}{du} x(u)`: as a product it would be x, as a function x'(u)
+            return Err(ParseError {
+                span: span.join(self.toks[self.pos + 2].span),
+                message: format!(
+                    "`{name}({var})` may be `{name}` applied to `{var}` or the product `{name}·{var}`, and a derivative by `{var}` is taken here: the text does not say which"
+                ),
+            });
         }
         e.span = span;
         Ok(e)
+    }
+
+    /// `(y = 0)` right after a name (an event, as in `P(y=0)`): where its `)` is.
+    fn event_in_parens(&self) -> Option<Span> {
+        if !self.is_sym('(') {
+            return None;
+        }
+        let mut depth = 0usize;
+        let mut event = false;
+        for t in &self.toks[self.pos..] {
+            match &t.tok {
+                Tok::Sym('(') | Tok::Sym('{') | Tok::Sym('[') => depth += 1,
+                Tok::Sym(')') | Tok::Sym('}') | Tok::Sym(']') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return event.then_some(t.span);
+                    }
+                }
+                Tok::Sym('=') if depth == 1 => event = true,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// `(u)` right after a name, with `u` a variable the statement differentiates by.
+    fn applied_to_derivative_variable(&self) -> Option<String> {
+        if !self.is_sym('(') {
+            return None;
+        }
+        let var = match self.toks.get(self.pos + 1..self.pos + 3) {
+            Some(
+                [Token {
+                    tok: Tok::Letter(v),
+                    ..
+                }, Token {
+                    tok: Tok::Sym(')'), ..
+                }],
+            ) => v.to_string(),
+            _ => return None,
+        };
+        self.ctx.derivative_vars.contains(&var).then_some(var)
     }
 
     /// The operand of `\frac{d}{dx}`, `\nabla_u`: the juxtaposed product after it.
@@ -1547,6 +1611,18 @@ impl<'a> Parser<'a> {
             }
             args.extend(size_arg.take());
             let close = self.expect_sym(')')?;
+            let event = args
+                .iter()
+                .any(|a| matches!(a.kind, ExprKind::Compare { .. }));
+            if event && !is_builtin_function(&name) {
+                // `P(y=0)`: the probability of an event, which has no value as read
+                return Err(ParseError {
+                    span: name_span.join(close),
+                    message: format!(
+                        "`{name}` of an event (`{name}(y = 0)`, a probability) is not read"
+                    ),
+                });
+            }
             let e = applied(
                 &name,
                 name_span,
@@ -1909,10 +1985,13 @@ impl<'a> Parser<'a> {
         let weights = match rest {
             [] => self.ctx.expectation.clone().ok_or_else(|| ParseError {
                 span: start,
-                message: format!(
-                    "the text does not say what `E_{}[..]` averages over: write `\\mathbb{{E}}_{{{} \\sim p}}[..]`",
-                    index.name, index.name
-                ),
+                message: match &self.ctx.expectation_slip {
+                    Some(why) => format!("`E_{}[..]` is not read: {why}", index.name),
+                    None => format!(
+                        "the text does not say what `E_{}[..]` averages over: write `\\mathbb{{E}}_{{{} \\sim p}}[..]`",
+                        index.name, index.name
+                    ),
+                },
             })?,
             [sim, dist @ ..] if matches!(&sim.tok, Tok::Cmd(c) if c == "sim") && !dist.is_empty() => {
                 self.parse_all(dist)?

@@ -138,7 +138,8 @@ fn is_layout_begin(toks: &[Token], k: usize) -> Option<usize> {
         .then_some(close + 1)
 }
 
-/// `\boxed{X}`, `\fbox{X}`: `X`. `\underbrace{X}_{A}` and `\overbrace{X}^{A}`:
+/// `\boxed{X}`, `\fbox{X}`: `X`; `\color{red}{X}`, `\textcolor{red}{X}`: `X`; an
+/// empty script (`^{ }`) goes. `\underbrace{X}_{A}` and `\overbrace{X}^{A}`:
 /// `X`, and when the note `A` starts with `=` (`\underbrace{\frac{\partial y}{\partial b}}_{=\,1}`)
 /// the note is a claim of its own, `X = 1`, appended as a statement after `;`.
 pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
@@ -157,6 +158,19 @@ pub(super) fn unwrap_boxed(toks: Vec<Token>) -> Vec<Token> {
                 depth += 1;
                 closers.push(depth);
                 k += 2;
+                continue;
+            }
+            Tok::Cmd(c) if matches!(c.as_str(), "color" | "textcolor" | "colorbox") => {
+                // `\color{red}{x}`, `\color{blue} x`, `\textcolor{red}{x}`: only the colour goes
+                k = group_at(&toks, k + 1).map_or(k + 1, |(_, after)| after);
+                continue;
+            }
+            Tok::Sym('^' | '_')
+                if toks.get(k + 1).is_some_and(|n| n.tok == Tok::Sym('{'))
+                    && toks.get(k + 2).is_some_and(|n| n.tok == Tok::Sym('}')) =>
+            {
+                // `\sum_{k}^{ }`: an empty script is no script
+                k += 3;
                 continue;
             }
             Tok::Cmd(c) if c == "underbrace" || c == "overbrace" => {

@@ -285,13 +285,17 @@ fn sizes_of(body: &str, kind: Kind) -> Option<Vec<String>> {
 fn after_copula(items: &[Item], k: usize) -> Option<Worded> {
     let has = word_is(items.get(k), &["has", "have", "tiene"]);
     // "for $x$ a vector of length $n$", "Soit $x$ un vecteur de taille $n$"
+    // "$o$, a vector of length $K$": the comma stands for the copula
+    let comma = k >= 2 && matches!(items.get(k - 1), Some(Item::Comma));
+    let name_end = if comma { k - 1 } else { k };
     let apposition = word_is(items.get(k), ARTICLES)
-        && k.checked_sub(1)
+        && name_end
+            .checked_sub(1)
             .is_some_and(|i| math(items.get(i)).is_some());
     if !word_is(items.get(k), COPULAS) && !has && !apposition {
         return None;
     }
-    let names = names_before(items, k);
+    let names = names_before(items, name_end);
     let (first, _) = (names.first()?, names.last()?);
     if has {
         // "$x$ has $n$ entries"
@@ -535,6 +539,11 @@ mod tests {
                 "Take a vector $z$ of length $K$ and",
                 &["z \\in \\mathbb{R}^{K}"],
             ),
+            (
+                "Write the logits as $o$, a vector of length $K$.",
+                &["o \\in \\mathbb{R}^{K}"],
+            ),
+            ("$x$, $y$, the inputs", &[]),
             (
                 "for an $m \\times n$ matrix $A$,",
                 &["A \\in \\mathbb{R}^{m \\times n}"],
