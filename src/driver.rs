@@ -6,7 +6,7 @@
 //! file never hides the results of the others.
 
 use crate::check::{self, CheckConfig};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::files::{is_stdin, unreadable};
 use crate::latex::{self, DocKind};
 use crate::lower::{self, LowerConfig, Origin};
@@ -411,6 +411,7 @@ pub fn check_document(
             })
             .collect(),
     };
+    let mut diagnostics = merge_repeated_warnings(diagnostics, &source);
     diagnostics.push(coverage_summary(kind, checked_chains, &results, &coverage));
     if results.is_empty() && !options.allow_empty {
         diagnostics.push(
@@ -430,6 +431,55 @@ pub fn check_document(
         results,
         coverage: Some(Box::new(coverage)),
     }
+}
+
+/// A document's warnings with each message said once: the same warning at the same
+/// place (one per chain that met it) is dropped, and one met at several places is
+/// kept at the first with a note naming the others ("also at lines 9, 16").
+fn merge_repeated_warnings(diagnostics: Vec<Diagnostic>, source: &SourceFile) -> Vec<Diagnostic> {
+    let mut diagnostics = diagnostics;
+    diagnostics.sort_by_key(|d| d.span.start);
+    let mut out: Vec<Diagnostic> = Vec::new();
+    // for each message kept: its index in `out` and the places seen
+    let mut seen: Vec<(String, usize, Vec<Span>)> = Vec::new();
+    for d in diagnostics {
+        if d.severity != Severity::Warning {
+            out.push(d);
+            continue;
+        }
+        match seen.iter_mut().find(|(m, _, _)| *m == d.message) {
+            Some((_, _, spans)) => {
+                if !spans.iter().any(|s| s.start == d.span.start) {
+                    spans.push(d.span);
+                }
+            }
+            None => {
+                seen.push((d.message.clone(), out.len(), vec![d.span]));
+                out.push(d);
+            }
+        }
+    }
+    for (_, at, spans) in seen {
+        let mut places: Vec<String> = Vec::new();
+        for span in &spans[1..] {
+            let l = source.locate(span.start as usize);
+            let place = match l.cell {
+                Some(cell) => format!("cell {cell}:{}", l.line),
+                None => l.line.to_string(),
+            };
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        let note = match places.as_slice() {
+            [] => continue,
+            [one] if !one.starts_with("cell") => format!("also at line {one}"),
+            _ if !places[0].starts_with("cell") => format!("also at lines {}", places.join(", ")),
+            _ => format!("also at {}", places.join(", ")),
+        };
+        out[at].notes.push(note);
+    }
+    out
 }
 
 /// What one chain of a document gives: its rows, warnings and what was skipped.

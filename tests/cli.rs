@@ -298,10 +298,12 @@ fn github_annotations_escape_properties_and_put_errors_first() {
 #[test]
 fn github_folds_many_warnings_into_one_notice_after_the_errors() {
     let dir = Dir::new();
-    // a document with many unreadable formulas gives many warnings
+    // a document with many unreadable formulas gives many warnings (each its own:
+    // one warning said at several places is said once)
     let mut doc = String::from("# notes\n\n$$\\sigma(-x) = 1 - \\sigma(x)$$\n\n");
-    for k in 0..14 {
-        doc.push_str(&format!("$$\\unknownmacro{{{k}}} = 1$$\n\n"));
+    for k in 0..14u8 {
+        let letter = char::from(b'a' + k);
+        doc.push_str(&format!("$$\\unknown{letter}{{{k}}} = 1$$\n\n"));
     }
     dir.create("notes.md", &doc);
     dir.create("z.nabla", format!("{HEADER}claim x + x = x\n"));

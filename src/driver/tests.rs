@@ -607,6 +607,36 @@ fn notes_over_equals_and_under_braces_are_read() {
 }
 
 #[test]
+fn a_warning_is_said_once_per_document_with_the_places_it_applies_to() {
+    // (document, the warning, how many times it is printed, the note it carries)
+    let cases: &[(&str, &str, usize, &str)] = &[
+        // one place met by two readings of its chain: once, no note
+        ("Let $z \\in \\mathbb{R}^n$.\n\n$$\\frac{d}{dz} \\sigma(z) = \\sigma(z)(1 - \\sigma(z))$$", "not checked", 1, ""),
+        // two places: once, at the first, naming the second
+        ("$$\\frac{\\partial L}{\\partial z} = z$$\n\n$$\\frac{\\partial L}{\\partial w} = w$$", "has no definition here", 1, "also at line 3"),
+    ];
+    for (text, message, count, note) in cases {
+        let report = check_md(text);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains(message))
+            .collect();
+        assert_eq!(found.len(), *count, "{text:?}: {:?}", report.diagnostics);
+        let also: Vec<&String> = found[0]
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("also"))
+            .collect();
+        assert!(
+            also.iter().all(|n| n == note) && also.is_empty() == note.is_empty(),
+            "{text:?}: {:?}",
+            found[0].notes
+        );
+    }
+}
+
+#[test]
 fn a_condition_written_after_a_formula_is_the_formula_s_own() {
     const SOFTMAX: &str =
         "Let $o \\in \\mathbb{R}^K$ and $p_j = \\frac{e^{o_j}}{\\sum_k e^{o_k}}$.\n\n";
