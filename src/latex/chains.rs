@@ -281,6 +281,9 @@ pub fn read_chains(
     // comparisons stated after "with" (`avec $\epsilon > 0$`), for the question
     let mut standing: Vec<(Expr, String)> = Vec::new();
     let line_of = |span: Span| source.line_col(span.start as usize).line;
+    // how a statement of the text is shown in a context line: "`x > 0` (line 3)"
+    let shown_at =
+        |span: Span| format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
     for (block_index, block) in blocks.iter().enumerate() {
         let mut toks = tokenize(&block.body, block.body_span.start as usize);
         if block.decoded {
@@ -407,7 +410,7 @@ pub fn read_chains(
             {
                 // `\frac{\partial p_j}{\partial o_i} = -p_i p_j, \quad i \neq j`: the
                 // formula before it holds under it
-                let shown = format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                let shown = shown_at(span);
                 chain.situation.attach.push((condition, shown));
                 reading.other_relations += usize::from(statement.ops.is_empty());
                 reading.skip(span, SkipReason::Condition, statement.ops.len());
@@ -454,11 +457,7 @@ pub fn read_chains(
                         statement.parts.first().map(|t| parse_expression(t, &ctx))
                     {
                         if matches!(expr.kind, ExprKind::Compare { .. }) {
-                            let shown = format!(
-                                "`{}` (line {})",
-                                source.snippet(span).trim(),
-                                line_of(span)
-                            );
+                            let shown = shown_at(span);
                             last_relation = Some((expr, shown));
                         }
                     }
@@ -467,11 +466,7 @@ pub fn read_chains(
                             statement.parts.first().map(|t| parse_expression(t, &ctx))
                         {
                             if matches!(expr.kind, ExprKind::Compare { .. }) {
-                                let shown = format!(
-                                    "`{}` (line {})",
-                                    source.snippet(span).trim(),
-                                    line_of(span)
-                                );
+                                let shown = shown_at(span);
                                 standing.push((expr, shown));
                             }
                         }
@@ -483,11 +478,7 @@ pub fn read_chains(
                                     // a new condition replaces the ones before it
                                     conditions.clear();
                                     conditions.push(Condition {
-                                        shown: format!(
-                                            "`{}` (line {})",
-                                            source.snippet(span).trim(),
-                                            line_of(span)
-                                        ),
+                                        shown: shown_at(span),
                                         expr,
                                         block: block_index,
                                         next_used: false,
@@ -567,8 +558,7 @@ pub fn read_chains(
                     parse_expression(&statement.parts[1], &ctx),
                 );
                 if let (Ok(lhs), Ok(rhs)) = sides {
-                    let shown =
-                        format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                    let shown = shown_at(span);
                     let expr = Expr {
                         span,
                         kind: ExprKind::Compare {
@@ -589,11 +579,7 @@ pub fn read_chains(
                 if let Some(expr) = equation_condition(&statement, &ctx, span) {
                     conditions.clear();
                     conditions.push(Condition {
-                        shown: format!(
-                            "`{}` (line {})",
-                            source.snippet(span).trim(),
-                            line_of(span)
-                        ),
+                        shown: shown_at(span),
                         expr,
                         block: block_index,
                         next_used: false,
@@ -608,7 +594,7 @@ pub fn read_chains(
                 close(&mut open, &mut reading, &text_defs, side, &source.text);
                 // `\text{Activation function} = \phi(O^A) = \text{softmax}(O^A)`: the text
                 // names a function of its own with a built-in's letter, and defines it
-                let shown = format!("`{}` (line {})", source.snippet(span).trim(), line_of(span));
+                let shown = shown_at(span);
                 own_letters.retain(|(n, _)| *n != def.name.name);
                 own_letters.push((def.name.name.clone(), shown));
                 record_definition(&mut ctx, &mut text_defs, def.name, def.params, def.body);
@@ -639,11 +625,7 @@ pub fn read_chains(
                         .and_then(|(l, r)| {
                             let lhs = parse_expression(l, &ctx).ok()?;
                             let body = parse_expression(r, &ctx).ok()?;
-                            let at = format!(
-                                "`{}` (line {})",
-                                source.snippet(span).trim(),
-                                line_of(span)
-                            );
+                            let at = shown_at(span);
                             super::entries::entry_definition(&lhs, &body, at)
                         })
                         .filter(|d| conditions.is_empty() && !side.declares(&d.name));

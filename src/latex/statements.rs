@@ -459,25 +459,7 @@ pub(super) fn split_statements(toks: &[Token]) -> Vec<Statement> {
 /// `\stackrel{..}{=}` or `\overset{..}{=}` at `k`: the index after it, and whether
 /// the note over it says "definition" (`def`, `:`, `\triangle`, `\Delta`).
 fn stacked_equals(toks: &[Token], k: usize) -> Option<(usize, bool)> {
-    let group_end = |open: usize| -> Option<usize> {
-        if toks.get(open)?.tok != Tok::Sym('{') {
-            return None;
-        }
-        let mut depth = 0usize;
-        for (j, t) in toks.iter().enumerate().skip(open) {
-            match t.tok {
-                Tok::Sym('{') => depth += 1,
-                Tok::Sym('}') => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(j);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    };
+    let group_end = |open: usize| group_at(toks, open).map(|(_, after)| after - 1);
     let first = group_end(k + 1)?;
     let second = group_end(first + 1)?;
     let inner = toks.get(first + 2..second)?;
