@@ -664,3 +664,22 @@ fn a_condition_written_after_a_formula_is_the_formula_s_own() {
         assert_eq!(got, vec![*want], "{formula}");
     }
 }
+
+#[test]
+fn a_bound_on_a_name_said_in_passing_holds_for_the_counterexample() {
+    // "and $\varepsilon > 0$": the refutation stands, at a point where ε > 0
+    let text = "Let $v \\geq 0$ and $\\varepsilon > 0$.\n\n\
+                $$\\frac{d}{dv} (v+\\varepsilon)^{-1/2} = -\\tfrac{1}{2}(v+\\varepsilon)^{-1/2}$$\n";
+    let rows = in_context(text);
+    assert!(
+        rows.iter().any(|(l, v, c)| *l == 3
+            && *v == "refuted"
+            && c.contains("under `\\varepsilon > 0` (line 1)")),
+        "{rows:?}"
+    );
+    // a bound after "if" is a condition of what follows, not a standing one
+    let rows = in_context("If $x > 0$, then\n\n$$|x| = x$$\n\nand in general\n\n$$|x| = x$$\n");
+    let verdicts: Vec<&str> = rows.iter().map(|(_, v, _)| *v).collect();
+    // (a standing bound would have proved the second; recalled, it is unknown)
+    assert_eq!(verdicts, ["proved", "unknown"], "{rows:?}");
+}

@@ -392,6 +392,14 @@ pub fn read_chains(
         }
         named.extend(cues.named.iter().cloned());
         let mut block_has_chain = false;
+        // "for $x < 0$ and $x > 0$": a bound in a sentence that says when is no standing one
+        let in_conditional_sentence = {
+            let before = source.text.get(..block.span.start as usize).unwrap_or("");
+            let from = before.rfind(['.', '\n']).map_or(0, |k| k + 1);
+            before[from..]
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| is_condition_word(&w.to_lowercase()))
+        };
         for (statement_index, statement) in split_statements(toks).into_iter().enumerate() {
             reading.equalities += statement.ops.len();
             let span = statement.span().unwrap_or(block.span);
@@ -461,11 +469,15 @@ pub fn read_chains(
                             last_relation = Some((expr, shown));
                         }
                     }
-                    if cue_with {
+                    if cue_with || (!block.display && !cue_condition && !in_conditional_sentence) {
                         if let Some(Ok(expr)) =
                             statement.parts.first().map(|t| parse_expression(t, &ctx))
                         {
-                            if matches!(expr.kind, ExprKind::Compare { .. }) {
+                            // "with $\tau > 0$", and a bound on one name said in
+                            // passing: "Let ... and $\varepsilon > 0$."
+                            if cue_with && matches!(expr.kind, ExprKind::Compare { .. })
+                                || bounds_a_name(&expr)
+                            {
                                 let shown = shown_at(span);
                                 standing.push((expr, shown));
                             }
@@ -847,6 +859,22 @@ pub fn read_chains(
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     super::tensors::join_case_variants(&mut reading.chains);
     reading
+}
+
+/// `\varepsilon > 0`, `0 < \tau`, `\lambda \geq 0`: a bound on one name by a number.
+fn bounds_a_name(e: &Expr) -> bool {
+    use crate::syntax::ast::CmpOp;
+    let ExprKind::Compare { op, lhs, rhs } = &e.kind else {
+        return false;
+    };
+    let number = |x: &Expr| match &x.kind {
+        ExprKind::Number(_) => true,
+        ExprKind::Neg(inner) => matches!(inner.kind, ExprKind::Number(_)),
+        _ => false,
+    };
+    let name = |x: &Expr| matches!(x.kind, ExprKind::Ident(_));
+    matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge)
+        && (name(lhs) && number(rhs) || number(lhs) && name(rhs))
 }
 
 /// A statement that is only a condition, written after a formula in the same
