@@ -683,3 +683,13 @@ fn a_bound_on_a_name_said_in_passing_holds_for_the_counterexample() {
     // (a standing bound would have proved the second; recalled, it is unknown)
     assert_eq!(verdicts, ["proved", "unknown"], "{rows:?}");
 }
+
+#[test]
+fn a_built_in_letter_written_bare_on_the_left_is_the_text_s_definition() {
+    // `H = ...` defines the text's entropy, not a claim about the Heaviside step
+    let text = "Let $p \\in \\mathbb{R}^n$.\n\n$$H = -\\sum_i p_i \\log p_i$$\n\n\
+                $$\\frac{\\partial H}{\\partial p_j} = -\\log p_j - 1$$\n\n\
+                $$\\frac{\\partial H}{\\partial p_j} = -\\log p_j$$\n";
+    let report = check_md(text);
+    assert_eq!(verdicts(&report), vec![(5, "proved"), (7, "refuted")]);
+}

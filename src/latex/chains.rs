@@ -2314,8 +2314,12 @@ fn defined_name(
         ExprKind::Ident(name) => {
             let plain = plain_name(name);
             // `\delta = ...` names the error signal of backprop: the Kronecker
-            // delta is never written bare
-            let builtin = is_builtin_function(name) && name != "δ";
+            // delta is never written bare; nor is a built-in the text may own
+            // (`H = -\sum_i p_i \log p_i`, `\sigma = \sqrt{v}`): written bare on the
+            // left, it is the text's own name
+            let builtin = is_builtin_function(name)
+                && name != "δ"
+                && super::conventions::ownable(name).is_none();
             if side.declares_for_text(name) || side.declares_for_text(plain) || builtin {
                 return None;
             }
