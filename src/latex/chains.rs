@@ -488,13 +488,12 @@ pub fn read_chains(
                             if let Ok(expr) = parse_expression(toks, &ctx) {
                                 if matches!(expr.kind, ExprKind::Compare { .. }) {
                                     // a new condition replaces the ones before it
-                                    conditions.clear();
-                                    conditions.push(Condition {
-                                        shown: shown_at(span),
+                                    replace_conditions(
+                                        &mut conditions,
                                         expr,
-                                        block: block_index,
-                                        next_used: false,
-                                    });
+                                        shown_at(span),
+                                        block_index,
+                                    );
                                 }
                             }
                         }
@@ -509,13 +508,7 @@ pub fn read_chains(
                 match relation_before {
                     // `i \neq j \Rightarrow J_{ij} = ...`: checked under `i \neq j`
                     Some((expr, shown)) => {
-                        conditions.clear();
-                        conditions.push(Condition {
-                            expr,
-                            shown,
-                            block: block_index,
-                            next_used: false,
-                        });
+                        replace_conditions(&mut conditions, expr, shown, block_index);
                     }
                     // `c \to 1 \Rightarrow S(x^c) = S(x)` holds only under its condition,
                     // which is not a comparison the check can take
@@ -589,13 +582,7 @@ pub fn read_chains(
             if statement_index == 0 && cues.condition && !ends_with_definition_word(prose) {
                 // "when $x = 0$," before a formula: the formulas after it hold at `x = 0`
                 if let Some(expr) = equation_condition(&statement, &ctx, span) {
-                    conditions.clear();
-                    conditions.push(Condition {
-                        shown: shown_at(span),
-                        expr,
-                        block: block_index,
-                        next_used: false,
-                    });
+                    replace_conditions(&mut conditions, expr, shown_at(span), block_index);
                     reading.skip(span, SkipReason::Condition, statement.ops.len());
                     previous_was_condition = true;
                     close(&mut open, &mut reading, &text_defs, side, &source.text);
@@ -859,6 +846,17 @@ pub fn read_chains(
     close(&mut open, &mut reading, &text_defs, side, &source.text);
     super::tensors::join_case_variants(&mut reading.chains);
     reading
+}
+
+/// A new condition the text states replaces the ones before it.
+fn replace_conditions(conditions: &mut Vec<Condition>, expr: Expr, shown: String, block: usize) {
+    conditions.clear();
+    conditions.push(Condition {
+        expr,
+        shown,
+        block,
+        next_used: false,
+    });
 }
 
 /// `\varepsilon > 0`, `0 < \tau`, `\lambda \geq 0`: a bound on one name by a number.

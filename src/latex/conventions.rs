@@ -667,7 +667,8 @@ fn find_runs(e: &Expr, in_product: bool, runs: &mut Vec<Vec<(String, crate::span
     }
 }
 
-fn factors<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// The factors of a product written with juxtaposition or `\cdot`, in order.
+pub(super) fn factors<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
         ExprKind::Binary {
             op: BinOp::Mul,

@@ -10,6 +10,7 @@
 //! read, and a refutation of its chain stays `unknown`.
 
 use super::chain::Chain;
+use super::conventions::factors;
 use super::declare::SideFile;
 use super::find::MathBlock;
 use super::lex::{tokenize, Tok, Token};
@@ -212,21 +213,6 @@ impl Reader<'_> {
             return product_of(kept, e.span);
         }
         product_of(fs, e.span)
-    }
-}
-
-/// The factors of a product written with juxtaposition or `\cdot`, in order.
-fn factors(e: &Expr, out: &mut Vec<Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinOp::Mul,
-            lhs,
-            rhs,
-        } => {
-            factors(lhs, out);
-            factors(rhs, out);
-        }
-        _ => out.push(e.clone()),
     }
 }
 

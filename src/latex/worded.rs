@@ -296,7 +296,7 @@ fn after_copula(items: &[Item], k: usize) -> Option<Worded> {
         return None;
     }
     let names = names_before(items, name_end);
-    let (first, _) = (names.first()?, names.last()?);
+    let first = *names.first()?;
     if has {
         // "$x$ has $n$ entries"
         let size = math(items.get(k + 1))?;
